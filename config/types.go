@@ -1,0 +1,214 @@
+package config
+
+import "os"
+
+// Config is one supervisord.conf, with its includes, read, expanded and
+// validated the way supervisord 4.2.5's ServerOptions reads it.
+type Config struct {
+	// Path is the main configuration file as it was given (or found).
+	Path string
+	// Here is the directory of the main configuration file (%(here)s).
+	Here string
+
+	Supervisord Supervisord
+	// HTTPServers holds one entry per [inet_http_server] and
+	// [unix_http_server] section, inet ones first, as Python orders them.
+	HTTPServers []HTTPServer
+	// Supervisorctl is nil when the file has no [supervisorctl] section.
+	Supervisorctl *Supervisorctl
+	// RPCInterfaces lists [rpcinterface:x] sections in file order.
+	RPCInterfaces []RPCInterface
+	// CtlPlugins lists [ctlplugin:x] sections in file order.
+	CtlPlugins []CtlPlugin
+	// Groups is every process group, sorted by (priority, name) as
+	// Python sorts process_group_configs.
+	Groups []*Group
+
+	// Messages queued while parsing, logged once the main log is open,
+	// with Python's wording (parse_criticals, parse_warnings, parse_infos).
+	Criticals []string
+	Warnings  []string
+	Infos     []string
+}
+
+// Supervisord is the [supervisord] section (ServerOptions).
+type Supervisord struct {
+	Logfile         string // absolute path, or "syslog"
+	LogfileMaxbytes int64
+	LogfileBackups  int
+	Loglevel        LogLevel
+	Pidfile         string // absolute path
+	Umask           os.FileMode
+	Nodaemon        bool
+	Silent          bool
+	Minfds          int
+	Minprocs        int
+	Nocleanup       bool
+	StripANSI       bool
+	Childlogdir     string
+	User            *User  // nil when not set
+	Directory       string // "" when not set
+	Identifier      string
+	Environment     Environment // nil when not set
+}
+
+// LogLevel is supervisord's log level; larger is more severe.
+type LogLevel int
+
+// Python's supervisor.loggers.LevelsByName values.
+const (
+	LevelBlather  LogLevel = 3
+	LevelTrace    LogLevel = 5
+	LevelDebug    LogLevel = 10
+	LevelInfo     LogLevel = 20
+	LevelWarn     LogLevel = 30
+	LevelError    LogLevel = 40
+	LevelCritical LogLevel = 50
+)
+
+// User is a resolved user name or uid.
+type User struct {
+	Name string // as written in the config
+	UID  int
+	GID  int // the user's primary group
+}
+
+// Environment is a KEY=value mapping in the order it was written.
+type Environment []EnvVar
+
+// EnvVar is one environment variable.
+type EnvVar struct{ Key, Value string }
+
+// Get returns the value of key and whether it is set.
+func (e Environment) Get(key string) (string, bool) {
+	for i := len(e) - 1; i >= 0; i-- {
+		if e[i].Key == key {
+			return e[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// HTTPServer is an [inet_http_server] or [unix_http_server] section.
+type HTTPServer struct {
+	Section  string // "inet_http_server" or "unix_http_server"
+	Family   string // "inet" or "unix"
+	Host     string // inet: "" for all interfaces
+	Port     int    // inet
+	File     string // unix: absolute socket path
+	Chmod    os.FileMode
+	ChownUID int // -1 when not set
+	ChownGID int // -1 when not set
+	Username string
+	Password string // may start with {SHA}
+}
+
+// Supervisorctl is the [supervisorctl] section.
+type Supervisorctl struct {
+	ServerURL   string
+	Username    string
+	Password    string
+	Prompt      string
+	HistoryFile string
+}
+
+// RPCInterface is an [rpcinterface:x] section.
+type RPCInterface struct {
+	Name    string
+	Factory string            // supervisor.rpcinterface_factory
+	Options map[string]string // every other key
+}
+
+// CtlPlugin is a [ctlplugin:x] section.
+type CtlPlugin struct {
+	Name    string
+	Factory string // supervisor.ctl_factory
+	Options map[string]string
+}
+
+// GroupKind tells which section made a group.
+type GroupKind int
+
+// The group kinds.
+const (
+	KindProgram       GroupKind = iota // [program:x] (homogeneous) or [group:x]
+	KindEventListener                  // [eventlistener:x] pool
+	KindFastCGI                        // [fcgi-program:x]
+)
+
+// Group is a process group config (ProcessGroupConfig,
+// EventListenerPoolConfig or FastCGIGroupConfig).
+type Group struct {
+	Name      string
+	Kind      GroupKind
+	Priority  int
+	Processes []*Process // in Python's order (sorted by priority, name)
+
+	// Event listener pools only.
+	BufferSize    int
+	Events        []string // event type names as configured, upper-cased
+	ResultHandler string
+
+	// FastCGI only.
+	Socket *FCGISocket
+}
+
+// FCGISocket is the socket of an [fcgi-program:x] section.
+type FCGISocket struct {
+	URL      string // unix:///abs/path or tcp://host:port
+	Backlog  int    // 0 when not set
+	OwnerUID int    // -1 when not set
+	OwnerGID int    // -1 when not set
+	Mode     os.FileMode
+}
+
+// Autorestart is the autorestart option.
+type Autorestart int
+
+// Autorestart values.
+const (
+	AutorestartNever Autorestart = iota
+	AutorestartUnexpected
+	AutorestartAlways
+)
+
+// Process is one process's config (ProcessConfig). numprocs=N yields N.
+type Process struct {
+	Name           string // process_name, expanded
+	Program        string // the section's program name
+	Command        string
+	User           *User // nil when not set
+	Directory      string
+	Umask          *os.FileMode // nil when not set
+	Priority       int
+	Autostart      bool
+	Autorestart    Autorestart
+	Startsecs      int
+	Startretries   int
+	Stopsignal     int // signal number
+	Stopwaitsecs   int
+	Stopasgroup    bool
+	Killasgroup    bool
+	Exitcodes      []int
+	RedirectStderr bool
+	Environment    Environment // nil when not set
+	ServerURL      string      // "AUTO" when not set
+	Stdout         LogConfig
+	Stderr         LogConfig
+}
+
+// Special values of LogConfig.File.
+const (
+	LogNone = ""     // NONE/OFF, or syslog-only
+	LogAuto = "AUTO" // an automatic file in childlogdir, resolved at start
+)
+
+// LogConfig is one output channel's log options.
+type LogConfig struct {
+	File            string // path, LogAuto or LogNone
+	Maxbytes        int64
+	Backups         int
+	CaptureMaxbytes int64
+	EventsEnabled   bool
+	Syslog          bool
+}
