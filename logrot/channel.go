@@ -1,0 +1,452 @@
+package logrot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ChunkSize is the most one read takes from a pipe (Python reads 128 KiB).
+const ChunkSize = 128 << 10
+
+// drainReads bounds how many reads Close makes to empty a pipe.
+const drainReads = 64
+
+// errorReportEvery rate-limits "log write failed" lines in the main log.
+const errorReportEvery = 10 * time.Second
+
+// Hub holds what every Channel shares: the read buffer pool and the syslog
+// connection. Create one per supervisord.
+type Hub struct {
+	pool   sync.Pool
+	syslog *Syslog
+}
+
+// NewHub returns a Hub whose channels send syslog lines through s (nil: a
+// connection tagged "supervisord" is made on first use).
+func NewHub(s *Syslog) *Hub {
+	if s == nil {
+		s = NewSyslog("supervisord")
+	}
+	h := &Hub{syslog: s}
+	h.pool.New = func() any {
+		b := make([]byte, ChunkSize)
+		return &b
+	}
+	return h
+}
+
+func (h *Hub) getBuf() *[]byte  { return h.pool.Get().(*[]byte) }
+func (h *Hub) putBuf(b *[]byte) { h.pool.Put(b) }
+
+// ChannelConfig is one output channel (stdout or stderr) of one process.
+type ChannelConfig struct {
+	ProcessName string // config.name, used in syslog and main log lines
+	GroupName   string
+	Channel     string // "stdout" or "stderr"
+
+	// Path is the resolved log file ("" = no file). AUTO must already be
+	// resolved with AutoName.
+	Path       string
+	MaxBytes   int64 // 0 never rotates
+	Backups    int   // 0 keeps no backup: the file is truncated on rotation
+	Compress   bool  // opt-in: gzip backups (lumberjack)
+	MaxAgeDays int   // opt-in: delete backups older than this (lumberjack)
+
+	Syslog          bool  // *_syslog: each chunk to syslog as "<name> <line>"
+	StripANSI       bool  // supervisord strip_ansi
+	CaptureMaxBytes int64 // >0 enables capture mode
+	EventsEnabled   bool  // *_events_enabled: call OnLog per chunk
+
+	// Listener marks an event listener's stdout: chunks go to OnRaw (the
+	// listener protocol) and to the file only; no capture mode, no syslog,
+	// no PROCESS_LOG, and the main log DEBG line shows the bytes' repr, all
+	// as Python's PEventListenerDispatcher does.
+	Listener bool
+
+	// MainLog, when set and at loglevel debug or lower, gets
+	// "DEBG '<name>' stdout output:\n<data>" for each chunk, and write
+	// errors at ERRO.
+	MainLog *MainLog
+
+	// Hooks. Each gets its own copy of the bytes. They run on the
+	// channel's reader goroutine with the channel locked: they must not
+	// call back into the Channel, and a slow hook slows the child down
+	// (backpressure), never loses data.
+	OnLog           func(pid int, data []byte) // PROCESS_LOG_<channel> payload data
+	OnCommunication func(pid int, data []byte) // PROCESS_COMMUNICATION_<channel> data
+	OnRaw           func(pid int, data []byte) // raw stdout of an event listener
+}
+
+// Stats counts a channel's bytes.
+type Stats struct {
+	Read      int64 // bytes read from pipes
+	Written   int64 // bytes written to the log file
+	Dropped   int64 // bytes that should have reached the file but did not (write errors)
+	Rotations int64
+}
+
+// Channel captures one output channel of a process: it reads the pipes it
+// is given and routes the bytes to the log file, syslog, the main log and
+// the event hooks. It survives process restarts: each spawn hands it the
+// new pipe with Consume.
+type Channel struct {
+	hub  *Hub
+	cfg  ChannelConfig
+	sink *fileSink // nil: no file
+
+	mu      sync.Mutex
+	streams map[*stream]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+
+	read, written, dropped atomic.Int64
+
+	errMu        sync.Mutex
+	errLast      time.Time
+	errSuppessed int64
+}
+
+// stream is one Consume call: one pipe of one spawn, with its own capture
+// and ANSI state (Python builds a new dispatcher per spawn).
+type stream struct {
+	r       *os.File
+	pid     int
+	scan    *captureScanner
+	capture *boundBuffer
+	ansi    ansiStripper
+}
+
+// NewChannel opens the channel's log file (creating it, as Python does at
+// spawn time).
+func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
+	c := &Channel{hub: h, cfg: cfg, streams: make(map[*stream]struct{})}
+	if cfg.Path != "" {
+		s, err := openSink(SinkOptions{
+			Path:       cfg.Path,
+			MaxBytes:   cfg.MaxBytes,
+			Backups:    cfg.Backups,
+			Compress:   cfg.Compress,
+			MaxAgeDays: cfg.MaxAgeDays,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("logrot: %s %s: %w", cfg.ProcessName, cfg.Channel, err)
+		}
+		c.sink = s
+	}
+	return c, nil
+}
+
+// Path is the log file ("" when there is none).
+func (c *Channel) Path() string { return c.cfg.Path }
+
+// Config returns the channel's configuration.
+func (c *Channel) Config() ChannelConfig { return c.cfg }
+
+// Stats returns the byte counters.
+func (c *Channel) Stats() Stats {
+	st := Stats{Read: c.read.Load(), Written: c.written.Load(), Dropped: c.dropped.Load()}
+	if c.sink != nil {
+		st.Rotations = c.sink.Rotations()
+	}
+	return st
+}
+
+// Consume takes ownership of r, the read end of a child's pipe (from
+// os.Pipe, so it is non-blocking and in the runtime poller), reads it until
+// EOF in its own goroutine and closes it. An idle pipe holds no buffer: a
+// buffer is taken from the pool only while the fd is readable.
+func (c *Channel) Consume(r *os.File, pid int) {
+	st := &stream{r: r, pid: pid}
+	if c.cfg.CaptureMaxBytes > 0 && !c.cfg.Listener {
+		st.scan = &captureScanner{}
+		st.capture = &boundBuffer{max: c.cfg.CaptureMaxBytes}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		r.Close()
+		return
+	}
+	c.streams[st] = struct{}{}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go c.run(st)
+}
+
+// Wait blocks until every pipe given to Consume has reached EOF (or was
+// stopped by Close) and its bytes are handled.
+func (c *Channel) Wait() { c.wg.Wait() }
+
+func (c *Channel) run(st *stream) {
+	defer c.wg.Done()
+	defer func() {
+		c.mu.Lock()
+		c.finish(st)
+		delete(c.streams, st)
+		c.mu.Unlock()
+		st.r.Close()
+	}()
+	rc, err := st.r.SyscallConn()
+	if err != nil {
+		c.readBlocking(st)
+		return
+	}
+	for {
+		var (
+			buf  *[]byte
+			n    int
+			rerr error
+		)
+		err := rc.Read(func(fd uintptr) bool {
+			b := c.hub.getBuf()
+			for {
+				n, rerr = syscall.Read(int(fd), *b)
+				if rerr != syscall.EINTR {
+					break
+				}
+			}
+			if rerr == syscall.EAGAIN {
+				c.hub.putBuf(b)
+				return false // park in the poller without a buffer
+			}
+			buf = b
+			return true
+		})
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.drain(st, rc)
+			}
+			return
+		}
+		if rerr != nil || n <= 0 {
+			c.hub.putBuf(buf)
+			return // EOF, or an error such as EBADF: the pipe is done
+		}
+		c.handle(st, (*buf)[:n])
+		c.hub.putBuf(buf)
+	}
+}
+
+// drain reads what is already in the pipe without waiting (Close).
+func (c *Channel) drain(st *stream, rc syscall.RawConn) {
+	for range drainReads {
+		var n int
+		var rerr error
+		b := c.hub.getBuf()
+		cerr := rc.Control(func(fd uintptr) {
+			for {
+				n, rerr = syscall.Read(int(fd), *b)
+				if rerr != syscall.EINTR {
+					return
+				}
+			}
+		})
+		if cerr != nil || rerr != nil || n <= 0 {
+			c.hub.putBuf(b)
+			return
+		}
+		c.handle(st, (*b)[:n])
+		c.hub.putBuf(b)
+	}
+}
+
+// readBlocking serves files that cannot give a RawConn.
+func (c *Channel) readBlocking(st *stream) {
+	for {
+		b := c.hub.getBuf()
+		n, err := st.r.Read(*b)
+		if n > 0 {
+			c.handle(st, (*b)[:n])
+		}
+		c.hub.putBuf(b)
+		if err != nil {
+			return
+		}
+	}
+}
+
+func clone(p []byte) []byte {
+	return append([]byte(nil), p...)
+}
+
+// handle routes one chunk read from st.
+func (c *Channel) handle(st *stream, data []byte) {
+	c.read.Add(int64(len(data)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg.OnRaw != nil {
+		c.cfg.OnRaw(st.pid, clone(data))
+	}
+	if c.cfg.Listener {
+		if m := c.cfg.MainLog; m != nil && m.Enabled(LevelDebug) {
+			m.Log(LevelDebug, pyStrRepr(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyBytesRepr(data))
+		}
+		if c.cfg.StripANSI {
+			data = st.ansi.strip(data)
+		}
+		c.writeFile(data)
+		return
+	}
+	if st.scan == nil {
+		c.logData(st, data, false)
+		return
+	}
+	st.scan.scan(data, func(s segment) { c.segment(st, s) })
+}
+
+// finish flushes what a stream held back at EOF. Callers hold c.mu.
+func (c *Channel) finish(st *stream) {
+	if st.scan != nil {
+		st.scan.flush(func(s segment) { c.segment(st, s) })
+	}
+	if c.cfg.StripANSI {
+		if esc := st.ansi.flush(); esc != nil {
+			if c.cfg.Listener {
+				c.writeFile(esc)
+			} else {
+				c.logStripped(st, esc, st.scan != nil && st.scan.capturing)
+			}
+		}
+	}
+}
+
+// segment handles a capture-scanner segment. Callers hold c.mu.
+func (c *Channel) segment(st *stream, s segment) {
+	if !s.toggle {
+		c.logData(st, s.data, s.capturing)
+		return
+	}
+	if s.capturing {
+		return // BEGIN: the capture buffer starts empty
+	}
+	// END: emit PROCESS_COMMUNICATION with the captured bytes.
+	data := st.capture.buf
+	st.capture.reset()
+	if c.cfg.OnCommunication != nil {
+		if data == nil {
+			data = []byte{}
+		}
+		c.cfg.OnCommunication(st.pid, data)
+	}
+	if m := c.cfg.MainLog; m != nil {
+		m.Logf(LevelDebug, "%s %s emitted a comm event", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel)
+	}
+}
+
+// logData is Python's POutputDispatcher._log. Callers hold c.mu.
+func (c *Channel) logData(st *stream, data []byte, capturing bool) {
+	if len(data) == 0 {
+		return
+	}
+	if c.cfg.StripANSI {
+		data = st.ansi.strip(data)
+		if len(data) == 0 {
+			return
+		}
+	}
+	c.logStripped(st, data, capturing)
+}
+
+func (c *Channel) logStripped(st *stream, data []byte, capturing bool) {
+	if capturing {
+		st.capture.write(data)
+	} else {
+		c.writeFile(data)
+		if c.cfg.Syslog {
+			c.hub.syslog.sendLines(c.cfg.ProcessName+" ", string(data), "") //nolint:errcheck // no daemon: dropped like syslog(3)
+		}
+	}
+	if m := c.cfg.MainLog; m != nil {
+		m.childOutput(c.cfg.ProcessName, c.cfg.Channel, data)
+	}
+	if c.cfg.EventsEnabled && c.cfg.OnLog != nil {
+		c.cfg.OnLog(st.pid, clone(data))
+	}
+}
+
+// writeFile appends to the log file; a failure is counted and reported to
+// the main log (rate-limited), never silent. Callers hold c.mu.
+func (c *Channel) writeFile(data []byte) {
+	if c.sink == nil || len(data) == 0 {
+		return
+	}
+	n, err := c.sink.Write(data)
+	c.written.Add(int64(n))
+	if err != nil {
+		lost := int64(len(data) - n)
+		c.dropped.Add(lost)
+		c.reportDrop(err, lost)
+	}
+}
+
+func (c *Channel) reportDrop(err error, lost int64) {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	now := time.Now()
+	if !c.errLast.IsZero() && now.Sub(c.errLast) < errorReportEvery {
+		c.errSuppessed += lost
+		return
+	}
+	lost += c.errSuppessed
+	c.errSuppessed = 0
+	c.errLast = now
+	msg := fmt.Sprintf("%s %s log write failed, %d bytes not logged: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err)
+	if c.cfg.MainLog != nil {
+		c.cfg.MainLog.Log(LevelError, msg)
+	} else {
+		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
+	}
+}
+
+// Reopen reopens the log file by name (SIGUSR2 after an external logrotate).
+func (c *Channel) Reopen() error {
+	if c.sink == nil {
+		return nil
+	}
+	return c.sink.Reopen()
+}
+
+// Clear is clearProcessLogs for this channel: the file is removed and
+// reopened empty, and any partly captured text is dropped.
+func (c *Channel) Clear() error {
+	c.mu.Lock()
+	for st := range c.streams {
+		if st.capture != nil {
+			st.capture.reset()
+		}
+	}
+	c.mu.Unlock()
+	if c.sink == nil {
+		return nil
+	}
+	return c.sink.Clear()
+}
+
+// Close stops the channel: pipes still being read are drained of what they
+// already hold and closed, then the log file is closed.
+func (c *Channel) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for st := range c.streams {
+		st.r.SetReadDeadline(time.Now()) //nolint:errcheck // not pollable: it ends at EOF
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	if c.sink == nil {
+		return nil
+	}
+	if err := c.sink.Close(); err != nil && !errors.Is(err, fs.ErrClosed) {
+		return fmt.Errorf("logrot: close %s %s log: %w", c.cfg.ProcessName, c.cfg.Channel, err)
+	}
+	return nil
+}

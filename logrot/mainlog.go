@@ -1,0 +1,273 @@
+package logrot
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+)
+
+// Level is a supervisord log level; larger is more severe. The values are
+// Python's supervisor.loggers.LevelsByName.
+type Level int
+
+// The supervisord log levels.
+const (
+	LevelBlather  Level = 3
+	LevelTrace    Level = 5
+	LevelDebug    Level = 10
+	LevelInfo     Level = 20
+	LevelWarn     Level = 30
+	LevelError    Level = 40
+	LevelCritical Level = 50
+)
+
+// String is the four-letter name used in log lines (CRIT, ERRO, ...).
+func (l Level) String() string {
+	switch l {
+	case LevelCritical:
+		return "CRIT"
+	case LevelError:
+		return "ERRO"
+	case LevelWarn:
+		return "WARN"
+	case LevelInfo:
+		return "INFO"
+	case LevelDebug:
+		return "DEBG"
+	case LevelTrace:
+		return "TRAC"
+	case LevelBlather:
+		return "BLAT"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// LevelByDescription maps a loglevel config value (critical, error, warn,
+// info, debug, trace, blather) to its Level.
+func LevelByDescription(desc string) (Level, bool) {
+	switch desc {
+	case "critical":
+		return LevelCritical, true
+	case "error":
+		return LevelError, true
+	case "warn":
+		return LevelWarn, true
+	case "info":
+		return LevelInfo, true
+	case "debug":
+		return LevelDebug, true
+	case "trace":
+		return LevelTrace, true
+	case "blather":
+		return LevelBlather, true
+	}
+	return 0, false
+}
+
+// SyslogTarget is the literal logfile value that sends the main log to
+// syslog.
+const SyslogTarget = "syslog"
+
+// MainLogOptions configures the main supervisord log.
+type MainLogOptions struct {
+	// Logfile is an absolute path, or "syslog".
+	Logfile string
+	// MaxBytes and Backups are logfile_maxbytes and logfile_backups. The
+	// main log rotates after a write once it reaches MaxBytes (Python's
+	// rule), so a line is never split between two files.
+	MaxBytes int64
+	Backups  int
+	// Compress and MaxAgeDays are lumberjack's opt-in extras for backups.
+	Compress   bool
+	MaxAgeDays int
+	// Level is the loglevel; lower levels are not logged.
+	Level Level
+	// Stdout, when set, gets a copy of every line (nodaemon and not
+	// silent: pass os.Stdout).
+	Stdout io.Writer
+	// Syslog is the connection used when Logfile is "syslog"; nil creates
+	// one tagged "supervisord".
+	Syslog *Syslog
+	// Now replaces time.Now in tests.
+	Now func() time.Time
+}
+
+// MainLog is the supervisord log: `YYYY-MM-DD HH:MM:SS,mmm LEVL message`
+// lines in local time, to a rotating file or to syslog, optionally copied
+// to stdout. It is safe for concurrent use.
+type MainLog struct {
+	mu     sync.Mutex
+	opt    MainLogOptions
+	sink   *fileSink // nil for syslog
+	syslog *Syslog
+	buf    []byte
+}
+
+// NewMainLog opens the main log.
+func NewMainLog(opt MainLogOptions) (*MainLog, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	m := &MainLog{opt: opt}
+	if opt.Logfile == SyslogTarget {
+		m.syslog = opt.Syslog
+		if m.syslog == nil {
+			m.syslog = NewSyslog("supervisord")
+		}
+		return m, nil
+	}
+	sink, err := openSink(SinkOptions{
+		Path:       opt.Logfile,
+		MaxBytes:   opt.MaxBytes,
+		Backups:    opt.Backups,
+		Compress:   opt.Compress,
+		MaxAgeDays: opt.MaxAgeDays,
+		AfterWrite: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("logrot: main log: %w", err)
+	}
+	m.sink = sink
+	return m, nil
+}
+
+// Level is the configured log level.
+func (m *MainLog) Level() Level { return m.opt.Level }
+
+// Enabled reports whether a message at level would be logged.
+func (m *MainLog) Enabled(level Level) bool { return level >= m.opt.Level }
+
+// Path is the log file's path, or "" when the main log goes to syslog.
+func (m *MainLog) Path() string {
+	if m.sink == nil {
+		return ""
+	}
+	return m.opt.Logfile
+}
+
+// Target is the logfile value as configured (a path or "syslog"); Python
+// puts it in NO_FILE fault strings.
+func (m *MainLog) Target() string { return m.opt.Logfile }
+
+// formatTime renders Python's asctime: local time, milliseconds truncated.
+func formatTime(t time.Time) string {
+	return t.Format("2006-01-02 15:04:05,000")
+}
+
+// Log writes msg at level if the level is enabled.
+func (m *MainLog) Log(level Level, msg string) {
+	if !m.Enabled(level) {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.emit(level, msg)
+}
+
+// Logf formats and logs at level.
+func (m *MainLog) Logf(level Level, format string, args ...any) {
+	if !m.Enabled(level) {
+		return
+	}
+	m.Log(level, fmt.Sprintf(format, args...))
+}
+
+// emit writes one record to every handler. Callers hold m.mu. A handler
+// error is reported on stderr, as Python's Handler.handleError does.
+func (m *MainLog) emit(level Level, msg string) {
+	ts := formatTime(m.opt.Now())
+	lvl := level.String()
+	b := m.buf[:0]
+	b = append(b, ts...)
+	b = append(b, ' ')
+	b = append(b, lvl...)
+	b = append(b, ' ')
+	b = append(b, msg...)
+	b = append(b, '\n')
+	m.buf = b
+	if m.opt.Stdout != nil {
+		m.opt.Stdout.Write(b) //nolint:errcheck // like Python, EPIPE on stdout is ignored
+	}
+	if m.sink != nil {
+		if _, err := m.sink.Write(b); err != nil && !errors.Is(err, fs.ErrClosed) {
+			fmt.Fprintf(os.Stderr, "supervisord: main log: %v\n", err)
+		}
+	}
+	if m.syslog != nil {
+		m.syslog.sendLines(ts+" "+lvl+" ", msg, "\n") //nolint:errcheck // no daemon: dropped like syslog(3)
+	}
+}
+
+// handlers is how many of Python's handlers have a reopen method (stdout,
+// file or syslog); Clear logs "reopening log file" once per handler.
+func (m *MainLog) handlers() int {
+	n := 1
+	if m.opt.Stdout != nil {
+		n++
+	}
+	return n
+}
+
+// Reopen logs "supervisord logreopen" and reopens the file by name (SIGUSR2).
+func (m *MainLog) Reopen() error {
+	m.Log(LevelInfo, "supervisord logreopen")
+	if m.sink == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sink.Reopen()
+}
+
+// Clear is the clearLog RPC: ErrNoFile when the log is syslog or the file
+// does not exist, ErrFailed (wrapped) when it cannot be removed; otherwise
+// the file is removed and reopened empty.
+func (m *MainLog) Clear() error {
+	if m.sink == nil {
+		return fmt.Errorf("logrot: clear main log %s: %w", m.opt.Logfile, ErrNoFile)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := os.Stat(m.opt.Logfile); err != nil {
+		return fmt.Errorf("logrot: clear main log: %w", ErrNoFile)
+	}
+	if m.sink.regular {
+		if err := os.Remove(m.opt.Logfile); err != nil {
+			return fmt.Errorf("logrot: clear main log: %w: %w", ErrFailed, err)
+		}
+	}
+	// Python logs this through every handler just before reopening it, so
+	// it reaches stdout and the removed file, never the new one.
+	for range m.handlers() {
+		m.emit(LevelInfo, "reopening log file")
+	}
+	if err := m.sink.Reopen(); err != nil {
+		return fmt.Errorf("logrot: clear main log: %w: %w", ErrFailed, err)
+	}
+	return nil
+}
+
+// Close closes the log file (the syslog connection is the caller's when it
+// was passed in options).
+func (m *MainLog) Close() error {
+	if m.sink != nil {
+		return m.sink.Close()
+	}
+	if m.opt.Syslog == nil {
+		return m.syslog.Close()
+	}
+	return nil
+}
+
+// childOutput logs a chunk of child output the way POutputDispatcher does
+// when loglevel <= debug.
+func (m *MainLog) childOutput(name, channel string, data []byte) {
+	if !m.Enabled(LevelDebug) {
+		return
+	}
+	m.Log(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyDecodedText(data))
+}
