@@ -23,6 +23,10 @@ type Config struct {
 	// Groups is every process group, sorted by (priority, name) as
 	// Python sorts process_group_configs.
 	Groups []*Group
+	// ServerURL is the URL children get in SUPERVISOR_SERVER_URL when
+	// their serverurl is AUTO: the first unix server ("unix:///path"),
+	// else the first inet one ("http://host:port"), else "".
+	ServerURL string
 
 	// Messages queued while parsing, logged once the main log is open,
 	// with Python's wording (parse_criticals, parse_warnings, parse_infos).
@@ -92,6 +96,7 @@ func (e Environment) Get(key string) (string, bool) {
 // HTTPServer is an [inet_http_server] or [unix_http_server] section.
 type HTTPServer struct {
 	Section  string // "inet_http_server" or "unix_http_server"
+	Name     string // the part after ':' in the section name, or ""
 	Family   string // "inet" or "unix"
 	Host     string // inet: "" for all interfaces
 	Port     int    // inet
@@ -176,6 +181,7 @@ const (
 type Process struct {
 	Name           string // process_name, expanded
 	Program        string // the section's program name
+	Section        string // the section it came from, e.g. "program:x"
 	Command        string
 	User           *User // nil when not set
 	Directory      string

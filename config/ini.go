@@ -1,0 +1,331 @@
+package config
+
+import (
+	"strings"
+)
+
+// iniFile is what Python's configparser.RawConfigParser (as supervisor's
+// UnhosedConfigParser configures it: inline comment prefixes ';' and '#',
+// strict=False, no interpolation) makes of one or more files.
+//
+// gopkg.in/ini.v1 cannot be told to follow several of RawConfigParser's
+// rules (all errors of a file collected with their line numbers, indented
+// continuation lines that keep blank lines, the quirky inline-comment scan,
+// "[a] junk" headers, quotes and backticks kept as text, the DEFAULT
+// section, section-to-file bookkeeping for includes), so this is a direct
+// port of configparser._read for the options supervisor uses.
+type iniFile struct {
+	sections      []*iniSection // file order, DEFAULT excluded
+	byName        map[string]*iniSection
+	defaults      *iniSection // the [DEFAULT] section
+	sectionToFile map[string]string
+}
+
+type iniSection struct {
+	name   string
+	keys   []string // first-seen order
+	values map[string]*iniValue
+}
+
+// iniValue is a value being read: lines joined with "\n" at the end.
+type iniValue struct {
+	lines []string
+	text  string
+}
+
+func newIniFile() *iniFile {
+	return &iniFile{
+		byName:        map[string]*iniSection{},
+		defaults:      newIniSection("DEFAULT"),
+		sectionToFile: map[string]string{},
+	}
+}
+
+func newIniSection(name string) *iniSection {
+	return &iniSection{name: name, values: map[string]*iniValue{}}
+}
+
+func (s *iniSection) set(key, value string) {
+	if _, ok := s.values[key]; !ok {
+		s.keys = append(s.keys, key)
+	}
+	s.values[key] = &iniValue{text: value}
+}
+
+// pyIsSpace reports whether Python's str.isspace() is true for r.
+func pyIsSpace(r rune) bool {
+	switch {
+	case r >= 0x09 && r <= 0x0d, r >= 0x1c && r <= 0x20:
+		return true
+	case r < 0x80:
+		return false
+	}
+	switch r {
+	case 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+// pyStrip is Python's str.strip() with no arguments.
+func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
+
+// splitPyLines splits text the way Python iterates a file opened in text
+// mode with universal newlines: "\r\n" and "\r" become "\n", and every
+// line keeps its "\n".
+func splitPyLines(text string) []string {
+	if strings.Contains(text, "\r") {
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+		text = strings.ReplaceAll(text, "\r", "\n")
+	}
+	var lines []string
+	for len(text) > 0 {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			lines = append(lines, text)
+			break
+		}
+		lines = append(lines, text[:i+1])
+		text = text[i+1:]
+	}
+	return lines
+}
+
+// commentStart returns the rune index where an inline or whole-line
+// comment starts in line, or -1, following configparser._read exactly.
+func commentStart(line []rune) int {
+	const none = int(^uint(0) >> 1)
+	start := none
+	prefixes := []rune{';', '#'}
+	idx := map[rune]int{';': -1, '#': -1}
+	for start == none && len(idx) > 0 {
+		next := map[rune]int{}
+		for _, p := range prefixes {
+			from, ok := idx[p]
+			if !ok {
+				continue
+			}
+			i := -1
+			for j := from + 1; j < len(line); j++ {
+				if line[j] == p {
+					i = j
+					break
+				}
+			}
+			if i == -1 {
+				continue
+			}
+			next[p] = i
+			if i == 0 || pyIsSpace(line[i-1]) {
+				start = min(start, i)
+			}
+		}
+		idx = next
+	}
+	stripped := strings.TrimFunc(string(line), pyIsSpace)
+	if strings.HasPrefix(stripped, "#") || strings.HasPrefix(stripped, ";") {
+		start = 0
+	}
+	if start == none {
+		return -1
+	}
+	return start
+}
+
+// read parses one file's text into f, as RawConfigParser._read does.
+// source is the name used in error messages.
+func (f *iniFile) read(text, source string) error {
+	var cursect *iniSection
+	var optname string
+	haveOpt := false
+	indentLevel := 0
+	var perr *Error
+	addErr := func(lineno int, line string) {
+		if perr == nil {
+			perr = &Error{Msg: "Source contains parsing errors: " + pyRepr(source)}
+		}
+		perr.Msg += "\n\t[line " + padInt(lineno, 2) + "]: " + pyRepr(line)
+	}
+	for i, line := range splitPyLines(text) {
+		lineno := i + 1
+		runes := []rune(line)
+		cs := commentStart(runes)
+		var value string
+		if cs >= 0 {
+			value = pyStrip(string(runes[:cs]))
+		} else {
+			value = pyStrip(line)
+		}
+		if value == "" {
+			if cs < 0 && cursect != nil && haveOpt && optname != "" {
+				if v := cursect.values[optname]; v != nil && v.lines != nil {
+					v.lines = append(v.lines, "")
+				}
+			}
+			continue
+		}
+		cur := 0
+		for j, r := range runes {
+			if !pyIsSpace(r) {
+				cur = j
+				break
+			}
+		}
+		if cursect != nil && haveOpt && optname != "" && cur > indentLevel {
+			if v := cursect.values[optname]; v != nil {
+				v.lines = append(v.lines, value)
+			}
+			continue
+		}
+		indentLevel = cur
+		if header, ok := matchSectionHeader(value); ok {
+			if s, ok := f.byName[header]; ok {
+				cursect = s
+			} else if header == "DEFAULT" {
+				cursect = f.defaults
+			} else {
+				cursect = newIniSection(header)
+				f.byName[header] = cursect
+				f.sections = append(f.sections, cursect)
+			}
+			haveOpt, optname = false, ""
+			continue
+		}
+		if cursect == nil {
+			return &Error{Msg: "File contains no section headers.\nfile: " + pyRepr(source) +
+				", line: " + itoa(lineno) + "\n" + pyRepr(line)}
+		}
+		name, val, ok := matchOption(value)
+		if !ok {
+			addErr(lineno, line)
+			continue
+		}
+		if name == "" {
+			addErr(lineno, line)
+		}
+		name = strings.ToLower(strings.TrimRightFunc(name, pyIsSpace))
+		optname, haveOpt = name, true
+		if _, exists := cursect.values[name]; !exists {
+			cursect.keys = append(cursect.keys, name)
+		}
+		cursect.values[name] = &iniValue{lines: []string{pyStrip(val)}}
+	}
+	f.joinMultiline()
+	if perr != nil {
+		return perr
+	}
+	return nil
+}
+
+// matchSectionHeader is SECTCRE.match: "[" .+ "]" at the start, greedy.
+func matchSectionHeader(value string) (string, bool) {
+	if !strings.HasPrefix(value, "[") {
+		return "", false
+	}
+	j := strings.LastIndexByte(value, ']')
+	if j < 2 {
+		return "", false
+	}
+	return value[1:j], true
+}
+
+// matchOption is OPTCRE: the option is everything before the first '=' or
+// ':', the value everything after it, leading whitespace skipped.
+func matchOption(value string) (name, val string, ok bool) {
+	i := strings.IndexAny(value, "=:")
+	if i < 0 {
+		return "", "", false
+	}
+	return value[:i], strings.TrimLeftFunc(value[i+1:], pyIsSpace), true
+}
+
+func (f *iniFile) joinMultiline() {
+	join := func(s *iniSection) {
+		for _, k := range s.keys {
+			v := s.values[k]
+			if v.lines != nil {
+				v.text = strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyIsSpace)
+				v.lines = nil
+			}
+		}
+	}
+	join(f.defaults)
+	for _, s := range f.sections {
+		join(s)
+	}
+}
+
+// hasSection is RawConfigParser.has_section (DEFAULT is not a section).
+func (f *iniFile) hasSection(name string) bool {
+	_, ok := f.byName[name]
+	return ok
+}
+
+// get is RawConfigParser.get without interpolation: the section's value,
+// else the DEFAULT one.
+func (f *iniFile) get(section, option string) (string, bool) {
+	option = strings.ToLower(option)
+	if s, ok := f.byName[section]; ok {
+		if v, ok := s.values[option]; ok {
+			return v.text, true
+		}
+	}
+	if v, ok := f.defaults.values[option]; ok {
+		return v.text, true
+	}
+	return "", false
+}
+
+// options is RawConfigParser.options: DEFAULT keys first, then the
+// section's own new keys.
+func (f *iniFile) options(section string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range f.defaults.keys {
+		out = append(out, k)
+		seen[k] = true
+	}
+	if s, ok := f.byName[section]; ok {
+		for _, k := range s.keys {
+			if !seen[k] {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// sectionNames is RawConfigParser.sections().
+func (f *iniFile) sectionNames() []string {
+	out := make([]string, len(f.sections))
+	for i, s := range f.sections {
+		out[i] = s.name
+	}
+	return out
+}
+
+// readSource reads one more file into f and records which file each new
+// section came from (UnhosedConfigParser.read).
+func (f *iniFile) readSource(text, filename string) error {
+	before := len(f.sections)
+	err := f.read(text, filename)
+	for _, s := range f.sections[before:] {
+		f.sectionToFile[s.name] = filename
+	}
+	return err
+}
+
+// expandHere is UnhosedConfigParser.expand_here: every value (including
+// inherited DEFAULT ones) containing "%(here)s" gets here substituted and
+// is stored in the section.
+func (f *iniFile) expandHere(here string) {
+	const hereFormat = "%(here)s"
+	for _, s := range f.sections {
+		for _, k := range f.options(s.name) {
+			v, _ := f.get(s.name, k)
+			if strings.Contains(v, hereFormat) {
+				s.set(k, strings.ReplaceAll(v, hereFormat, here))
+			}
+		}
+	}
+}

@@ -1,0 +1,312 @@
+package config
+
+import (
+	"os"
+	"sort"
+	"strings"
+)
+
+// processesFromSection is ServerOptions.processes_from_section: errors get
+// the section and file suffix.
+func (l *loader) processesFromSection(section, groupName string) ([]*Process, error) {
+	procs, err := l.processes(section, groupName)
+	if err != nil {
+		file, ok := l.parser.sectionToFile[section]
+		if !ok {
+			file = l.configfile
+		}
+		return nil, errorf(err.Error() + " in section " + pyRepr(section) + " (file: " + pyRepr(file) + ")")
+	}
+	return procs, nil
+}
+
+func (l *loader) processes(section, groupName string) ([]*Process, error) {
+	programName, err := processOrGroupName(strings.SplitN(section, ":", 2)[1])
+	if err != nil {
+		return nil, err
+	}
+	common := newExpansions()
+	common.setStr("here", l.here)
+	common.setStr("program_name", programName)
+	common.setStr("host_node_name", l.hostname)
+	common.setStr("group_name", groupName)
+	// get is the nested get(): a fresh dict (or the caller's) updated with
+	// common, then saneget.
+	get := func(opt string, def *string, doExpand bool) (string, bool, error) {
+		e := newExpansions()
+		e.update(common)
+		return l.saneget(section, opt, def, e, doExpand)
+	}
+	getv := func(opt, def string) (string, error) {
+		v, _, err := get(opt, &def, true)
+		return v, err
+	}
+	p := Process{Program: programName, Section: section}
+	var v string
+	ints := []struct {
+		opt, def string
+		dst      *int
+	}{
+		{"priority", "999", &p.Priority},
+	}
+	for _, i := range ints {
+		if v, err = getv(i.opt, i.def); err != nil {
+			return nil, err
+		}
+		if *i.dst, err = integer(v); err != nil {
+			return nil, err
+		}
+	}
+	if v, err = getv("autostart", "true"); err != nil {
+		return nil, err
+	}
+	if p.Autostart, err = boolean(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("autorestart", "unexpected"); err != nil {
+		return nil, err
+	}
+	if p.Autorestart, err = autoRestart(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("startsecs", "1"); err != nil {
+		return nil, err
+	}
+	if p.Startsecs, err = integer(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("startretries", "3"); err != nil {
+		return nil, err
+	}
+	if p.Startretries, err = integer(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("stopsignal", "TERM"); err != nil {
+		return nil, err
+	}
+	if p.Stopsignal, err = signalNumber(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("stopwaitsecs", "10"); err != nil {
+		return nil, err
+	}
+	if p.Stopwaitsecs, err = integer(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("stopasgroup", "false"); err != nil {
+		return nil, err
+	}
+	if p.Stopasgroup, err = boolean(v); err != nil {
+		return nil, err
+	}
+	killDef := "false"
+	if p.Stopasgroup {
+		killDef = "true"
+	}
+	if v, err = getv("killasgroup", killDef); err != nil {
+		return nil, err
+	}
+	if p.Killasgroup, err = boolean(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("exitcodes", "0"); err != nil {
+		return nil, err
+	}
+	if p.Exitcodes, err = listOfExitcodes(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("redirect_stderr", "false"); err != nil {
+		return nil, err
+	}
+	if p.RedirectStderr, err = boolean(v); err != nil {
+		return nil, err
+	}
+	if v, err = getv("numprocs", "1"); err != nil {
+		return nil, err
+	}
+	numprocs, err := integer(v)
+	if err != nil {
+		return nil, err
+	}
+	if v, err = getv("numprocs_start", "0"); err != nil {
+		return nil, err
+	}
+	numprocsStart, err := integer(v)
+	if err != nil {
+		return nil, err
+	}
+	environmentStr, _, err := get("environment", str(""), false)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		ch  string
+		dst *LogConfig
+	}{{"stdout", &p.Stdout}, {"stderr", &p.Stderr}} {
+		if v, err = getv(c.ch+"_capture_maxbytes", "0"); err != nil {
+			return nil, err
+		}
+		if c.dst.CaptureMaxbytes, err = byteSize(v); err != nil {
+			return nil, err
+		}
+		if v, err = getv(c.ch+"_events_enabled", "false"); err != nil {
+			return nil, err
+		}
+		if c.dst.EventsEnabled, err = boolean(v); err != nil {
+			return nil, err
+		}
+	}
+	serverURL, ok, err := get("serverurl", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	p.ServerURL = serverURL
+	if !ok || (serverURL != "" && strings.ToUpper(pyStrip(serverURL)) == "AUTO") {
+		p.ServerURL = "AUTO"
+	}
+	userName, hasUser, err := get("user", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	if hasUser {
+		if p.User, err = resolveUser(userName); err != nil {
+			return nil, err
+		}
+	}
+	umask, hasUmask, err := get("umask", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	if hasUmask {
+		m, err := octalType(umask)
+		if err != nil {
+			return nil, err
+		}
+		fm := os.FileMode(m)
+		p.Umask = &fm
+	}
+	rawName, _, err := get("process_name", str("%(program_name)s"), false)
+	if err != nil {
+		return nil, err
+	}
+	processName, err := processOrGroupName(rawName)
+	if err != nil {
+		return nil, err
+	}
+	if numprocs > 1 && !strings.Contains(processName, "%(process_num)") {
+		return nil, errorf("%(process_num) must be present within process_name when numprocs > 1")
+	}
+	if p.Stopasgroup && !p.Killasgroup {
+		return nil, errorf("Cannot set stopasgroup=true and killasgroup=false")
+	}
+
+	var out []*Process
+	exps := common // Python aliases the dict and keeps updating it
+	for num := numprocsStart; num < numprocs+numprocsStart; num++ {
+		exps.setInt("process_num", num)
+		exps.setInt("numprocs", numprocs)
+		exps.update(l.envExp)
+		envStr, err := expand(environmentStr, exps, "environment")
+		if err != nil {
+			return nil, err
+		}
+		env, err := dictOfKeyValuePairs(envStr)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range env {
+			exps.setStr("ENV_"+kv.Key, kv.Value)
+		}
+		q := p
+		q.Exitcodes = append([]int(nil), p.Exitcodes...)
+		q.Environment = env
+		dir, _, err := get("directory", nil, true)
+		if err != nil {
+			return nil, err
+		}
+		q.Directory = dir
+		for _, c := range []struct {
+			ch  string
+			dst *LogConfig
+		}{{"stdout", &q.Stdout}, {"stderr", &q.Stderr}} {
+			key := c.ch + "_logfile"
+			val, found, err := get(key, nil, true)
+			if err != nil {
+				return nil, err
+			}
+			kind := logfileAuto
+			path := ""
+			if found {
+				if val, err = expand(val, exps, key); err != nil {
+					return nil, err
+				}
+				if kind, path, err = l.fs.logfileName(val); err != nil {
+					return nil, err
+				}
+			}
+			if v, err = getv(c.ch+"_logfile_backups", "10"); err != nil {
+				return nil, err
+			}
+			if c.dst.Backups, err = integer(v); err != nil {
+				return nil, err
+			}
+			if v, err = getv(c.ch+"_logfile_maxbytes", "50MB"); err != nil {
+				return nil, err
+			}
+			if c.dst.Maxbytes, err = byteSize(v); err != nil {
+				return nil, err
+			}
+			if v, err = getv(c.ch+"_syslog", "false"); err != nil {
+				return nil, err
+			}
+			if c.dst.Syslog, err = boolean(v); err != nil {
+				return nil, err
+			}
+			if kind == logfileSyslog {
+				l.cfg.Warnings = append(l.cfg.Warnings, "For ["+section+"], "+key+
+					"=syslog but this is deprecated and will be removed.  Use "+c.ch+"_syslog=true to enable syslog instead.")
+				kind = logfileNone
+				c.dst.Syslog = true
+			}
+			if kind == logfileAuto && c.dst.Maxbytes == 0 {
+				l.cfg.Warnings = append(l.cfg.Warnings, "For ["+section+"], AUTO logging used for "+key+
+					" without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally")
+			}
+			switch kind {
+			case logfileAuto:
+				c.dst.File = LogAuto
+			case logfilePath:
+				c.dst.File = path
+			default:
+				c.dst.File = LogNone
+			}
+		}
+		if q.RedirectStderr {
+			if q.Stderr.File != LogAuto && q.Stderr.File != LogNone {
+				l.cfg.Warnings = append(l.cfg.Warnings, "For ["+section+"], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored")
+			}
+			q.Stderr.File = LogNone
+		}
+		cmdExps := newExpansions()
+		cmdExps.update(exps)
+		command, ok, err := l.saneget(section, "command", nil, cmdExps, true)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errorf("program section " + section + " does not specify a command")
+		}
+		q.Command = command
+		if q.Name, err = expand(processName, exps, "process_name"); err != nil {
+			return nil, err
+		}
+		out = append(out, &q)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Priority != out[j].Priority {
+			return out[i].Priority < out[j].Priority
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}

@@ -1,0 +1,438 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// pyRepr is Python's repr() of a str.
+func pyRepr(s string) string {
+	quote := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x7f:
+			b.WriteRune(r)
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case !unicode.IsPrint(r):
+			switch {
+			case r <= 0xff:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case r <= 0xffff:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
+
+// pyASCII is Python's ascii() of a str.
+func pyASCII(s string) string {
+	r := pyRepr(s)
+	var b strings.Builder
+	for _, c := range r {
+		switch {
+		case c < 0x80:
+			b.WriteRune(c)
+		case c <= 0xff:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case c <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, c)
+		}
+	}
+	return b.String()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// padInt is Python's "%Nd".
+func padInt(i, width int) string {
+	s := strconv.Itoa(i)
+	for len(s) < width {
+		s = " " + s
+	}
+	return s
+}
+
+// expVal is one expansion value: Python str or int.
+type expVal struct {
+	s     string
+	i     int
+	isInt bool
+}
+
+// expansions is an insertion-ordered Python dict of expansion names.
+type expansions struct {
+	keys []string
+	vals map[string]expVal
+}
+
+func newExpansions() *expansions { return &expansions{vals: map[string]expVal{}} }
+
+func (e *expansions) setStr(k, v string) { e.set(k, expVal{s: v}) }
+func (e *expansions) setInt(k string, v int) {
+	e.set(k, expVal{i: v, isInt: true})
+}
+
+func (e *expansions) set(k string, v expVal) {
+	if _, ok := e.vals[k]; !ok {
+		e.keys = append(e.keys, k)
+	}
+	e.vals[k] = v
+}
+
+// update is dict.update.
+func (e *expansions) update(o *expansions) {
+	for _, k := range o.keys {
+		e.set(k, o.vals[k])
+	}
+}
+
+func (e *expansions) clone() *expansions {
+	c := newExpansions()
+	c.update(e)
+	return c
+}
+
+func (v expVal) str() string {
+	if v.isInt {
+		return strconv.Itoa(v.i)
+	}
+	return v.s
+}
+
+func (v expVal) repr() string {
+	if v.isInt {
+		return strconv.Itoa(v.i)
+	}
+	return pyRepr(v.s)
+}
+
+// repr is the Python dict's repr.
+func (e *expansions) repr() string {
+	parts := make([]string, len(e.keys))
+	for i, k := range e.keys {
+		parts[i] = pyRepr(k) + ": " + e.vals[k].repr()
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// pyFormatError is a Python exception raised by str % dict.
+type pyFormatError struct {
+	keyError bool   // KeyError: msg is the missing key's repr
+	msg      string // str(exception)
+}
+
+func (e *pyFormatError) Error() string { return e.msg }
+
+// pyPercent is Python's `format % mapping` for a dict of str and int
+// values.
+func pyPercent(format string, m *expansions) (string, error) {
+	f := []rune(format)
+	var out strings.Builder
+	usedDict := false // a conversion without (key) consumed the dict
+	n := len(f)
+	for i := 0; i < n; i++ {
+		if f[i] != '%' {
+			out.WriteRune(f[i])
+			continue
+		}
+		i++
+		if i >= n {
+			return "", &pyFormatError{msg: "incomplete format"}
+		}
+		if f[i] == '%' {
+			out.WriteByte('%')
+			continue
+		}
+		var arg *expVal
+		isDict := false
+		if f[i] == '(' {
+			depth := 1
+			j := i + 1
+			for j < n && depth > 0 {
+				if f[j] == '(' {
+					depth++
+				} else if f[j] == ')' {
+					depth--
+				}
+				j++
+			}
+			if depth > 0 {
+				return "", &pyFormatError{msg: "incomplete format key"}
+			}
+			key := string(f[i+1 : j-1])
+			v, ok := m.vals[key]
+			if !ok {
+				return "", &pyFormatError{keyError: true, msg: pyRepr(key)}
+			}
+			arg = &v
+			i = j
+		}
+		nextArg := func() (*expVal, bool, error) {
+			if arg != nil {
+				// a keyed conversion's * takes from the args, which is
+				// not a tuple: Python reports too few arguments
+				return nil, false, &pyFormatError{msg: "not enough arguments for format string"}
+			}
+			if usedDict {
+				return nil, false, &pyFormatError{msg: "not enough arguments for format string"}
+			}
+			usedDict = true
+			return nil, true, nil
+		}
+		var flagMinus, flagPlus, flagSpace, flagAlt, flagZero bool
+	flags:
+		for i < n {
+			switch f[i] {
+			case '-':
+				flagMinus = true
+			case '+':
+				flagPlus = true
+			case ' ':
+				flagSpace = true
+			case '#':
+				flagAlt = true
+			case '0':
+				flagZero = true
+			default:
+				break flags
+			}
+			i++
+		}
+		width, prec := -1, -1
+		if i < n && f[i] == '*' {
+			if arg != nil && !arg.isInt {
+				return "", &pyFormatError{msg: "* wants int"}
+			}
+			if _, _, err := nextArg(); err != nil {
+				return "", err
+			}
+			return "", &pyFormatError{msg: "* wants int"}
+		}
+		for i < n && f[i] >= '0' && f[i] <= '9' {
+			if width < 0 {
+				width = 0
+			}
+			width = width*10 + int(f[i]-'0')
+			if width > 1<<20 {
+				return "", &pyFormatError{msg: "width too big"}
+			}
+			i++
+		}
+		if i < n && f[i] == '.' {
+			i++
+			prec = 0
+			if i < n && f[i] == '*' {
+				if arg != nil && !arg.isInt {
+					return "", &pyFormatError{msg: "* wants int"}
+				}
+				if _, _, err := nextArg(); err != nil {
+					return "", err
+				}
+				return "", &pyFormatError{msg: "* wants int"}
+			}
+			for i < n && f[i] >= '0' && f[i] <= '9' {
+				prec = prec*10 + int(f[i]-'0')
+				if prec > 1<<20 {
+					return "", &pyFormatError{msg: "precision too big"}
+				}
+				i++
+			}
+		}
+		for i < n && (f[i] == 'h' || f[i] == 'l' || f[i] == 'L') {
+			i++
+			break
+		}
+		if i >= n {
+			return "", &pyFormatError{msg: "incomplete format"}
+		}
+		c := f[i]
+		if arg == nil {
+			_, dict, err := nextArg()
+			if err != nil {
+				return "", err
+			}
+			isDict = dict
+		}
+		typeName := "dict"
+		if !isDict {
+			if arg.isInt {
+				typeName = "int"
+			} else {
+				typeName = "str"
+			}
+		}
+		var body, sign string
+		numeric := false
+		switch c {
+		case 's', 'r', 'a':
+			switch {
+			case isDict:
+				body = m.repr()
+				if c == 'a' {
+					body = pyASCII(body)
+				}
+			case c == 's':
+				body = arg.str()
+			case c == 'r':
+				body = arg.repr()
+			default:
+				if arg.isInt {
+					body = arg.str()
+				} else {
+					body = pyASCII(arg.s)
+				}
+			}
+			if prec >= 0 {
+				if r := []rune(body); len(r) > prec {
+					body = string(r[:prec])
+				}
+			}
+		case 'd', 'i', 'u', 'o', 'x', 'X':
+			if isDict || !arg.isInt {
+				if c == 'd' || c == 'i' || c == 'u' {
+					return "", &pyFormatError{msg: "%" + string(c) + " format: a real number is required, not " + typeName}
+				}
+				return "", &pyFormatError{msg: "%" + string(c) + " format: an integer is required, not " + typeName}
+			}
+			numeric = true
+			v := arg.i
+			if v < 0 {
+				sign = "-"
+				v = -v
+			} else if flagPlus {
+				sign = "+"
+			} else if flagSpace {
+				sign = " "
+			}
+			switch c {
+			case 'o':
+				body = strconv.FormatInt(int64(v), 8)
+			case 'x':
+				body = strconv.FormatInt(int64(v), 16)
+			case 'X':
+				body = strings.ToUpper(strconv.FormatInt(int64(v), 16))
+			default:
+				body = strconv.Itoa(v)
+			}
+			if prec >= 0 {
+				for len(body) < prec {
+					body = "0" + body
+				}
+			}
+			if flagAlt {
+				switch c {
+				case 'o':
+					sign += "0o"
+				case 'x':
+					sign += "0x"
+				case 'X':
+					sign += "0X"
+				}
+			}
+		case 'e', 'E', 'f', 'F', 'g', 'G':
+			if isDict || !arg.isInt {
+				return "", &pyFormatError{msg: "must be real number, not " + typeName}
+			}
+			numeric = true
+			v := float64(arg.i)
+			if v < 0 {
+				sign = "-"
+				v = -v
+			} else if flagPlus {
+				sign = "+"
+			} else if flagSpace {
+				sign = " "
+			}
+			p := prec
+			if p < 0 {
+				p = 6
+			}
+			verb := string(c)
+			if c == 'F' {
+				verb = "f"
+			}
+			if flagAlt {
+				verb = "#" + verb
+			}
+			body = fmt.Sprintf("%."+strconv.Itoa(p)+verb, v)
+		case 'c':
+			switch {
+			case isDict:
+				return "", &pyFormatError{msg: "%c requires int or char"}
+			case arg.isInt:
+				if arg.i < 0 || arg.i > 0x10ffff {
+					return "", &pyFormatError{msg: "%c arg not in range(0x110000)"}
+				}
+				body = string(rune(arg.i))
+			case utf8.RuneCountInString(arg.s) == 1:
+				body = arg.s
+			default:
+				return "", &pyFormatError{msg: "%c requires int or char"}
+			}
+		default:
+			shown := "?"
+			if c >= 32 && c <= 126 {
+				shown = string(c)
+			}
+			return "", &pyFormatError{msg: fmt.Sprintf("unsupported format character '%s' (0x%x) at index %d", shown, c, i)}
+		}
+		total := utf8.RuneCountInString(sign) + utf8.RuneCountInString(body)
+		switch {
+		case width <= total:
+			out.WriteString(sign + body)
+		case flagMinus:
+			out.WriteString(sign + body + strings.Repeat(" ", width-total))
+		case flagZero && numeric:
+			out.WriteString(sign + strings.Repeat("0", width-total) + body)
+		default:
+			out.WriteString(strings.Repeat(" ", width-total) + sign + body)
+		}
+	}
+	return out.String(), nil
+}
+
+// expand is supervisor.options.expand: name is the option's name as
+// Python's messages give it.
+func expand(s string, m *expansions, name string) (string, error) {
+	out, err := pyPercent(s, m)
+	if err == nil {
+		return out, nil
+	}
+	fe := err.(*pyFormatError)
+	if fe.keyError {
+		avail := append([]string(nil), m.keys...)
+		sort.Strings(avail)
+		return "", &Error{Msg: fmt.Sprintf("Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
+			pyRepr(s), pyRepr(name), fe.msg, strings.Join(avail, ", "))}
+	}
+	return "", &Error{Msg: fmt.Sprintf("Format string %s for %s is badly formatted: %s", pyRepr(s), pyRepr(name), fe.msg)}
+}
