@@ -1,0 +1,170 @@
+package logrot
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// childEnv switches the test binary into the writer child used by tests
+// and benchmarks: LOGROT_TEST_CHILD=<kind>:<seed>:<bytes>:<writesize>.
+const childEnv = "LOGROT_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runChild(spec))
+	}
+	code := m.Run()
+	if code == 0 {
+		if kids := childrenOf(os.Getpid()); len(kids) > 0 {
+			fmt.Fprintf(os.Stderr, "child processes left behind: %v\n", kids)
+			code = 1
+		}
+	}
+	if code == 0 {
+		// lumberjack v2.2.1 starts one mill goroutine per Logger and never
+		// stops it, even on Close.
+		if err := goleak.Find(goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun")); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutine leak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func runChild(spec string) int {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 4 {
+		fmt.Fprintf(os.Stderr, "bad %s %q\n", childEnv, spec)
+		return 2
+	}
+	seed, _ := strconv.ParseUint(parts[1], 10, 64)
+	total, _ := strconv.ParseInt(parts[2], 10, 64)
+	ws, _ := strconv.Atoi(parts[3])
+	r := newStream(parts[0], seed, total)
+	buf := make([]byte, ws)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if _, werr := os.Stdout.Write(buf[:n]); werr != nil {
+				fmt.Fprintf(os.Stderr, "child write: %v\n", werr)
+				return 1
+			}
+		}
+		if err != nil {
+			return 0
+		}
+	}
+}
+
+// childrenOf lists live (or zombie) processes whose parent is pid.
+func childrenOf(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			kids = append(kids, p)
+		}
+	}
+	return kids
+}
+
+// newStream returns the deterministic test data: "binary" is a ChaCha8
+// stream (every byte value, no line structure), "lines" is numbered text
+// lines of varying length.
+func newStream(kind string, seed uint64, total int64) io.Reader {
+	switch kind {
+	case "binary":
+		var key [32]byte
+		for i := range 8 {
+			key[i] = byte(seed >> (8 * i))
+		}
+		return io.LimitReader(rand.NewChaCha8(key), total)
+	case "lines":
+		return io.LimitReader(&lineGen{rng: rand.New(rand.NewPCG(seed, 1))}, total)
+	}
+	panic("unknown stream kind " + kind)
+}
+
+type lineGen struct {
+	rng  *rand.Rand
+	n    int
+	line []byte
+}
+
+func (g *lineGen) Read(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		if len(g.line) == 0 {
+			g.n++
+			pad := g.rng.IntN(120)
+			g.line = fmt.Appendf(g.line[:0], "%s line %09d %s\n", "2026-11-25 12:00:00,000 INFO", g.n, strings.Repeat("x", pad))
+		}
+		c := copy(p, g.line)
+		g.line = g.line[c:]
+		p = p[c:]
+		total += c
+	}
+	return total, nil
+}
+
+// startWriter runs the writer child with its stdout on a new pipe and
+// returns the command and the pipe's read end.
+func startWriter(tb testing.TB, kind string, seed uint64, total int64, writeSize int) (*exec.Cmd, *os.File) {
+	tb.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d:%d:%d", childEnv, kind, seed, total, writeSize))
+	cmd.Stdout = w
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	w.Close()
+	return cmd, r
+}
+
+// bufferedLines is a tiny helper for tests reading line files.
+func readLines(tb testing.TB, path string) []string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}

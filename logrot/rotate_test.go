@@ -1,0 +1,323 @@
+package logrot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// logFiles returns the backups of dir/base.log in rotation order, then the
+// live file.
+func logFiles(t *testing.T, dir, base string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backups []string
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, base+"-") && strings.HasSuffix(n, ".log") {
+			backups = append(backups, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(backups) // lumberjack's UTC timestamps sort in time order
+	return append(backups, filepath.Join(dir, base+".log"))
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+func hashFiles(t *testing.T, paths []string) [32]byte {
+	t.Helper()
+	h := sha256.New()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(h, f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum
+}
+
+func hashStream(t *testing.T, r io.Reader) [32]byte {
+	t.Helper()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		t.Fatal(err)
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum
+}
+
+// capture runs the writer child into a channel and waits for everything.
+func capture(t *testing.T, cfg ChannelConfig, kind string, seed uint64, total int64, writeSize int) *Channel {
+	t.Helper()
+	ch, err := NewHub(nil).NewChannel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, r := startWriter(t, kind, seed, total, writeSize)
+	ch.Consume(r, cmd.Process.Pid)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("writer child: %v", err)
+	}
+	ch.Wait()
+	if err := ch.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// TestRotationByteAccounting pushes tens of MiB through a real child and a
+// real pipe with a small maxbytes: every byte must be in the backups plus
+// the live file, in order, and every rotated file must hold exactly
+// maxbytes (rotation at the exact threshold).
+func TestRotationByteAccounting(t *testing.T) {
+	cases := []struct {
+		name      string
+		kind      string
+		total     int64
+		maxBytes  int64
+		writeSize int
+	}{
+		{"binary", "binary", 64 << 20, 1 << 20, 128<<10 + 7},
+		{"lines", "lines", 32 << 20, 1 << 20, 4096},
+		{"odd sizes", "binary", 10<<20 + 12345, 1000003, 65536},
+		{"exact multiple", "lines", 4 << 20, 1 << 20, 1000},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "prog.log")
+			ch := capture(t, ChannelConfig{
+				ProcessName: "prog", Channel: "stdout", Path: path,
+				MaxBytes: tc.maxBytes, Backups: 1000,
+			}, tc.kind, uint64(i), tc.total, tc.writeSize)
+
+			files := logFiles(t, dir, "prog")
+			wantBackups := int((tc.total - 1) / tc.maxBytes)
+			if got := len(files) - 1; got != wantBackups {
+				t.Fatalf("%d backups, want %d", got, wantBackups)
+			}
+			for _, f := range files[:len(files)-1] {
+				if sz := fileSize(t, f); sz != tc.maxBytes {
+					t.Errorf("backup %s has %d bytes, want exactly %d", filepath.Base(f), sz, tc.maxBytes)
+				}
+			}
+			if sz, want := fileSize(t, path), tc.total-int64(wantBackups)*tc.maxBytes; sz != want {
+				t.Errorf("live file has %d bytes, want %d", sz, want)
+			}
+			st := ch.Stats()
+			if st.Read != tc.total || st.Written != tc.total || st.Dropped != 0 || st.Rotations != int64(wantBackups) {
+				t.Errorf("stats %+v, want read=written=%d dropped=0 rotations=%d", st, tc.total, wantBackups)
+			}
+			if hashFiles(t, files) != hashStream(t, newStream(tc.kind, uint64(i), tc.total)) {
+				t.Fatal("backups + live file differ from the bytes written")
+			}
+		})
+	}
+}
+
+// TestRotationBackupsKept: only the newest `backups` files survive, and
+// they are the newest bytes.
+func TestRotationBackupsKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prog.log")
+	const mb = 1 << 20
+	capture(t, ChannelConfig{ProcessName: "prog", Channel: "stdout", Path: path, MaxBytes: mb, Backups: 3},
+		"binary", 7, 8*mb, 50000)
+	// lumberjack deletes old backups asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	var files []string
+	for {
+		files = logFiles(t, dir, "prog")
+		if len(files) == 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(files) != 4 {
+		t.Fatalf("files %v, want 3 backups and the live file", files)
+	}
+	all, _ := io.ReadAll(newStream("binary", 7, 8*mb))
+	if hashFiles(t, files) != sha256.Sum256(all[4*mb:]) {
+		t.Fatal("kept backups are not the newest 3 MiB")
+	}
+}
+
+// TestRotationNoBackupsTruncates: backups=0 keeps no backup; the file is
+// truncated at the threshold.
+func TestRotationNoBackupsTruncates(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prog.log")
+	const mb = 1 << 20
+	total := int64(3*mb + mb/2)
+	ch := capture(t, ChannelConfig{ProcessName: "prog", Channel: "stdout", Path: path, MaxBytes: mb, Backups: 0},
+		"lines", 3, total, 3000)
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("dir holds %d files, want only the live file", len(ents))
+	}
+	all, _ := io.ReadAll(newStream("lines", 3, total))
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, all[3*mb:]) {
+		t.Fatalf("live file has %d bytes, want the last %d bytes written", len(got), len(all[3*mb:]))
+	}
+	if r := ch.Stats().Rotations; r != 3 {
+		t.Errorf("%d rotations, want 3", r)
+	}
+}
+
+// TestNoRotationWhenMaxBytesZero: maxbytes=0 never rotates.
+func TestNoRotationWhenMaxBytesZero(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prog.log")
+	total := int64(5 << 20)
+	capture(t, ChannelConfig{ProcessName: "prog", Channel: "stdout", Path: path, MaxBytes: 0, Backups: 10},
+		"binary", 4, total, 65536)
+	if files := logFiles(t, dir, "prog"); len(files) != 1 || fileSize(t, path) != total {
+		t.Fatalf("files %v, want one file of %d bytes", files, total)
+	}
+}
+
+// TestRotationCountsExistingFile: an existing file is appended to and its
+// size counts toward the threshold.
+func TestRotationCountsExistingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prog.log")
+	old := bytes.Repeat([]byte("old\n"), 150) // 600 bytes
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Write(bytes.Repeat([]byte("n"), 700)); err != nil {
+		t.Fatal(err)
+	}
+	files := logFiles(t, dir, "prog")
+	if len(files) != 2 {
+		t.Fatalf("files %v, want one backup", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	if len(b) != 1000 || !bytes.HasPrefix(b, old) {
+		t.Errorf("backup has %d bytes, want the old 600 plus 400 new", len(b))
+	}
+	if sz := fileSize(t, path); sz != 300 {
+		t.Errorf("live file %d bytes, want 300", sz)
+	}
+	// The mode of the file is carried over to the new live file.
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
+		t.Errorf("live file mode %v, want 0644", fi.Mode().Perm())
+	}
+}
+
+// TestSinkAfterWrite: the main log's rule (Python's): rotate after a write
+// once the size is >= maxbytes, never splitting a write.
+func TestSinkAfterWrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "main.log")
+	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5, AfterWrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Repeat([]byte("a"), 299)
+	line = append(line, '\n')
+	for range 10 {
+		if _, err := s.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	files := logFiles(t, dir, "main")
+	var sizes []int64
+	for _, f := range files {
+		sizes = append(sizes, fileSize(t, f))
+	}
+	if len(sizes) != 3 || sizes[0] != 1200 || sizes[1] != 1200 || sizes[2] != 600 {
+		t.Fatalf("sizes %v, want [1200 1200 600]", sizes)
+	}
+}
+
+// TestNonRegularTargetNeverRotates: a FIFO (like /dev/stdout on a pipe)
+// is never seeked, rotated, truncated or removed.
+func TestNonRegularTargetNeverRotates(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- b
+	}()
+	total := int64(3 << 20)
+	ch := capture(t, ChannelConfig{ProcessName: "prog", Channel: "stdout", Path: fifo, MaxBytes: 1 << 20, Backups: 2},
+		"lines", 9, total, 8192)
+	b := <-got
+	all, _ := io.ReadAll(newStream("lines", 9, total))
+	if !bytes.Equal(b, all) {
+		t.Fatalf("fifo reader got %d bytes, want the %d written", len(b), total)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("dir holds %d entries, want only the fifo", len(ents))
+	}
+	if ch.Stats().Rotations != 0 {
+		t.Fatal("a fifo was rotated")
+	}
+}
+
+// TestDevNullTarget: /dev/null works and Clear does not remove it.
+func TestDevNullTarget(t *testing.T) {
+	ch, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: os.DevNull, MaxBytes: 10, Backups: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, _ := os.Pipe()
+	ch.Consume(r, 1)
+	w.Write(bytes.Repeat([]byte("x"), 100))
+	w.Close()
+	ch.Wait()
+	if err := ch.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Fatal("/dev/null is gone")
+	}
+	if st := ch.Stats(); st.Written != 100 || st.Rotations != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
