@@ -1,0 +1,238 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sort"
+	"strings"
+)
+
+// APIVersion and SupervisorVersion are what getAPIVersion and
+// getSupervisorVersion report.
+const (
+	APIVersion        = "3.0"
+	SupervisorVersion = "4.2.5"
+)
+
+// handler runs one method with already arity-checked parameters.
+type handler func(ctx context.Context, d *Dispatcher, p []any) (any, error)
+
+// method is one entry of the fixed method table.
+type method struct {
+	sig      []string // [return type, param types...] as methodSignature returns
+	help     string
+	minArgs  int
+	maxArgs  int
+	noUpdate bool // skips the SHUTDOWN_STATE check (system.*, sendRemoteCommEvent)
+	run      handler
+}
+
+// Dispatcher maps method names to the fixed method table and runs calls
+// against a Backend. It is safe for concurrent use.
+type Dispatcher struct {
+	backend Backend
+	logs    LogReader
+	methods map[string]*method
+	names   []string
+}
+
+// NewDispatcher returns a Dispatcher over b, reading logs with logs
+// (FileLogs{} when nil).
+func NewDispatcher(b Backend, logs LogReader) *Dispatcher {
+	if logs == nil {
+		logs = FileLogs{}
+	}
+	d := &Dispatcher{backend: b, logs: logs, methods: methodTable()}
+	for n := range d.methods {
+		d.names = append(d.names, n)
+	}
+	sort.Strings(d.names)
+	return d
+}
+
+// Methods returns the sorted method names (system.listMethods).
+func (d *Dispatcher) Methods() []string { return append([]string(nil), d.names...) }
+
+// Call runs one XML-RPC method. The error is a *Fault for an XML-RPC fault,
+// or another error for what Python answers with HTTP 500.
+func (d *Dispatcher) Call(ctx context.Context, name string, params []any) (any, error) {
+	return d.call(ctx, name, params, false)
+}
+
+func (d *Dispatcher) call(ctx context.Context, name string, params []any, inMulticall bool) (any, error) {
+	// Python's traverse(): exactly namespace.method, no leading "_", and
+	// only names of the fixed table (never attribute lookup).
+	ns, meth, ok := strings.Cut(name, ".")
+	if !ok || strings.Contains(meth, ".") || strings.HasPrefix(meth, "_") || ns == "" {
+		return nil, NewFault(UnknownMethod)
+	}
+	m := d.methods[name]
+	if m == nil {
+		return nil, NewFault(UnknownMethod)
+	}
+	if len(params) < m.minArgs || len(params) > m.maxArgs {
+		return nil, NewFault(IncorrectParameters)
+	}
+	if !m.noUpdate && d.backend.State() < StateRunning {
+		return nil, NewFault(ShutdownState)
+	}
+	v, err := m.run(ctx, d, params)
+	if err != nil {
+		var pe *pyError
+		if errors.As(err, &pe) {
+			return nil, pe
+		}
+		return nil, AsFault(err)
+	}
+	return v, nil
+}
+
+// pyTypeName is type(v).__name__ for the decoded value types.
+func pyTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case string:
+		return "str"
+	case int64:
+		return "int"
+	case bool:
+		return "bool"
+	case float64:
+		return "float"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return "datetime"
+}
+
+// argNamespec requires a str the way split_namespec does (anything else is
+// an AttributeError, HTTP 500 in Python).
+func argNamespec(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", &pyError{"AttributeError", "'" + pyTypeName(v) + "' object has no attribute 'split'"}
+	}
+	return s, nil
+}
+
+// argGroup mirrors a dict lookup by group name: unhashable values are a
+// TypeError (INCORRECT_PARAMETERS); other non-strings never match.
+func argGroup(v any) (name string, match bool, err error) {
+	switch x := v.(type) {
+	case string:
+		return x, true, nil
+	case []any, map[string]any:
+		return "", false, errTypeError
+	}
+	return pyStr(v), false, nil
+}
+
+// argSignal turns a signal argument into the text signal_number parses.
+func argSignal(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int64, bool, float64:
+		n, err := pyInt(x)
+		if err != nil {
+			return "", err
+		}
+		return pyStr(n), nil
+	}
+	return "", &pyError{"AttributeError", "'" + pyTypeName(v) + "' object has no attribute 'strip'"}
+}
+
+func optWait(p []any, i int) bool {
+	if len(p) > i {
+		return pyTruth(p[i])
+	}
+	return true
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func resultsValue(r []Result) []Result {
+	if r == nil {
+		return []Result{}
+	}
+	return r
+}
+
+// multicall runs calls in order, each result a bare value or a fault struct.
+func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
+	var calls []any
+	switch x := arg.(type) {
+	case []any:
+		calls = x
+	case string:
+		for _, r := range x {
+			calls = append(calls, string(r))
+		}
+	default:
+		return nil, errTypeError
+	}
+	out := make([]any, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, d.multicallOne(ctx, c))
+	}
+	return out, nil
+}
+
+func (d *Dispatcher) multicallOne(ctx context.Context, c any) any {
+	call, ok := c.(map[string]any)
+	if !ok {
+		return (&pyError{"AttributeError", "'" + pyTypeName(c) + "' object has no attribute 'get'"}).multicallFault()
+	}
+	nameV, ok := call["methodName"]
+	if !ok {
+		return faultStruct(NewFault(IncorrectParameters, "No methodName"))
+	}
+	name, isStr := nameV.(string)
+	if isStr && name == "system.multicall" {
+		return faultStruct(NewFault(IncorrectParameters, "Recursive system.multicall forbidden"))
+	}
+	if !isStr {
+		if nameV == nil {
+			return faultStruct(NewFault(IncorrectParameters, "No methodName"))
+		}
+		return (&pyError{"AttributeError", "'" + pyTypeName(nameV) + "' object has no attribute 'split'"}).multicallFault()
+	}
+	var params []any
+	switch p := call["params"].(type) {
+	case []any:
+		params = p
+	case string:
+		for _, r := range p {
+			params = append(params, string(r))
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(p))
+		for k := range p {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			params = append(params, k)
+		}
+	default:
+		if _, present := call["params"]; present {
+			return faultStruct(NewFault(IncorrectParameters))
+		}
+	}
+	v, err := d.call(ctx, name, params, true)
+	if err != nil {
+		var pe *pyError
+		if errors.As(err, &pe) {
+			return pe.multicallFault()
+		}
+		return faultStruct(AsFault(err))
+	}
+	return v
+}

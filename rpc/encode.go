@@ -1,0 +1,211 @@
+package rpc
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Member is one struct member; Struct keeps members in the order Python's
+// dicts emit them.
+type Member struct {
+	Name  string
+	Value any
+}
+
+// Struct is an XML-RPC struct with ordered members.
+type Struct []Member
+
+// Values the encoder accepts: int, int64, bool, string, float64, []any,
+// []string, []int, Struct, []Struct, and the rpc-owned data types
+// (ProcessInfo, ConfigInfo, Result and slices of them) which are converted
+// to Structs in Python's member order.
+
+const (
+	xmlHeader       = "<?xml version='1.0'?>\n"
+	responseHead    = xmlHeader + "<methodResponse>\n<params>\n<param>\n"
+	responseTail    = "</param>\n</params>\n</methodResponse>\n"
+	faultHead       = xmlHeader + "<methodResponse>\n<fault>\n"
+	faultTail       = "</fault>\n</methodResponse>\n"
+	replacementChar = "\uFFFD"
+)
+
+// EncodeResponse appends a methodResponse holding v, byte for byte as
+// Python's xmlrpc.client.dumps((v,), methodresponse=True) writes it.
+func EncodeResponse(dst []byte, v any) ([]byte, error) {
+	dst = append(dst, responseHead...)
+	dst, err := appendValue(dst, v, 0)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, responseTail...), nil
+}
+
+// EncodeFault appends a fault methodResponse as Python's dumps(Fault) does.
+func EncodeFault(dst []byte, f *Fault) []byte {
+	dst = append(dst, faultHead...)
+	dst, _ = appendValue(dst, faultStruct(f), 0)
+	return append(dst, faultTail...)
+}
+
+func faultStruct(f *Fault) Struct {
+	return Struct{{"faultCode", f.Code}, {"faultString", f.String}}
+}
+
+const maxEncodeDepth = 100
+
+func appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	if depth > maxEncodeDepth {
+		return nil, fmt.Errorf("encode: value nested deeper than %d", maxEncodeDepth)
+	}
+	var err error
+	switch x := v.(type) {
+	case int:
+		dst = appendInt(dst, int64(x))
+	case int64:
+		dst = appendInt(dst, x)
+	case bool:
+		if x {
+			dst = append(dst, "<value><boolean>1</boolean></value>\n"...)
+		} else {
+			dst = append(dst, "<value><boolean>0</boolean></value>\n"...)
+		}
+	case string:
+		dst = append(dst, "<value><string>"...)
+		dst = appendEscaped(dst, x)
+		dst = append(dst, "</string></value>\n"...)
+	case float64:
+		dst = append(dst, "<value><double>"...)
+		dst = append(dst, pyFloatRepr(x)...)
+		dst = append(dst, "</double></value>\n"...)
+	case Struct:
+		dst = append(dst, "<value><struct>\n"...)
+		for _, m := range x {
+			dst = append(dst, "<member>\n<name>"...)
+			dst = appendEscaped(dst, m.Name)
+			dst = append(dst, "</name>\n"...)
+			if dst, err = appendValue(dst, m.Value, depth+1); err != nil {
+				return nil, err
+			}
+			dst = append(dst, "</member>\n"...)
+		}
+		dst = append(dst, "</struct></value>\n"...)
+	case []any:
+		dst = append(dst, "<value><array><data>\n"...)
+		for _, e := range x {
+			if dst, err = appendValue(dst, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case []string:
+		dst = append(dst, "<value><array><data>\n"...)
+		for _, e := range x {
+			dst, _ = appendValue(dst, e, depth+1)
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case []int:
+		dst = append(dst, "<value><array><data>\n"...)
+		for _, e := range x {
+			dst = appendInt(dst, int64(e))
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case []Struct:
+		dst = append(dst, "<value><array><data>\n"...)
+		for _, e := range x {
+			if dst, err = appendValue(dst, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case ProcessInfo:
+		return appendValue(dst, x.toStruct(), depth)
+	case []ProcessInfo:
+		dst = append(dst, "<value><array><data>\n"...)
+		for i := range x {
+			dst, _ = appendValue(dst, x[i].toStruct(), depth+1)
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case ConfigInfo:
+		return appendValue(dst, x.toStruct(), depth)
+	case []ConfigInfo:
+		dst = append(dst, "<value><array><data>\n"...)
+		for i := range x {
+			dst, _ = appendValue(dst, x[i].toStruct(), depth+1)
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case Result:
+		return appendValue(dst, x.toStruct(), depth)
+	case []Result:
+		dst = append(dst, "<value><array><data>\n"...)
+		for i := range x {
+			dst, _ = appendValue(dst, x[i].toStruct(), depth+1)
+		}
+		dst = append(dst, "</data></array></value>\n"...)
+	case *Fault:
+		return appendValue(dst, faultStruct(x), depth)
+	default:
+		// Python cannot marshal None or unknown objects either (HTTP 500).
+		return nil, fmt.Errorf("encode: cannot marshal %T", v)
+	}
+	return dst, nil
+}
+
+func appendInt(dst []byte, n int64) []byte {
+	// Python refuses ints outside 32 bits; supervisor caps them first.
+	if n > 1<<31-1 {
+		n = 1<<31 - 1
+	} else if n < -1<<31 {
+		n = -1 << 31
+	}
+	dst = append(dst, "<value><int>"...)
+	dst = strconv.AppendInt(dst, n, 10)
+	return append(dst, "</int></value>\n"...)
+}
+
+// appendEscaped writes s as XML character data. Like Python it escapes only
+// &, < and >. Unlike Python (which emits control characters raw and so
+// produces XML no client can parse, or fails with HTTP 500 on invalid
+// UTF-8), it always yields well-formed XML 1.0: CR becomes &#13; (so the
+// client reads back the same CR instead of a LF), and bytes that are not
+// valid UTF-8 or characters XML 1.0 forbids (C0 controls other than TAB,
+// LF, CR; U+FFFE, U+FFFF) become U+FFFD.
+func appendEscaped(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			var rep string
+			switch {
+			case c == '&':
+				rep = "&amp;"
+			case c == '<':
+				rep = "&lt;"
+			case c == '>':
+				rep = "&gt;"
+			case c == '\r':
+				rep = "&#13;"
+			case c < 0x20 && c != '\t' && c != '\n':
+				rep = replacementChar
+			default:
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, rep...)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, replacementChar...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(dst, s[start:]...)
+}

@@ -1,0 +1,8 @@
+package rpc
+
+import "syscall"
+
+const (
+	syscallEMFILE = syscall.EMFILE
+	syscallENFILE = syscall.ENFILE
+)

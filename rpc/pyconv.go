@@ -1,0 +1,183 @@
+package rpc
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Python's loose argument handling, reproduced for the decoded value types.
+
+// pyTruth is Python's bool(v).
+func pyTruth(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return true
+}
+
+// pyInt is Python's int(v): a ValueError or TypeError as a *pyError, the
+// latter flagged so dispatch can turn it into INCORRECT_PARAMETERS the way
+// traverse() catches TypeError.
+func pyInt(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case float64:
+		if math.IsNaN(x) {
+			return 0, &pyError{"ValueError", "cannot convert float NaN to integer"}
+		}
+		if math.IsInf(x, 0) {
+			return 0, &pyError{"OverflowError", "cannot convert float infinity to integer"}
+		}
+		if x >= 9.2e18 || x <= -9.2e18 {
+			return 0, &pyError{"OverflowError", "integer out of range"}
+		}
+		return int64(x), nil
+	case string:
+		n, err := pyParseInt(x)
+		if err != nil {
+			return 0, &pyError{"ValueError", err.Error()}
+		}
+		return n, nil
+	}
+	return 0, errTypeError
+}
+
+// errTypeError is a Python TypeError raised inside a method: traverse()
+// reports it as INCORRECT_PARAMETERS with no extra text.
+var errTypeError = NewFault(IncorrectParameters)
+
+// pyStr is Python's str(v) for the decoded value types.
+func pyStr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return pyFloatRepr(x)
+	case time.Time:
+		return x.Format("2006-01-02 15:04:05")
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyReprValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyRepr(k) + ": " + pyReprValue(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return ""
+}
+
+func pyReprValue(v any) string {
+	if s, ok := v.(string); ok {
+		return pyRepr(s)
+	}
+	if t, ok := v.(time.Time); ok {
+		return "datetime.datetime(" + strconv.Itoa(t.Year()) + ", " + strconv.Itoa(int(t.Month())) + ", " +
+			strconv.Itoa(t.Day()) + ", " + strconv.Itoa(t.Hour()) + ", " + strconv.Itoa(t.Minute()) + ", " + strconv.Itoa(t.Second()) + ")"
+	}
+	return pyStr(v)
+}
+
+// pyRepr is Python's repr() of a str (close enough for error texts).
+func pyRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatInt(int64(r)+0x100, 16)[1:])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyFloatRepr is Python's repr(float): shortest digits, exponent form
+// below 1e-4 and from 1e16 on.
+func pyFloatRepr(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	mant, expS, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expS)
+	if exp < -4 || exp >= 16 {
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		es := strconv.Itoa(exp)
+		if len(es) < 2 {
+			es = "0" + es
+		}
+		return mant + "e" + sign + es
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}

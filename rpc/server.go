@@ -1,0 +1,512 @@
+package rpc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options tunes a Server. Zero values pick the defaults.
+type Options struct {
+	Logs           LogReader     // readLog & co.; default FileLogs{}
+	Follower       LogFollower   // /logtail, /mainlogtail; default FileLogs{}
+	MaxBodyBytes   int64         // largest request body; default 16 MiB
+	MaxHeaderBytes int           // largest request head; default 64 KiB
+	ReadTimeout    time.Duration // to read one request once it began; default 30 s
+	IdleTimeout    time.Duration // keep-alive wait for the next request; default 10 min
+	WriteTimeout   time.Duration // to write one response (not streams); default 60 s
+	// ErrorLog receives internal errors (HTTP 500 causes); nil discards.
+	ErrorLog func(msg string)
+}
+
+// Server is the HTTP front of supervisord: /RPC2, /logtail, /mainlogtail
+// and the web UI, with Python medusa's wire behaviour.
+type Server struct {
+	backend  Backend
+	disp     *Dispatcher
+	follower LogFollower
+	opts     Options
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closed    bool
+	wg        sync.WaitGroup
+}
+
+// NewServer returns a Server over b.
+func NewServer(b Backend, opts Options) *Server {
+	if opts.Logs == nil {
+		opts.Logs = FileLogs{}
+	}
+	if opts.Follower == nil {
+		opts.Follower = FileLogs{}
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 16 << 20
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = 64 << 10
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 30 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 10 * time.Minute
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		backend:   b,
+		disp:      NewDispatcher(b, opts.Logs),
+		follower:  opts.Follower,
+		opts:      opts,
+		ctx:       ctx,
+		cancel:    cancel,
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*conn]struct{}{},
+	}
+}
+
+// Dispatcher returns the server's method dispatcher.
+func (s *Server) Dispatcher() *Dispatcher { return s.disp }
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("rpc: server closed")
+
+// Serve accepts connections on l until Shutdown. When l is a *Listener its
+// credentials protect every route.
+func (s *Server) Serve(l net.Listener) error {
+	var auth *Credentials
+	serverName := ""
+	if al, ok := l.(*Listener); ok {
+		auth = al.Auth
+		serverName = al.ServerName
+	}
+	if serverName == "" {
+		serverName = l.Addr().String()
+		if l.Addr().Network() == "unix" {
+			serverName = "<unix domain socket>"
+		}
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) || errors.Is(err, syscallENFILE) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("rpc: accept: %w", err)
+		}
+		delay = 0
+		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, serverName: serverName}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+// Shutdown closes the listeners, cancels blocking calls and streams, and
+// waits for connections to finish until ctx is done (then closes them).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	var errs []error
+	for l := range s.listeners {
+		if err := l.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) logf(format string, a ...any) {
+	if s.opts.ErrorLog != nil {
+		s.opts.ErrorLog(fmt.Sprintf(format, a...))
+	}
+}
+
+// conn is one client connection; requests on it are served in order.
+type conn struct {
+	srv        *Server
+	nc         net.Conn
+	br         *bufio.Reader
+	auth       *Credentials
+	serverName string
+
+	mu   sync.Mutex
+	idle bool
+}
+
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle {
+		c.nc.Close()
+	}
+}
+
+func (c *conn) setIdle(v bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = v
+	if v {
+		c.srv.mu.Lock()
+		closed := c.srv.closed
+		c.srv.mu.Unlock()
+		return !closed
+	}
+	return true
+}
+
+func (c *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.logf("rpc: panic serving %s: %v", c.nc.RemoteAddr(), r)
+		}
+		c.nc.Close()
+		c.srv.mu.Lock()
+		delete(c.srv.conns, c)
+		c.srv.mu.Unlock()
+		c.srv.wg.Done()
+	}()
+	for {
+		if !c.setIdle(true) {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.IdleTimeout))
+		if _, err := c.br.Peek(1); err != nil {
+			return
+		}
+		c.setIdle(false)
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadTimeout))
+		req, status := c.readRequest()
+		if req == nil {
+			if status != 0 {
+				w := &response{c: c, version: "1.1", close: true}
+				w.sendError(status)
+			}
+			return
+		}
+		c.nc.SetReadDeadline(time.Time{})
+		w := &response{c: c, req: req, version: req.version}
+		w.close = req.wantsClose()
+		if status != 0 {
+			w.close = true
+			w.sendError(status)
+			return
+		}
+		c.srv.handle(w, req)
+		if w.close || w.err != nil {
+			return
+		}
+	}
+}
+
+// request is one parsed HTTP request.
+type request struct {
+	method  string
+	uri     string
+	version string // "1.0", "1.1", or "" for HTTP/0.9 style
+	headers [][2]string
+	body    []byte
+}
+
+func (r *request) header(name string) string {
+	for _, h := range r.headers {
+		if strings.EqualFold(h[0], name) {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+func (r *request) hasHeader(name string) bool {
+	for _, h := range r.headers {
+		if strings.EqualFold(h[0], name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *request) wantsClose() bool {
+	conn := strings.ToLower(strings.TrimSpace(r.header("Connection")))
+	switch r.version {
+	case "1.1":
+		return conn == "close"
+	case "1.0":
+		return conn != "keep-alive"
+	}
+	return true
+}
+
+var errHeadTooLarge = errors.New("request head too large")
+
+// readLine reads one CRLF- or LF-terminated line within the head budget.
+func (c *conn) readLine(budget *int) (string, error) {
+	var line []byte
+	for {
+		frag, err := c.br.ReadSlice('\n')
+		*budget -= len(frag)
+		if *budget < 0 {
+			return "", errHeadTooLarge
+		}
+		line = append(line, frag...)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return "", err
+		}
+	}
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// readRequest parses one request. On a malformed request it returns nil
+// and the HTTP status to answer (0: just drop the connection).
+func (c *conn) readRequest() (*request, int) {
+	budget := c.srv.opts.MaxHeaderBytes
+	var line string
+	var err error
+	// Tolerate empty lines before the request line (RFC 9112 §2.2), which
+	// is where supervisorctl's stray CRLF after a previous request lands.
+	for {
+		line, err = c.readLine(&budget)
+		if err != nil {
+			if errors.Is(err, errHeadTooLarge) {
+				return nil, 431
+			}
+			return nil, 0
+		}
+		if line != "" {
+			break
+		}
+	}
+	parts := strings.Split(line, " ")
+	req := &request{}
+	switch {
+	case len(parts) == 3 && strings.HasPrefix(parts[2], "HTTP/"):
+		req.method, req.uri, req.version = parts[0], parts[1], strings.TrimPrefix(parts[2], "HTTP/")
+	case len(parts) == 2:
+		req.method, req.uri = parts[0], parts[1]
+	default:
+		return nil, 400
+	}
+	if req.method == "" || req.uri == "" {
+		return nil, 400
+	}
+	if req.version != "" && req.version != "1.0" && req.version != "1.1" {
+		if !strings.HasPrefix(req.version, "1.") {
+			return nil, 505
+		}
+		req.version = "1.1"
+	}
+	if req.version != "" {
+		for {
+			hl, err := c.readLine(&budget)
+			if err != nil {
+				if errors.Is(err, errHeadTooLarge) {
+					return nil, 431
+				}
+				return nil, 0
+			}
+			if hl == "" {
+				break
+			}
+			if (hl[0] == ' ' || hl[0] == '\t') && len(req.headers) > 0 {
+				req.headers[len(req.headers)-1][1] += " " + strings.TrimSpace(hl)
+				continue
+			}
+			name, value, ok := strings.Cut(hl, ":")
+			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+				return nil, 400
+			}
+			if len(req.headers) >= 200 {
+				return nil, 431
+			}
+			req.headers = append(req.headers, [2]string{name, strings.TrimSpace(value)})
+		}
+	}
+	if te := req.header("Transfer-Encoding"); te != "" && !strings.EqualFold(te, "identity") {
+		// Medusa has no chunked request bodies either.
+		return req, 411
+	}
+	if cl := req.header("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64)
+		if err != nil || n < 0 {
+			return req, 400
+		}
+		if n > c.srv.opts.MaxBodyBytes {
+			return req, 413
+		}
+		req.body = make([]byte, n)
+		if _, err := io.ReadFull(c.br, req.body); err != nil {
+			return nil, 0
+		}
+	} else if req.method == "POST" && strings.HasPrefix(req.uri, "/RPC2") {
+		return req, 411
+	}
+	return req, 0
+}
+
+// response writes one reply in medusa's layout: status line, Server, Date,
+// then headers in the order they were set.
+type response struct {
+	c       *conn
+	req     *request
+	version string
+	code    int
+	headers [][2]string
+	close   bool
+	err     error
+	started bool
+}
+
+func (w *response) set(name, value string) {
+	for i := range w.headers {
+		if w.headers[i][0] == name {
+			w.headers[i][1] = value
+			return
+		}
+	}
+	w.headers = append(w.headers, [2]string{name, value})
+}
+
+func (w *response) has(name string) bool {
+	for _, h := range w.headers {
+		if h[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
+var statusText = map[int]string{
+	200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
+	401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+	411: "Length Required", 413: "Request Entity Too Large", 431: "Request Header Fields Too Large",
+	500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
+}
+
+func (w *response) head() []byte {
+	v := w.version
+	if v == "" {
+		v = "1.0"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/%s %d %s\r\nServer: Medusa/1.12\r\nDate: %s\r\n", v, w.code, statusText[w.code],
+		time.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
+	for _, h := range w.headers {
+		b.WriteString(h[0])
+		b.WriteString(": ")
+		b.WriteString(h[1])
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// finishKeepAlive applies medusa's persistence rules for a response with a
+// Content-Length.
+func (w *response) finishKeepAlive() {
+	if w.req != nil && w.version == "1.0" && !w.close {
+		w.set("Connection", "Keep-Alive")
+	}
+}
+
+// send writes a complete response with a body.
+func (w *response) send(code int, body []byte) {
+	w.code = code
+	w.set("Content-Length", strconv.Itoa(len(body)))
+	w.finishKeepAlive()
+	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.srv.opts.WriteTimeout))
+	head := w.head()
+	if w.req != nil && w.req.method == "HEAD" {
+		body = nil
+	}
+	_, w.err = w.c.nc.Write(append(head, body...))
+	w.c.nc.SetWriteDeadline(time.Time{})
+}
+
+// errorBody is medusa's DEFAULT_ERROR_MESSAGE.
+func errorBody(code int) []byte {
+	return []byte(strings.Join([]string{
+		"<head>",
+		"<title>Error response</title>",
+		"</head>",
+		"<body>",
+		"<h1>Error response</h1>",
+		fmt.Sprintf("<p>Error code %d.", code),
+		fmt.Sprintf("<p>Message: %s.", statusText[code]),
+		"</body>",
+		"",
+	}, "\r\n"))
+}
+
+// sendError writes medusa's HTML error page.
+func (w *response) sendError(code int) {
+	body := errorBody(code)
+	w.set("Content-Length", strconv.Itoa(len(body)))
+	w.set("Content-Type", "text/html")
+	w.send(code, body)
+}
