@@ -40,12 +40,15 @@ func ReadFile(path string, offset, length int64) ([]byte, error) {
 		return nil, fmt.Errorf("logrot: read %s: %w: %w", path, ErrFailed, err)
 	}
 	defer f.Close()
-	if offset < 0 && length != 0 || offset >= 0 && length < 0 {
-		return nil, fmt.Errorf("logrot: read %s(%d, %d): %w", path, offset, length, ErrBadArguments)
-	}
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("logrot: read %s: %w: %w", path, ErrFailed, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("logrot: read %s: %w: is a directory", path, ErrFailed)
+	}
+	if offset < 0 && length != 0 || offset >= 0 && length < 0 {
+		return nil, fmt.Errorf("logrot: read %s(%d, %d): %w", path, offset, length, ErrBadArguments)
 	}
 	var data []byte
 	if offset < 0 {
@@ -115,6 +118,9 @@ func TailFile(path string, offset, length int64) (data []byte, newOffset int64, 
 		return []byte{}, offset, false
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+		return []byte{}, offset, false // Python's open() fails on a directory
+	}
 	sz, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return []byte{}, offset, false
