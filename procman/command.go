@@ -1,0 +1,120 @@
+package procman
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// defaultPath is Python's fallback when supervisord has no PATH.
+var defaultPath = []string{"/bin", "/usr/bin", "/usr/local/bin"}
+
+// commandError is a failure to resolve a command, with the fault it maps to
+// (NO_FILE or NOT_EXECUTABLE) and Python's spawnerr text.
+type commandError struct {
+	code int
+	msg  string
+}
+
+func (e *commandError) Error() string { return e.msg }
+
+// searchPath is Subprocess.get_path: the program environment's PATH if it
+// sets one (even empty), else supervisord's PATH if non-empty, else the
+// default.
+func searchPath(programEnv []envVar, baseEnv []string) []string {
+	for i := len(programEnv) - 1; i >= 0; i-- {
+		if programEnv[i].key == "PATH" {
+			return strings.Split(programEnv[i].value, ":")
+		}
+	}
+	for i := len(baseEnv) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(baseEnv[i], "PATH="); ok {
+			if v != "" {
+				return strings.Split(v, ":")
+			}
+			break
+		}
+	}
+	return defaultPath
+}
+
+// pathJoin is os.path.join(dir, name) for a name without a slash.
+func pathJoin(dir, name string) string {
+	if dir == "" || strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// resolveCommand is Subprocess.get_execv_args plus check_execv_args: split
+// the command with shlex, look the program up on path when it has no slash,
+// and check that it exists, is not a directory and is executable.
+func resolveCommand(command string, path []string) (filename string, argv []string, err error) {
+	argv, perr := shlexSplit(command)
+	if perr != nil {
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("can't parse command %s: %s", pyRepr(command), perr)}
+	}
+	if len(argv) == 0 {
+		return "", nil, &commandError{NotExecutable, "command is empty"}
+	}
+	program := argv[0]
+	var st os.FileInfo
+	if strings.Contains(program, "/") {
+		filename = program
+		st, _ = os.Stat(filename)
+	} else {
+		filename = program
+		for _, dir := range path {
+			found := pathJoin(dir, program)
+			if fi, serr := os.Stat(found); serr == nil {
+				st, filename = fi, found
+				break
+			}
+		}
+	}
+	switch {
+	case st == nil:
+		return "", nil, &commandError{NoFile, fmt.Sprintf("can't find command %s", pyRepr(filename))}
+	case st.IsDir():
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is a directory", pyRepr(filename))}
+	case st.Mode().Perm()&0o111 == 0:
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is not executable", pyRepr(filename))}
+	case syscall.Access(filename, 1 /* X_OK */) != nil:
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("no permission to run command %s", pyRepr(filename))}
+	}
+	return filename, argv, nil
+}
+
+// pyRepr renders s as Python's repr() of a str: single quotes unless s holds
+// a single quote and no double quote, with backslash escapes for the quote,
+// backslashes and non-printable characters.
+func pyRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}

@@ -1,0 +1,90 @@
+package procman
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// OutputSink consumes one output channel (stdout or stderr) of a process.
+// Consume is called once per spawn with the read end of the child's pipe
+// and the child's pid. The sink owns r: it must read it until EOF without
+// blocking the caller (in its own goroutine; r is non-blocking and served by
+// the runtime poller) and close it.
+type OutputSink interface {
+	Consume(r *os.File, pid int)
+}
+
+// Output is what the Options.Output hook returns for one process.
+type Output struct {
+	Stdout OutputSink // nil: drained and discarded
+	Stderr OutputSink // nil: drained and discarded; unused with redirect_stderr
+	// Log file paths reported in ProcessInfo ("" for none).
+	StdoutLogfile string
+	StderrLogfile string
+}
+
+// discardSink drains a pipe and throws the bytes away.
+type discardSink struct{}
+
+func (discardSink) Consume(r *os.File, _ int) {
+	go func() {
+		_, _ = io.Copy(io.Discard, r)
+		_ = r.Close()
+	}()
+}
+
+// DefaultOutput is the Output used when Options.Output is nil: both
+// channels are discarded and the log file fields show the configured
+// paths (AUTO shows as "").
+func DefaultOutput(_ *config.Group, p *config.Process) Output {
+	path := func(f string) string {
+		if f == config.LogAuto {
+			return ""
+		}
+		return f
+	}
+	return Output{StdoutLogfile: path(p.Stdout.File), StderrLogfile: path(p.Stderr.File)}
+}
+
+// BufferSink keeps everything it reads in memory. It is meant for tests and
+// tools; Wait blocks until every pipe handed to it reached EOF.
+type BufferSink struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	wg  sync.WaitGroup
+}
+
+// Consume reads r into the buffer in a new goroutine.
+func (b *BufferSink) Consume(r *os.File, _ int) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer r.Close()
+		chunk := make([]byte, 32*1024)
+		for {
+			n, err := r.Read(chunk)
+			if n > 0 {
+				b.mu.Lock()
+				b.buf.Write(chunk[:n])
+				b.mu.Unlock()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// Wait blocks until every consumed pipe reached EOF.
+func (b *BufferSink) Wait() { b.wg.Wait() }
+
+// String returns what was read so far.
+func (b *BufferSink) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,118 @@
+package procman
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// pid1Env makes the test binary run pid1Main: supervise as PID 1 of a new
+// pid namespace.
+const pid1Env = "PROCMAN_PID1"
+
+// TestPID1 runs this binary as PID 1 in a new pid namespace, supervising a
+// child that double-forks orphans; every orphan must be reaped by our reaper
+// and the managed child's exit status must be right.
+func TestPID1(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare(1) is not installed: cannot create a pid namespace")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("creating a pid namespace with unshare needs root here")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, unshare, "--pid", "--fork", "--mount-proc", exe)
+	cmd.Env = append(os.Environ(), pid1Env+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "unshare failed") || strings.Contains(string(out), "Operation not permitted") {
+			t.Skipf("unshare cannot create a pid namespace here: %s", out)
+		}
+		t.Fatalf("pid 1 run failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "PID1 OK orphans=5 exitstatus=3 state=EXITED zombies=0") {
+		t.Fatalf("unexpected pid 1 report:\n%s", out)
+	}
+}
+
+type countingLogger struct {
+	mu     sync.Mutex
+	reaped int
+	lines  []string
+}
+
+func (c *countingLogger) Log(_ config.LogLevel, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines = append(c.lines, msg)
+	if strings.HasPrefix(msg, "reaped unknown pid ") {
+		c.reaped++
+	}
+}
+
+func (c *countingLogger) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reaped
+}
+
+func pid1Main() int {
+	fail := func(format string, args ...any) int {
+		fmt.Printf("PID1 FAIL "+format+"\n", args...)
+		return 1
+	}
+	if os.Getpid() != 1 {
+		return fail("pid is %d, not 1", os.Getpid())
+	}
+	log := &countingLogger{}
+	s, err := New(Options{Logger: log}) // PID 1: the reaper reaps every child
+	if err != nil {
+		return fail("New: %v", err)
+	}
+	p := proc("managed", "orphans", "5", "sleep", "0.5", "exit", "3")
+	p.Startsecs = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		return fail("AddGroup: %v", err)
+	}
+	if _, _, err := s.Start(context.Background(), "managed", true); err != nil {
+		return fail("Start: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var info ProcessInfo
+	for time.Now().Before(deadline) {
+		info, _ = s.Info("managed")
+		if info.State == Exited && log.count() >= 5 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		return fail("Close: %v", err)
+	}
+	zombies := 0
+	for _, pid := range children() {
+		if !pidAlive(pid) {
+			zombies++
+		}
+	}
+	fmt.Printf("PID1 OK orphans=%d exitstatus=%d state=%s zombies=%d\n", log.count(), info.ExitStatus, info.StateName, zombies)
+	if log.count() != 5 {
+		log.mu.Lock()
+		fmt.Println(strings.Join(log.lines, "\n"))
+		log.mu.Unlock()
+	}
+	return 0
+}

@@ -1,0 +1,543 @@
+package procman
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// process is one supervised process. mu is its one owner: every field below
+// it is read and written only with mu held, and every state change goes
+// through fire.
+type process struct {
+	s     *Supervisor
+	group *group
+	cfg   *config.Process
+	out   Output
+	penv  []envVar
+
+	mu             sync.Mutex
+	state          State
+	pid            int
+	laststart      time.Time
+	laststop       time.Time
+	laststopreport time.Time
+	backoff        int
+	spawnerr       string
+	exitstatus     int
+	expected       bool
+	attempt        uint64 // spawns so far
+	runningAttempt uint64 // the attempt that last reached RUNNING
+	timer          Timer
+	timerGen       uint64
+	killErr        string        // set by a failing signal action
+	changed        chan struct{} // closed and replaced on every state change
+
+	stdin        *os.File
+	stdinBuf     []byte
+	stdinWriting bool
+	stdinBroken  bool
+}
+
+func newProcess(s *Supervisor, g *group, cfg *config.Process, out Output) *process {
+	return &process{
+		s: s, group: g, cfg: cfg, out: out,
+		penv:    fromConfigEnv(cfg.Environment),
+		state:   Stopped,
+		changed: make(chan struct{}),
+	}
+}
+
+func (p *process) namespec() string { return p.group.cfg.Name + ":" + p.cfg.Name }
+
+func (p *process) logf(level config.LogLevel, format string, args ...any) {
+	p.s.logf(level, format, args...)
+}
+
+// unlock releases mu and delivers the transitions queued meanwhile.
+func (p *process) unlock() {
+	p.mu.Unlock()
+	p.s.flush()
+}
+
+// fire applies event ev to the process: it looks the edge up in the
+// transition table, changes the state, publishes the transition and runs the
+// edge's actions. ex is the reaped exit for evExit. It reports whether the
+// edge was legal. mu must be held.
+func (p *process) fire(ev event, ex *Exit) bool {
+	from := p.state
+	rule, ok := transitions[transitionKey{from, ev}]
+	if !ok {
+		p.logf(config.LevelDebug, "ignored event %s for %s in state %s", ev, p.cfg.Name, from)
+		return false
+	}
+	a := rule.actions
+	now := p.s.clock.Now()
+	if a&aCancelTimer != 0 {
+		p.cancelTimer()
+	}
+
+	// Record what the published transition must carry before it is published.
+	var es int
+	var exitMsg string
+	if ex != nil {
+		es, exitMsg = decodeWaitStatus(ex.Status)
+	}
+	expected := true
+	if a&aSpawn != 0 {
+		p.spawnerr = ""
+		p.exitstatus = 0
+		p.laststart = now
+		p.attempt++
+	}
+	if a&aResetBackoff != 0 {
+		p.backoff = 0
+	}
+	if a&aIncBackoff != 0 {
+		p.backoff++
+	}
+	if a&aTooQuickly != 0 {
+		p.exitstatus = 0
+		p.spawnerr = "Exited too quickly (process log may have details)"
+	}
+	if a&(aRecordExit|aRecordStop) != 0 {
+		p.exitstatus = es
+		expected = slices.Contains(p.cfg.Exitcodes, es)
+		if a&aRecordExit != 0 && !expected {
+			p.spawnerr = fmt.Sprintf("Bad exit code %d", es)
+		}
+	}
+	if a&aRecordExit != 0 {
+		p.expected = expected
+	}
+
+	p.state = rule.to
+	if rule.to != from {
+		close(p.changed)
+		p.changed = make(chan struct{})
+		if rule.to == Running {
+			p.runningAttempt = p.attempt
+		}
+		p.s.enqueue(note{tr: &Transition{
+			Process: p.cfg.Name, Group: p.group.cfg.Name,
+			From: from, To: rule.to,
+			PID: p.pid, Tries: p.backoff, Expected: expected, Time: now,
+		}})
+	}
+
+	name := p.cfg.Name
+	if a&aClearPid != 0 {
+		p.pid = 0
+		p.laststop = now
+		p.closeStdin()
+	}
+	switch {
+	case a&aTooQuickly != 0:
+		p.logf(config.LevelWarn, "exited: %s (%s; not expected)", name, exitMsg)
+	case a&aRecordExit != 0 && expected:
+		p.logf(config.LevelInfo, "exited: %s (%s; expected)", name, exitMsg)
+	case a&aRecordExit != 0:
+		p.logf(config.LevelWarn, "exited: %s (%s; not expected)", name, exitMsg)
+	case a&aRecordStop != 0 && expected:
+		p.logf(config.LevelInfo, "stopped: %s (%s)", name, exitMsg)
+	case a&aRecordStop != 0:
+		p.logf(config.LevelWarn, "stopped: %s (%s)", name, exitMsg)
+	}
+	if a&aRunning != 0 {
+		p.logf(config.LevelInfo, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)", name, p.cfg.Startsecs)
+	}
+	if a&aGaveUp != 0 {
+		p.logf(config.LevelInfo, "gave up: %s entered FATAL state, too many start retries too quickly", name)
+	}
+	if a&aIncBackoff != 0 {
+		if p.backoff > p.cfg.Startretries {
+			p.fire(evGiveUp, nil)
+		} else {
+			p.armTimer(time.Duration(p.backoff)*time.Second, evRetry)
+		}
+	}
+	if a&aSendStop != 0 {
+		p.sendKill(syscall.Signal(p.cfg.Stopsignal), p.cfg.Stopasgroup)
+	}
+	if a&aSendKill != 0 {
+		p.logf(config.LevelWarn, "killing '%s' (%d) with SIGKILL", name, p.pid)
+		p.sendKill(syscall.SIGKILL, p.cfg.Killasgroup)
+	}
+	if a&aAutorestart != 0 && p.s.State() == SupervisorRunning {
+		switch p.cfg.Autorestart {
+		case config.AutorestartAlways:
+			p.fire(evSpawn, nil)
+		case config.AutorestartUnexpected:
+			if !expected {
+				p.fire(evSpawn, nil)
+			}
+		}
+	}
+	if a&aSpawn != 0 {
+		p.spawn()
+	}
+	return true
+}
+
+// armTimer schedules ev after d, replacing any pending timer.
+func (p *process) armTimer(d time.Duration, ev event) {
+	p.cancelTimer()
+	p.timerGen++
+	gen := p.timerGen
+	p.timer = p.s.clock.AfterFunc(d, func() {
+		p.mu.Lock()
+		if p.timerGen == gen {
+			p.timer = nil
+			p.onTimer(ev)
+		}
+		p.unlock()
+	})
+}
+
+func (p *process) cancelTimer() {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.timerGen++
+}
+
+// onTimer handles an expired timer. mu is held.
+func (p *process) onTimer(ev event) {
+	switch ev {
+	case evStartsecs:
+		// Never call a child RUNNING that has already died: its exit is
+		// on the way from the reaper and will be a too-quick exit.
+		if p.pid != 0 && p.s.reaper.exited(p.pid) {
+			return
+		}
+	case evRetry:
+		if p.s.State() != SupervisorRunning || p.backoff > p.cfg.Startretries {
+			return
+		}
+	case evStopTimeout:
+		// Python re-arms after each SIGKILL too.
+	}
+	p.fire(ev, nil)
+}
+
+// onExit is the reaper's callback for our child.
+func (p *process) onExit(ex Exit) {
+	p.mu.Lock()
+	if ex.Pid == p.pid && p.pid != 0 {
+		p.fire(evExit, &ex)
+	}
+	p.unlock()
+}
+
+// sendKill sends sig to the child (to its process group when asGroup) as
+// Python's Subprocess.kill does, after the state is already STOPPING. A
+// failure other than ESRCH moves the process to UNKNOWN and leaves the
+// message in killErr.
+func (p *process) sendKill(sig syscall.Signal, asGroup bool) {
+	p.killErr = ""
+	as := ""
+	target := p.pid
+	if asGroup {
+		as = "process group "
+		target = -p.pid
+	}
+	p.logf(config.LevelDebug, "killing %s (pid %d) %swith signal %s", p.cfg.Name, p.pid, as, SigName(int(sig)))
+	p.armTimer(time.Duration(p.cfg.Stopwaitsecs)*time.Second, evStopTimeout)
+	if err := syscall.Kill(target, sig); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
+			p.logf(config.LevelDebug, "unable to signal %s (pid %d), it probably just exited on its own: %v", p.cfg.Name, p.pid, err)
+			return
+		}
+		p.killErr = fmt.Sprintf("unknown problem killing %s (%d):%v", p.cfg.Name, p.pid, err)
+		p.logf(config.LevelCritical, "%s", p.killErr)
+		p.fire(evSignalError, nil)
+	}
+}
+
+// spawnFailed records a spawn error and moves STARTING -> BACKOFF.
+func (p *process) spawnFailed(msg string) {
+	p.spawnerr = msg
+	p.logf(config.LevelInfo, "spawnerr: %s", msg)
+	p.fire(evSpawnFailed, nil)
+}
+
+// spawn forks and execs the child; the state is already STARTING. It is
+// Python's Subprocess.spawn after the STARTING change.
+func (p *process) spawn() {
+	cfg := p.cfg
+	name := cfg.Name
+	base := p.s.environ()
+	filename, argv, err := resolveCommand(cfg.Command, searchPath(p.penv, base))
+	if err != nil {
+		p.spawnFailed(err.Error())
+		return
+	}
+
+	var parent, child []*os.File
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	pipe := func() (r, w *os.File, err error) { return os.Pipe() }
+	stdinR, stdinW, err := pipe()
+	var stdoutR, stdoutW, stderrR, stderrW *os.File
+	if err == nil {
+		parent, child = append(parent, stdinW), append(child, stdinR)
+		stdoutR, stdoutW, err = pipe()
+	}
+	if err == nil {
+		parent, child = append(parent, stdoutR), append(child, stdoutW)
+		if !cfg.RedirectStderr {
+			stderrR, stderrW, err = pipe()
+			if err == nil {
+				parent, child = append(parent, stderrR), append(child, stderrW)
+			}
+		}
+	}
+	if err != nil {
+		closeAll(parent)
+		closeAll(child)
+		if errors.Is(err, syscall.EMFILE) {
+			p.spawnFailed(fmt.Sprintf("too many open files to spawn '%s'", name))
+		} else {
+			p.spawnFailed(fmt.Sprintf("unknown error making dispatchers for '%s': %s", name, errnoName(err)))
+		}
+		return
+	}
+	errW := stderrW
+	if cfg.RedirectStderr {
+		errW = stdoutW
+	}
+
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	setuidMsg := ""
+	if u := cfg.User; u != nil {
+		switch cur := os.Getuid(); {
+		case cur == u.UID:
+		case cur != 0:
+			setuidMsg = fmt.Sprintf("couldn't setuid to %d: Can't drop privilege as nonroot user\n", u.UID)
+		default:
+			sys.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: supplementaryGroups(u)}
+		}
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   cfg.Directory,
+		Env:   childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, p.penv),
+		Files: []uintptr{stdinR.Fd(), stdoutW.Fd(), errW.Fd()},
+		Sys:   sys,
+	}
+	var pid int
+	if setuidMsg == "" {
+		pid, err = p.s.reaper.Start(func() (int, error) {
+			if cfg.Umask != nil {
+				// The umask is process-wide; the reaper lock keeps
+				// other spawns out, and the window is one fork.
+				old := syscall.Umask(int(*cfg.Umask))
+				defer syscall.Umask(old)
+			}
+			return syscall.ForkExec(filename, argv, attr)
+		}, p.onExit)
+	}
+
+	childMsg := ""
+	switch {
+	case setuidMsg != "":
+		childMsg = setuidMsg
+	case err != nil && (errors.Is(err, syscall.EAGAIN)):
+		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
+	case err != nil && errors.Is(err, syscall.ENOMEM):
+		p.spawnFailed(fmt.Sprintf("unknown error during fork for '%s': %s", name, errnoName(err)))
+	case err != nil:
+		// The child was forked but failed before exec: Python's child
+		// writes why to its stderr and exits 127.
+		if cfg.Directory != "" {
+			if fi, serr := os.Stat(cfg.Directory); serr != nil || !fi.IsDir() {
+				cerr := serr
+				if cerr == nil {
+					cerr = syscall.ENOTDIR
+				}
+				childMsg = fmt.Sprintf("couldn't chdir to %s: %s\n", cfg.Directory, errnoName(cerr))
+				break
+			}
+		}
+		childMsg = fmt.Sprintf("couldn't exec %s: %s\n", argv[0], errnoName(err))
+	}
+	if childMsg != "" {
+		_, _ = errW.Write([]byte("supervisor: " + childMsg + "supervisor: child process was not spawned\n"))
+	}
+	closeAll(child)
+	if err != nil && childMsg == "" {
+		closeAll(parent)
+		return
+	}
+
+	p.pid = pid
+	p.stdin, p.stdinBuf, p.stdinBroken = stdinW, nil, false
+	sinkFor := func(s OutputSink) OutputSink {
+		if s == nil {
+			return discardSink{}
+		}
+		return s
+	}
+	sinkFor(p.out.Stdout).Consume(stdoutR, pid)
+	if stderrR != nil {
+		sinkFor(p.out.Stderr).Consume(stderrR, pid)
+	}
+
+	if childMsg != "" {
+		// No child exists; its exit (status 127) arrives as if reaped.
+		attempt := p.attempt
+		if cfg.Startsecs == 0 {
+			p.fire(evStartsecs, nil)
+		}
+		go func() {
+			p.mu.Lock()
+			if p.attempt == attempt && p.pid == 0 && (p.state == Starting || p.state == Running) {
+				p.fire(evExit, &Exit{Status: syscall.WaitStatus(127 << 8), Time: time.Now()})
+			}
+			p.unlock()
+		}()
+		return
+	}
+
+	p.logf(config.LevelInfo, "spawned: '%s' with pid %d", name, pid)
+	if cfg.Startsecs <= 0 {
+		p.fire(evStartsecs, nil)
+	} else {
+		p.armTimer(time.Duration(cfg.Startsecs)*time.Second, evStartsecs)
+	}
+}
+
+// supplementaryGroups lists the groups of u's account, primary first, as
+// Python's drop_privileges passes them to setgroups.
+func supplementaryGroups(u *config.User) []uint32 {
+	groups := []uint32{uint32(u.GID)}
+	acct, err := user.LookupId(strconv.Itoa(u.UID))
+	if err != nil && u.Name != "" {
+		acct, err = user.Lookup(u.Name)
+	}
+	if err != nil {
+		return groups
+	}
+	ids, err := acct.GroupIds()
+	if err != nil {
+		return groups
+	}
+	for _, id := range ids {
+		n, err := strconv.ParseUint(id, 10, 32)
+		if err == nil && !slices.Contains(groups, uint32(n)) {
+			groups = append(groups, uint32(n))
+		}
+	}
+	return groups
+}
+
+// closeStdin closes our end of the child's stdin. mu is held.
+func (p *process) closeStdin() {
+	if p.stdin != nil {
+		p.stdin.Close()
+		p.stdin = nil
+	}
+	p.stdinBuf = nil
+}
+
+// writeStdin queues data for the child's stdin, writing at once what the
+// pipe takes without blocking. mu is held. It reports EPIPE as NO_FILE.
+func (p *process) writeStdin(data []byte, name string) error {
+	if p.stdin == nil || p.stdinBroken {
+		return fault(NoFile, name)
+	}
+	if len(p.stdinBuf) == 0 && !p.stdinWriting {
+		rc, err := p.stdin.SyscallConn()
+		if err != nil {
+			return fault(NoFile, name)
+		}
+		var n int
+		var werr error
+		_ = rc.Write(func(fd uintptr) bool {
+			n, werr = syscall.Write(int(fd), data)
+			return true
+		})
+		if werr == nil || errors.Is(werr, syscall.EAGAIN) {
+			if n < 0 {
+				n = 0
+			}
+			data = data[n:]
+		} else {
+			p.stdinBroken = true
+			if errors.Is(werr, syscall.EPIPE) {
+				return fault(NoFile, name)
+			}
+			return fault(Failed, fmt.Sprintf("%s: %v", name, werr))
+		}
+		if len(data) == 0 {
+			return nil
+		}
+	}
+	p.stdinBuf = append(p.stdinBuf, data...)
+	if !p.stdinWriting {
+		p.stdinWriting = true
+		go p.flushStdin(p.stdin)
+	}
+	return nil
+}
+
+// flushStdin writes the queued stdin bytes in the background until the
+// queue is empty or the pipe breaks.
+func (p *process) flushStdin(f *os.File) {
+	for {
+		p.mu.Lock()
+		buf := p.stdinBuf
+		p.stdinBuf = nil
+		if len(buf) == 0 || p.stdin != f {
+			p.stdinWriting = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		if _, err := f.Write(buf); err != nil {
+			p.mu.Lock()
+			p.stdinWriting = false
+			p.stdinBuf = nil
+			if p.stdin == f {
+				p.stdinBroken = true
+			}
+			p.mu.Unlock()
+			return
+		}
+	}
+}
+
+// info snapshots getProcessInfo. mu must not be held.
+func (p *process) info() ProcessInfo {
+	now := p.s.clock.Now()
+	p.mu.Lock()
+	in := ProcessInfo{
+		Name:          p.cfg.Name,
+		Group:         p.group.cfg.Name,
+		Start:         cappedInt(p.laststart),
+		Stop:          cappedInt(p.laststop),
+		Now:           cappedInt(now),
+		State:         p.state,
+		StateName:     p.state.String(),
+		Spawnerr:      p.spawnerr,
+		ExitStatus:    p.exitstatus,
+		Logfile:       p.out.StdoutLogfile,
+		StdoutLogfile: p.out.StdoutLogfile,
+		StderrLogfile: p.out.StderrLogfile,
+		PID:           p.pid,
+	}
+	p.mu.Unlock()
+	in.Description = describe(&in, p.s.loc)
+	return in
+}

@@ -1,0 +1,202 @@
+package procman
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Exit is one child reaped by the Reaper.
+type Exit struct {
+	Pid    int
+	Status syscall.WaitStatus
+	Time   time.Time // wall-clock time of the reap
+}
+
+// Reaper is the one owner of wait4 in the process. On SIGCHLD it reaps every
+// exited child and hands each exit to the callback registered for its pid.
+// A child must be started through Start, which registers the callback under
+// the reaper's lock, so an exit that beats Start returning is never lost.
+//
+// With reapAll (the default when we are PID 1) it calls wait4(-1) and also
+// reaps orphans re-parented to us, handing those to the orphan callback.
+// Without it, it reaps only the pids it started, so children that other code
+// in the process starts with os/exec are left to their owners.
+type Reaper struct {
+	mu      sync.Mutex
+	subs    map[int]func(Exit)
+	reapAll bool
+	orphan  func(Exit)
+
+	sigc      chan os.Signal
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewReaper starts the reaper goroutine. orphan (may be nil) is called, from
+// the reaper goroutine, for every reaped pid nobody registered.
+func NewReaper(reapAll bool, orphan func(Exit)) *Reaper {
+	r := &Reaper{
+		subs:    make(map[int]func(Exit)),
+		reapAll: reapAll,
+		orphan:  orphan,
+		sigc:    make(chan os.Signal, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	signal.Notify(r.sigc, syscall.SIGCHLD)
+	go r.loop()
+	return r
+}
+
+// Close stops the reaper goroutine. Exits of children still registered are
+// no longer delivered.
+func (r *Reaper) Close() {
+	r.closeOnce.Do(func() {
+		signal.Stop(r.sigc)
+		close(r.stop)
+		<-r.done
+	})
+}
+
+// Start runs spawn (which forks and returns the child's pid) under the
+// reaper's lock and registers onExit for that pid before the lock is
+// released. onExit is called once, from the reaper goroutine.
+func (r *Reaper) Start(spawn func() (int, error), onExit func(Exit)) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, err := spawn()
+	if err != nil {
+		return 0, err
+	}
+	r.subs[pid] = onExit
+	return pid, nil
+}
+
+func (r *Reaper) loop() {
+	defer close(r.done)
+	r.reap() // children that exited before we were listening
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.sigc:
+			r.reap()
+		}
+	}
+}
+
+type reaped struct {
+	exit Exit
+	cb   func(Exit)
+}
+
+// reap collects every exited child, then delivers outside the lock.
+func (r *Reaper) reap() {
+	r.mu.Lock()
+	var out []reaped
+	now := time.Now()
+	take := func(pid int, ws syscall.WaitStatus) {
+		cb := r.subs[pid]
+		delete(r.subs, pid)
+		out = append(out, reaped{Exit{Pid: pid, Status: ws, Time: now}, cb})
+	}
+	if r.reapAll {
+		for {
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			if err != nil || pid <= 0 {
+				break
+			}
+			take(pid, ws)
+		}
+	} else {
+		for {
+			pid, err := waitidPeek(pAll, 0)
+			if err != nil || pid <= 0 {
+				break
+			}
+			if _, ours := r.subs[pid]; !ours {
+				// Someone else's zombie hides the rest: check ours one by one.
+				for p := range r.subs {
+					var ws syscall.WaitStatus
+					if got, err := wait4NoHang(p, &ws); err == nil && got == p {
+						take(p, ws)
+					}
+				}
+				break
+			}
+			var ws syscall.WaitStatus
+			if got, err := wait4NoHang(pid, &ws); err == nil && got == pid {
+				take(pid, ws)
+			} else {
+				break
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, d := range out {
+		if d.cb != nil {
+			d.cb(d.exit)
+		} else if r.orphan != nil {
+			r.orphan(d.exit)
+		}
+	}
+}
+
+func wait4NoHang(pid int, ws *syscall.WaitStatus) (int, error) {
+	for {
+		got, err := syscall.Wait4(pid, ws, syscall.WNOHANG, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		return got, err
+	}
+}
+
+// exited reports whether pid (a child we started) has exited: it is a zombie
+// or has already been reaped. It never reaps.
+func (r *Reaper) exited(pid int) bool {
+	got, err := waitidPeek(pPID, pid)
+	if err != nil {
+		return true // ECHILD: already reaped, the exit is on its way
+	}
+	return got == pid
+}
+
+const (
+	pAll    = 0
+	pPID    = 1
+	wExited = 0x4
+	wNoWait = 0x1000000
+)
+
+// waitidPeek calls waitid(idtype, id, WEXITED|WNOHANG|WNOWAIT) and returns
+// the pid of an exited child without reaping it (0 if none has exited).
+func waitidPeek(idtype, id int) (int, error) {
+	var info [128]byte // siginfo_t
+	for {
+		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, uintptr(idtype), uintptr(id),
+			uintptr(unsafe.Pointer(&info[0])), wExited|syscall.WNOHANG|wNoWait, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		break
+	}
+	// si_pid is the first member of the union that follows three ints,
+	// aligned to the pointer size.
+	const ptr = unsafe.Sizeof(uintptr(0))
+	const off = (12 + ptr - 1) &^ (ptr - 1)
+	return int(*(*int32)(unsafe.Pointer(&info[off]))), nil
+}

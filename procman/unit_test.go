@@ -1,0 +1,353 @@
+package procman
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestTransitionTable checks every (state, event) pair against the edges
+// Python's Subprocess takes (process.py), with our one deliberate change:
+// an exit while STARTING is always BACKOFF.
+func TestTransitionTable(t *testing.T) {
+	type edge struct {
+		to State
+		a  action
+	}
+	want := map[State]map[event]edge{
+		Stopped: {evSpawn: {Starting, aCancelTimer | aSpawn}},
+		Exited:  {evSpawn: {Starting, aCancelTimer | aSpawn}},
+		Fatal:   {evSpawn: {Starting, aCancelTimer | aSpawn}},
+		Backoff: {
+			evSpawn:  {Starting, aCancelTimer | aSpawn},
+			evRetry:  {Starting, aCancelTimer | aSpawn},
+			evStop:   {Stopped, aCancelTimer},
+			evGiveUp: {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
+		},
+		Starting: {
+			evSpawnFailed: {Backoff, aCancelTimer | aIncBackoff},
+			evStartsecs:   {Running, aCancelTimer | aResetBackoff | aRunning},
+			evExit:        {Backoff, aCancelTimer | aClearPid | aTooQuickly | aIncBackoff},
+			evStop:        {Stopping, aCancelTimer | aSendStop},
+			evSignalError: {Unknown, aCancelTimer},
+		},
+		Running: {
+			evExit:        {Exited, aCancelTimer | aClearPid | aRecordExit | aResetBackoff | aAutorestart},
+			evStop:        {Stopping, aCancelTimer | aSendStop},
+			evSignalError: {Unknown, aCancelTimer},
+		},
+		Stopping: {
+			evExit:        {Stopped, aCancelTimer | aClearPid | aRecordStop},
+			evStopTimeout: {Stopping, aSendKill},
+			evSignalError: {Unknown, aCancelTimer},
+		},
+		Unknown: {evExit: {Exited, aCancelTimer | aClearPid | aRecordExit}},
+	}
+	n := 0
+	for _, st := range AllStates {
+		for ev := event(0); ev < numEvents; ev++ {
+			got, ok := transitions[transitionKey{st, ev}]
+			w, wok := want[st][ev]
+			if ok != wok {
+				t.Errorf("(%s, %s): in table %v, want %v", st, ev, ok, wok)
+				continue
+			}
+			if ok {
+				n++
+				if got.to != w.to || got.actions != w.a {
+					t.Errorf("(%s, %s) -> (%s, %b), want (%s, %b)", st, ev, got.to, got.actions, w.to, w.a)
+				}
+			}
+		}
+	}
+	if n != len(transitions) {
+		t.Errorf("table has %d edges, %d checked", len(transitions), n)
+	}
+	// Every state but the transient ones can be left by a spawn or exit.
+	for _, st := range AllStates {
+		if len(want[st]) == 0 {
+			t.Errorf("state %s has no way out", st)
+		}
+	}
+}
+
+// TestFireRejectsIllegalEdges drives fire with every event the table lacks
+// for each state and checks that nothing changes.
+func TestFireRejectsIllegalEdges(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{Clock: newFakeClock()})
+	g := homogeneous(proc("p", "exit", "0"))
+	if err := s.AddGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	p := s.groups["p"].procs[0]
+	for _, st := range AllStates {
+		for ev := event(0); ev < numEvents; ev++ {
+			if _, ok := transitions[transitionKey{st, ev}]; ok {
+				continue
+			}
+			p.mu.Lock()
+			p.state = st
+			ok := p.fire(ev, nil)
+			after := p.state
+			p.state = Stopped
+			p.mu.Unlock()
+			if ok || after != st {
+				t.Errorf("(%s, %s) accepted: now %s", st, ev, after)
+			}
+		}
+	}
+	if got := rec.states("p"); len(got) != 0 {
+		t.Errorf("illegal edges published %v", got)
+	}
+}
+
+func TestRequestFaults(t *testing.T) {
+	want := map[request]map[State]int{
+		reqStart:  {Stopped: 0, Starting: AlreadyStarted, Running: AlreadyStarted, Backoff: AlreadyStarted, Stopping: AbnormalTermination, Exited: 0, Fatal: 0, Unknown: Failed},
+		reqStop:   {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: 0, Stopping: NotRunning, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
+		reqSignal: {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: NotRunning, Stopping: 0, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
+		reqStdin:  {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: NotRunning, Stopping: NotRunning, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
+		reqRemove: {Stopped: 0, Starting: StillRunning, Running: StillRunning, Backoff: StillRunning, Stopping: StillRunning, Exited: 0, Fatal: 0, Unknown: 0},
+	}
+	for req := request(0); req < numRequests; req++ {
+		for _, st := range AllStates {
+			f := requestFault(req, st, "g:p")
+			code := 0
+			if f != nil {
+				code = f.Code
+			}
+			if code != want[req][st] {
+				t.Errorf("request %d in %s: fault %d, want %d", req, st, code, want[req][st])
+			}
+		}
+	}
+	if got := requestFault(reqStart, Unknown, "x").Error(); got != "FAILED: x is in an unknown process state" {
+		t.Errorf("unknown state start: %q", got)
+	}
+	if got := requestFault(reqStop, Exited, "g:x").Error(); got != "NOT_RUNNING: g:x" {
+		t.Errorf("stop: %q", got)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	for _, c := range []struct {
+		e    *Error
+		want string
+	}{
+		{fault(BadName, "foo"), "BAD_NAME: foo"},
+		{fault(ShutdownState, ""), "SHUTDOWN_STATE"},
+		{fault(NoFile, "can't find command '/x'"), "NO_FILE: can't find command '/x'"},
+		{fault(5, "x"), "UNKNOWN: x"},
+		{fault(StillRunning, "g"), "STILL_RUNNING: g"},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%d: %q, want %q", c.e.Code, got, c.want)
+		}
+	}
+}
+
+func TestShlexGolden(t *testing.T) {
+	b, err := os.ReadFile("testdata/shlex.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		In  string   `json:"in"`
+		Out []string `json:"out"`
+		Err string   `json:"err"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		got, err := shlexSplit(c.In)
+		if c.Err != "" {
+			if err == nil || err.Error() != c.Err {
+				t.Errorf("%q: err %v, want %q", c.In, err, c.Err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.In, err)
+			continue
+		}
+		if got == nil {
+			got = []string{}
+		}
+		if diff := cmp.Diff(c.Out, got); diff != "" {
+			t.Errorf("%q: (-python +go)\n%s", c.In, diff)
+		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		bad  bool
+	}{
+		{"hup", 1, false}, {"SIGHUP", 1, false}, {" term ", 15, false}, {"9", 9, false},
+		{"0", 0, false}, {"sig_dfl", 0, false}, {"SIG_IGN", 1, false}, {"usr2", 12, false},
+		{"iot", 6, false}, {"cld", 17, false}, {"rtmin", 34, false}, {"64", 64, false},
+		{"35", 0, true}, {"-1", 0, true}, {"foo", 0, true}, {"1.5", 0, true}, {"", 0, true}, {"65", 0, true},
+	} {
+		sig, err := ParseSignal(c.in)
+		if c.bad {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != BadSignal || e.Text != c.in {
+				t.Errorf("%q: %v, want BAD_SIGNAL", c.in, err)
+			}
+			continue
+		}
+		if err != nil || int(sig) != c.want {
+			t.Errorf("%q: %d %v, want %d", c.in, sig, err, c.want)
+		}
+	}
+	for n, want := range map[int]string{0: "signal 0", 6: "SIGABRT", 15: "SIGTERM", 17: "SIGCHLD", 29: "SIGPOLL", 33: "signal 33", 34: "SIGRTMIN", 9: "SIGKILL"} {
+		if got := SigName(n); got != want {
+			t.Errorf("SigName(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	loc := time.FixedZone("X", 3600)
+	stop := time.Date(2026, 11, 25, 19, 17, 0, 0, time.UTC).Unix()
+	for _, c := range []struct {
+		in   ProcessInfo
+		want string
+	}{
+		{ProcessInfo{State: Running, PID: 7933, Start: 100, Now: 114}, "pid 7933, uptime 0:00:14"},
+		{ProcessInfo{State: Running, PID: 1, Start: 0, Now: 86400 + 2*3600 + 3*60 + 4}, "pid 1, uptime 1 day, 2:03:04"},
+		{ProcessInfo{State: Running, PID: 1, Start: 10, Now: 10 + 3*86400 + 5}, "pid 1, uptime 3 days, 0:00:05"},
+		{ProcessInfo{State: Running, PID: 1, Start: 100, Now: 90}, "pid 1, uptime 0:00:00"},
+		{ProcessInfo{State: Running, PID: 1, Start: 0, Now: 10*3600 + 59}, "pid 1, uptime 10:00:59"},
+		{ProcessInfo{State: Fatal, Name: "x", Spawnerr: "Exited too quickly (process log may have details)"}, "Exited too quickly (process log may have details)"},
+		{ProcessInfo{State: Backoff, Name: "x"}, `unknown error (try "tail x")`},
+		{ProcessInfo{State: Fatal, Name: "y"}, `unknown error (try "tail y")`},
+		{ProcessInfo{State: Stopped}, "Not started"},
+		{ProcessInfo{State: Exited, Start: 5, Stop: stop}, "Nov 25 08:17 PM"},
+		{ProcessInfo{State: Stopped, Start: 5, Stop: stop - 12*3600}, "Nov 25 08:17 AM"},
+		{ProcessInfo{State: Starting}, ""},
+		{ProcessInfo{State: Stopping}, ""},
+		{ProcessInfo{State: Unknown}, ""},
+	} {
+		if got := describe(&c.in, loc); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestResolveCommand(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "exe")
+	noexec := filepath.Join(dir, "noexec")
+	sub := filepath.Join(dir, "sub")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(noexec, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cmd      string
+		path     []string
+		wantFile string
+		wantArgv []string
+		code     int
+		msg      string
+	}{
+		{cmd: exe + " a 'b c'", wantFile: exe, wantArgv: []string{exe, "a", "b c"}},
+		{cmd: "exe -x", path: []string{"/nonexistent", dir}, wantFile: exe, wantArgv: []string{"exe", "-x"}},
+		{cmd: "exe", path: []string{dir + "/"}, wantFile: dir + "/exe", wantArgv: []string{"exe"}},
+		{cmd: "nosuch", path: []string{dir}, code: NoFile, msg: "can't find command 'nosuch'"},
+		{cmd: "/nonexistent/binary", code: NoFile, msg: "can't find command '/nonexistent/binary'"},
+		{cmd: sub, code: NotExecutable, msg: "command at '" + sub + "' is a directory"},
+		{cmd: "sub", path: []string{dir}, code: NotExecutable, msg: "command at '" + sub + "' is a directory"},
+		{cmd: noexec, code: NotExecutable, msg: "command at '" + noexec + "' is not executable"},
+		{cmd: "", code: NotExecutable, msg: "command is empty"},
+		{cmd: "   ", code: NotExecutable, msg: "command is empty"},
+		{cmd: "a 'b", code: NotExecutable, msg: `can't parse command "a 'b": No closing quotation`},
+		{cmd: `a \`, code: NotExecutable, msg: `can't parse command 'a \\': No escaped character`},
+	} {
+		file, argv, err := resolveCommand(c.cmd, c.path)
+		if c.code != 0 {
+			var ce *commandError
+			if !errors.As(err, &ce) || ce.code != c.code || ce.msg != c.msg {
+				t.Errorf("%q: %v, want %d %q", c.cmd, err, c.code, c.msg)
+			}
+			continue
+		}
+		if err != nil || file != c.wantFile || !slices.Equal(argv, c.wantArgv) {
+			t.Errorf("%q: %q %q %v", c.cmd, file, argv, err)
+		}
+	}
+}
+
+func TestSearchPath(t *testing.T) {
+	for _, c := range []struct {
+		prog []envVar
+		base []string
+		want []string
+	}{
+		{nil, []string{"PATH=/a:/b"}, []string{"/a", "/b"}},
+		{[]envVar{{"PATH", "/p"}}, []string{"PATH=/a"}, []string{"/p"}},
+		{[]envVar{{"PATH", ""}}, []string{"PATH=/a"}, []string{""}},
+		{nil, []string{"PATH="}, defaultPath},
+		{nil, []string{"HOME=/"}, defaultPath},
+	} {
+		if got := searchPath(c.prog, c.base); !slices.Equal(got, c.want) {
+			t.Errorf("%v %v: %q, want %q", c.prog, c.base, got, c.want)
+		}
+	}
+}
+
+func TestChildEnv(t *testing.T) {
+	got := childEnv([]string{"HOME=/root", "PATH=/bin", "SUPERVISOR_ENABLED=0", "HOME=/other"}, "unix:///tmp/s.sock", "p1", "g", []envVar{{"A", "1"}, {"PATH", "/x"}})
+	want := []string{"HOME=/other", "PATH=/x", "SUPERVISOR_ENABLED=1", "SUPERVISOR_SERVER_URL=unix:///tmp/s.sock", "SUPERVISOR_PROCESS_NAME=p1", "SUPERVISOR_GROUP_NAME=g", "A=1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Error(diff)
+	}
+	got = childEnv(nil, "", "p", "g", nil)
+	if slices.ContainsFunc(got, func(s string) bool { return s == "SUPERVISOR_SERVER_URL=" }) {
+		t.Errorf("empty server url exported: %q", got)
+	}
+}
+
+func TestPyRepr(t *testing.T) {
+	for in, want := range map[string]string{
+		"abc": "'abc'", "a'b": `"a'b"`, `a'"b`: `'a\'"b'`, `a\b`: `'a\\b'`, "t\tn\n": `'t\tn\n'`, "é": "'é'", "\x01": `'\x01'`,
+	} {
+		if got := pyRepr(in); got != want {
+			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestDecodeWaitStatus(t *testing.T) {
+	for _, c := range []struct {
+		ws   syscall.WaitStatus
+		es   int
+		text string
+	}{
+		{0, 0, "exit status 0"},
+		{3 << 8, 3, "exit status 3"},
+		{syscall.WaitStatus(syscall.SIGKILL), -1, "terminated by SIGKILL"},
+		{syscall.WaitStatus(syscall.SIGSEGV) | 0x80, -1, "terminated by SIGSEGV (core dumped)"},
+	} {
+		es, text := decodeWaitStatus(c.ws)
+		if es != c.es || text != c.text {
+			t.Errorf("%#x: %d %q, want %d %q", int(c.ws), es, text, c.es, c.text)
+		}
+	}
+}
