@@ -25,6 +25,7 @@ const errorReportEvery = 10 * time.Second
 type Hub struct {
 	pool   sync.Pool
 	syslog *Syslog
+	inUse  atomic.Int64 // buffers taken from the pool and not yet returned
 }
 
 // NewHub returns a Hub whose channels send syslog lines through s (nil: a
@@ -41,8 +42,19 @@ func NewHub(s *Syslog) *Hub {
 	return h
 }
 
-func (h *Hub) getBuf() *[]byte  { return h.pool.Get().(*[]byte) }
-func (h *Hub) putBuf(b *[]byte) { h.pool.Put(b) }
+func (h *Hub) getBuf() *[]byte {
+	h.inUse.Add(1)
+	return h.pool.Get().(*[]byte)
+}
+
+func (h *Hub) putBuf(b *[]byte) {
+	h.inUse.Add(-1)
+	h.pool.Put(b)
+}
+
+// BuffersInUse is how many read buffers are held right now (readers that
+// are between a read and the end of handling it). Idle pipes hold none.
+func (h *Hub) BuffersInUse() int64 { return h.inUse.Load() }
 
 // ChannelConfig is one output channel (stdout or stderr) of one process.
 type ChannelConfig struct {
@@ -162,11 +174,7 @@ func (c *Channel) Stats() Stats {
 // EOF in its own goroutine and closes it. An idle pipe holds no buffer: a
 // buffer is taken from the pool only while the fd is readable.
 func (c *Channel) Consume(r *os.File, pid int) {
-	st := &stream{r: r, pid: pid}
-	if c.cfg.CaptureMaxBytes > 0 && !c.cfg.Listener {
-		st.scan = &captureScanner{}
-		st.capture = &boundBuffer{max: c.cfg.CaptureMaxBytes}
-	}
+	st := c.newStream(r, pid)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -177,6 +185,15 @@ func (c *Channel) Consume(r *os.File, pid int) {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go c.run(st)
+}
+
+func (c *Channel) newStream(r *os.File, pid int) *stream {
+	st := &stream{r: r, pid: pid}
+	if c.cfg.CaptureMaxBytes > 0 && !c.cfg.Listener {
+		st.scan = &captureScanner{}
+		st.capture = &boundBuffer{max: c.cfg.CaptureMaxBytes}
+	}
+	return st
 }
 
 // Wait blocks until every pipe given to Consume has reached EOF (or was

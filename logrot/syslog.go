@@ -18,6 +18,8 @@ const syslogRetry = 10 * time.Second
 // and a new connection is tried at most every 10 s.
 type Syslog struct {
 	mu      sync.Mutex
+	network string
+	raddr   string
 	tag     string
 	w       *syslog.Writer
 	nextTry time.Time
@@ -29,6 +31,12 @@ func NewSyslog(tag string) *Syslog {
 	return &Syslog{tag: tag}
 }
 
+// NewSyslogAt is NewSyslog for a daemon at a given address (log/syslog's
+// Dial arguments, e.g. "unixgram", "/run/systemd/journal/syslog").
+func NewSyslogAt(network, raddr, tag string) *Syslog {
+	return &Syslog{network: network, raddr: raddr, tag: tag}
+}
+
 // Send writes one message. An error means the line did not reach a daemon.
 func (s *Syslog) Send(msg string) error {
 	s.mu.Lock()
@@ -38,7 +46,7 @@ func (s *Syslog) Send(msg string) error {
 		if now.Before(s.nextTry) {
 			return fmt.Errorf("logrot: syslog unavailable")
 		}
-		w, err := syslog.New(syslog.LOG_INFO|syslog.LOG_USER, s.tag)
+		w, err := syslog.Dial(s.network, s.raddr, syslog.LOG_INFO|syslog.LOG_USER, s.tag)
 		if err != nil {
 			s.nextTry = now.Add(syslogRetry)
 			return fmt.Errorf("logrot: connect to syslog: %w", err)
