@@ -97,9 +97,9 @@ func Decode(body []byte) (method string, params []any, err error) {
 					params = append(params, c.value())
 				}
 			}
-			if len(stack) > 0 {
-				// Python clears converted children; raw ones keep their
-				// subtree but it is never looked at again.
+			if n.conv {
+				// Python clears converted elements; others (member,
+				// name, unknown tags) keep their children.
 				n.children = nil
 			}
 		case xml.CharData:

@@ -91,8 +91,9 @@ type Faulter interface {
 	FaultString() string
 }
 
-// AsFault extracts a fault from err (a *Fault or any Faulter in its chain).
-// An error carrying no fault becomes FAILED with the error text.
+// AsFault extracts a fault from err: a *Fault or any Faulter in its chain,
+// else an error in the chain whose text is exactly a fault name (the code
+// with no extra text), else FAILED with the error text.
 func AsFault(err error) *Fault {
 	if err == nil {
 		return nil
@@ -105,7 +106,36 @@ func AsFault(err error) *Fault {
 	if errors.As(err, &fl) {
 		return &Fault{Code: fl.FaultCode(), String: fl.FaultString()}
 	}
+	if code, ok := namedFault(err); ok {
+		return NewFault(code)
+	}
 	return NewFault(Failed, err.Error())
+}
+
+// namedFault finds an error in err's chain whose text is exactly a fault
+// name (such as logrot.ErrBadArguments, errors.New("BAD_ARGUMENTS")).
+func namedFault(err error) (int, bool) {
+	for err != nil {
+		for code, name := range faultNames {
+			if err.Error() == name {
+				return code, true
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if code, ok := namedFault(e); ok {
+					return code, true
+				}
+			}
+			return 0, false
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // pyError stands for a non-RPC Python exception (ValueError, TypeError,
