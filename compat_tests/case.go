@@ -123,6 +123,9 @@ type Step struct {
 	Expect []string `json:"expect"`
 	// Normalize adds replacements for this step only.
 	Normalize []Replace `json:"normalize"`
+	// Unordered sorts every typed array of the observation before comparing,
+	// for results Python appends in completion order (stopProcessGroup...).
+	Unordered bool `json:"unordered"`
 	// Creds overrides the case creds for this step ([] sends none).
 	Creds *[]string `json:"creds"`
 	// Via is "unix" (default) or "inet" for rpc, gorpc and http steps.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,6 +177,9 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 			}
 			s.snapshot()
 			obs[idx] = s.normalizer(st).Value(toGeneric(v))
+			if st.Unordered {
+				obs[idx] = sortArrays(obs[idx])
+			}
 			return nil
 		})
 		if ctx.Err() != nil {
@@ -512,4 +516,28 @@ func (s *seat) daemonExit(ctx context.Context, d *DaemonExit) (any, error) {
 		obs["output"] = text
 	}
 	return obs, nil
+}
+
+// sortArrays sorts the elements of every typed array ({"array": [...]}) by
+// their JSON text, recursively.
+func sortArrays(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = sortArrays(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = sortArrays(e)
+		}
+		if arr, ok := out["array"].([]any); ok && len(out) == 1 {
+			sort.SliceStable(arr, func(i, j int) bool { return mustJSON(arr[i]) < mustJSON(arr[j]) })
+		}
+		return out
+	default:
+		return v
+	}
 }
