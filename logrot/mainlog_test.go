@@ -1,0 +1,217 @@
+package logrot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLevels(t *testing.T) {
+	cases := []struct {
+		desc string
+		lvl  Level
+		num  int
+		name string
+	}{
+		{"critical", LevelCritical, 50, "CRIT"},
+		{"error", LevelError, 40, "ERRO"},
+		{"warn", LevelWarn, 30, "WARN"},
+		{"info", LevelInfo, 20, "INFO"},
+		{"debug", LevelDebug, 10, "DEBG"},
+		{"trace", LevelTrace, 5, "TRAC"},
+		{"blather", LevelBlather, 3, "BLAT"},
+	}
+	for _, c := range cases {
+		l, ok := LevelByDescription(c.desc)
+		if !ok || l != c.lvl || int(l) != c.num || l.String() != c.name {
+			t.Errorf("%s: %v %v %d %q", c.desc, l, ok, int(l), l.String())
+		}
+	}
+	if _, ok := LevelByDescription("INFO"); ok {
+		t.Error("level names are lowercase only")
+	}
+}
+
+func TestMainLogFormatAndLevel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.log")
+	var stdout bytes.Buffer
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Stdout: &stdout, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Log(LevelCritical, "crit")
+	m.Log(LevelError, "erro")
+	m.Logf(LevelWarn, "warn %d", 3)
+	m.Log(LevelInfo, "info: multi\nline")
+	m.Log(LevelDebug, "debug is filtered")
+	m.Log(LevelBlather, "blather is filtered")
+	m.Close()
+	ts := "2026-11-25 13:14:15,987"
+	want := ts + " CRIT crit\n" + ts + " ERRO erro\n" + ts + " WARN warn 3\n" + ts + " INFO info: multi\nline\n"
+	if got, _ := os.ReadFile(path); string(got) != want {
+		t.Errorf("file\n%q\nwant\n%q", got, want)
+	}
+	if stdout.String() != want {
+		t.Errorf("stdout\n%q\nwant\n%q", stdout.String(), want)
+	}
+	if m.Path() != path || m.Target() != path {
+		t.Errorf("Path %q Target %q", m.Path(), m.Target())
+	}
+}
+
+func TestMainLogRealClock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelBlather})
+	m.Log(LevelBlather, "x")
+	m.Close()
+	got, _ := os.ReadFile(path)
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} BLAT x\n$`).Match(got) {
+		t.Errorf("line %q", got)
+	}
+}
+
+func TestMainLogClear(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.log")
+	var stdout bytes.Buffer
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Stdout: &stdout, Now: fixedNow})
+	defer m.Close()
+	m.Log(LevelInfo, "before")
+	if err := m.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	m.Log(LevelInfo, "after")
+	ts := "2026-11-25 13:14:15,987 INFO "
+	if got, _ := os.ReadFile(path); string(got) != ts+"after\n" {
+		t.Errorf("file after clear %q", got)
+	}
+	// Python logs the message once per handler (stdout and file).
+	if want := ts + "before\n" + ts + "reopening log file\n" + ts + "reopening log file\n" + ts + "after\n"; stdout.String() != want {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	os.Remove(path)
+	if err := m.Clear(); !errors.Is(err, ErrNoFile) {
+		t.Errorf("Clear of a missing file: %v, want ErrNoFile", err)
+	}
+	sm, _ := NewMainLog(MainLogOptions{Logfile: "syslog", Syslog: NewSyslogAt("unixgram", filepath.Join(dir, "none"), "supervisord")})
+	defer sm.Close()
+	if err := sm.Clear(); !errors.Is(err, ErrNoFile) {
+		t.Errorf("Clear of the syslog main log: %v, want ErrNoFile", err)
+	}
+	if sm.Path() != "" || sm.Target() != "syslog" {
+		t.Errorf("syslog Path %q Target %q", sm.Path(), sm.Target())
+	}
+}
+
+func TestMainLogReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Now: fixedNow})
+	defer m.Close()
+	m.Log(LevelInfo, "one")
+	os.Rename(path, path+".1")
+	if err := m.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	m.Log(LevelInfo, "two")
+	ts := "2026-11-25 13:14:15,987 INFO "
+	if got, _ := os.ReadFile(path + ".1"); string(got) != ts+"one\n"+ts+"supervisord logreopen\n" {
+		t.Errorf("old file %q", got)
+	}
+	if got, _ := os.ReadFile(path); string(got) != ts+"two\n" {
+		t.Errorf("new file %q", got)
+	}
+}
+
+// TestMainLogRotation: lines are never split; rotation after the write
+// that reaches maxbytes; backups kept.
+func TestMainLogRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, MaxBytes: 500, Backups: 100, Now: fixedNow})
+	for i := range 100 {
+		m.Logf(LevelInfo, "message %03d", i)
+	}
+	m.Close()
+	files := logFiles(t, dir, "supervisord")
+	var all []byte
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if f != path && len(b) < 500 || len(b) >= 500+36 {
+			t.Errorf("%s has %d bytes", filepath.Base(f), len(b))
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			t.Errorf("%s ends mid-line", filepath.Base(f))
+		}
+		all = append(all, b...)
+	}
+	var want strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&want, "2026-11-25 13:14:15,987 INFO message %03d\n", i)
+	}
+	if string(all) != want.String() {
+		t.Error("rotated main log lost or reordered lines")
+	}
+}
+
+func TestMainLogConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Now: fixedNow})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				m.Logf(LevelInfo, "g%d line %d", g, i)
+			}
+		}()
+	}
+	wg.Wait()
+	m.Close()
+	lines := readLines(t, path)
+	if len(lines) != 4000 {
+		t.Fatalf("%d lines, want 4000", len(lines))
+	}
+	re := regexp.MustCompile(`^2026-11-25 13:14:15,987 INFO g\d line \d+$`)
+	for _, l := range lines {
+		if !re.MatchString(l) {
+			t.Fatalf("mangled line %q", l)
+		}
+	}
+}
+
+func TestMainLogSyslog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	m, err := NewMainLog(MainLogOptions{Logfile: "syslog", Level: LevelInfo, Syslog: NewSyslogAt("unixgram", sock, "supervisord"), Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.Log(LevelWarn, "a\nb")
+	buf := make([]byte, 4096)
+	for _, want := range []string{"2026-11-25 13:14:15,987 WARN a\n", "2026-11-25 13:14:15,987 WARN b\n"} {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(buf[:n]); !strings.HasSuffix(got, "supervisord["+fmt.Sprint(os.Getpid())+"]: "+want) {
+			t.Errorf("syslog got %q, want suffix %q", got, want)
+		}
+	}
+}
