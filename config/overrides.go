@@ -9,6 +9,10 @@ import (
 // A nil pointer or false flag means "not given". Fill it with Set, which
 // validates each value as Python's option handlers do.
 type Overrides struct {
+	// Cwd resolves relative paths while Set validates them; "" means the
+	// process's working directory.
+	Cwd string
+
 	Nodaemon, Silent, Nocleanup, StripANSI bool
 
 	User            *string
@@ -70,7 +74,10 @@ func (o *Overrides) Set(opt, arg string) error {
 	if !ok {
 		return errorf("option " + opt + " not recognized")
 	}
-	wd, _ := os.Getwd()
+	wd := o.Cwd
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
 	fs := fsEnv{cwd: wd, home: os.Getenv("HOME")}
 	invalid := func(err error) error {
 		return errorf("invalid value for " + opt + " " + pyRepr(arg) + ": " + err.Error())

@@ -138,8 +138,8 @@ func (l *loader) readSupervisord(exps *expansions) error {
 // knownFactories are the entry points of supervisor itself; any other
 // spec in the supervisor package cannot be resolved.
 var knownFactories = map[string]bool{
-	"supervisor.rpcinterface:make_main_rpcinterface": true,
-	"supervisor.dispatchers:default_handler":         true,
+	"supervisor.rpcinterface:make_main_rpcinterface":   true,
+	"supervisor.dispatchers:default_handler":           true,
 	"supervisor.supervisorctl:DefaultControllerPlugin": true,
 }
 

@@ -129,8 +129,8 @@ func (l *loader) realize() error {
 			if host == "" {
 				host = "localhost"
 			}
+			// no break in Python: the last inet server wins
 			l.cfg.ServerURL = "http://" + host + ":" + strconv.Itoa(srv.Port)
-			return nil
 		}
 	}
 	return nil
