@@ -456,6 +456,7 @@ func (l *lineSink) Consume(r *os.File, _ int) {
 	go func() {
 		defer r.Close()
 		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
 		for sc.Scan() {
 			l.lines <- sc.Text()
 		}

@@ -1,0 +1,765 @@
+package procman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+var bg = context.Background()
+
+func wantFault(t *testing.T, err error, code int, text string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %v, want fault %s", err, FaultName(code))
+	}
+	if e.Code != code || (text != "" && e.Error() != text) {
+		t.Fatalf("got %q (%d), want %q (%d)", e.Error(), e.Code, text, code)
+	}
+}
+
+func wantStates(t *testing.T, rec *recorder, name string, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, rec.states(name)); diff != "" {
+		t.Fatalf("%s states (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestStartStopLifecycle(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	p := proc("sleeper", "sleep", "30")
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := s.Info("sleeper")
+	if info.State != Stopped || info.Description != "Not started" || info.PID != 0 {
+		t.Fatalf("fresh: %+v", info)
+	}
+	if _, _, err := s.Start(bg, "sleeper", false); err != nil {
+		t.Fatal(err)
+	}
+	info, _ = s.Info("sleeper")
+	if info.State != Starting || info.PID == 0 || info.Description != "" || info.Start != clk.Now().Unix() {
+		t.Fatalf("starting: %+v", info)
+	}
+	pid := info.PID
+	if !rec.hasLog(fmt.Sprintf("INFO spawned: 'sleeper' with pid %d", pid)) {
+		t.Errorf("no spawned log: %q", rec.logLines())
+	}
+	// Not RUNNING before startsecs.
+	clk.Advance(999 * time.Millisecond)
+	if info, _ = s.Info("sleeper"); info.State != Starting {
+		t.Fatalf("RUNNING before startsecs: %+v", info)
+	}
+	clk.Advance(time.Millisecond)
+	rec.waitState(t, "sleeper", Running, 5*time.Second)
+	if !rec.hasLog("INFO success: sleeper entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)") {
+		t.Errorf("no success log: %q", rec.logLines())
+	}
+	clk.Advance(13 * time.Second)
+	info, _ = s.Info("sleeper")
+	if want := fmt.Sprintf("pid %d, uptime 0:00:14", pid); info.Description != want {
+		t.Errorf("description %q, want %q", info.Description, want)
+	}
+	if _, _, err := s.Start(bg, "sleeper", true); err == nil {
+		t.Fatal("second start succeeded")
+	} else {
+		wantFault(t, err, AlreadyStarted, "ALREADY_STARTED: sleeper")
+	}
+	if _, _, err := s.Stop(bg, "sleeper", true); err != nil {
+		t.Fatal(err)
+	}
+	info, _ = s.Info("sleeper")
+	if info.State != Stopped || info.PID != 0 || info.ExitStatus != -1 {
+		t.Fatalf("stopped: %+v", info)
+	}
+	if want := clk.Now().In(time.Local).Format("Jan 02 03:04 PM"); info.Description != want {
+		t.Errorf("stopped description %q, want %q", info.Description, want)
+	}
+	wantStates(t, rec, "sleeper", "STARTING", "RUNNING", "STOPPING", "STOPPED")
+	for _, l := range []string{
+		fmt.Sprintf("DEBG killing sleeper (pid %d) with signal SIGTERM", pid),
+		"INFO waiting for sleeper to stop",
+		"WARN stopped: sleeper (terminated by SIGTERM)",
+	} {
+		if !rec.hasLog(l) {
+			t.Errorf("missing log %q in %q", l, rec.logLines())
+		}
+	}
+	trs := rec.transitions("sleeper")
+	if trs[0].From != Stopped || trs[0].Tries != 0 || trs[1].PID != pid || trs[3].PID != pid || trs[3].From != Stopping {
+		t.Errorf("transition data: %+v", trs)
+	}
+	if _, _, err := s.Stop(bg, "sleeper", true); err == nil {
+		t.Fatal("stop of stopped process succeeded")
+	} else {
+		wantFault(t, err, NotRunning, "NOT_RUNNING: sleeper")
+	}
+}
+
+func TestExitCodesAndAutorestart(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		code        string
+		exitcodes   []int
+		autorestart config.Autorestart
+		expected    bool
+		restarts    bool
+		log         string
+	}{
+		{"expected-never", "0", []int{0}, config.AutorestartNever, true, false, "INFO exited: %s (exit status 0; expected)"},
+		{"expected-unexpected", "2", []int{0, 2}, config.AutorestartUnexpected, true, false, "INFO exited: %s (exit status 2; expected)"},
+		{"unexpected-unexpected", "3", []int{0}, config.AutorestartUnexpected, false, true, "WARN exited: %s (exit status 3; not expected)"},
+		{"expected-always", "0", []int{0}, config.AutorestartAlways, true, true, "INFO exited: %s (exit status 0; expected)"},
+		{"unexpected-never", "1", []int{0}, config.AutorestartNever, false, false, "WARN exited: %s (exit status 1; not expected)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, rec := newTestSupervisor(t, Options{})
+			p := proc("x", "sleep", "0.2", "exit", c.code)
+			p.Startsecs = 0
+			p.Exitcodes = c.exitcodes
+			p.Autorestart = c.autorestart
+			if err := s.AddGroup(homogeneous(p)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Start(bg, "x", true); err != nil {
+				t.Fatal(err)
+			}
+			rec.waitFor(t, "exit", 10*time.Second, func() bool { return slices.Contains(rec.states("x"), "EXITED") })
+			if c.restarts {
+				rec.waitFor(t, "restart", 10*time.Second, func() bool { return len(rec.states("x")) >= 4 })
+				wantStatesPrefix(t, rec, "x", "STARTING", "RUNNING", "EXITED", "STARTING")
+			} else {
+				time.Sleep(50 * time.Millisecond)
+				wantStates(t, rec, "x", "STARTING", "RUNNING", "EXITED")
+				info, _ := s.Info("x")
+				code, _ := strconv.Atoi(c.code)
+				if info.ExitStatus != code || info.State != Exited {
+					t.Errorf("info %+v", info)
+				}
+				if !c.expected && info.Spawnerr != "Bad exit code "+c.code {
+					t.Errorf("spawnerr %q", info.Spawnerr)
+				}
+			}
+			tr := rec.transitions("x")[2]
+			if tr.Expected != c.expected || tr.From != Running || tr.PID == 0 {
+				t.Errorf("EXITED transition %+v", tr)
+			}
+			if !rec.hasLog(fmt.Sprintf(c.log, "x")) {
+				t.Errorf("missing %q in %q", fmt.Sprintf(c.log, "x"), rec.logLines())
+			}
+		})
+	}
+}
+
+func wantStatesPrefix(t *testing.T, rec *recorder, name string, want ...string) {
+	t.Helper()
+	got := rec.states(name)
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("%s states %v, want prefix %v", name, got, want)
+	}
+}
+
+func TestDeathBySignalIsUnexpected(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	p := proc("k", "sleep", "0.1", "selfkill", "9")
+	p.Startsecs = 0
+	p.Exitcodes = []int{0, 1, 255}
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "k", true); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "k", Exited, 10*time.Second)
+	info, _ := s.Info("k")
+	if info.ExitStatus != -1 || info.Spawnerr != "Bad exit code -1" {
+		t.Errorf("info %+v", info)
+	}
+	if !rec.hasLog("WARN exited: k (terminated by SIGKILL; not expected)") {
+		t.Errorf("logs %q", rec.logLines())
+	}
+	if rec.transitions("k")[2].Expected {
+		t.Error("signal death published as expected")
+	}
+}
+
+// TestFastExitNeverExited is the race Python loses: /bin/true with
+// startsecs=1 must end in BACKOFF/FATAL, never EXITED.
+func TestFastExitNeverExited(t *testing.T) {
+	truePath := "/bin/true"
+	if _, err := os.Stat(truePath); err != nil {
+		t.Skip("no /bin/true")
+	}
+	s, rec := newTestSupervisor(t, Options{})
+	var names []string
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("true%02d", i)
+		names = append(names, name)
+		p := proc(name)
+		p.Command = truePath
+		p.Startretries = 0
+		if err := s.AddGroup(homogeneous(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range names {
+		_, _, err := s.Start(bg, name, true)
+		wantFault(t, err, SpawnError, "SPAWN_ERROR: "+name)
+	}
+	for _, name := range names {
+		rec.waitState(t, name, Fatal, 5*time.Second)
+		wantStates(t, rec, name, "STARTING", "BACKOFF", "FATAL")
+		info, _ := s.Info(name)
+		if info.Description != "Exited too quickly (process log may have details)" {
+			t.Errorf("%s: %+v", name, info)
+		}
+	}
+	if !rec.hasLog("INFO gave up: true00 entered FATAL state, too many start retries too quickly") {
+		t.Errorf("no gave up log")
+	}
+	if !rec.hasLog("WARN exited: true00 (exit status 0; not expected)") {
+		t.Errorf("no early exit log: %q", rec.logLines())
+	}
+}
+
+func TestBackoffRetriesThenFatal(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	p := proc("flaky", "exit", "1")
+	p.Startretries = 2
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "flaky", false); err != nil {
+		t.Fatal(err)
+	}
+	waitLen := func(n int) {
+		rec.waitFor(t, fmt.Sprintf("%d transitions", n), 10*time.Second, func() bool { return len(rec.states("flaky")) >= n })
+	}
+	waitLen(2)
+	// The retry comes exactly backoff seconds later: 1 s, then 2 s.
+	clk.Advance(999 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	wantStates(t, rec, "flaky", "STARTING", "BACKOFF")
+	clk.Advance(time.Millisecond)
+	waitLen(4)
+	clk.Advance(1999 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	if n := len(rec.states("flaky")); n != 4 {
+		t.Fatalf("retried early: %v", rec.states("flaky"))
+	}
+	clk.Advance(time.Millisecond)
+	waitLen(7)
+	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "FATAL")
+	var tries []int
+	for _, tr := range rec.transitions("flaky") {
+		tries = append(tries, tr.Tries)
+	}
+	if want := []int{0, 1, 1, 2, 2, 3, 0}; !slices.Equal(tries, want) {
+		t.Errorf("tries %v, want %v", tries, want)
+	}
+	if clk.pending() != 0 {
+		t.Errorf("%d timers pending in FATAL", clk.pending())
+	}
+	// FATAL can be started again, and the counter starts over.
+	if _, _, err := s.Start(bg, "flaky", false); err != nil {
+		t.Fatal(err)
+	}
+	waitLen(9)
+	if tr := rec.transitions("flaky")[8]; tr.To != Backoff || tr.Tries != 1 {
+		t.Errorf("after FATAL restart: %+v", tr)
+	}
+	// BACKOFF -> STOPPED on stop, without a signal and without a retry.
+	if _, _, err := s.Stop(bg, "flaky", true); err != nil {
+		t.Fatal(err)
+	}
+	wantStatesPrefix(t, rec, "flaky", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "FATAL", "STARTING", "BACKOFF", "STOPPED")
+	clk.Advance(10 * time.Second)
+	time.Sleep(50 * time.Millisecond)
+	if n := len(rec.states("flaky")); n != 10 {
+		t.Errorf("activity after stop: %v", rec.states("flaky"))
+	}
+}
+
+func TestStopEscalatesToSIGKILL(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("stubborn", "ignoreterm", "out", "ready", "sleep", "60")
+	p.Startsecs = 0
+	p.Stopwaitsecs = 2
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "stubborn", true); err != nil {
+		t.Fatal(err)
+	}
+	out.next(t) // SIGTERM is ignored from here on
+	info, _ := s.Info("stubborn")
+	done := make(chan error, 1)
+	go func() { _, _, err := s.Stop(bg, "stubborn", true); done <- err }()
+	rec.waitState(t, "stubborn", Stopping, 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if !pidAlive(info.PID) {
+		t.Fatal("died of SIGTERM it ignores")
+	}
+	clk.Advance(2 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, rec, "stubborn", "STARTING", "RUNNING", "STOPPING", "STOPPED")
+	for _, l := range []string{
+		fmt.Sprintf("WARN killing 'stubborn' (%d) with SIGKILL", info.PID),
+		fmt.Sprintf("DEBG killing stubborn (pid %d) with signal SIGKILL", info.PID),
+		"WARN stopped: stubborn (terminated by SIGKILL)",
+	} {
+		if !rec.hasLog(l) {
+			t.Errorf("missing %q in %q", l, rec.logLines())
+		}
+	}
+}
+
+func TestStopAsGroupKillsGrandchildren(t *testing.T) {
+	for _, asGroup := range []bool{true, false} {
+		t.Run(fmt.Sprint("stopasgroup=", asGroup), func(t *testing.T) {
+			s, _ := newTestSupervisor(t, Options{})
+			out := newLineSink()
+			s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+			p := proc("parent", "child", "30", "pgid", "sleep", "30")
+			p.Startsecs = 0
+			p.Stopasgroup, p.Killasgroup = asGroup, asGroup
+			if err := s.AddGroup(homogeneous(p)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Start(bg, "parent", true); err != nil {
+				t.Fatal(err)
+			}
+			gc, _ := strconv.Atoi(strings.TrimPrefix(out.next(t), "grandchild="))
+			var pid, pgid int
+			fmt.Sscanf(out.next(t), "pid=%d pgid=%d", &pid, &pgid)
+			if pid != pgid {
+				t.Fatalf("child is not a process group leader: pid %d pgid %d", pid, pgid)
+			}
+			if _, _, err := s.Stop(bg, "parent", true); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for pidAlive(gc) && time.Now().Before(deadline) && asGroup {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if alive := pidAlive(gc); alive == asGroup {
+				t.Errorf("grandchild alive=%v with stopasgroup=%v", alive, asGroup)
+			}
+			if !asGroup {
+				_ = syscall.Kill(gc, syscall.SIGKILL)
+			}
+		})
+	}
+}
+
+func TestSpawnErrors(t *testing.T) {
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "noexec")
+	if err := os.WriteFile(noexec, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, rec := newTestSupervisor(t, Options{Clock: newFakeClock()})
+	for _, c := range []struct {
+		name, command string
+		code          int
+		text          string
+	}{
+		{"missing", "/nonexistent/binary", NoFile, "NO_FILE: can't find command '/nonexistent/binary'"},
+		{"nopath", "definitely-not-on-path-xyz", NoFile, "NO_FILE: can't find command 'definitely-not-on-path-xyz'"},
+		{"dir", dir, NotExecutable, "NOT_EXECUTABLE: command at '" + dir + "' is a directory"},
+		{"noexec", noexec, NotExecutable, "NOT_EXECUTABLE: command at '" + noexec + "' is not executable"},
+		{"quote", "'oops", NotExecutable, "NOT_EXECUTABLE: can't parse command \"'oops\": No closing quotation"},
+	} {
+		p := proc(c.name)
+		p.Command = c.command
+		if err := s.AddGroup(homogeneous(p)); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := s.Start(bg, c.name, true)
+		wantFault(t, err, c.code, c.text)
+		if st := rec.states(c.name); len(st) != 0 {
+			t.Errorf("%s: RPC pre-check still spawned: %v", c.name, st)
+		}
+	}
+	// Autostart goes through spawn: the error lands in BACKOFF with spawnerr.
+	p := proc("auto")
+	p.Command = "/nonexistent/binary"
+	p.Autostart = true
+	p.Startretries = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "auto", Fatal, 5*time.Second)
+	wantStates(t, rec, "auto", "STARTING", "BACKOFF", "FATAL")
+	info, _ := s.Info("auto")
+	if info.Description != "can't find command '/nonexistent/binary'" || info.Spawnerr != info.Description {
+		t.Errorf("info %+v", info)
+	}
+	if !rec.hasLog("INFO spawnerr: can't find command '/nonexistent/binary'") {
+		t.Errorf("logs %q", rec.logLines())
+	}
+}
+
+func TestChdirFailureLooksLikePython(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	errOut := &BufferSink{}
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stderr: errOut} }
+	p := proc("nodir", "sleep", "1")
+	p.Directory = "/nonexistent/dir"
+	p.Startretries = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.Start(bg, "nodir", true)
+	wantFault(t, err, SpawnError, "SPAWN_ERROR: nodir")
+	rec.waitState(t, "nodir", Fatal, 5*time.Second)
+	errOut.Wait()
+	want := "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\nsupervisor: child process was not spawned\n"
+	if errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	if !rec.hasLog("WARN exited: nodir (exit status 127; not expected)") {
+		t.Errorf("logs %q", rec.logLines())
+	}
+}
+
+func TestNamespecsAndFaults(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	a := proc("a", "sleep", "30")
+	b := proc("b", "sleep", "30")
+	a.Startsecs, b.Startsecs = 0, 0
+	if err := s.AddGroup(&config.Group{Name: "grp", Priority: 5, Processes: []*config.Process{a, b}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		spec string
+		code int
+	}{{"nosuch", BadName}, {"grp", BadName}, {"grp:*", BadName}, {"grp:", BadName}, {"grp:zz", BadName}, {"x:a", BadName}} {
+		_, err := s.Info(c.spec)
+		wantFault(t, err, c.code, FaultName(c.code)+": "+c.spec)
+		wantFault(t, s.SendStdin(c.spec, []byte("x")), c.code, FaultName(c.code)+": "+c.spec)
+	}
+	_, _, err := s.Start(bg, "nosuch:*", true)
+	wantFault(t, err, BadName, "BAD_NAME: nosuch:*")
+	_, err = s.StartGroup(bg, "nosuch", true)
+	wantFault(t, err, BadName, "BAD_NAME: nosuch")
+
+	res, isGroup, err := s.Start(bg, "grp:*", true)
+	if err != nil || !isGroup {
+		t.Fatal(err, isGroup)
+	}
+	want := []Result{{"a", "grp", Success, "OK"}, {"b", "grp", Success, "OK"}}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Fatal(diff)
+	}
+	// Running processes are skipped by a group start.
+	res, err = s.StartGroup(bg, "grp", true)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("restart of running group: %v %v", res, err)
+	}
+	_, _, err = s.Start(bg, "grp:a", true)
+	wantFault(t, err, AlreadyStarted, "ALREADY_STARTED: grp:a")
+	_, _, err = s.Signal("grp:a", "nosig")
+	wantFault(t, err, BadSignal, "BAD_SIGNAL: nosig")
+	if _, _, err := s.Signal("grp:a", "hup"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "a", Exited, 5*time.Second) // SIGHUP kills the helper
+	if !rec.hasLog("WARN exited: a (terminated by SIGHUP; not expected)") {
+		t.Errorf("logs %q", rec.logLines())
+	}
+	_, _, err = s.Signal("grp:a", "HUP")
+	wantFault(t, err, NotRunning, "NOT_RUNNING: grp:a")
+	wantFault(t, s.SendStdin("grp:a", []byte("x")), NotRunning, "NOT_RUNNING: grp:a")
+	wantFault(t, s.RemoveGroup("grp"), StillRunning, "STILL_RUNNING: grp")
+	wantFault(t, s.RemoveGroup("nosuch"), BadName, "BAD_NAME: nosuch")
+	wantFault(t, s.AddGroup(&config.Group{Name: "grp"}), AlreadyAdded, "ALREADY_ADDED: grp")
+	// A group signal skips what cannot be signalled and reports a bad
+	// signal per process.
+	res, err = s.SignalGroup("grp", "bogus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Result{{"b", "grp", BadSignal, "BAD_SIGNAL: bogus"}}, res); diff != "" {
+		t.Error(diff)
+	}
+	res, isGroup, err = s.Stop(bg, "grp:", true)
+	if err != nil || !isGroup {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Result{{"b", "grp", Success, "OK"}}, res); diff != "" {
+		t.Error(diff)
+	}
+	if err := s.RemoveGroup("grp"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Info("grp:a")
+	wantFault(t, err, BadName, "")
+	rec.mu.Lock()
+	groups := slices.Clone(rec.group)
+	rec.mu.Unlock()
+	if diff := cmp.Diff([]string{"grp true", "grp false"}, groups); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
+	s, _ := newTestSupervisor(t, Options{})
+	quick := proc("quick", "exit", "1")
+	if err := s.AddGroup(homogeneous(quick)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.Start(bg, "quick", true)
+	wantFault(t, err, SpawnError, "SPAWN_ERROR: quick")
+
+	// Stopped by someone else while we wait for RUNNING.
+	slow := proc("slow", "sleep", "30")
+	slow.Startsecs = 30
+	if err := s.AddGroup(homogeneous(slow)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := s.Start(bg, "slow", true); done <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if info, _ := s.Info("slow"); info.State == Starting || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, _, err := s.Stop(bg, "slow", false); err != nil {
+		t.Fatal(err)
+	}
+	wantFault(t, <-done, AbnormalTermination, "ABNORMAL_TERMINATION: slow")
+	for {
+		if info, _ := s.Info("slow"); info.State == Stopped {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// A cancelled context ends the wait.
+	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
+	defer cancel()
+	_, _, err = s.Start(ctx, "slow", true)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSendStdin(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	cat := proc("cat", "cat", "exit", "0")
+	cat.Startsecs = 0
+	closer := proc("closer", "closestdin", "out", "closed", "sleep", "30")
+	closer.Startsecs = 0
+	for _, p := range []*config.Process{cat, closer} {
+		if err := s.AddGroup(homogeneous(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Start(bg, "cat", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendStdin("cat", []byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.next(t); got != "hello" {
+		t.Fatalf("echo %q", got)
+	}
+	// More than a pipe holds: queued and written in the background.
+	big := strings.Repeat("y", 200000) + "\n"
+	if err := s.SendStdin("cat", []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.next(t); got != big[:len(big)-1] {
+		t.Fatalf("big line: %d bytes", len(got))
+	}
+	if _, _, err := s.Start(bg, "closer", true); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.next(t); got != "closed" {
+		t.Fatal(got)
+	}
+	wantFault(t, s.SendStdin("closer", []byte("x\n")), NoFile, "NO_FILE: closer")
+	wantFault(t, s.SendStdin("closer", []byte("x\n")), NoFile, "NO_FILE: closer")
+	_ = rec
+}
+
+func TestChildEnvironmentDirectoryUmask(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := newTestSupervisor(t, Options{ServerURL: "unix:///tmp/x.sock", Environ: []string{"PATH=/usr/bin:/bin", "FROMSUPERVISORD=yes"}})
+	out := &BufferSink{}
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("envy", "env", "SUPERVISOR_ENABLED,SUPERVISOR_PROCESS_NAME,SUPERVISOR_GROUP_NAME,SUPERVISOR_SERVER_URL,FROMSUPERVISORD,MINE", "pwd", "umask", "err", "to-stdout")
+	p.Environment = append(p.Environment, config.EnvVar{Key: "MINE", Value: "a b"})
+	p.Directory = dir
+	um := os.FileMode(0o027)
+	p.Umask = &um
+	p.RedirectStderr = true
+	if err := s.AddGroup(&config.Group{Name: "g", Processes: []*config.Process{p}}); err != nil {
+		t.Fatal(err)
+	}
+	p.Startsecs = 0
+	if _, _, err := s.Start(bg, "g:envy", true); err != nil {
+		t.Fatal(err)
+	}
+	out.Wait()
+	want := "SUPERVISOR_ENABLED=1 true\nSUPERVISOR_PROCESS_NAME=envy true\nSUPERVISOR_GROUP_NAME=g true\n" +
+		"SUPERVISOR_SERVER_URL=unix:///tmp/x.sock true\nFROMSUPERVISORD=yes true\nMINE=a b true\n" +
+		"pwd=" + dir + "\numask=027\nto-stdout\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestGroupsPriorityOrder(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	mk := func(name string, prio int) *config.Process {
+		p := proc(name, "sleep", "30")
+		p.Startsecs = 0
+		p.Priority = prio
+		return p
+	}
+	// Config order is (priority, name); AddGroup keeps it.
+	g1 := &config.Group{Name: "late", Priority: 900, Processes: []*config.Process{mk("l1", 1), mk("l2", 2)}}
+	g2 := &config.Group{Name: "early", Priority: 100, Processes: []*config.Process{mk("e1", 10), mk("e2", 20)}}
+	for _, g := range []*config.Group{g1, g2} {
+		if err := s.AddGroup(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := s.StartAll(bg, true)
+	var names []string
+	for _, r := range res {
+		names = append(names, r.Group+":"+r.Name)
+	}
+	if diff := cmp.Diff([]string{"early:e1", "early:e2", "late:l1", "late:l2"}, names); diff != "" {
+		t.Errorf("start order (-want +got)\n%s", diff)
+	}
+	order := func(to State) []string {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		var out []string
+		for _, tr := range rec.trs {
+			if tr.To == to {
+				out = append(out, tr.Process)
+			}
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"e1", "e2", "l1", "l2"}, order(Starting)); diff != "" {
+		t.Error(diff)
+	}
+	info := s.AllInfo()
+	var all []string
+	for _, in := range info {
+		all = append(all, in.Group+":"+in.Name)
+	}
+	if diff := cmp.Diff([]string{"early:e1", "early:e2", "late:l1", "late:l2"}, all); diff != "" {
+		t.Error(diff)
+	}
+	if err := s.Shutdown(bg); err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != SupervisorShutdown {
+		t.Errorf("state %s", s.State())
+	}
+	if diff := cmp.Diff([]string{"l2", "l1", "e2", "e1"}, order(Stopping)); diff != "" {
+		t.Errorf("shutdown order (-want +got)\n%s", diff)
+	}
+	_, _, err := s.Start(bg, "late:l1", true)
+	wantFault(t, err, ShutdownState, "SHUTDOWN_STATE")
+}
+
+func TestShutdownTurnsBackoffFatal(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	p := proc("flaky", "exit", "1")
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "flaky", false); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "flaky", Backoff, 5*time.Second)
+	if err := s.Shutdown(bg); err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "FATAL")
+	clk.Advance(time.Minute)
+	time.Sleep(20 * time.Millisecond)
+	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "FATAL")
+}
+
+func TestShutdownContextKillsStragglers(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("stubborn", "ignoreterm", "out", "ready", "sleep", "60")
+	p.Startsecs = 0
+	p.Stopwaitsecs = 3600
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "stubborn", true); err != nil {
+		t.Fatal(err)
+	}
+	out.next(t)
+	ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	info, _ := s.Info("stubborn")
+	if info.PID != 0 || info.State != Stopped {
+		t.Fatalf("after shutdown: %+v", info)
+	}
+	if !rec.hasLog("WARN stopped: stubborn (terminated by SIGKILL)") {
+		t.Errorf("logs %q", rec.logLines())
+	}
+}
+
+func TestAutostartOnAddGroup(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	a := proc("auto", "sleep", "30")
+	a.Autostart = true
+	a.Startsecs = 0
+	m := proc("manual", "sleep", "30")
+	if err := s.AddGroup(&config.Group{Name: "g", Processes: []*config.Process{a, m}}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "auto", Running, 5*time.Second)
+	if st := rec.states("manual"); len(st) != 0 {
+		t.Errorf("manual process started: %v", st)
+	}
+	rec.mu.Lock()
+	first := rec.group[0]
+	rec.mu.Unlock()
+	if first != "g true" {
+		t.Errorf("group event %q", first)
+	}
+}
