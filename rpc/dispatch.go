@@ -188,7 +188,7 @@ func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
 func (d *Dispatcher) multicallOne(ctx context.Context, c any) any {
 	call, ok := c.(map[string]any)
 	if !ok {
-		return (&pyError{"AttributeError", "'" + pyTypeName(c) + "' object has no attribute 'get'"}).multicallFault()
+		return faultStruct((&pyError{"AttributeError", "'" + pyTypeName(c) + "' object has no attribute 'get'"}).multicallFault())
 	}
 	nameV, ok := call["methodName"]
 	if !ok {
@@ -202,7 +202,7 @@ func (d *Dispatcher) multicallOne(ctx context.Context, c any) any {
 		if nameV == nil {
 			return faultStruct(NewFault(IncorrectParameters, "No methodName"))
 		}
-		return (&pyError{"AttributeError", "'" + pyTypeName(nameV) + "' object has no attribute 'split'"}).multicallFault()
+		return faultStruct((&pyError{"AttributeError", "'" + pyTypeName(nameV) + "' object has no attribute 'split'"}).multicallFault())
 	}
 	var params []any
 	switch p := call["params"].(type) {
@@ -230,7 +230,7 @@ func (d *Dispatcher) multicallOne(ctx context.Context, c any) any {
 	if err != nil {
 		var pe *pyError
 		if errors.As(err, &pe) {
-			return pe.multicallFault()
+			return faultStruct(pe.multicallFault())
 		}
 		return faultStruct(AsFault(err))
 	}
