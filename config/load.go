@@ -46,6 +46,7 @@ type loader struct {
 	parser     *iniFile
 	cfg        *Config
 	uid        int
+	maxProcs   int // > 0: fail past this many processes in a section (fuzzing)
 }
 
 // Load reads the configuration file at path (as given with -c, or as Find

@@ -200,6 +200,9 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 		return nil, errorf("Cannot set stopasgroup=true and killasgroup=false")
 	}
 
+	if l.maxProcs > 0 && numprocs > l.maxProcs {
+		return nil, errorf("numprocs over the fuzzing limit")
+	}
 	var out []*Process
 	exps := common // Python aliases the dict and keeps updating it
 	for num := numprocsStart; num < numprocs+numprocsStart; num++ {
