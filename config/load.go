@@ -43,6 +43,7 @@ type loader struct {
 	here       string
 	hostname   string
 	envExp     *expansions // ServerOptions.environ_expansions (mutated)
+	osEnvExp   *expansions // ENV_ of the process environment only
 	parser     *iniFile
 	cfg        *Config
 	uid        int
@@ -94,6 +95,7 @@ func newLoader(opts LoadOptions) (*loader, error) {
 			home = v
 		}
 	}
+	l.osEnvExp = l.envExp.clone()
 	l.fs = fsEnv{cwd: opts.Cwd, home: home}
 	if l.opts.TempDir == "" {
 		l.opts.TempDir = l.gettempdir()
@@ -222,7 +224,7 @@ func (l *loader) readConfig(path string) error {
 	l.cfg.HTTPServers = servers
 	l.readCtlPlugins()
 	if l.parser.hasSection("supervisorctl") {
-		if ctl, err := readCtl(text, path, l.fs, l.envExp); err == nil {
+		if ctl, err := readCtl(text, path, l.fs, l.osEnvExp); err == nil {
 			l.cfg.Supervisorctl = ctl
 		}
 	}

@@ -14,7 +14,9 @@ type Config struct {
 	// HTTPServers holds one entry per [inet_http_server] and
 	// [unix_http_server] section, inet ones first, as Python orders them.
 	HTTPServers []HTTPServer
-	// Supervisorctl is nil when the file has no [supervisorctl] section.
+	// Supervisorctl is the [supervisorctl] section of the main file as
+	// supervisorctl reads it (LoadCtl); nil when the file has none or
+	// supervisorctl would reject it.
 	Supervisorctl *Supervisorctl
 	// RPCInterfaces lists [rpcinterface:x] sections in file order.
 	RPCInterfaces []RPCInterface
@@ -147,12 +149,16 @@ type Group struct {
 	Name      string
 	Kind      GroupKind
 	Priority  int
-	Processes []*Process // in Python's order (sorted by priority, name)
+	// Processes in Python's order: sorted by (priority, name) for a
+	// program, eventlistener or fcgi-program section; for a [group:x],
+	// each listed program's sorted processes in the order programs= names
+	// them (Python does not re-sort).
+	Processes []*Process
 
 	// Event listener pools only.
 	BufferSize    int
-	Events        []string // event type names as configured, upper-cased
-	ResultHandler string
+	Events        []string // event type names, upper-cased, de-duplicated, sorted
+	ResultHandler string   // "module:callable" as configured (expanded)
 
 	// FastCGI only.
 	Socket *FCGISocket
@@ -164,7 +170,7 @@ type FCGISocket struct {
 	Backlog  int    // 0 when not set
 	OwnerUID int    // -1 when not set
 	OwnerGID int    // -1 when not set
-	Mode     os.FileMode
+	Mode     os.FileMode // unix: 0700 unless socket_mode; tcp: 0
 }
 
 // Autorestart is the autorestart option.
@@ -211,7 +217,7 @@ const (
 
 // LogConfig is one output channel's log options.
 type LogConfig struct {
-	File            string // path, LogAuto or LogNone
+	File            string // path (relative kept relative, ~ expanded), LogAuto or LogNone
 	Maxbytes        int64
 	Backups         int
 	CaptureMaxbytes int64
