@@ -146,9 +146,9 @@ const (
 // Group is a process group config (ProcessGroupConfig,
 // EventListenerPoolConfig or FastCGIGroupConfig).
 type Group struct {
-	Name      string
-	Kind      GroupKind
-	Priority  int
+	Name     string
+	Kind     GroupKind
+	Priority int
 	// Processes in Python's order: sorted by (priority, name) for a
 	// program, eventlistener or fcgi-program section; for a [group:x],
 	// each listed program's sorted processes in the order programs= names
@@ -166,10 +166,10 @@ type Group struct {
 
 // FCGISocket is the socket of an [fcgi-program:x] section.
 type FCGISocket struct {
-	URL      string // unix:///abs/path or tcp://host:port
-	Backlog  int    // 0 when not set
-	OwnerUID int    // -1 when not set
-	OwnerGID int    // -1 when not set
+	URL      string      // unix:///abs/path or tcp://host:port
+	Backlog  int         // 0 when not set
+	OwnerUID int         // -1 when not set
+	OwnerGID int         // -1 when not set
 	Mode     os.FileMode // unix: 0700 unless socket_mode; tcp: 0
 }
 
