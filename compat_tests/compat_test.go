@@ -25,6 +25,8 @@ var (
 		"our supervisord binary (env GOSUP_BIN); default: go build ./cmd/supervisord into a temp dir")
 	flagJobs = flag.Int("jobs", envInt("COMPAT_JOBS", 8),
 		"cases run at once (env COMPAT_JOBS); sets -test.parallel unless given")
+	flagDump = flag.Bool("dump", false,
+		"log every step's normalized reference observation (to see what a case compares)")
 	flagReport = flag.String("compat-report", os.Getenv("COMPAT_REPORT"),
 		"also write the per-area summary to this file (env COMPAT_REPORT)")
 )
@@ -118,6 +120,9 @@ func oursBinary(t *testing.T) ([]string, error) {
 // where seat is selfcheck (Python vs Python) or ours (Python vs our daemon).
 func TestCompat(t *testing.T) {
 	env := setupEnv(t)
+	if *flagDump {
+		env.Trace = func(c *Case, step, obs string) { t.Logf("%s/%s %s => %s", c.Area, c.Name, step, obs) }
+	}
 	cases, err := LoadCases("cases")
 	if err != nil {
 		t.Fatal(err)

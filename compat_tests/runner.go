@@ -27,6 +27,9 @@ type Env struct {
 	Ours      bool     // run our daemon in a candidate seat
 	OursArgv  []string // how to run our daemon (argv prefix)
 	OursErr   error    // why our daemon cannot run (build failure...): every ours case fails with it
+
+	// Trace, if set, receives every step's normalized reference observation.
+	Trace func(c *Case, step string, obs string)
 }
 
 // Render returns the files of the case's seat (before placeholder
@@ -186,6 +189,9 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 			return failAll(fmt.Sprintf("%s: case timed out after %v", label, timeout))
 		}
 		refJSON := mustJSON(obs[0])
+		if env.Trace != nil {
+			env.Trace(c, label, refJSON)
+		}
 		if m, ok := obs[0].(map[string]any); ok {
 			if e, bad := m["harness_error"]; bad {
 				return failAll(fmt.Sprintf("%s: reference seat: harness error: %v", label, e))
