@@ -1,6 +1,7 @@
 """Dump what supervisord 4.2.5's ServerOptions makes of a config as JSON.
 
 Usage: dump.py CONFIG [supervisord args...]   (run with /usr/bin/python3)
+       dump.py --batch < list-of-configs
 
 The Go test config.TestDifferential prints the Go loader's result in the
 same shape. Run it with the working directory and environment the test
@@ -147,4 +148,14 @@ def dump(path, args):
 
 
 if __name__ == "__main__":
-    print(json.dumps(dump(sys.argv[1], sys.argv[2:]), indent=1, sort_keys=True))
+    if sys.argv[1] == "--batch":
+        # one JSON document per line for each config named on stdin
+        for line in sys.stdin:
+            try:
+                out = dump(line.strip(), [])
+            except Exception as e:  # Python itself crashed (a traceback)
+                out = {"traceback": "%s: %s" % (type(e).__name__, e)}
+            print(json.dumps(out, sort_keys=True))
+            sys.stdout.flush()
+    else:
+        print(json.dumps(dump(sys.argv[1], sys.argv[2:]), indent=1, sort_keys=True))
