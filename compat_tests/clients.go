@@ -357,6 +357,9 @@ func DoHTTP(ctx context.Context, ep Endpoint, via string, h *HTTPStep, raw strin
 			if len(resp.TransferEncoding) > 0 {
 				res.Names = append(res.Names, "Transfer-Encoding")
 			}
+			if resp.Close && resp.Header.Get("Connection") == "" {
+				res.Names = append(res.Names, "Connection")
+			}
 			sort.Strings(res.Names)
 			continue
 		}
@@ -364,6 +367,13 @@ func DoHTTP(ctx context.Context, ep Endpoint, via string, h *HTTPStep, raw strin
 			res.Headers = map[string]string{}
 		}
 		v, ok := resp.Header[http.CanonicalHeaderKey(name)]
+		// net/http moves these two out of Header while parsing.
+		switch {
+		case strings.EqualFold(name, "Connection") && !ok && resp.Close:
+			v, ok = []string{"close"}, true
+		case strings.EqualFold(name, "Transfer-Encoding") && !ok && len(resp.TransferEncoding) > 0:
+			v, ok = resp.TransferEncoding, true
+		}
 		switch {
 		case !ok:
 			res.Headers[name] = "<absent>"
