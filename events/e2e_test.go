@@ -78,7 +78,7 @@ func startPyListener(t *testing.T, p *Pool, l *pipeListener, marker string) *pyI
 		for {
 			n, err := outR.Read(buf)
 			if n > 0 {
-				p.Feed("py", buf[:n])
+				p.Feed("py", pid, buf[:n])
 			}
 			if err != nil {
 				return

@@ -91,17 +91,19 @@ func (p *Pool) ListenerSpawned(listener string, pid int) {
 	})
 }
 
-// Feed hands the pool bytes the listener wrote on its stdout (any split:
-// partial tokens wait for the rest, several messages in one chunk are all
-// handled). data is copied.
-func (p *Pool) Feed(listener string, data []byte) {
+// Feed hands the pool bytes the listener instance pid wrote on its stdout
+// (any split: partial tokens wait for the rest, several messages in one
+// chunk are all handled). Output of an instance that is gone or was
+// replaced (another pid) is ignored; pid 0 means the current instance.
+// data is copied.
+func (p *Pool) Feed(listener string, pid int, data []byte) {
 	if len(data) == 0 {
 		return
 	}
 	data = bytes.Clone(data)
 	p.bus.enqueue(func() {
 		l := p.listener(listener)
-		if l == nil || p.removed || !l.alive {
+		if l == nil || p.removed || !l.alive || (pid != 0 && pid != l.pid) {
 			return
 		}
 		l.stateBuf = append(l.stateBuf, data...)

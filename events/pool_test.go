@@ -29,14 +29,14 @@ func TestRebufferIntoFullBufferDropsOldest(t *testing.T) {
 	p, fs := h.pool("p", 2, []Type{REMOTE_COMMUNICATION}, "l1")
 	h.start(p, "l1")
 	h.remote("a")
-	p.Feed("l1", []byte("READY\n"))
+	p.Feed("l1", 0, []byte("READY\n"))
 	h.remote("b")
 	h.remote("c")
 	if got := status(p); got != "BUSY[0] | [1 2]" {
 		t.Fatalf("status %s", got)
 	}
 	h.log.take()
-	p.Feed("l1", []byte("RESULT 4\nFAIL"))
+	p.Feed("l1", 0, []byte("RESULT 4\nFAIL"))
 	// Python's _acceptEvent(head=True) on a full buffer drops the oldest
 	// (1), then inserts the rejected event first.
 	if got := status(p); got != "ACKNOWLEDGED | [0 2]" {
@@ -85,7 +85,7 @@ func TestSerials(t *testing.T) {
 		t.Error("duplicate pool name accepted")
 	}
 	h.start(a2, "la")
-	a2.Feed("la", []byte("READY\n"))
+	a2.Feed("la", 0, []byte("READY\n"))
 	h.bus.Sync()
 	got := serialsOf(fs[0].received())
 	// Events since the re-add: STARTING (3), RUNNING (4) of la itself.
@@ -114,10 +114,10 @@ func TestDispatchOrderAndEPIPE(t *testing.T) {
 		h.start(p, l)
 	}
 	// l3 is READY but not RUNNING (STOPPING): skipped.
-	p.Feed("l3", []byte("READY\n"))
+	p.Feed("l3", 0, []byte("READY\n"))
 	h.transition("p", "l3", "RUNNING", "STOPPING", 0)
-	p.Feed("l2", []byte("READY\n"))
-	p.Feed("l1", []byte("READY\n"))
+	p.Feed("l2", 0, []byte("READY\n"))
+	p.Feed("l1", 0, []byte("READY\n"))
 	h.remote("a")
 	h.remote("b")
 	h.remote("c")
@@ -135,9 +135,9 @@ func TestDispatchOrderAndEPIPE(t *testing.T) {
 	}
 	// l1's pipe is broken: the next event goes to l2.
 	fs[0].setErr(errPipe)
-	p.Feed("l1", []byte("RESULT 2\nOKREADY\n"))
+	p.Feed("l1", 0, []byte("RESULT 2\nOKREADY\n"))
 	h.log.take()
-	p.Feed("l2", []byte("RESULT 2\nOKREADY\n"))
+	p.Feed("l2", 0, []byte("RESULT 2\nOKREADY\n"))
 	if got := status(p); got != "READY BUSY[2] READY(down) | []" {
 		t.Errorf("status %s", got)
 	}
@@ -147,7 +147,7 @@ func TestDispatchOrderAndEPIPE(t *testing.T) {
 	}
 	// Every ready listener fails: the event is rebuffered at the head.
 	fs[1].setErr(errPipe)
-	p.Feed("l2", []byte("RESULT 2\nOKREADY\n"))
+	p.Feed("l2", 0, []byte("RESULT 2\nOKREADY\n"))
 	h.remote("d")
 	if got := status(p); got != "READY READY READY(down) | [3]" {
 		t.Errorf("status %s", got)
@@ -167,7 +167,7 @@ func TestListenerExitWhileBusy(t *testing.T) {
 	p, fs := h.pool("p", 10, []Type{REMOTE_COMMUNICATION}, "l1", "l2")
 	pid1 := h.start(p, "l1")
 	h.start(p, "l2")
-	p.Feed("l1", []byte("READY\n"))
+	p.Feed("l1", 0, []byte("READY\n"))
 	h.remote("a")
 	h.remote("b")
 	if got := status(p); got != "BUSY[0] ACKNOWLEDGED | [1]" {
@@ -183,17 +183,19 @@ func TestListenerExitWhileBusy(t *testing.T) {
 		t.Fatalf("status after exit %s", got)
 	}
 	// Output of the dead instance is ignored; l2 gets the event.
-	p.Feed("l1", []byte("RESULT 2\nOK"))
-	p.Feed("l2", []byte("READY\n"))
+	p.Feed("l1", pid1, []byte("RESULT 2\nOK"))
+	p.Feed("l2", 0, []byte("READY\n"))
 	if got := status(p); got != "BUSY(down) BUSY[0] | [1]" {
 		t.Errorf("status %s", got)
 	}
 	if got := serialsOf(fs[1].received()); !slices.Equal(got, []string{"0/0 REMOTE_COMMUNICATION"}) {
 		t.Errorf("l2 got %q", got)
 	}
-	// l1 respawns: a fresh protocol state.
-	h.start(p, "l1")
-	p.Feed("l1", []byte("READY\n"))
+	// l1 respawns: a fresh protocol state; late output of the old
+	// instance is not mixed in.
+	pid1b := h.start(p, "l1")
+	p.Feed("l1", pid1, []byte("RESULT 2\nOK"))
+	p.Feed("l1", pid1b, []byte("READY\n"))
 	if got := status(p); got != "BUSY[1] BUSY[0] | []" {
 		t.Errorf("status after respawn %s", got)
 	}
@@ -214,7 +216,7 @@ func TestRemovedPoolIgnoresInput(t *testing.T) {
 	p, fs := h.pool("p", 10, []Type{EVENT}, "l1")
 	h.start(p, "l1")
 	h.bus.RemovePool("p")
-	p.Feed("l1", []byte("READY\n"))
+	p.Feed("l1", 0, []byte("READY\n"))
 	h.remote("a")
 	if got := status(p); got != "ACKNOWLEDGED | [0 1]" {
 		t.Errorf("status %s", got)
@@ -254,7 +256,7 @@ func TestIdentifier(t *testing.T) {
 	p, fs := h.pool("p", 10, []Type{PROCESS_GROUP}, "l1")
 	h.start(p, "l1")
 	h.bus.SetIdentifier("host-1")
-	p.Feed("l1", []byte("READY\n"))
+	p.Feed("l1", 0, []byte("READY\n"))
 	h.bus.Publish(NewGroupEvent("web", true))
 	h.bus.Sync()
 	got := fs[0].received()

@@ -34,7 +34,7 @@ func runSteps(t *testing.T, handler ResultHandler, steps []step) {
 	h.log.take()
 	for i, s := range steps {
 		if s.feed != "" {
-			p.Feed("l1", []byte(s.feed))
+			p.Feed("l1", 0, []byte(s.feed))
 		}
 		for range s.publish {
 			h.remote("x")

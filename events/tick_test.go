@@ -33,8 +33,8 @@ func TestTicks(t *testing.T) {
 		t.Fatalf("%d timers with a TICK pool, want 1", n)
 	}
 	h.start(p, "l1")
-	p.Feed("l1", []byte("READY\n"))
-	ack := func() { p.Feed("l1", []byte("RESULT 2\nOKREADY\n")) }
+	p.Feed("l1", 0, []byte("READY\n"))
+	ack := func() { p.Feed("l1", 0, []byte("RESULT 2\nOKREADY\n")) }
 
 	for _, tc := range []struct {
 		at   float64
