@@ -111,6 +111,9 @@ type Channel struct {
 	hub  *Hub
 	cfg  ChannelConfig
 	sink *fileSink // nil: no file
+	// splice: the bytes need no inspection (only a file gets them), so
+	// they move pipe -> file with splice(2), without a buffer.
+	splice bool
 
 	mu      sync.Mutex
 	streams map[*stream]struct{}
@@ -150,6 +153,9 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 			return nil, fmt.Errorf("logrot: %s %s: %w", cfg.ProcessName, cfg.Channel, err)
 		}
 		c.sink = s
+		debug := cfg.MainLog != nil && cfg.MainLog.Enabled(LevelDebug)
+		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI &&
+			!cfg.Syslog && !(cfg.EventsEnabled && cfg.OnLog != nil) && !debug
 	}
 	return c, nil
 }
@@ -214,7 +220,30 @@ func (c *Channel) run(st *stream) {
 		c.readBlocking(st)
 		return
 	}
+	useSplice := c.splice
 	for {
+		if useSplice {
+			var n int
+			var serr error
+			err := rc.Read(func(fd uintptr) bool {
+				n, serr = c.spliceChunk(int(fd))
+				return serr != syscall.EAGAIN
+			})
+			switch {
+			case err != nil:
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					c.drain(st, rc)
+				}
+				return
+			case serr == nil && n == 0:
+				return // EOF
+			case serr != nil:
+				// The bytes are still in the pipe: read them and let
+				// Write deal with (and report) the problem.
+				useSplice = false
+			}
+			continue
+		}
 		var (
 			buf  *[]byte
 			n    int
@@ -248,6 +277,36 @@ func (c *Channel) run(st *stream) {
 		c.handle(st, (*buf)[:n])
 		c.hub.putBuf(buf)
 	}
+}
+
+// spliceChunk moves one chunk from the pipe to the file.
+func (c *Channel) spliceChunk(fd int) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, err := c.sink.spliceFrom(fd, ChunkSize)
+	if n > 0 {
+		c.read.Add(int64(n))
+		c.written.Add(int64(n))
+	}
+	if err != errSinkFull {
+		return n, err
+	}
+	// At the rotation threshold: read the next chunk, so the file is
+	// rotated only when bytes for the new one exist (not at EOF).
+	b := c.hub.getBuf()
+	defer c.hub.putBuf(b)
+	for {
+		n, err = syscall.Read(fd, *b)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil || n <= 0 {
+		return 0, err
+	}
+	c.read.Add(int64(n))
+	c.writeFile((*b)[:n])
+	return n, nil
 }
 
 // drain reads what is already in the pipe without waiting (Close).

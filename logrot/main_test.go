@@ -108,8 +108,27 @@ func newStream(kind string, seed uint64, total int64) io.Reader {
 		return io.LimitReader(rand.NewChaCha8(key), total)
 	case "lines":
 		return io.LimitReader(&lineGen{rng: rand.New(rand.NewPCG(seed, 1))}, total)
+	case "repeat":
+		// 1 MiB of lines, cycled: a writer cheap enough for benchmarks.
+		block, _ := io.ReadAll(io.LimitReader(&lineGen{rng: rand.New(rand.NewPCG(seed, 1))}, 1<<20))
+		return io.LimitReader(&cycle{block: block}, total)
 	}
 	panic("unknown stream kind " + kind)
+}
+
+type cycle struct {
+	block []byte
+	off   int
+}
+
+func (c *cycle) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m := copy(p[n:], c.block[c.off:])
+		n += m
+		c.off = (c.off + m) % len(c.block)
+	}
+	return n, nil
 }
 
 type lineGen struct {

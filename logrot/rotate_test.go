@@ -100,20 +100,31 @@ func TestRotationByteAccounting(t *testing.T) {
 		total     int64
 		maxBytes  int64
 		writeSize int
+		hook      bool // a PROCESS_LOG hook: read(2)/write(2) instead of splice(2)
 	}{
-		{"binary", "binary", 64 << 20, 1 << 20, 128<<10 + 7},
-		{"lines", "lines", 32 << 20, 1 << 20, 4096},
-		{"odd sizes", "binary", 10<<20 + 12345, 1000003, 65536},
-		{"exact multiple", "lines", 4 << 20, 1 << 20, 1000},
+		{"binary", "binary", 64 << 20, 1 << 20, 128<<10 + 7, false},
+		{"lines", "lines", 32 << 20, 1 << 20, 4096, false},
+		{"odd sizes", "binary", 10<<20 + 12345, 1000003, 65536, false},
+		{"exact multiple", "lines", 4 << 20, 1 << 20, 1000, false},
+		{"binary via read path", "binary", 16<<20 + 5, 1 << 20, 100000, true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "prog.log")
-			ch := capture(t, ChannelConfig{
+			cfg := ChannelConfig{
 				ProcessName: "prog", Channel: "stdout", Path: path,
 				MaxBytes: tc.maxBytes, Backups: 1000,
-			}, tc.kind, uint64(i), tc.total, tc.writeSize)
+			}
+			hooked := sha256.New()
+			if tc.hook {
+				cfg.EventsEnabled = true
+				cfg.OnLog = func(_ int, d []byte) { hooked.Write(d) }
+			}
+			ch := capture(t, cfg, tc.kind, uint64(i), tc.total, tc.writeSize)
+			if ch.splice == tc.hook {
+				t.Fatalf("splice=%v with hook=%v", ch.splice, tc.hook)
+			}
 
 			files := logFiles(t, dir, "prog")
 			wantBackups := int((tc.total - 1) / tc.maxBytes)
@@ -132,8 +143,12 @@ func TestRotationByteAccounting(t *testing.T) {
 			if st.Read != tc.total || st.Written != tc.total || st.Dropped != 0 || st.Rotations != int64(wantBackups) {
 				t.Errorf("stats %+v, want read=written=%d dropped=0 rotations=%d", st, tc.total, wantBackups)
 			}
-			if hashFiles(t, files) != hashStream(t, newStream(tc.kind, uint64(i), tc.total)) {
+			want := hashStream(t, newStream(tc.kind, uint64(i), tc.total))
+			if hashFiles(t, files) != want {
 				t.Fatal("backups + live file differ from the bytes written")
+			}
+			if tc.hook && [32]byte(hooked.Sum(nil)) != want {
+				t.Fatal("PROCESS_LOG data differ from the bytes written")
 			}
 		})
 	}
@@ -232,6 +247,26 @@ func TestRotationCountsExistingFile(t *testing.T) {
 	// The mode of the file is carried over to the new live file.
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 		t.Errorf("live file mode %v, want 0644", fi.Mode().Perm())
+	}
+}
+
+// TestSinkNoticesTruncation: a file truncated behind the sink's back
+// (logrotate copytruncate) is not rotated early and gets no hole.
+func TestSinkNoticesTruncation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.log")
+	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Write(bytes.Repeat([]byte("a"), 800))
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.Write(bytes.Repeat([]byte("b"), 500))
+	got, _ := os.ReadFile(path)
+	if string(got) != strings.Repeat("b", 500) || s.Rotations() != 0 {
+		t.Fatalf("file %q after truncation, %d rotations", got, s.Rotations())
 	}
 }
 

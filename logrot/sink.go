@@ -3,9 +3,11 @@ package logrot
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -15,6 +17,9 @@ import (
 // way (1 PiB) because fileSink counts bytes itself and calls Rotate at the
 // exact threshold.
 const ljMaxSizeMB = 1 << 30
+
+// spliceFlags: never block on an empty pipe (the poller waits instead).
+const spliceFlags = 0x1 | 0x2 // SPLICE_F_MOVE | SPLICE_F_NONBLOCK
 
 // SinkOptions configures a log file target.
 type SinkOptions struct {
@@ -40,19 +45,29 @@ type SinkOptions struct {
 // fileSink is one log file: it appends, counts bytes and rotates. Targets
 // that are not regular files (/dev/stdout, a FIFO, a tty) are never seeked,
 // rotated, truncated or removed.
+//
+// All writes go through the sink's own descriptor. lumberjack is used for
+// what it is good at, rotation: Rotate renames the live file to its
+// timestamped backup name, creates the new file with the old one's mode and
+// owner, and prunes or compresses old backups; the sink then reopens the
+// path. The descriptor is not O_APPEND (splice(2) refuses O_APPEND files):
+// every write to a regular file first seeks to the end, which also tells the
+// sink the file's true size, so an external truncation (copytruncate) is
+// noticed at once, as Python's tell() notices it.
 type fileSink struct {
 	mu      sync.Mutex
 	opt     SinkOptions
 	regular bool
-	f       *os.File           // when lj is nil
+	f       *os.File
 	lj      *lumberjack.Logger // rotation with backups > 0
-	size    int64              // bytes in the live file as far as we know
+	size    int64              // bytes in the live file
 	// lastRotate is a time after lumberjack's last Rotate returned; the next
 	// rotation waits until the wall clock has left that millisecond so two
 	// backups never get the same timestamped name (which would overwrite).
 	lastRotate time.Time
 	rotations  int64
 	closed     bool
+	noSplice   bool // splice(2) failed once with this target
 }
 
 // openSink opens (creating if needed) the file at opt.Path for appending.
@@ -67,12 +82,10 @@ func openSink(opt SinkOptions) (*fileSink, error) {
 	return s, nil
 }
 
-// open (re)opens the target. The file is created by us with mode 0666 minus
-// the umask, as Python's open(path, 'ab') does, so lumberjack (which would
-// create 0600 files) only ever opens an existing file and copies its mode to
-// the files it creates on rotation.
+// open (re)opens the target, creating it with mode 0666 minus the umask
+// as Python's open(path, 'ab') does.
 func (s *fileSink) open() error {
-	f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+	f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_CREATE, 0o666)
 	if err != nil {
 		return fmt.Errorf("logrot: open log file: %w", err)
 	}
@@ -82,14 +95,10 @@ func (s *fileSink) open() error {
 		return fmt.Errorf("logrot: stat log file: %w", err)
 	}
 	s.regular = fi.Mode().IsRegular()
-	s.size = fi.Size()
-	if !s.regular {
-		s.size = 0
-	}
-	if s.regular && s.opt.MaxBytes > 0 && s.opt.Backups > 0 {
-		// lumberjack opens the (now existing) file itself on first Write.
-		f.Close()
-		if s.lj == nil {
+	s.size = 0
+	if s.regular {
+		s.size = fi.Size()
+		if s.opt.MaxBytes > 0 && s.opt.Backups > 0 && s.lj == nil {
 			s.lj = &lumberjack.Logger{
 				Filename:   s.opt.Path,
 				MaxSize:    ljMaxSizeMB,
@@ -98,7 +107,6 @@ func (s *fileSink) open() error {
 				Compress:   s.opt.Compress,
 			}
 		}
-		return nil
 	}
 	s.f = f
 	return nil
@@ -109,14 +117,47 @@ func (s *fileSink) rotating() bool {
 	return s.regular && s.opt.MaxBytes > 0
 }
 
-func (s *fileSink) rawWrite(p []byte) (int, error) {
-	if s.lj != nil {
-		return s.lj.Write(p)
+// seekEnd positions the descriptor at the end of a regular file and
+// records the file's size. Callers hold s.mu.
+func (s *fileSink) seekEnd() error {
+	if !s.regular {
+		return nil
 	}
+	end, err := s.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("logrot: seek %s: %w", s.opt.Path, err)
+	}
+	s.size = end
+	return nil
+}
+
+// room is how many bytes may be written before the next rotation (-1: no
+// limit), rotating first when the file is full. Callers hold s.mu.
+func (s *fileSink) room() (int64, error) {
 	if s.f == nil {
-		return 0, errors.New("logrot: log file is not open")
+		return 0, fs.ErrClosed
 	}
-	return s.f.Write(p)
+	if err := s.seekEnd(); err != nil {
+		return 0, err
+	}
+	if !s.rotating() || s.opt.AfterWrite {
+		return -1, nil
+	}
+	if s.size >= s.opt.MaxBytes {
+		if err := s.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	return s.opt.MaxBytes - s.size, nil
+}
+
+// afterWrite applies Python's rotation rule when AfterWrite is set.
+// Callers hold s.mu.
+func (s *fileSink) afterWrite() error {
+	if s.rotating() && s.opt.AfterWrite && s.size >= s.opt.MaxBytes {
+		return s.rotate()
+	}
+	return nil
 }
 
 // Write appends p, rotating at the configured threshold. It returns the
@@ -129,53 +170,96 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	}
 	written := 0
 	for len(p) > 0 {
-		chunk := p
-		if s.rotating() && !s.opt.AfterWrite {
-			room := s.opt.MaxBytes - s.size
-			if room <= 0 {
-				if err := s.rotate(); err != nil {
-					return written, err
-				}
-				continue
-			}
-			if int64(len(chunk)) > room {
-				chunk = chunk[:room]
-			}
+		room, err := s.room()
+		if err != nil {
+			return written, err
 		}
-		n, err := s.rawWrite(chunk)
+		chunk := p
+		if room >= 0 && int64(len(chunk)) > room {
+			chunk = chunk[:room]
+		}
+		n, err := s.f.Write(chunk)
 		s.size += int64(n)
 		written += n
 		p = p[n:]
 		if err != nil {
 			return written, fmt.Errorf("logrot: write %s: %w", s.opt.Path, err)
 		}
-		if s.rotating() && s.opt.AfterWrite && s.size >= s.opt.MaxBytes {
-			if err := s.rotate(); err != nil {
-				return written, err
-			}
+		if err := s.afterWrite(); err != nil {
+			return written, err
 		}
 	}
 	return written, nil
 }
 
-// rotate moves the live file aside (or truncates it when Backups is 0).
-// Callers hold s.mu.
-func (s *fileSink) rotate() error {
-	// Someone may have truncated the file behind our back (copytruncate):
-	// trust the file system over our count before discarding anything.
-	if fi, err := os.Stat(s.opt.Path); err == nil && fi.Size() < s.size {
-		s.size = fi.Size()
-		if s.size < s.opt.MaxBytes {
-			return nil
+// errNoSplice means the caller must read and Write instead.
+var errNoSplice = errors.New("logrot: splice not usable")
+
+// errSinkFull means the file is at its threshold: the caller reads the next
+// bytes and Writes them, which rotates first.
+var errSinkFull = errors.New("logrot: log file full")
+
+// spliceFrom moves up to max bytes from the pipe fd straight into the file
+// with splice(2): no copy through user space and no buffer. It returns
+// syscall.EAGAIN when the pipe is empty, (0, nil) at EOF, and errNoSplice
+// when the target cannot take splice (the caller falls back to Write).
+func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, fs.ErrClosed
+	}
+	if s.noSplice || !s.regular {
+		return 0, errNoSplice
+	}
+	if err := s.seekEnd(); err != nil {
+		return 0, err
+	}
+	if s.rotating() && !s.opt.AfterWrite {
+		room := s.opt.MaxBytes - s.size
+		if room <= 0 {
+			// Rotate only once there are bytes for the new file.
+			return 0, errSinkFull
 		}
+		if int64(max) > room {
+			max = int(room)
+		}
+	}
+	var n int64
+	var err error
+	fd := int(s.f.Fd())
+	for {
+		n, err = syscall.Splice(pipefd, nil, fd, nil, max, spliceFlags)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err == syscall.EAGAIN {
+		return 0, err
+	}
+	if err != nil {
+		// Whatever the cause (EINVAL from an odd file system, ENOSPC),
+		// the data is still in the pipe: let Write handle and report it.
+		s.noSplice = true
+		return 0, errNoSplice
+	}
+	s.size += n
+	if err := s.afterWrite(); err != nil {
+		return int(n), err
+	}
+	return int(n), nil
+}
+
+// rotate moves the live file aside (or truncates it when Backups is 0) and
+// reopens the path. Callers hold s.mu.
+func (s *fileSink) rotate() error {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
 	}
 	if s.lj == nil {
 		// backups=0: Python closes the file and reopens it with 'wb'.
-		if s.f != nil {
-			s.f.Close()
-			s.f = nil
-		}
-		f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o666)
+		f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 		if err != nil {
 			return fmt.Errorf("logrot: truncate log file on rotation: %w", err)
 		}
@@ -196,12 +280,16 @@ func (s *fileSink) rotate() error {
 	}
 	err := s.lj.Rotate()
 	s.lastRotate = time.Now()
+	// lumberjack keeps the new file open; the sink writes through its own.
+	err = errors.Join(err, s.lj.Close())
 	if err != nil {
-		return fmt.Errorf("logrot: rotate %s: %w", s.opt.Path, err)
+		err = fmt.Errorf("logrot: rotate %s: %w", s.opt.Path, err)
 	}
-	s.size = 0
+	if oerr := s.open(); oerr != nil {
+		return errors.Join(err, oerr)
+	}
 	s.rotations++
-	return nil
+	return err
 }
 
 // closeFiles closes whatever is open. Callers hold s.mu.
@@ -210,9 +298,6 @@ func (s *fileSink) closeFiles() error {
 	if s.f != nil {
 		err = s.f.Close()
 		s.f = nil
-	}
-	if s.lj != nil {
-		err = errors.Join(err, s.lj.Close())
 	}
 	return err
 }
