@@ -168,3 +168,19 @@ func ParseEventTypes(value, section string) ([]Type, error) {
 	}
 	return out, nil
 }
+
+// TypesFromNames converts already split event names (config's upper-cased
+// events list) to types, failing with Python's message on an unknown one.
+func TypesFromNames(names []string, section string) ([]Type, error) {
+	out := make([]Type, 0, len(names))
+	for _, n := range names {
+		t, err := ParseEventType(n, section)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
