@@ -338,10 +338,10 @@ func (p *process) spawn() {
 	}
 	var pid int
 	if setuidMsg == "" {
-		pid, err = p.s.reaper.Start(func() (int, error) {
+		pid, err = p.s.reaper.Start(cfg.Umask != nil, func() (int, error) {
 			if cfg.Umask != nil {
-				// The umask is process-wide; the reaper lock keeps
-				// other spawns out, and the window is one fork.
+				// The umask is process-wide: this spawn holds the
+				// reaper lock exclusively, and the window is one fork.
 				old := syscall.Umask(int(*cfg.Umask))
 				defer syscall.Umask(old)
 			}

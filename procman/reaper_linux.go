@@ -27,7 +27,10 @@ type Exit struct {
 // Without it, it reaps only the pids it started, so children that other code
 // in the process starts with os/exec are left to their owners.
 type Reaper struct {
-	mu      sync.Mutex
+	// mu is held shared by spawns (so they run in parallel) and exclusively
+	// by reap, so no pid is reaped between its fork and its registration.
+	mu      sync.RWMutex
+	subsMu  sync.Mutex
 	subs    map[int]func(Exit)
 	reapAll bool
 	orphan  func(Exit)
@@ -66,15 +69,24 @@ func (r *Reaper) Close() {
 
 // Start runs spawn (which forks and returns the child's pid) under the
 // reaper's lock and registers onExit for that pid before the lock is
-// released. onExit is called once, from the reaper goroutine.
-func (r *Reaper) Start(spawn func() (int, error), onExit func(Exit)) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// released. onExit is called once, from the reaper goroutine. Spawns run
+// in parallel unless exclusive is set (for a spawn that changes
+// process-wide state such as the umask).
+func (r *Reaper) Start(exclusive bool, spawn func() (int, error), onExit func(Exit)) (int, error) {
+	if exclusive {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	} else {
+		r.mu.RLock()
+		defer r.mu.RUnlock()
+	}
 	pid, err := spawn()
 	if err != nil {
 		return 0, err
 	}
+	r.subsMu.Lock()
 	r.subs[pid] = onExit
+	r.subsMu.Unlock()
 	return pid, nil
 }
 
@@ -99,6 +111,7 @@ type reaped struct {
 // reap collects every exited child, then delivers outside the lock.
 func (r *Reaper) reap() {
 	r.mu.Lock()
+	r.subsMu.Lock()
 	var out []reaped
 	now := time.Now()
 	take := func(pid int, ws syscall.WaitStatus) {
@@ -142,6 +155,7 @@ func (r *Reaper) reap() {
 			}
 		}
 	}
+	r.subsMu.Unlock()
 	r.mu.Unlock()
 	for _, d := range out {
 		if d.cb != nil {

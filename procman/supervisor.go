@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -493,15 +494,26 @@ func (s *Supervisor) StartAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) startMany(ctx context.Context, ps []*process, wait bool) []Result {
-	return s.runMany(ctx, ps, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(ctx, ps, true, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
 		return s.startOne(p, p.namespec(), wait)
 	})
 }
 
+// spawnWorkers bounds the spawns a group start runs at once.
+func spawnWorkers() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
+
+// samePriority reports whether a and b may be spawned concurrently: same
+// group priority and same process priority.
+func samePriority(a, b *process) bool {
+	return a.group.cfg.Priority == b.group.cfg.Priority && a.cfg.Priority == b.cfg.Priority
+}
+
 // runMany is Python's make_allfunc: for each process the predicate accepts,
-// run op; record synchronous outcomes in order, then wait for the rest and
-// record each as it finishes.
-func (s *Supervisor) runMany(ctx context.Context, ps []*process, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
+// run op; record synchronous outcomes, then wait for the rest and record
+// each as it finishes. With parallel, ops on processes of equal priority run
+// concurrently (fork+exec dominates a start), and a priority level is
+// finished before the next begins, so ordering by priority holds.
+func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
 	results := []Result{}
 	var mu sync.Mutex
 	add := func(p *process, err error) {
@@ -517,26 +529,54 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, pred func(State
 		results = append(results, r)
 		mu.Unlock()
 	}
-	var wg sync.WaitGroup
-	for _, p := range ps {
+	var waits sync.WaitGroup
+	run := func(p *process) {
 		p.mu.Lock()
 		st := p.state
 		p.mu.Unlock()
 		if !pred(st) {
-			continue
+			return
 		}
 		w, err := op(p)
 		if err != nil || w == nil {
 			add(p, err)
-			continue
+			return
 		}
-		wg.Add(1)
+		waits.Add(1)
 		go func() {
-			defer wg.Done()
+			defer waits.Done()
 			add(p, w(ctx))
 		}()
 	}
-	wg.Wait()
+	for i := 0; i < len(ps); {
+		j := i + 1
+		for parallel && j < len(ps) && samePriority(ps[i], ps[j]) {
+			j++
+		}
+		if j-i == 1 {
+			run(ps[i])
+			i = j
+			continue
+		}
+		wave := make(chan *process)
+		var workers sync.WaitGroup
+		for range min(spawnWorkers(), j-i) {
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				for p := range wave {
+					run(p)
+				}
+			}()
+		}
+		for _, p := range ps[i:j] {
+			wave <- p
+		}
+		close(wave)
+		workers.Wait()
+		i = j
+	}
+	waits.Wait()
 	return results
 }
 
@@ -627,7 +667,7 @@ func (s *Supervisor) StopAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) stopMany(ctx context.Context, ps []*process, wait bool) []Result {
-	return s.runMany(ctx, ps, State.IsRunning, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(ctx, ps, false, State.IsRunning, func(p *process) (func(context.Context) error, error) {
 		return s.stopOne(p, p.namespec(), wait)
 	})
 }
@@ -694,7 +734,7 @@ func (s *Supervisor) SignalAll(sig string) []Result {
 }
 
 func (s *Supervisor) signalMany(ps []*process, sig string) []Result {
-	return s.runMany(context.Background(), ps, State.IsSignallable, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(context.Background(), ps, false, State.IsSignallable, func(p *process) (func(context.Context) error, error) {
 		return nil, s.signalOne(p, p.namespec(), sig)
 	})
 }

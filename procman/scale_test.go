@@ -1,0 +1,218 @@
+package procman
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+func lookBin(t testing.TB, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not available", path)
+	}
+	return path
+}
+
+// thousand returns n groups of one /bin/sleep process each.
+func sleepers(t testing.TB, n int) []*config.Group {
+	sleep := lookBin(t, "/bin/sleep")
+	gs := make([]*config.Group, n)
+	for i := range gs {
+		p := proc(fmt.Sprintf("s%04d", i))
+		p.Command = sleep + " 3600"
+		p.Startsecs = 0
+		p.Environment = nil
+		gs[i] = homogeneous(p)
+	}
+	return gs
+}
+
+func TestThousandProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const n = 1000
+	var running, stopped atomic.Int64
+	s, _ := newTestSupervisor(t, Options{
+		Logger: discardLogger{},
+		OnTransition: func(tr Transition) {
+			switch tr.To {
+			case Running:
+				running.Add(1)
+			case Stopped:
+				stopped.Add(1)
+			}
+		},
+	})
+	for _, g := range sleepers(t, n) {
+		if err := s.AddGroup(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Now()
+	res := s.StartAll(bg, true)
+	tStart := time.Since(t0)
+	if len(res) != n {
+		t.Fatalf("%d results", len(res))
+	}
+	for _, r := range res {
+		if r.Status != Success {
+			t.Fatalf("start result %+v", r)
+		}
+	}
+	for _, in := range s.AllInfo() {
+		if in.State != Running || in.PID == 0 {
+			t.Fatalf("not running: %+v", in)
+		}
+	}
+	if got := len(children()); got != n {
+		t.Errorf("%d children, want %d", got, n)
+	}
+	t0 = time.Now()
+	res = s.StopAll(bg, true)
+	tStop := time.Since(t0)
+	if len(res) != n {
+		t.Fatalf("%d stop results", len(res))
+	}
+	for _, r := range res {
+		if r.Status != Success {
+			t.Fatalf("stop result %+v", r)
+		}
+	}
+	for _, in := range s.AllInfo() {
+		if in.State != Stopped || in.PID != 0 {
+			t.Fatalf("not stopped: %+v", in)
+		}
+	}
+	if running.Load() != n || stopped.Load() != n {
+		t.Errorf("transitions: %d RUNNING, %d STOPPED", running.Load(), stopped.Load())
+	}
+	assertNoChildren(t)
+	t.Logf("%d processes: started to RUNNING in %v, stopped in %v", n, tStart, tStop)
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Log(config.LogLevel, string) {}
+
+// crashLoop runs /bin/false with autorestart until want restarts happened
+// or budget passed, and returns the restart count and the gaps between an
+// exit being published and the respawned child being RUNNING.
+func crashLoop(t testing.TB, want int, budget time.Duration) (int, []time.Duration) {
+	falseBin := lookBin(t, "/bin/false")
+	var mu sync.Mutex
+	var gaps []time.Duration
+	var lastExit time.Time
+	var exits atomic.Int64
+	done := make(chan struct{})
+	s, _ := newTestSupervisor(t, Options{
+		Logger: discardLogger{},
+		OnTransition: func(tr Transition) {
+			switch tr.To {
+			case Exited:
+				mu.Lock()
+				lastExit = tr.Time
+				mu.Unlock()
+				if exits.Add(1) == int64(want) {
+					close(done)
+				}
+			case Running:
+				mu.Lock()
+				if !lastExit.IsZero() {
+					gaps = append(gaps, tr.Time.Sub(lastExit))
+				}
+				mu.Unlock()
+			}
+		},
+	})
+	p := proc("crasher")
+	p.Command = falseBin
+	p.Startsecs = 0
+	p.Autorestart = config.AutorestartAlways
+	p.Environment = nil
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "crasher", false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(budget):
+	}
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	if _, _, err := s.Stop(ctx, "crasher", true); err != nil {
+		// It may be between an exit and its respawn only inside one
+		// locked transition, so a stop always finds it STARTING/RUNNING.
+		t.Fatalf("stop: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return int(exits.Load()), slices.Clone(gaps)
+}
+
+func TestCrashLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const want = 10000
+	n, gaps := crashLoop(t, want, 30*time.Second)
+	if n < 1000 {
+		t.Fatalf("only %d restarts in 30 s", n)
+	}
+	slices.Sort(gaps)
+	t.Logf("%d crash/respawn cycles (target %d); exit->RUNNING gap p50 %v p99 %v", n, want, gaps[len(gaps)/2], gaps[len(gaps)*99/100])
+}
+
+// BenchmarkStartStop1000 starts 1,000 /bin/sleep processes to RUNNING
+// (startsecs=0, wait=true) and stops them all (wait=true).
+func BenchmarkStartStop1000(b *testing.B) {
+	s, _ := newTestSupervisor(b, Options{Logger: discardLogger{}, OnTransition: func(Transition) {}})
+	for _, g := range sleepers(b, 1000) {
+		if err := s.AddGroup(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var startTotal, stopTotal time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		for _, r := range s.StartAll(bg, true) {
+			if r.Status != Success {
+				b.Fatal(r)
+			}
+		}
+		t1 := time.Now()
+		for _, r := range s.StopAll(bg, true) {
+			if r.Status != Success {
+				b.Fatal(r)
+			}
+		}
+		startTotal += t1.Sub(t0)
+		stopTotal += time.Since(t1)
+	}
+	b.ReportMetric(float64(startTotal.Milliseconds())/float64(b.N), "start-ms/op")
+	b.ReportMetric(float64(stopTotal.Milliseconds())/float64(b.N), "stop-ms/op")
+}
+
+// BenchmarkCrashRespawn measures the gap between a crash being published
+// (EXITED) and the respawned child being RUNNING, with autorestart=true.
+func BenchmarkCrashRespawn(b *testing.B) {
+	n, gaps := crashLoop(b, b.N, 60*time.Second)
+	if len(gaps) == 0 {
+		b.Fatal("no respawns")
+	}
+	slices.Sort(gaps)
+	b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds()), "p50-us")
+	b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds()), "p99-us")
+	b.ReportMetric(float64(n), "cycles")
+}
