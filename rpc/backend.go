@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -112,17 +113,20 @@ func (p *ProcessInfo) now() int64 {
 }
 
 // pyTimedelta formats seconds as Python's str(timedelta).
-func pyTimedelta(sec int64) string {
+func pyTimedelta(sec int64) string { return string(appendTimedelta(nil, sec)) }
+
+func appendTimedelta(dst []byte, sec int64) []byte {
 	days := sec / 86400
 	rem := sec % 86400
-	hms := fmt.Sprintf("%d:%02d:%02d", rem/3600, rem%3600/60, rem%60)
-	switch {
-	case days == 0:
-		return hms
-	case days == 1:
-		return "1 day, " + hms
+	if days == 1 {
+		dst = append(dst, "1 day, "...)
+	} else if days != 0 {
+		dst = strconv.AppendInt(dst, days, 10)
+		dst = append(dst, " days, "...)
 	}
-	return fmt.Sprintf("%d days, %s", days, hms)
+	dst = strconv.AppendInt(dst, rem/3600, 10)
+	m, s := rem%3600/60, rem%60
+	return append(dst, ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
 func capInt(n int64) int64 {

@@ -3,6 +3,7 @@ package rpc
 import (
 	"fmt"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -119,11 +120,12 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		}
 		dst = append(dst, "</data></array></value>\n"...)
 	case ProcessInfo:
-		return appendValue(dst, x.toStruct(), depth)
+		dst = appendProcessInfo(dst, &x, time.Now().Unix())
 	case []ProcessInfo:
 		dst = append(dst, "<value><array><data>\n"...)
+		now := time.Now().Unix()
 		for i := range x {
-			dst, _ = appendValue(dst, x[i].toStruct(), depth+1)
+			dst = appendProcessInfo(dst, &x[i], now)
 		}
 		dst = append(dst, "</data></array></value>\n"...)
 	case ConfigInfo:
@@ -139,7 +141,13 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case []Result:
 		dst = append(dst, "<value><array><data>\n"...)
 		for i := range x {
-			dst, _ = appendValue(dst, x[i].toStruct(), depth+1)
+			r := &x[i]
+			dst = append(dst, "<value><struct>\n"...)
+			dst = appendStringMember(dst, "name", r.Name)
+			dst = appendStringMember(dst, "group", r.Group)
+			dst = appendIntMember(dst, "status", int64(r.Status))
+			dst = appendStringMember(dst, "description", r.Description)
+			dst = append(dst, "</struct></value>\n"...)
 		}
 		dst = append(dst, "</data></array></value>\n"...)
 	case *Fault:
@@ -208,4 +216,70 @@ func appendEscaped(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendStringMember and appendIntMember write one struct member without
+// boxing the value (the hot path of getAllProcessInfo).
+func appendStringMember(dst []byte, name, v string) []byte {
+	dst = append(dst, "<member>\n<name>"...)
+	dst = append(dst, name...)
+	dst = append(dst, "</name>\n<value><string>"...)
+	dst = appendEscaped(dst, v)
+	return append(dst, "</string></value>\n</member>\n"...)
+}
+
+func appendIntMember(dst []byte, name string, v int64) []byte {
+	dst = append(dst, "<member>\n<name>"...)
+	dst = append(dst, name...)
+	dst = append(dst, "</name>\n"...)
+	dst = appendInt(dst, v)
+	return append(dst, "</member>\n"...)
+}
+
+// appendProcessInfo writes the 14-member ProcessInfo struct in Python's
+// order; now is used when the info carries no clock of its own.
+func appendProcessInfo(dst []byte, p *ProcessInfo, now int64) []byte {
+	if p.Now == 0 {
+		q := *p
+		q.Now = now
+		p = &q
+	}
+	dst = append(dst, "<value><struct>\n"...)
+	dst = appendStringMember(dst, "name", p.Name)
+	dst = appendStringMember(dst, "group", p.Group)
+	dst = appendIntMember(dst, "start", p.Start)
+	dst = appendIntMember(dst, "stop", p.Stop)
+	dst = appendIntMember(dst, "now", p.Now)
+	dst = appendIntMember(dst, "state", int64(p.State))
+	dst = appendStringMember(dst, "statename", ProcessStateName(p.State))
+	dst = appendStringMember(dst, "spawnerr", p.SpawnErr)
+	dst = appendIntMember(dst, "exitstatus", int64(p.ExitStatus))
+	dst = appendStringMember(dst, "logfile", p.StdoutLogfile)
+	dst = appendStringMember(dst, "stdout_logfile", p.StdoutLogfile)
+	dst = appendStringMember(dst, "stderr_logfile", p.StderrLogfile)
+	dst = appendIntMember(dst, "pid", int64(p.PID))
+	if p.State == ProcRunning {
+		// the common case, written without a temporary string
+		dst = append(dst, "<member>\n<name>description</name>\n<value><string>pid "...)
+		dst = strconv.AppendInt(dst, int64(p.PID), 10)
+		dst = append(dst, ", uptime "...)
+		dst = appendTimedelta(dst, max(p.Now-p.Start, 0))
+		dst = append(dst, "</string></value>\n</member>\n"...)
+	} else {
+		dst = appendStringMember(dst, "description", p.Description())
+	}
+	return append(dst, "</struct></value>\n"...)
+}
+
+// sizeHint guesses the encoded size of v to allocate once.
+func sizeHint(v any) int {
+	switch x := v.(type) {
+	case []ProcessInfo:
+		return 512 + len(x)*1400
+	case []ConfigInfo:
+		return 512 + len(x)*2600
+	case []Result:
+		return 512 + len(x)*320
+	}
+	return 1024
 }

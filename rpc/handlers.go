@@ -132,7 +132,9 @@ func (s *Server) handleRPC(w *response, req *request) {
 		}
 		body = EncodeFault(make([]byte, 0, 512), f)
 	} else {
-		body, err = EncodeResponse(make([]byte, 0, 4096), v)
+		buf := s.getBuf(sizeHint(v))
+		defer s.putBuf(buf)
+		body, err = EncodeResponse(buf[:0], v)
 		if err != nil {
 			s.logf("rpc: %s: %v", name, err)
 			w.sendError(500)
@@ -141,6 +143,22 @@ func (s *Server) handleRPC(w *response, req *request) {
 	}
 	w.set("Content-Type", "text/xml")
 	w.send(200, body)
+}
+
+// getBuf and putBuf recycle response buffers (getAllProcessInfo at 1,000
+// processes is 1.3 MB per call).
+func (s *Server) getBuf(hint int) []byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok && cap(*b) >= hint {
+		return *b
+	}
+	return make([]byte, 0, hint)
+}
+
+func (s *Server) putBuf(b []byte) {
+	if cap(b) <= 8<<20 {
+		b = b[:0]
+		s.bufs.Put(&b)
+	}
 }
 
 func (s *Server) handleLogtail(w *response, req *request, path string) {

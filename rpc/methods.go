@@ -3,7 +3,8 @@ package rpc
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 func sig(s ...string) []string { return s }
@@ -253,22 +254,12 @@ func methodTable() map[string]*method {
 		})
 	add("supervisor.getAllProcessInfo", sig("array"), "Describe every process, sorted by group then name.\n\n@return array infos", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
-			all := d.backend.AllProcessInfo()
-			sort.SliceStable(all, func(i, j int) bool {
-				if all[i].Group != all[j].Group {
-					return all[i].Group < all[j].Group
-				}
-				return all[i].Name < all[j].Name
-			})
-			if all == nil {
-				all = []ProcessInfo{}
-			}
-			return all, nil
+			return sortProcessInfo(d.backend.AllProcessInfo()), nil
 		})
 	add("supervisor.getAllConfigInfo", sig("array"), "Describe the configuration of every configured process, active or not, sorted by name.\n\n@return array configs", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
 			all := d.backend.AllConfigInfo()
-			sort.SliceStable(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+			slices.SortStableFunc(all, func(a, b ConfigInfo) int { return strings.Compare(a.Name, b.Name) })
 			if all == nil {
 				all = []ConfigInfo{}
 			}
@@ -401,4 +392,44 @@ func (d *Dispatcher) readFile(path string, offV, lenV any) (any, error) {
 		return nil, err
 	}
 	return string(data), nil
+}
+
+// sortProcessInfo orders infos by (group, name), stable, as Python's
+// lexical listing. It sorts an index (moving ints, not 130-byte structs)
+// and skips the work when the backend already returns them sorted.
+func sortProcessInfo(all []ProcessInfo) []ProcessInfo {
+	less := func(a, b *ProcessInfo) int {
+		if c := strings.Compare(a.Group, b.Group); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	}
+	sorted := true
+	for i := 1; i < len(all); i++ {
+		if less(&all[i-1], &all[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		if all == nil {
+			return []ProcessInfo{}
+		}
+		return all
+	}
+	idx := make([]int32, len(all))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := less(&all[a], &all[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	out := make([]ProcessInfo, len(all))
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +36,8 @@ type Server struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	bufs sync.Pool // *[]byte response buffers
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -441,11 +442,39 @@ func (w *response) has(name string) bool {
 	return false
 }
 
-var statusText = map[int]string{
-	200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
-	401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-	411: "Length Required", 413: "Request Entity Too Large", 431: "Request Header Fields Too Large",
-	500: "Internal Server Error", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
+// statusText is the reason phrase medusa sends for a status.
+func statusText(code int) string {
+	switch code {
+	case 200:
+		return "OK"
+	case 301:
+		return "Moved Permanently"
+	case 304:
+		return "Not Modified"
+	case 400:
+		return "Bad Request"
+	case 401:
+		return "Unauthorized"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 405:
+		return "Method Not Allowed"
+	case 411:
+		return "Length Required"
+	case 413:
+		return "Request Entity Too Large"
+	case 431:
+		return "Request Header Fields Too Large"
+	case 500:
+		return "Internal Server Error"
+	case 503:
+		return "Service Unavailable"
+	case 505:
+		return "HTTP Version Not Supported"
+	}
+	return "Unknown"
 }
 
 func (w *response) head() []byte {
@@ -453,17 +482,23 @@ func (w *response) head() []byte {
 	if v == "" {
 		v = "1.0"
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/%s %d %s\r\nServer: Medusa/1.12\r\nDate: %s\r\n", v, w.code, statusText[w.code],
-		time.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
+	b := make([]byte, 0, 256)
+	b = append(b, "HTTP/"...)
+	b = append(b, v...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(w.code), 10)
+	b = append(b, ' ')
+	b = append(b, statusText(w.code)...)
+	b = append(b, "\r\nServer: Medusa/1.12\r\nDate: "...)
+	b = time.Now().UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+	b = append(b, "\r\n"...)
 	for _, h := range w.headers {
-		b.WriteString(h[0])
-		b.WriteString(": ")
-		b.WriteString(h[1])
-		b.WriteString("\r\n")
+		b = append(b, h[0]...)
+		b = append(b, ": "...)
+		b = append(b, h[1]...)
+		b = append(b, "\r\n"...)
 	}
-	b.WriteString("\r\n")
-	return b.Bytes()
+	return append(b, "\r\n"...)
 }
 
 // finishKeepAlive applies medusa's persistence rules for a response with a
@@ -484,7 +519,12 @@ func (w *response) send(code int, body []byte) {
 	if w.req != nil && w.req.method == "HEAD" {
 		body = nil
 	}
-	_, w.err = w.c.nc.Write(append(head, body...))
+	if len(body) < 16<<10 {
+		_, w.err = w.c.nc.Write(append(head, body...))
+	} else {
+		bufs := net.Buffers{head, body}
+		_, w.err = bufs.WriteTo(w.c.nc)
+	}
 	w.c.nc.SetWriteDeadline(time.Time{})
 }
 
@@ -497,7 +537,7 @@ func errorBody(code int) []byte {
 		"<body>",
 		"<h1>Error response</h1>",
 		fmt.Sprintf("<p>Error code %d.", code),
-		fmt.Sprintf("<p>Message: %s.", statusText[code]),
+		fmt.Sprintf("<p>Message: %s.", statusText(code)),
 		"</body>",
 		"",
 	}, "\r\n"))
