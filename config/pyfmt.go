@@ -157,7 +157,10 @@ func (e *pyFormatError) Error() string { return e.msg }
 func pyPercent(format string, m *expansions) (string, error) {
 	f := []rune(format)
 	var out strings.Builder
-	usedDict := false // a conversion without (key) consumed the dict
+	// CPython's argument cursor: the dict is available to the first
+	// conversion only; a (key) makes its value the one available argument.
+	curIsDict, avail := true, true
+	var cur expVal
 	n := len(f)
 	for i := 0; i < n; i++ {
 		if f[i] != '%' {
@@ -172,8 +175,6 @@ func pyPercent(format string, m *expansions) (string, error) {
 			out.WriteByte('%')
 			continue
 		}
-		var arg *expVal
-		isDict := false
 		if f[i] == '(' {
 			depth := 1
 			j := i + 1
@@ -193,20 +194,25 @@ func pyPercent(format string, m *expansions) (string, error) {
 			if !ok {
 				return "", &pyFormatError{keyError: true, msg: pyRepr(key)}
 			}
-			arg = &v
+			cur, curIsDict, avail = v, false, true
 			i = j
 		}
-		nextArg := func() (*expVal, bool, error) {
-			if arg != nil {
-				// a keyed conversion's * takes from the args, which is
-				// not a tuple: Python reports too few arguments
-				return nil, false, &pyFormatError{msg: "not enough arguments for format string"}
+		nextArg := func() (expVal, bool, error) {
+			if !avail {
+				return expVal{}, false, &pyFormatError{msg: "not enough arguments for format string"}
 			}
-			if usedDict {
-				return nil, false, &pyFormatError{msg: "not enough arguments for format string"}
+			avail = false
+			return cur, curIsDict, nil
+		}
+		starArg := func() (int, error) {
+			v, isDict, err := nextArg()
+			if err != nil {
+				return 0, err
 			}
-			usedDict = true
-			return nil, true, nil
+			if isDict || !v.isInt {
+				return 0, &pyFormatError{msg: "* wants int"}
+			}
+			return v.i, nil
 		}
 		var flagMinus, flagPlus, flagSpace, flagAlt, flagZero bool
 	flags:
@@ -229,59 +235,59 @@ func pyPercent(format string, m *expansions) (string, error) {
 		}
 		width, prec := -1, -1
 		if i < n && f[i] == '*' {
-			if arg != nil && !arg.isInt {
-				return "", &pyFormatError{msg: "* wants int"}
-			}
-			if _, _, err := nextArg(); err != nil {
+			w, err := starArg()
+			if err != nil {
 				return "", err
 			}
-			return "", &pyFormatError{msg: "* wants int"}
-		}
-		for i < n && f[i] >= '0' && f[i] <= '9' {
-			if width < 0 {
-				width = 0
+			if w < 0 {
+				flagMinus, w = true, -w
 			}
-			width = width*10 + int(f[i]-'0')
-			if width > 1<<20 {
-				return "", &pyFormatError{msg: "width too big"}
-			}
+			width = min(w, 1<<20)
 			i++
+		} else {
+			for i < n && f[i] >= '0' && f[i] <= '9' {
+				if width < 0 {
+					width = 0
+				}
+				width = width*10 + int(f[i]-'0')
+				if width > 1<<20 {
+					return "", &pyFormatError{msg: "width too big"}
+				}
+				i++
+			}
 		}
 		if i < n && f[i] == '.' {
 			i++
 			prec = 0
 			if i < n && f[i] == '*' {
-				if arg != nil && !arg.isInt {
-					return "", &pyFormatError{msg: "* wants int"}
-				}
-				if _, _, err := nextArg(); err != nil {
+				p, err := starArg()
+				if err != nil {
 					return "", err
 				}
-				return "", &pyFormatError{msg: "* wants int"}
-			}
-			for i < n && f[i] >= '0' && f[i] <= '9' {
-				prec = prec*10 + int(f[i]-'0')
-				if prec > 1<<20 {
-					return "", &pyFormatError{msg: "precision too big"}
-				}
+				prec = max(min(p, 1<<20), 0)
 				i++
+			} else {
+				for i < n && f[i] >= '0' && f[i] <= '9' {
+					prec = prec*10 + int(f[i]-'0')
+					if prec > 1<<20 {
+						return "", &pyFormatError{msg: "precision too big"}
+					}
+					i++
+				}
 			}
 		}
-		for i < n && (f[i] == 'h' || f[i] == 'l' || f[i] == 'L') {
+		if i < n && (f[i] == 'h' || f[i] == 'l' || f[i] == 'L') {
 			i++
-			break
 		}
 		if i >= n {
 			return "", &pyFormatError{msg: "incomplete format"}
 		}
 		c := f[i]
-		if arg == nil {
-			_, dict, err := nextArg()
-			if err != nil {
-				return "", err
-			}
-			isDict = dict
+		argv, isDict, err := nextArg()
+		if err != nil {
+			return "", err
 		}
+		arg := &argv
 		typeName := "dict"
 		if !isDict {
 			if arg.isInt {
