@@ -2,9 +2,9 @@ package config
 
 import (
 	"bufio"
-	"os"
 	"encoding/json"
 	"math/rand"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
