@@ -126,7 +126,7 @@ func argGroup(v any) (name string, match bool, err error) {
 	case string:
 		return x, true, nil
 	case []any, map[string]any:
-		return "", false, errTypeError
+		return "", false, typeError()
 	}
 	return pyStr(v), false, nil
 }
@@ -176,7 +176,7 @@ func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
 			calls = append(calls, string(r))
 		}
 	default:
-		return nil, errTypeError
+		return nil, typeError()
 	}
 	out := make([]any, 0, len(calls))
 	for _, c := range calls {

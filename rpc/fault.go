@@ -27,31 +27,53 @@ const (
 	CantReread           = 92
 )
 
-var faultNames = map[int]string{
-	UnknownMethod:        "UNKNOWN_METHOD",
-	IncorrectParameters:  "INCORRECT_PARAMETERS",
-	BadArguments:         "BAD_ARGUMENTS",
-	SignatureUnsupported: "SIGNATURE_UNSUPPORTED",
-	ShutdownState:        "SHUTDOWN_STATE",
-	BadName:              "BAD_NAME",
-	BadSignal:            "BAD_SIGNAL",
-	NoFile:               "NO_FILE",
-	NotExecutable:        "NOT_EXECUTABLE",
-	Failed:               "FAILED",
-	AbnormalTermination:  "ABNORMAL_TERMINATION",
-	SpawnError:           "SPAWN_ERROR",
-	AlreadyStarted:       "ALREADY_STARTED",
-	NotRunning:           "NOT_RUNNING",
-	Success:              "SUCCESS",
-	AlreadyAdded:         "ALREADY_ADDED",
-	StillRunning:         "STILL_RUNNING",
-	CantReread:           "CANT_REREAD",
+// faultName maps a code to its name ("" when unlisted).
+func faultName(code int) string {
+	switch code {
+	case UnknownMethod:
+		return "UNKNOWN_METHOD"
+	case IncorrectParameters:
+		return "INCORRECT_PARAMETERS"
+	case BadArguments:
+		return "BAD_ARGUMENTS"
+	case SignatureUnsupported:
+		return "SIGNATURE_UNSUPPORTED"
+	case ShutdownState:
+		return "SHUTDOWN_STATE"
+	case BadName:
+		return "BAD_NAME"
+	case BadSignal:
+		return "BAD_SIGNAL"
+	case NoFile:
+		return "NO_FILE"
+	case NotExecutable:
+		return "NOT_EXECUTABLE"
+	case Failed:
+		return "FAILED"
+	case AbnormalTermination:
+		return "ABNORMAL_TERMINATION"
+	case SpawnError:
+		return "SPAWN_ERROR"
+	case AlreadyStarted:
+		return "ALREADY_STARTED"
+	case NotRunning:
+		return "NOT_RUNNING"
+	case Success:
+		return "SUCCESS"
+	case AlreadyAdded:
+		return "ALREADY_ADDED"
+	case StillRunning:
+		return "STILL_RUNNING"
+	case CantReread:
+		return "CANT_REREAD"
+	}
+	return ""
 }
 
 // FaultName returns the symbolic name of a fault code, or "UNKNOWN" for an
 // unlisted code, as Python's getFaultDescription does.
 func FaultName(code int) string {
-	if n, ok := faultNames[code]; ok {
+	if n := faultName(code); n != "" {
 		return n
 	}
 	return "UNKNOWN"
@@ -116,10 +138,8 @@ func AsFault(err error) *Fault {
 // name (such as logrot.ErrBadArguments, errors.New("BAD_ARGUMENTS")).
 func namedFault(err error) (int, bool) {
 	for err != nil {
-		for code, name := range faultNames {
-			if err.Error() == name {
-				return code, true
-			}
+		if code, ok := faultCodeByName(err.Error()); ok {
+			return code, true
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
@@ -151,4 +171,14 @@ func (e *pyError) Error() string { return fmt.Sprintf("%s: %s", e.class, e.msg) 
 // multicallFault renders a pyError as multicall does: FAILED: <class 'X'>:msg.
 func (e *pyError) multicallFault() *Fault {
 	return &Fault{Code: Failed, String: fmt.Sprintf("FAILED: <class '%s'>:%s", e.class, e.msg)}
+}
+
+// faultCodeByName is the inverse of faultName.
+func faultCodeByName(name string) (int, bool) {
+	for code := 1; code <= CantReread; code++ {
+		if n := faultName(code); n != "" && n == name {
+			return code, true
+		}
+	}
+	return 0, false
 }

@@ -57,6 +57,24 @@ func TestPipelinedWithStrayCRLFAndEmptyHost(t *testing.T) {
 	}
 }
 
+func TestExpectContinue(t *testing.T) {
+	sock, _ := startServer(t, dispatchBackend(t), nil, Options{})
+	c, br := dial(t, sock)
+	body := call("supervisor.getAPIVersion")
+	fmt.Fprintf(c, "POST /RPC2 HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("got %q %v", line, err)
+	}
+	br.ReadString('\n')
+	c.Write([]byte(body))
+	resp, err := readResponse(br, c, time.Second)
+	if err != nil || !strings.Contains(bodyOf(resp), "3.0") {
+		t.Errorf("%q %v", resp, err)
+	}
+}
+
 func TestConnectionClose(t *testing.T) {
 	sock, _ := startServer(t, dispatchBackend(t), nil, Options{})
 	for _, tc := range []struct {
@@ -479,6 +497,9 @@ func TestListenUnix(t *testing.T) {
 	l2, err := Listen(cfg)
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	if !l2.StaleRemoved || l.StaleRemoved {
+		t.Errorf("StaleRemoved: %v then %v", l.StaleRemoved, l2.StaleRemoved)
 	}
 	c, err := net.Dial("unix", sock)
 	if err != nil {

@@ -39,6 +39,9 @@ type Listener struct {
 	net.Listener
 	Auth       *Credentials
 	ServerName string // used in redirects when the client sent no Host
+	// StaleRemoved is set when a stale unix socket (nothing answered on
+	// it) was unlinked; supervisord logs "Unlinking stale socket <file>".
+	StaleRemoved bool
 
 	path      string
 	ino       uint64
@@ -108,11 +111,11 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		}
 		return &Listener{Listener: l, Auth: auth, ServerName: net.JoinHostPort(name, strconv.Itoa(cfg.Port))}, nil
 	case "unix":
-		l, ino, err := listenUnix(cfg)
+		l, ino, stale, err := listenUnix(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Section, err)
 		}
-		return &Listener{Listener: l, Auth: auth, ServerName: "<unix domain socket>", path: cfg.File, ino: ino}, nil
+		return &Listener{Listener: l, Auth: auth, ServerName: "<unix domain socket>", StaleRemoved: stale, path: cfg.File, ino: ino}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown family %q", cfg.Section, cfg.Family)
 }
@@ -121,9 +124,9 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 // <file> as supervisord does, so the socket never appears with the wrong
 // permissions. An existing socket is replaced only when nothing answers
 // on it.
-func listenUnix(cfg ListenConfig) (net.Listener, uint64, error) {
+func listenUnix(cfg ListenConfig) (l net.Listener, ino uint64, stale bool, err error) {
 	if cfg.File == "" {
-		return nil, 0, errors.New("no socket file")
+		return nil, 0, false, errors.New("no socket file")
 	}
 	mode := cfg.Chmod
 	if mode == 0 {
@@ -132,15 +135,15 @@ func listenUnix(cfg ListenConfig) (net.Listener, uint64, error) {
 	tmp := fmt.Sprintf("%s.%d", cfg.File, os.Getpid())
 	os.Remove(tmp)
 	defer os.Remove(tmp)
-	l, err := net.Listen("unix", tmp)
+	l, err = net.Listen("unix", tmp)
 	if err != nil {
-		return nil, 0, fmt.Errorf("bind %s: %w", tmp, err)
+		return nil, 0, false, fmt.Errorf("bind %s: %w", tmp, err)
 	}
 	ul := l.(*net.UnixListener)
 	ul.SetUnlinkOnClose(false)
-	fail := func(err error) (net.Listener, uint64, error) {
+	fail := func(err error) (net.Listener, uint64, bool, error) {
 		l.Close()
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if err := os.Chmod(tmp, mode); err != nil {
 		return fail(fmt.Errorf("chmod %s: %w", tmp, err))
@@ -170,14 +173,14 @@ func listenUnix(cfg ListenConfig) (net.Listener, uint64, error) {
 		if err := os.Remove(cfg.File); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fail(fmt.Errorf("remove stale socket %s: %w", cfg.File, err))
 		}
+		stale = true
 	}
-	var ino uint64
 	if st, err := os.Lstat(cfg.File); err == nil {
 		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 			ino = sys.Ino
 		}
 	}
-	return l, ino, nil
+	return l, ino, stale, nil
 }
 
 // socketAlive reports whether something accepts connections on path.

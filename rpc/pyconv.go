@@ -61,12 +61,12 @@ func pyInt(v any) (int64, error) {
 		}
 		return n, nil
 	}
-	return 0, errTypeError
+	return 0, typeError()
 }
 
-// errTypeError is a Python TypeError raised inside a method: traverse()
+// typeError is a Python TypeError raised inside a method: traverse()
 // reports it as INCORRECT_PARAMETERS with no extra text.
-var errTypeError = NewFault(IncorrectParameters)
+func typeError() error { return NewFault(IncorrectParameters) }
 
 // pyStr is Python's str(v) for the decoded value types.
 func pyStr(v any) string {

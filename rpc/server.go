@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -400,10 +401,17 @@ func (c *conn) readRequest() (*request, int) {
 		if n > c.srv.opts.MaxBodyBytes {
 			return req, 413
 		}
-		req.body = make([]byte, n)
-		if _, err := io.ReadFull(c.br, req.body); err != nil {
+		if strings.EqualFold(req.header("Expect"), "100-continue") && req.version == "1.1" {
+			c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+		}
+		// Grow the body as bytes arrive, so a client announcing a large
+		// body costs memory only once it sends it.
+		var body bytes.Buffer
+		body.Grow(int(min(n, 64<<10)))
+		if _, err := io.CopyN(&body, c.br, n); err != nil {
 			return nil, 0
 		}
+		req.body = body.Bytes()
 	} else if req.method == "POST" && strings.HasPrefix(req.uri, "/RPC2") {
 		return req, 411
 	}
