@@ -143,6 +143,7 @@ func TypeByName(name string) (Type, bool) {
 func ParseEventType(name, section string) (Type, error) {
 	t, ok := TypeByName(name)
 	if !ok {
+		//lint:ignore ST1005 Python's exact message, shown to users of config validation
 		return 0, fmt.Errorf("Unknown event type %s in [%s] events", strings.ToUpper(name), section)
 	}
 	return t, nil
