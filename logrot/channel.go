@@ -42,6 +42,9 @@ func NewHub(s *Syslog) *Hub {
 	return h
 }
 
+// Close closes the shared syslog connection.
+func (h *Hub) Close() error { return h.syslog.Close() }
+
 func (h *Hub) getBuf() *[]byte {
 	h.inUse.Add(1)
 	return h.pool.Get().(*[]byte)

@@ -3,8 +3,10 @@ package logrot
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -354,5 +356,105 @@ func TestDevNullTarget(t *testing.T) {
 	}
 	if st := ch.Stats(); st.Written != 100 || st.Rotations != 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestDevStdoutRedirectedToFile: /dev/stdout pointing at a regular file
+// (supervisord -n > out.log) is appended to, never rotated or removed.
+func TestDevStdoutRedirectedToFile(t *testing.T) {
+	if os.Getenv(childEnv+"_DEVSTDOUT") == "1" {
+		s, err := openSink(SinkOptions{Path: "/dev/stdout", MaxBytes: 10, Backups: 1})
+		if err != nil {
+			os.Exit(3)
+		}
+		for range 5 {
+			if _, err := s.Write([]byte("0123456789ab\n")); err != nil {
+				os.Exit(4)
+			}
+		}
+		if err := s.Clear(); err != nil {
+			os.Exit(5)
+		}
+		s.Write([]byte("after clear\n"))
+		s.Close()
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.log")
+	if err := os.WriteFile(out, []byte("shell wrote this\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(out, os.O_WRONLY, 0) // like "> out.log" after the first line: no O_APPEND
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Seek(0, io.SeekEnd)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDevStdoutRedirectedToFile$")
+	cmd.Env = append(os.Environ(), childEnv+"_DEVSTDOUT=1")
+	cmd.Stdout = f
+	err = cmd.Run()
+	f.Close()
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	got, _ := os.ReadFile(out)
+	want := "shell wrote this\n" + strings.Repeat("0123456789ab\n", 5) + "after clear\n"
+	if string(got) != want {
+		t.Fatalf("out.log %q, want %q", got, want)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("%d files in dir: /dev/stdout was rotated", len(ents))
+	}
+}
+
+// TestReopenUnderLoad: an external logrotate renames the file and sends
+// SIGUSR2 (Reopen) over and over while a child writes; the renamed files
+// plus the live file hold every byte in order.
+func TestReopenUnderLoad(t *testing.T) {
+	for _, hook := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "prog.log")
+		cfg := ChannelConfig{ProcessName: "prog", Channel: "stdout", Path: path}
+		if hook {
+			cfg.EventsEnabled = true
+			cfg.OnLog = func(int, []byte) {}
+		}
+		ch, err := NewHub(nil).NewChannel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := int64(16 << 20)
+		cmd, r := startWriter(t, "binary", 11, total, 32768)
+		ch.Consume(r, cmd.Process.Pid)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var moved []string
+	loop:
+		for i := 0; ; i++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				break loop
+			case <-time.After(3 * time.Millisecond):
+			}
+			name := fmt.Sprintf("%s.%04d", path, i)
+			if err := os.Rename(path, name); err != nil {
+				t.Fatal(err)
+			}
+			moved = append(moved, name)
+			if err := ch.Reopen(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ch.Wait()
+		ch.Close()
+		if len(moved) < 3 {
+			t.Logf("only %d reopens happened", len(moved))
+		}
+		if hashFiles(t, append(moved, path)) != hashStream(t, newStream("binary", 11, total)) {
+			t.Fatalf("hook=%v: renamed files + live file differ from the bytes written", hook)
+		}
 	}
 }

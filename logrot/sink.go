@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -85,7 +87,14 @@ func openSink(opt SinkOptions) (*fileSink, error) {
 // open (re)opens the target, creating it with mode 0666 minus the umask
 // as Python's open(path, 'ab') does.
 func (s *fileSink) open() error {
-	f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_CREATE, 0o666)
+	flags := os.O_WRONLY | os.O_CREATE
+	special := isSpecialPath(s.opt.Path)
+	if special {
+		// /dev/stdout may be a shell redirect to a regular file that
+		// supervisord's own stdout also writes: append, never seek.
+		flags |= os.O_APPEND
+	}
+	f, err := os.OpenFile(s.opt.Path, flags, 0o666)
 	if err != nil {
 		return fmt.Errorf("logrot: open log file: %w", err)
 	}
@@ -94,7 +103,7 @@ func (s *fileSink) open() error {
 		f.Close()
 		return fmt.Errorf("logrot: stat log file: %w", err)
 	}
-	s.regular = fi.Mode().IsRegular()
+	s.regular = fi.Mode().IsRegular() && !special
 	s.size = 0
 	if s.regular {
 		s.size = fi.Size()
@@ -110,6 +119,15 @@ func (s *fileSink) open() error {
 	}
 	s.f = f
 	return nil
+}
+
+// isSpecialPath reports whether path names a device or a descriptor
+// (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N): such a target is
+// never rotated, truncated or removed, even when it resolves to a regular
+// file.
+func isSpecialPath(path string) bool {
+	p := filepath.Clean(path)
+	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
 }
 
 // rotating reports whether this sink ever rotates.
