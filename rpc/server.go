@@ -21,7 +21,7 @@ type Options struct {
 	MaxBodyBytes   int64         // largest request body; default 16 MiB
 	MaxHeaderBytes int           // largest request head; default 64 KiB
 	ReadTimeout    time.Duration // to read one request once it began; default 30 s
-	IdleTimeout    time.Duration // keep-alive wait for the next request; default 10 min
+	IdleTimeout    time.Duration // keep-alive wait for the next request; default 30 min (medusa's zombie timeout)
 	WriteTimeout   time.Duration // to write one response (not streams); default 60 s
 	// ErrorLog receives internal errors (HTTP 500 causes); nil discards.
 	ErrorLog func(msg string)
@@ -65,7 +65,7 @@ func NewServer(b Backend, opts Options) *Server {
 		opts.ReadTimeout = 30 * time.Second
 	}
 	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = 10 * time.Minute
+		opts.IdleTimeout = 30 * time.Minute
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 60 * time.Second
