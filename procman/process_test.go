@@ -763,3 +763,80 @@ func TestAutostartOnAddGroup(t *testing.T) {
 		t.Errorf("group event %q", first)
 	}
 }
+
+// TestSignalErrorGoesUnknown drives the UNKNOWN state: a stop signal the
+// kernel rejects (a config that skipped validation) is an unexpected kill
+// error, as in Python's Subprocess.kill.
+func TestSignalErrorGoesUnknown(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	p := proc("odd", "sleep", "30")
+	p.Startsecs = 0
+	p.Stopsignal = 99
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "odd", true); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := s.Info("odd")
+	_, _, err := s.Stop(bg, "odd", true)
+	wantFault(t, err, Failed, fmt.Sprintf("FAILED: unknown problem killing odd (%d):invalid argument", info.PID))
+	wantStates(t, rec, "odd", "STARTING", "RUNNING", "STOPPING", "UNKNOWN")
+	_, _, err = s.Start(bg, "odd", true)
+	wantFault(t, err, Failed, "FAILED: odd is in an unknown process state")
+	_, _, err = s.Stop(bg, "odd", true)
+	wantFault(t, err, NotRunning, "NOT_RUNNING: odd")
+	// Shutdown still leaves no child: the pid is killed outright.
+	if err := s.Shutdown(bg); err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, rec, "odd", "STARTING", "RUNNING", "STOPPING", "UNKNOWN", "EXITED")
+	if info, _ := s.Info("odd"); info.PID != 0 {
+		t.Fatalf("pid left: %+v", info)
+	}
+}
+
+func TestStopGroupResultsInCompletionOrder(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	fast := proc("fast", "sleep", "30")
+	slow := proc("slow", "ignoreterm", "out", "ready", "sleep", "30")
+	fast.Startsecs, slow.Startsecs = 0, 0
+	slow.Priority = 1 // lower priority: signalled after fast
+	g := &config.Group{Name: "g", Processes: []*config.Process{slow, fast}}
+	if err := s.AddGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.StartAll(bg, true); len(res) != 2 {
+		t.Fatal(res)
+	}
+	out.next(t)
+	done := make(chan []Result, 1)
+	go func() { res, _ := s.StopGroup(bg, "g", true); done <- res }()
+	rec.waitState(t, "fast", Stopped, 5*time.Second)
+	rec.waitState(t, "slow", Stopping, 5*time.Second)
+	clk.Advance(10 * time.Second) // SIGKILL for the stubborn one
+	res := <-done
+	want := []Result{{"fast", "g", Success, "OK"}, {"slow", "g", Success, "OK"}}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Error(diff)
+	}
+	// Stop signals go out in descending priority order.
+	var stopping []string
+	rec.mu.Lock()
+	for _, tr := range rec.trs {
+		if tr.To == Stopping {
+			stopping = append(stopping, tr.Process)
+		}
+	}
+	rec.mu.Unlock()
+	if diff := cmp.Diff([]string{"fast", "slow"}, stopping); diff != "" {
+		t.Error(diff)
+	}
+	res = s.SignalAll("HUP")
+	if len(res) != 0 {
+		t.Errorf("signal of stopped processes: %v", res)
+	}
+}

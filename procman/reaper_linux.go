@@ -157,13 +157,28 @@ func (r *Reaper) reap() {
 	}
 	r.subsMu.Unlock()
 	r.mu.Unlock()
-	for _, d := range out {
+	deliver := func(d reaped) {
 		if d.cb != nil {
 			d.cb(d.exit)
 		} else if r.orphan != nil {
 			r.orphan(d.exit)
 		}
 	}
+	if len(out) == 1 {
+		deliver(out[0])
+		return
+	}
+	// Several exits at once (a group crashing, a mass stop): their owners
+	// may respawn, so hand them over in parallel, and wait for all.
+	var wg sync.WaitGroup
+	for _, d := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			deliver(d)
+		}()
+	}
+	wg.Wait()
 }
 
 func wait4NoHang(pid int, ws *syscall.WaitStatus) (int, error) {

@@ -509,14 +509,13 @@ func samePriority(a, b *process) bool {
 }
 
 // runMany is Python's make_allfunc: for each process the predicate accepts,
-// run op; record synchronous outcomes, then wait for the rest and record
-// each as it finishes. With parallel, ops on processes of equal priority run
-// concurrently (fork+exec dominates a start), and a priority level is
-// finished before the next begins, so ordering by priority holds.
+// run op. Synchronous outcomes come first, in iteration order; the waits
+// left run concurrently and their outcomes follow in completion order. With
+// parallel, ops on processes of equal priority run concurrently (fork+exec
+// dominates a start), and a priority level is finished before the next
+// begins, so ordering by priority holds.
 func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
-	results := []Result{}
-	var mu sync.Mutex
-	add := func(p *process, err error) {
+	result := func(p *process, err error) Result {
 		r := Result{Name: p.cfg.Name, Group: p.group.cfg.Name, Status: Success, Description: "OK"}
 		if err != nil {
 			if f, ok := err.(*Error); ok {
@@ -525,12 +524,14 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, 
 				r.Status, r.Description = Failed, FaultName(Failed)+": "+err.Error()
 			}
 		}
-		mu.Lock()
-		results = append(results, r)
-		mu.Unlock()
+		return r
 	}
+	syncRes := make([]*Result, len(ps))
+	var mu sync.Mutex
+	var async []Result
 	var waits sync.WaitGroup
-	run := func(p *process) {
+	run := func(i int) {
+		p := ps[i]
 		p.mu.Lock()
 		st := p.state
 		p.mu.Unlock()
@@ -539,13 +540,17 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, 
 		}
 		w, err := op(p)
 		if err != nil || w == nil {
-			add(p, err)
+			r := result(p, err)
+			syncRes[i] = &r
 			return
 		}
 		waits.Add(1)
 		go func() {
 			defer waits.Done()
-			add(p, w(ctx))
+			r := result(p, w(ctx))
+			mu.Lock()
+			async = append(async, r)
+			mu.Unlock()
 		}()
 	}
 	for i := 0; i < len(ps); {
@@ -554,30 +559,36 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, 
 			j++
 		}
 		if j-i == 1 {
-			run(ps[i])
+			run(i)
 			i = j
 			continue
 		}
-		wave := make(chan *process)
+		wave := make(chan int)
 		var workers sync.WaitGroup
 		for range min(spawnWorkers(), j-i) {
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
-				for p := range wave {
-					run(p)
+				for k := range wave {
+					run(k)
 				}
 			}()
 		}
-		for _, p := range ps[i:j] {
-			wave <- p
+		for k := i; k < j; k++ {
+			wave <- k
 		}
 		close(wave)
 		workers.Wait()
 		i = j
 	}
 	waits.Wait()
-	return results
+	results := []Result{}
+	for _, r := range syncRes {
+		if r != nil {
+			results = append(results, *r)
+		}
+	}
+	return append(results, async...)
 }
 
 // ---- stop ----
