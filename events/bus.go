@@ -371,3 +371,10 @@ func (b *Bus) RemovePool(name string) bool {
 	})
 	return true
 }
+
+// Pool returns the pool registered under name, or nil.
+func (b *Bus) Pool(name string) *Pool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.names[name]
+}
