@@ -120,6 +120,27 @@ func TestFollowerMissing(t *testing.T) {
 	}
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+func TestFilesFollow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.log")
+	appendFile(t, path, strings.Repeat("a", 2000))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- Files{Poll: time.Millisecond}.Follow(ctx, path, FollowHead, func(p []byte) error {
+			out.Write(p)
+			return nil
+		})
+	}()
+	waitFor(t, "the head", func() bool { return out.String() == strings.Repeat("a", 1024) })
+	appendFile(t, path, "b")
+	waitFor(t, "new bytes", func() bool { return strings.HasSuffix(out.String(), "ab") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := (Files{}).Follow(ctx, path+".none", FollowHead, nil); !errors.Is(err, ErrNoFile) {
+		t.Fatalf("missing file: %v", err)
+	}
+}

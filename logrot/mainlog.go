@@ -8,25 +8,28 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
-// Level is a supervisord log level; larger is more severe. The values are
-// Python's supervisor.loggers.LevelsByName.
-type Level int
+// Level is a supervisord log level; larger is more severe. It is config's
+// type, so a *MainLog is directly a procman.Logger.
+type Level = config.LogLevel
 
-// The supervisord log levels.
+// The supervisord log levels, with Python's LevelsByName values.
 const (
-	LevelBlather  Level = 3
-	LevelTrace    Level = 5
-	LevelDebug    Level = 10
-	LevelInfo     Level = 20
-	LevelWarn     Level = 30
-	LevelError    Level = 40
-	LevelCritical Level = 50
+	LevelBlather  = config.LevelBlather  // 3
+	LevelTrace    = config.LevelTrace    // 5
+	LevelDebug    = config.LevelDebug    // 10
+	LevelInfo     = config.LevelInfo     // 20
+	LevelWarn     = config.LevelWarn     // 30
+	LevelError    = config.LevelError    // 40
+	LevelCritical = config.LevelCritical // 50
 )
 
-// String is the four-letter name used in log lines (CRIT, ERRO, ...).
-func (l Level) String() string {
+// LevelName is the four-letter name used in log lines (CRIT, ERRO, WARN,
+// INFO, DEBG, TRAC, BLAT).
+func LevelName(l Level) string {
 	switch l {
 	case LevelCritical:
 		return "CRIT"
@@ -180,7 +183,7 @@ func (m *MainLog) Logf(level Level, format string, args ...any) {
 // error is reported on stderr, as Python's Handler.handleError does.
 func (m *MainLog) emit(level Level, msg string) {
 	ts := formatTime(m.opt.Now())
-	lvl := level.String()
+	lvl := LevelName(level)
 	b := m.buf[:0]
 	b = append(b, ts...)
 	b = append(b, ' ')

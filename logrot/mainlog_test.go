@@ -12,7 +12,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
+
+// A *MainLog is a procman.Logger (Log(config.LogLevel, string)).
+var _ interface{ Log(config.LogLevel, string) } = (*MainLog)(nil)
 
 func TestLevels(t *testing.T) {
 	cases := []struct {
@@ -31,8 +36,8 @@ func TestLevels(t *testing.T) {
 	}
 	for _, c := range cases {
 		l, ok := LevelByDescription(c.desc)
-		if !ok || l != c.lvl || int(l) != c.num || l.String() != c.name {
-			t.Errorf("%s: %v %v %d %q", c.desc, l, ok, int(l), l.String())
+		if !ok || l != c.lvl || int(l) != c.num || LevelName(l) != c.name {
+			t.Errorf("%s: %v %v %d %q", c.desc, l, ok, int(l), LevelName(l))
 		}
 	}
 	if _, ok := LevelByDescription("INFO"); ok {
