@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/rpc"
+)
+
+// The rpc.Backend of one run. The rpc package checks the SHUTDOWN_STATE
+// rule through State before calling the rest.
+var _ rpc.Backend = (*instance)(nil)
+
+func (inst *instance) State() int             { return int(inst.d.mood.Load()) }
+func (inst *instance) PID() int               { return os.Getpid() }
+func (inst *instance) Identification() string { return inst.cfg.Supervisord.Identifier }
+
+// Shutdown is supervisor.shutdown: the mood changes at once; the main loop
+// stops the processes and exits.
+func (inst *instance) Shutdown() error {
+	inst.d.requestStop(rpc.StateShutdown)
+	return nil
+}
+
+// Restart is supervisor.restart: a reload in the same process.
+func (inst *instance) Restart() error {
+	inst.d.requestStop(rpc.StateRestarting)
+	return nil
+}
+
+// ReloadConfig is supervisor.reloadConfig: read the config again (the
+// command line still overrides it) and diff its groups with the active
+// ones. The new config is what addProcessGroup and getAllConfigInfo use.
+func (inst *instance) ReloadConfig() (added, changed, removed []string, err error) {
+	cfg, err := inst.d.realize(false)
+	if err != nil {
+		msg := err.Error()
+		return nil, nil, nil, rpc.NewFault(rpc.CantReread, msg)
+	}
+	inst.mu.Lock()
+	inst.latest = cfg
+	active := &config.Config{Groups: append([]*config.Group(nil), inst.active...)}
+	inst.mu.Unlock()
+	added, changed, removed = config.Diff(active, cfg)
+	return added, changed, removed, nil
+}
+
+// AddProcessGroup activates a group of the last config read.
+func (inst *instance) AddProcessGroup(name string) error {
+	inst.mu.Lock()
+	var g *config.Group
+	for _, c := range inst.latest.Groups {
+		if c.Name == name {
+			g = c
+			break
+		}
+	}
+	_, active := inst.activeGroup(name)
+	inst.mu.Unlock()
+	if g == nil {
+		return rpc.NewFault(rpc.BadName, name)
+	}
+	if active {
+		return rpc.NewFault(rpc.AlreadyAdded, name)
+	}
+	return faultOf(inst.addGroup(g))
+}
+
+// RemoveProcessGroup deactivates a stopped group.
+func (inst *instance) RemoveProcessGroup(name string) error { return inst.removeGroup(name) }
+
+func (inst *instance) MainLogFile() string { return inst.mainlog.Target() }
+func (inst *instance) ClearMainLog() error { return inst.mainlog.Clear() }
+
+func toRPCInfo(p procman.ProcessInfo) rpc.ProcessInfo {
+	return rpc.ProcessInfo{
+		Name:          p.Name,
+		Group:         p.Group,
+		Start:         p.Start,
+		Stop:          p.Stop,
+		Now:           p.Now,
+		State:         int(p.State),
+		SpawnErr:      p.Spawnerr,
+		ExitStatus:    p.ExitStatus,
+		StdoutLogfile: p.StdoutLogfile,
+		StderrLogfile: p.StderrLogfile,
+		PID:           p.PID,
+	}
+}
+
+func toRPCResults(rs []procman.Result) []rpc.Result {
+	out := make([]rpc.Result, len(rs))
+	for i, r := range rs {
+		out[i] = rpc.Result{Name: r.Name, Group: r.Group, Status: r.Status, Description: r.Description}
+	}
+	return out
+}
+
+func (inst *instance) ProcessInfo(namespec string) (rpc.ProcessInfo, error) {
+	p, err := inst.sup.Info(namespec)
+	if err != nil {
+		return rpc.ProcessInfo{}, faultOf(err)
+	}
+	return toRPCInfo(p), nil
+}
+
+func (inst *instance) AllProcessInfo() []rpc.ProcessInfo {
+	all := inst.sup.AllInfo()
+	out := make([]rpc.ProcessInfo, len(all))
+	for i, p := range all {
+		out[i] = toRPCInfo(p)
+	}
+	return out
+}
+
+// AllConfigInfo is getAllConfigInfo over the last config read: AUTO log
+// paths show resolved for the processes of active groups that came from
+// that config, "auto" otherwise, as in Python.
+func (inst *instance) AllConfigInfo() []rpc.ConfigInfo {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	var out []rpc.ConfigInfo
+	for _, g := range inst.latest.Groups {
+		_, inuse := inst.activeGroup(g.Name)
+		for _, p := range g.Processes {
+			resolved, haveResolved := inst.resolved[p]
+			logPath := func(lc config.LogConfig, i int) string {
+				switch {
+				case lc.File == config.LogAuto && haveResolved && resolved[i] != "":
+					return resolved[i]
+				case lc.File == config.LogAuto:
+					return "auto"
+				case lc.File == config.LogNone:
+					return "none"
+				}
+				return lc.File
+			}
+			ci := rpc.ConfigInfo{
+				Autostart:             p.Autostart,
+				Directory:             noneIfEmpty(p.Directory),
+				Command:               p.Command,
+				Exitcodes:             p.Exitcodes,
+				Group:                 g.Name,
+				GroupPrio:             g.Priority,
+				InUse:                 inuse,
+				KillAsGroup:           p.Killasgroup,
+				Name:                  p.Name,
+				ProcessPrio:           p.Priority,
+				RedirectStderr:        p.RedirectStderr,
+				StartRetries:          p.Startretries,
+				StartSecs:             p.Startsecs,
+				StdoutCaptureMaxbytes: p.Stdout.CaptureMaxbytes,
+				StdoutEventsEnabled:   p.Stdout.EventsEnabled,
+				StdoutLogfile:         logPath(p.Stdout, 0),
+				StdoutLogfileBackups:  p.Stdout.Backups,
+				StdoutLogfileMaxbytes: p.Stdout.Maxbytes,
+				StdoutSyslog:          p.Stdout.Syslog,
+				StopSignal:            p.Stopsignal,
+				StopWaitSecs:          p.Stopwaitsecs,
+				StderrCaptureMaxbytes: p.Stderr.CaptureMaxbytes,
+				StderrEventsEnabled:   p.Stderr.EventsEnabled,
+				StderrLogfile:         logPath(p.Stderr, 1),
+				StderrLogfileBackups:  p.Stderr.Backups,
+				StderrLogfileMaxbytes: p.Stderr.Maxbytes,
+				StderrSyslog:          p.Stderr.Syslog,
+				ServerURL:             p.ServerURL,
+			}
+			if p.ServerURL == "" || p.ServerURL == "AUTO" {
+				ci.ServerURL = "auto"
+			}
+			if p.User != nil {
+				uid := p.User.UID
+				ci.UID = &uid
+			}
+			out = append(out, ci)
+		}
+	}
+	return out
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func (inst *instance) StartProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
+	rs, isGroup, err := inst.sup.Start(ctx, namespec, wait)
+	return toRPCResults(rs), isGroup, faultOf(err)
+}
+
+func (inst *instance) StartProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
+	rs, err := inst.sup.StartGroup(ctx, name, wait)
+	return toRPCResults(rs), faultOf(err)
+}
+
+func (inst *instance) StartAllProcesses(ctx context.Context, wait bool) []rpc.Result {
+	return toRPCResults(inst.sup.StartAll(ctx, wait))
+}
+
+func (inst *instance) StopProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
+	rs, isGroup, err := inst.sup.Stop(ctx, namespec, wait)
+	return toRPCResults(rs), isGroup, faultOf(err)
+}
+
+func (inst *instance) StopProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
+	rs, err := inst.sup.StopGroup(ctx, name, wait)
+	return toRPCResults(rs), faultOf(err)
+}
+
+func (inst *instance) StopAllProcesses(ctx context.Context, wait bool) []rpc.Result {
+	return toRPCResults(inst.sup.StopAll(ctx, wait))
+}
+
+func (inst *instance) SignalProcess(namespec, sig string) ([]rpc.Result, bool, error) {
+	rs, isGroup, err := inst.sup.Signal(namespec, sig)
+	return toRPCResults(rs), isGroup, faultOf(err)
+}
+
+func (inst *instance) SignalProcessGroup(name, sig string) ([]rpc.Result, error) {
+	rs, err := inst.sup.SignalGroup(name, sig)
+	return toRPCResults(rs), faultOf(err)
+}
+
+func (inst *instance) SignalAllProcesses(sig string) []rpc.Result {
+	return toRPCResults(inst.sup.SignalAll(sig))
+}
+
+// ProcessLogFile is the resolved log path of one process's channel.
+func (inst *instance) ProcessLogFile(namespec, channel string) (string, error) {
+	p, err := inst.sup.Info(namespec)
+	if err != nil {
+		return "", faultOf(err)
+	}
+	if channel == "stderr" {
+		return p.StderrLogfile, nil
+	}
+	return p.StdoutLogfile, nil
+}
+
+// channelsOf returns the log channels of one process.
+func (inst *instance) channelsOf(group, name string) []*logrot.Channel {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	var out []*logrot.Channel
+	for _, ch := range inst.channels[group] {
+		if ch.Config().ProcessName == name {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// ClearProcessLogs is clearProcessLogs: BAD_NAME for an unknown process or
+// a group spec, FAILED: name when a log cannot be cleared.
+func (inst *instance) ClearProcessLogs(namespec string) error {
+	p, err := inst.sup.Info(namespec)
+	if err != nil {
+		return faultOf(err)
+	}
+	for _, ch := range inst.channelsOf(p.Group, p.Name) {
+		if err := ch.Clear(); err != nil {
+			return rpc.NewFault(rpc.Failed, p.Name)
+		}
+	}
+	return nil
+}
+
+// ClearAllProcessLogs clears every active process's logs.
+func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
+	var out []rpc.Result
+	for _, p := range inst.sup.AllInfo() {
+		r := rpc.ResultOK(p.Group, p.Name)
+		for _, ch := range inst.channelsOf(p.Group, p.Name) {
+			if err := ch.Clear(); err != nil {
+				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, p.Name))
+				break
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (inst *instance) SendProcessStdin(namespec string, data []byte) error {
+	return faultOf(inst.sup.SendStdin(namespec, data))
+}
+
+func (inst *instance) SendRemoteCommEvent(typ, data string) error {
+	inst.d.bus.Publish(events.NewRemoteCommunicationEvent(typ, data))
+	return nil
+}
+
+// logReader gives rpc logrot's readFile/tailFile.
+type logReader struct{}
+
+func (logReader) ReadFile(path string, offset, length int64) ([]byte, error) {
+	return logrot.ReadFile(path, offset, length)
+}
+
+func (logReader) TailFile(path string, offset, length int64) ([]byte, int64, bool) {
+	return logrot.TailFile(path, offset, length)
+}
+
+// logFollower gives rpc logrot's tail -f follower.
+type logFollower struct{}
+
+func (logFollower) Follow(ctx context.Context, path string, head int64, emit func([]byte) error) error {
+	fl, err := logrot.NewFollower(path, head)
+	if err != nil {
+		return err
+	}
+	defer fl.Close()
+	return fl.Run(ctx, emitWriter(emit))
+}
+
+type emitWriter func([]byte) error
+
+func (w emitWriter) Write(p []byte) (int, error) {
+	if err := w(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/rpc"
+)
+
+// daemon is one supervisord process: it survives reloads (SIGHUP,
+// supervisor.restart), each of which is a new run over a freshly read
+// config, as Python's main() loop makes a new Supervisor each time.
+type daemon struct {
+	progname string
+	args     []string
+	cli      *cli
+	cwd      string
+	stderr   io.Writer
+	child    *daemonChild // non-nil in the daemonized copy
+
+	mood   atomic.Int32 // rpc.State*: RUNNING, RESTARTING, SHUTDOWN
+	wake   chan struct{}
+	sigs   chan os.Signal
+	reaper *procman.Reaper
+	bus    *events.Bus
+	syslog *logrot.Syslog
+
+	logMu   sync.Mutex
+	mainlog *logrot.MainLog // the current run's, nil between runs
+
+	rootWarned bool
+}
+
+// realize reads the configuration the command line names (or the first
+// default path that exists), applying the command line overrides.
+func (d *daemon) realize(first bool) (*config.Config, error) {
+	path := d.cli.configFile
+	if path == "" {
+		if os.Getuid() == 0 && !d.rootWarned && d.child == nil {
+			fmt.Fprintf(d.stderr, "UserWarning: %s\n", config.RootSearchWarning)
+			d.rootWarned = true
+		}
+		p, err := config.Find(d.progname)
+		if err != nil {
+			return nil, &usageError{msg: err.Error()}
+		}
+		path = p
+	}
+	cfg, err := config.Load(path, config.LoadOptions{Overrides: &d.cli.overrides})
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return cfg, nil
+}
+
+// log writes to the current main log (dropped between runs).
+func (d *daemon) log(level logrot.Level, msg string) {
+	d.logMu.Lock()
+	m := d.mainlog
+	d.logMu.Unlock()
+	if m != nil {
+		m.Log(level, msg)
+	}
+}
+
+func (d *daemon) logf(level logrot.Level, format string, args ...any) {
+	d.log(level, fmt.Sprintf(format, args...))
+}
+
+// requestStop sets the mood (shutdown or restart) and wakes the main loop.
+func (d *daemon) requestStop(mood int) {
+	d.mood.Store(int32(mood))
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// serve runs the daemon until it shuts down; it returns the exit status.
+// A non-nil error is a startup failure (reported as a usage error).
+func (d *daemon) serve(cfg *config.Config) (int, error) {
+	d.wake = make(chan struct{}, 1)
+	d.sigs = make(chan os.Signal, 16)
+	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	defer signal.Stop(d.sigs)
+
+	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
+		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, describeExit(ex.Status))
+	})
+	defer d.reaper.Close()
+	d.syslog = logrot.NewSyslog("supervisord")
+	defer d.syslog.Close()
+	d.bus = events.NewBus(events.Options{
+		Identifier: cfg.Supervisord.Identifier,
+		Logger:     eventLogger{d},
+	})
+	defer d.bus.Close()
+
+	first := true
+	for {
+		restart, err := d.runOnce(cfg, first)
+		if err != nil {
+			return 2, err
+		}
+		if !restart {
+			return 0, nil
+		}
+		first = false
+		newCfg, err := d.realize(false)
+		if err != nil {
+			// Python's supervisord exits here (usage() with stderr on
+			// /dev/null when daemonized). We keep running on the config
+			// we had and say why in the main log.
+			d.reportReloadFailure(cfg, err)
+		} else {
+			cfg = newCfg
+		}
+		d.bus.SetIdentifier(cfg.Supervisord.Identifier)
+	}
+}
+
+// reportReloadFailure logs a config that could not be re-read on restart
+// into the log of the config still in use.
+func (d *daemon) reportReloadFailure(cfg *config.Config, err error) {
+	m, lerr := logrot.NewMainLog(d.mainLogOptions(cfg))
+	if lerr != nil {
+		fmt.Fprintf(d.stderr, "Error: %v\n", err)
+		return
+	}
+	m.Log(logrot.LevelCritical, "could not re-read the configuration, restarting with the previous one: "+err.Error())
+	m.Close()
+}
+
+func (d *daemon) mainLogOptions(cfg *config.Config) logrot.MainLogOptions {
+	s := cfg.Supervisord
+	opt := logrot.MainLogOptions{
+		Logfile:  s.Logfile,
+		MaxBytes: s.LogfileMaxbytes,
+		Backups:  s.LogfileBackups,
+		Level:    logrot.Level(s.Loglevel),
+		Syslog:   d.syslog,
+	}
+	if s.Nodaemon && !s.Silent && d.child == nil {
+		opt.Stdout = os.Stdout
+	}
+	return opt
+}
+
+// runOnce is one pass of Python's Supervisor.main()/run(): privileges,
+// rlimits (first pass only), the main log, AUTO log cleanup, the HTTP
+// servers, daemonizing (first pass only), the pidfile, the groups, then
+// the main loop until a shutdown or restart completes. It reports whether
+// a restart was requested.
+func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err error) {
+	s := cfg.Supervisord
+	d.mood.Store(rpc.StateRunning)
+
+	criticals := append([]string{}, cfg.Criticals...)
+	infos := append([]string{}, cfg.Infos...)
+	crit, uidInfos, err := setUID(s.User)
+	if err != nil {
+		return false, err
+	}
+	criticals = append(criticals, crit...)
+	infos = append(infos, uidInfos...)
+	if first {
+		rl, err := setRlimits(s.Minfds, s.Minprocs)
+		if err != nil {
+			return false, err
+		}
+		infos = append(infos, rl...)
+	}
+
+	mainlog, err := logrot.NewMainLog(d.mainLogOptions(cfg))
+	if err != nil {
+		return false, fmt.Errorf("cannot open the log file %s: %w", s.Logfile, err)
+	}
+	d.logMu.Lock()
+	d.mainlog = mainlog
+	d.logMu.Unlock()
+	defer func() {
+		d.logMu.Lock()
+		d.mainlog = nil
+		d.logMu.Unlock()
+		mainlog.Close()
+	}()
+	for _, m := range criticals {
+		mainlog.Log(logrot.LevelCritical, m)
+	}
+	for _, m := range cfg.Warnings {
+		mainlog.Log(logrot.LevelWarn, m)
+	}
+	for _, m := range infos {
+		mainlog.Log(logrot.LevelInfo, m)
+	}
+
+	if !s.Nocleanup {
+		if _, err := logrot.CleanupAutoLogs(s.Childlogdir, s.Identifier); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				mainlog.Log(logrot.LevelWarn, strings.TrimPrefix(line, "logrot: "))
+			}
+		}
+	}
+
+	inst, err := newInstance(d, cfg, mainlog)
+	if err != nil {
+		return false, err
+	}
+	defer inst.close()
+
+	if err := inst.openServers(); err != nil {
+		return false, err
+	}
+
+	pidWritten := false
+	if d.child != nil && first {
+		mainlog.Log(logrot.LevelInfo, "daemonizing the supervisord process")
+		if s.Directory != "" {
+			if err := os.Chdir(s.Directory); err != nil {
+				mainlog.Log(logrot.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyRepr(s.Directory), err))
+			} else {
+				mainlog.Log(logrot.LevelInfo, "set current directory: "+pyRepr(s.Directory))
+			}
+		}
+		syscall.Umask(int(s.Umask))
+	}
+	pid := os.Getpid()
+	if err := os.WriteFile(s.Pidfile, fmt.Appendf(nil, "%d\n", pid), 0o644); err != nil {
+		mainlog.Log(logrot.LevelCritical, "could not write pidfile "+s.Pidfile)
+	} else {
+		pidWritten = true
+		mainlog.Log(logrot.LevelInfo, fmt.Sprintf("supervisord started with pid %d", pid))
+	}
+	defer func() {
+		if pidWritten {
+			os.Remove(s.Pidfile)
+		}
+	}()
+
+	d.bus.Publish(events.NewSupervisorStateEvent(true))
+	for _, g := range cfg.Groups {
+		if err := inst.addGroup(g); err != nil {
+			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", g.Name, err))
+		}
+	}
+	inst.serve()
+	if first {
+		d.child.ready()
+	}
+	return d.loop(inst), nil
+}
+
+// loop handles signals and stop requests until every process is stopped
+// after a shutdown or restart request; it reports whether to restart.
+func (d *daemon) loop(inst *instance) bool {
+	var stopped chan struct{}
+	for {
+		select {
+		case sig := <-d.sigs:
+			d.handleSignal(inst, sig.(syscall.Signal))
+		case <-d.wake:
+		case <-stopped:
+			return d.mood.Load() == rpc.StateRestarting
+		}
+		if d.mood.Load() < rpc.StateRunning && stopped == nil {
+			stopped = make(chan struct{})
+			d.bus.Publish(events.NewSupervisorStateEvent(false))
+			restart := d.mood.Load() == rpc.StateRestarting
+			go func() {
+				defer close(stopped)
+				if restart {
+					inst.sup.Restart(context.Background())
+				} else {
+					inst.sup.Shutdown(context.Background())
+				}
+			}()
+		}
+	}
+}
+
+// handleSignal is Supervisor.handle_signal.
+func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
+	name := procman.SigName(int(sig))
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+		d.logf(logrot.LevelWarn, "received %s indicating exit request", name)
+		d.mood.Store(rpc.StateShutdown)
+	case syscall.SIGHUP:
+		if d.mood.Load() == rpc.StateShutdown {
+			d.logf(logrot.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
+			return
+		}
+		d.logf(logrot.LevelWarn, "received %s indicating restart request", name)
+		d.mood.Store(rpc.StateRestarting)
+	case syscall.SIGUSR2:
+		d.logf(logrot.LevelInfo, "received %s indicating log reopen request", name)
+		inst.reopenLogs()
+	default:
+		d.logf(logrot.LevelBlather, "received %s indicating nothing", name)
+	}
+}
+
+// describeExit is Python's decode_wait_status message.
+func describeExit(st syscall.WaitStatus) string {
+	switch {
+	case st.Exited():
+		return fmt.Sprintf("exit status %d", st.ExitStatus())
+	case st.Signaled():
+		msg := "terminated by " + procman.SigName(int(st.Signal()))
+		if st.CoreDump() {
+			msg += " (core dumped)"
+		}
+		return msg
+	}
+	return fmt.Sprintf("unknown termination cause 0x%04x", int(st))
+}
+
+// eventLogger sends the events package's messages to the main log.
+type eventLogger struct{ d *daemon }
+
+func (l eventLogger) Log(level events.Level, msg string) {
+	switch level {
+	case events.LevelDebug:
+		l.d.log(logrot.LevelDebug, msg)
+	case events.LevelWarn:
+		l.d.log(logrot.LevelWarn, msg)
+	default:
+		l.d.log(logrot.LevelError, msg)
+	}
+}
+
+// procLogger sends procman's messages to the main log (both use Python's
+// numeric levels).
+type procLogger struct{ d *daemon }
+
+func (l procLogger) Log(level config.LogLevel, msg string) { l.d.log(logrot.Level(level), msg) }
+
+// shutdownServers closes the HTTP front, giving in-flight requests a moment.
+func shutdownServers(srv *rpc.Server, ls []*rpc.Listener) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			_ = err
+		}
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+}

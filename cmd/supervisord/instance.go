@@ -1,0 +1,385 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/rpc"
+)
+
+// defaultResultHandler is the only event listener result_handler we can
+// run (Python imports arbitrary callables).
+const defaultResultHandler = "supervisor.dispatchers:default_handler"
+
+// instance is one run of the daemon: the config it started from, the
+// process manager, the log channels and listener pools of active groups,
+// and the HTTP servers. It implements rpc.Backend.
+type instance struct {
+	d       *daemon
+	cfg     *config.Config
+	mainlog *logrot.MainLog
+	hub     *logrot.Hub
+	sup     *procman.Supervisor
+
+	srv       *rpc.Server
+	listeners []*rpc.Listener
+
+	mu       sync.Mutex
+	latest   *config.Config               // the last config read (start or reloadConfig)
+	active   []*config.Group              // active groups, in the order added
+	channels map[string][]*logrot.Channel // by group name
+	pools    map[string]*events.Pool      // by group name
+	resolved map[*config.Process][2]string
+}
+
+func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*instance, error) {
+	inst := &instance{
+		d:        d,
+		cfg:      cfg,
+		mainlog:  mainlog,
+		hub:      logrot.NewHub(d.syslog),
+		latest:   cfg,
+		channels: map[string][]*logrot.Channel{},
+		pools:    map[string]*events.Pool{},
+		resolved: map[*config.Process][2]string{},
+	}
+	sup, err := procman.New(procman.Options{
+		Logger:       procLogger{d},
+		OnTransition: inst.onTransition,
+		OnGroup: func(name string, added bool) {
+			d.bus.Publish(events.NewGroupEvent(name, added))
+		},
+		Output:    inst.output,
+		ServerURL: cfg.ServerURL,
+		Reaper:    d.reaper,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the process manager: %w", err)
+	}
+	inst.sup = sup
+	return inst, nil
+}
+
+func (inst *instance) onTransition(tr procman.Transition) {
+	err := inst.d.bus.ProcessTransition(events.StateChange{
+		Process:  tr.Process,
+		Group:    tr.Group,
+		From:     tr.From.String(),
+		To:       tr.To.String(),
+		PID:      tr.PID,
+		Tries:    tr.Tries,
+		Expected: tr.Expected,
+	})
+	if err != nil {
+		inst.d.logf(logrot.LevelError, "state event for %s: %v", tr.Process, err)
+	}
+}
+
+// openServers opens every [unix_http_server]/[inet_http_server] listener,
+// as Python's openhttpservers does before daemonizing.
+func (inst *instance) openServers() error {
+	inst.srv = rpc.NewServer(inst, rpc.Options{
+		Logs:     logReader{},
+		Follower: logFollower{},
+		ErrorLog: func(msg string) { inst.d.log(logrot.LevelError, msg) },
+	})
+	for _, hs := range inst.cfg.HTTPServers {
+		l, err := rpc.Listen(rpc.ListenConfig{
+			Section:  hs.Section,
+			Family:   hs.Family,
+			Host:     hs.Host,
+			Port:     hs.Port,
+			File:     hs.File,
+			Chmod:    hs.Chmod,
+			ChownUID: hs.ChownUID,
+			ChownGID: hs.ChownGID,
+			Username: hs.Username,
+			Password: hs.Password,
+		})
+		if err != nil {
+			for _, l := range inst.listeners {
+				l.Close()
+			}
+			inst.listeners = nil
+			if errors.Is(err, rpc.ErrAddressInUse) {
+				return &usageError{msg: rpc.ErrAddressInUse.Error()}
+			}
+			return &usageError{msg: "Cannot open an HTTP server: " + err.Error()}
+		}
+		inst.listeners = append(inst.listeners, l)
+		for _, ri := range inst.cfg.RPCInterfaces {
+			if ri.Factory != "supervisor.rpcinterface:make_main_rpcinterface" {
+				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the main supervisor interface is served", pyRepr(ri.Name), ri.Factory))
+				continue
+			}
+			inst.mainlog.Log(logrot.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyRepr(ri.Name)))
+		}
+		if hs.Username == "" {
+			inst.mainlog.Log(logrot.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyRepr(hs.Section)))
+		}
+	}
+	return nil
+}
+
+// serve starts accepting on the opened listeners.
+func (inst *instance) serve() {
+	for _, l := range inst.listeners {
+		go inst.srv.Serve(l)
+	}
+}
+
+// close ends the run: processes are stopped (if the loop did not already),
+// servers closed (unix sockets unlinked), channels flushed and closed.
+func (inst *instance) close() {
+	shutdownServers(inst.srv, inst.listeners)
+	inst.sup.Close()
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	for name, chs := range inst.channels {
+		for _, ch := range chs {
+			ch.Close()
+		}
+		delete(inst.channels, name)
+	}
+	for name := range inst.pools {
+		inst.d.bus.RemovePool(name)
+		delete(inst.pools, name)
+	}
+}
+
+// reopenLogs is the SIGUSR2 action: the main log and every child log.
+func (inst *instance) reopenLogs() {
+	if err := inst.mainlog.Reopen(); err != nil {
+		inst.mainlog.Log(logrot.LevelError, "could not reopen the log: "+err.Error())
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	for _, chs := range inst.channels {
+		for _, ch := range chs {
+			if err := ch.Reopen(); err != nil {
+				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not reopen %s: %v", ch.Path(), err))
+			}
+		}
+	}
+}
+
+// addGroup activates a group: its listener pool first (so the listeners'
+// first READY is not lost), then the processes.
+func (inst *instance) addGroup(g *config.Group) error {
+	if g.Kind == config.KindEventListener {
+		if err := inst.addPool(g); err != nil {
+			return err
+		}
+	}
+	if err := inst.sup.AddGroup(g); err != nil {
+		if g.Kind == config.KindEventListener {
+			inst.mu.Lock()
+			if _, active := inst.activeGroup(g.Name); !active {
+				inst.d.bus.RemovePool(g.Name)
+				delete(inst.pools, g.Name)
+			}
+			inst.mu.Unlock()
+		}
+		return err
+	}
+	inst.mu.Lock()
+	inst.active = append(inst.active, g)
+	inst.mu.Unlock()
+	return nil
+}
+
+func (inst *instance) addPool(g *config.Group) error {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if _, active := inst.activeGroup(g.Name); active {
+		return nil // AddGroup answers ALREADY_ADDED
+	}
+	types, err := events.ParseEventTypes(strings.Join(g.Events, ","), "eventlistener:"+g.Name)
+	if err != nil {
+		return err
+	}
+	if g.ResultHandler != "" && g.ResultHandler != defaultResultHandler {
+		inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("[eventlistener:%s] result_handler %s is not supported; using %s", g.Name, g.ResultHandler, defaultResultHandler))
+	}
+	var ls []events.Listener
+	for _, p := range g.Processes {
+		ls = append(ls, stdinListener{inst: inst, name: p.Name, spec: g.Name + ":" + p.Name})
+	}
+	pool, err := inst.d.bus.AddPool(events.PoolConfig{
+		Name:       g.Name,
+		Events:     types,
+		BufferSize: g.BufferSize,
+		Listeners:  ls,
+	})
+	if err != nil {
+		return err
+	}
+	inst.pools[g.Name] = pool
+	return nil
+}
+
+// activeGroup finds an active group; inst.mu must be held.
+func (inst *instance) activeGroup(name string) (*config.Group, bool) {
+	for _, g := range inst.active {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return nil, false
+}
+
+// removeGroup deactivates a stopped group and releases its logs and pool.
+func (inst *instance) removeGroup(name string) error {
+	inst.mu.Lock()
+	_, ok := inst.activeGroup(name)
+	inst.mu.Unlock()
+	if !ok {
+		return rpc.NewFault(rpc.BadName, name)
+	}
+	if err := inst.sup.RemoveGroup(name); err != nil {
+		return faultOf(err)
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	for i, g := range inst.active {
+		if g.Name == name {
+			inst.active = append(inst.active[:i:i], inst.active[i+1:]...)
+			for _, p := range g.Processes {
+				delete(inst.resolved, p)
+			}
+			break
+		}
+	}
+	for _, ch := range inst.channels[name] {
+		ch.Close()
+	}
+	delete(inst.channels, name)
+	if _, ok := inst.pools[name]; ok {
+		inst.d.bus.RemovePool(name)
+		delete(inst.pools, name)
+	}
+	return nil
+}
+
+// output is procman's Output hook: it resolves AUTO log names and makes
+// the stdout/stderr channels of one process. It runs once per process when
+// its group is added, with procman's group lock held.
+func (inst *instance) output(g *config.Group, p *config.Process) procman.Output {
+	var out procman.Output
+	var paths [2]string
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	for i, channel := range []string{"stdout", "stderr"} {
+		lc := p.Stdout
+		if channel == "stderr" {
+			if p.RedirectStderr {
+				continue
+			}
+			lc = p.Stderr
+		}
+		path := lc.File
+		if path == config.LogAuto {
+			name, err := logrot.AutoName(inst.cfg.Supervisord.Childlogdir, p.Name, inst.cfg.Supervisord.Identifier, channel)
+			if err != nil {
+				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not create the AUTO %s log of %s: %v", channel, p.Name, err))
+				name = ""
+			}
+			path = name
+		}
+		paths[i] = path
+		cc := logrot.ChannelConfig{
+			ProcessName:     p.Name,
+			GroupName:       g.Name,
+			Channel:         channel,
+			Path:            path,
+			MaxBytes:        lc.Maxbytes,
+			Backups:         lc.Backups,
+			Syslog:          lc.Syslog,
+			StripANSI:       inst.cfg.Supervisord.StripANSI,
+			CaptureMaxBytes: lc.CaptureMaxbytes,
+			EventsEnabled:   lc.EventsEnabled,
+			MainLog:         inst.mainlog,
+		}
+		listener := g.Kind == config.KindEventListener && channel == "stdout"
+		if listener {
+			cc.Listener = true
+			pool := inst.pools[g.Name]
+			name := p.Name
+			cc.OnRaw = func(pid int, data []byte) {
+				if pool != nil {
+					pool.Feed(name, pid, data)
+				}
+			}
+		} else {
+			bus, name, group, ch := inst.d.bus, p.Name, g.Name, channel
+			cc.OnLog = func(pid int, data []byte) {
+				if ev, err := events.NewLogEvent(ch, name, group, pid, data); err == nil {
+					bus.Publish(ev)
+				}
+			}
+			cc.OnCommunication = func(pid int, data []byte) {
+				if ev, err := events.NewCommunicationEvent(ch, name, group, pid, data); err == nil {
+					bus.Publish(ev)
+				}
+			}
+		}
+		c, err := inst.hub.NewChannel(cc)
+		if err != nil {
+			inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not open the %s log of %s: %v", channel, p.Name, err))
+			continue
+		}
+		inst.channels[g.Name] = append(inst.channels[g.Name], c)
+		var sink procman.OutputSink = c
+		if listener && inst.pools[g.Name] != nil {
+			sink = listenerSink{ch: c, pool: inst.pools[g.Name], name: p.Name}
+		}
+		if channel == "stdout" {
+			out.Stdout = sink
+		} else {
+			out.Stderr = sink
+		}
+	}
+	out.StdoutLogfile, out.StderrLogfile = paths[0], paths[1]
+	inst.resolved[p] = paths
+	return out
+}
+
+// listenerSink tells the pool a new listener instance started before its
+// stdout is read, so its first READY counts.
+type listenerSink struct {
+	ch   *logrot.Channel
+	pool *events.Pool
+	name string
+}
+
+func (s listenerSink) Consume(r *os.File, pid int) {
+	s.pool.ListenerSpawned(s.name, pid)
+	s.ch.Consume(r, pid)
+}
+
+// stdinListener is an event listener process as its pool sees it.
+type stdinListener struct {
+	inst *instance
+	name string
+	spec string
+}
+
+func (l stdinListener) Name() string { return l.name }
+
+func (l stdinListener) WriteStdin(data []byte) error { return l.inst.sup.SendStdin(l.spec, data) }
+
+// faultOf converts procman's errors into rpc faults.
+func faultOf(err error) error {
+	var pe *procman.Error
+	if errors.As(err, &pe) {
+		return &rpc.Fault{Code: pe.Code, String: pe.Error()}
+	}
+	return err
+}

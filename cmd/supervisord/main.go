@@ -1,0 +1,85 @@
+// Command supervisord is gosupervisor's daemon, a drop-in for Python
+// supervisord 4.2.5. This package owns the command line, daemon mode (a
+// detached re-exec of the binary, since Go cannot fork), the pidfile,
+// rlimits, dropping privileges, signals, reload and shutdown, and it wires
+// config, procman, logrot, events and rpc together (the rpc.Backend the
+// XML-RPC server drives is implemented here).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// run is the whole program; it returns the exit status.
+func run(argv []string, stdout, stderr io.Writer) int {
+	progname := argv[0]
+	child := daemonChildFromEnv()
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "."
+	}
+	c, err := parseArgs(argv[1:], cwd)
+	if err != nil {
+		return reportStartupError(child, progname, stderr, err)
+	}
+	switch {
+	case c.help:
+		fmt.Fprint(stdout, strings.ReplaceAll(helpText, "%s", progname))
+		return 0
+	case c.showVersion:
+		fmt.Fprintln(stdout, compatVersion)
+		return 0
+	case c.ownVersion:
+		fmt.Fprintf(stdout, "gosupervisor %s (supervisord %s compatible)\n", version, compatVersion)
+		return 0
+	}
+	d := &daemon{
+		progname: progname,
+		args:     argv[1:],
+		cli:      c,
+		cwd:      cwd,
+		stderr:   stderr,
+		child:    child,
+	}
+	cfg, err := d.realize(true)
+	if err != nil {
+		return reportStartupError(child, progname, stderr, err)
+	}
+	if !cfg.Supervisord.Nodaemon && child == nil {
+		// The parent half of daemon mode: start the detached copy and
+		// relay how its startup went.
+		return spawnDaemon(argv, stderr)
+	}
+	code, err := d.serve(cfg)
+	if err != nil {
+		return reportStartupError(child, progname, stderr, err)
+	}
+	return code
+}
+
+// reportStartupError prints a startup failure as Python's usage() does
+// ("Error: ..." and "For help, use <argv0> -h", exit 2), or hands it to the
+// waiting parent when we are the daemonized copy.
+func reportStartupError(child *daemonChild, progname string, stderr io.Writer, err error) int {
+	var ue *usageError
+	msg := err.Error()
+	text := ""
+	if errors.As(err, &ue) {
+		text = fmt.Sprintf("Error: %s\nFor help, use %s -h\n", ue.msg, progname)
+	} else {
+		text = fmt.Sprintf("Error: %s\n", msg)
+	}
+	if child != nil && child.report(2, text) {
+		return 2
+	}
+	fmt.Fprint(stderr, text)
+	return 2
+}
