@@ -129,35 +129,6 @@ func appendTimedelta(dst []byte, sec int64) []byte {
 	return append(dst, ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
-func capInt(n int64) int64 {
-	if n > 1<<31-1 {
-		return 1<<31 - 1
-	}
-	if n < -1<<31 {
-		return -1 << 31
-	}
-	return n
-}
-
-func (p *ProcessInfo) toStruct() Struct {
-	return Struct{
-		{"name", p.Name},
-		{"group", p.Group},
-		{"start", capInt(p.Start)},
-		{"stop", capInt(p.Stop)},
-		{"now", capInt(p.now())},
-		{"state", p.State},
-		{"statename", ProcessStateName(p.State)},
-		{"spawnerr", p.SpawnErr},
-		{"exitstatus", p.ExitStatus},
-		{"logfile", p.StdoutLogfile},
-		{"stdout_logfile", p.StdoutLogfile},
-		{"stderr_logfile", p.StderrLogfile},
-		{"pid", p.PID},
-		{"description", p.Description()},
-	}
-}
-
 // ConfigInfo is one entry of getAllConfigInfo. String fields hold exactly
 // what is sent: a path, or "none" for None and "auto" for an unresolved
 // AUTO value.

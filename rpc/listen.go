@@ -30,6 +30,9 @@ type ListenConfig struct {
 }
 
 // ErrAddressInUse is returned when a live server already owns the socket.
+// The text is supervisord's.
+//
+//lint:ignore ST1005 supervisord's exact message
 var ErrAddressInUse = errors.New("Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.")
 
 // Listener is a net.Listener with the credentials and server name of its
@@ -151,6 +154,7 @@ func listenUnix(cfg ListenConfig) (l net.Listener, ino uint64, stale bool, err e
 	if cfg.ChownUID >= 0 || cfg.ChownGID >= 0 {
 		if err := os.Lchown(tmp, cfg.ChownUID, cfg.ChownGID); err != nil {
 			user := strconv.Itoa(os.Getuid())
+			//lint:ignore ST1005 supervisord's exact message
 			return fail(fmt.Errorf("Not permitted to chown %s to uid/gid %d/%d; adjust \"sockchown\" value in config file or on command line to values that the current user (%s) can successfully chown: %w",
 				cfg.File, cfg.ChownUID, cfg.ChownGID, user, err))
 		}

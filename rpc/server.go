@@ -441,15 +441,6 @@ func (w *response) set(name, value string) {
 	w.headers = append(w.headers, [2]string{name, value})
 }
 
-func (w *response) has(name string) bool {
-	for _, h := range w.headers {
-		if h[0] == name {
-			return true
-		}
-	}
-	return false
-}
-
 // statusText is the reason phrase medusa sends for a status.
 func statusText(code int) string {
 	switch code {
