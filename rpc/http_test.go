@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -270,6 +271,9 @@ func TestAuth(t *testing.T) {
 			t.Errorf("GET %s without auth: %q", path, s)
 		}
 	}
+	if s := statusLine(exchange(t, plain, []byte("POST /RPC2 HTTP/1.1\r\n\r\n"), 1)); s != "HTTP/1.1 401 Unauthorized" {
+		t.Errorf("POST without length or auth: %q", s)
+	}
 	if c := b.Calls(); len(c) != 0 {
 		t.Errorf("unauthenticated requests reached the backend: %v", c)
 	}
@@ -514,6 +518,26 @@ func TestListenUnix(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(sock); string(b) != "data" {
 		t.Error("regular file clobbered")
+	}
+}
+
+func TestListenChown(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	l, err := Listen(ListenConfig{Section: "unix_http_server", Family: "unix", File: sock, ChownUID: 1, ChownGID: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	st, err := os.Lstat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	if sys.Uid != 1 || sys.Gid != 2 || st.Mode().Perm() != 0o700 {
+		t.Errorf("owner %d:%d mode %v, want 1:2 0700", sys.Uid, sys.Gid, st.Mode().Perm())
 	}
 }
 

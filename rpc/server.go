@@ -254,6 +254,12 @@ func (c *conn) serve() {
 		w.close = req.wantsClose()
 		if status != 0 {
 			w.close = true
+			if c.auth != nil && c.auth.check(req) != 0 {
+				// medusa authenticates before any handler rule (411...)
+				w.set("Connection", "close")
+				w.set("WWW-Authenticate", `Basic realm="default"`)
+				status = 401
+			}
 			w.sendError(status)
 			return
 		}
