@@ -111,6 +111,8 @@ func (in *pyInstance) wait(t *testing.T) int {
 type pyReceived struct {
 	Headers map[string]string `json:"headers"`
 	Payload string            `json:"payload"`
+	Parsed  map[string]string `json:"parsed"` // childutils.eventdata(payload+"\n")
+	Data    string            `json:"data"`
 }
 
 func (in *pyInstance) received(t *testing.T) []pyReceived {
@@ -130,6 +132,7 @@ func (in *pyInstance) received(t *testing.T) []pyReceived {
 type expected struct {
 	serial int
 	ev     *Event
+	parsed map[string]string // some headers childutils.eventdata must find
 }
 
 func checkReceived(t *testing.T, who string, got []pyReceived, want []expected) {
@@ -154,6 +157,11 @@ func checkReceived(t *testing.T, who string, got []pyReceived, want []expected) 
 		}
 		if g.Payload != w.ev.Payload() {
 			t.Errorf("%s event %d: payload %q, want %q", who, i, g.Payload, w.ev.Payload())
+		}
+		for k, v := range w.parsed {
+			if g.Parsed[k] != v {
+				t.Errorf("%s event %d: eventdata header %s=%q, want %q (all: %v)", who, i, k, g.Parsed[k], v, g.Parsed)
+			}
 		}
 	}
 }
@@ -207,6 +215,8 @@ func TestPythonChildutilsListener(t *testing.T) {
 		t.Errorf("first listener exit status %d, want 3", code)
 	}
 	e6 := st("RUNNING", "EXITED", pid1, false)
+	e6p := map[string]string{"processname": "py", "groupname": "pyl", "from_state": "RUNNING",
+		"expected": "0", "pid": strconv.Itoa(pid1)}
 	if got := status(p); got != "BUSY(down) | [5 6]" {
 		t.Errorf("after the busy listener died: %s", got)
 	}
@@ -215,17 +225,22 @@ func TestPythonChildutilsListener(t *testing.T) {
 	pid2 := in2.cmd.Process.Pid
 	e7 := st("EXITED", "STARTING", pid2, true)
 	e8 := st("STARTING", "RUNNING", pid2, true)
-	e9 := publish(NewRemoteCommunicationEvent("t", "quit"))
+	e9, _ := NewTickEvent(TICK_60, 1795637857)
+	publish(e9)
+	e10 := publish(NewRemoteCommunicationEvent("t", "quit"))
 	if code := in2.wait(t); code != 0 {
 		t.Errorf("second listener exit status %d, want 0", code)
 	}
 	st("RUNNING", "EXITED", pid2, true)
 
 	checkReceived(t, "first listener", in1.received(t),
-		[]expected{{0, e0}, {1, e1}, {2, e2}, {3, e3}, {4, e4}, {4, e4}, {5, e5}})
+		[]expected{{0, e0, nil}, {1, e1, nil}, {2, e2, map[string]string{"type": "mytype"}},
+			{3, e3, map[string]string{"processname": "web", "pid": "4242", "channel": "stdout"}},
+			{4, e4, nil}, {4, e4, nil}, {5, e5, nil}})
 	checkReceived(t, "second listener", in2.received(t),
-		[]expected{{5, e5}, {6, e6}, {7, e7}, {8, e8}, {9, e9}})
-	if got := status(p); got != "ACKNOWLEDGED(down) | [10]" {
+		[]expected{{5, e5, nil}, {6, e6, e6p}, {7, e7, nil}, {8, e8, nil},
+			{9, e9, map[string]string{"when": "1795637820"}}, {10, e10, map[string]string{"type": "t"}}})
+	if got := status(p); got != "ACKNOWLEDGED(down) | [11]" {
 		t.Errorf("final status %s", got)
 	}
 	logs := h.log.take()

@@ -14,7 +14,10 @@ from supervisor import childutils
 marker = sys.argv[1]
 while True:
     headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
-    sys.stderr.write(json.dumps({'headers': headers, 'payload': payload}) + '\n')
+    # crashmail, memmon and httpok parse payloads this way
+    parsed, data = childutils.eventdata(payload + '\n')
+    sys.stderr.write(json.dumps({'headers': headers, 'payload': payload,
+                                 'parsed': parsed, 'data': data}) + '\n')
     sys.stderr.flush()
     if 'die' in payload and not os.path.exists(marker):
         open(marker, 'w').close()
