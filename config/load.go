@@ -133,11 +133,10 @@ func (l *loader) saneget(section, option string, def *string, extra *expansions,
 		v = *def
 	}
 	if doExpand {
-		combined := l.envExp.clone()
-		if extra != nil {
-			combined.update(extra)
+		if extra == nil {
+			extra = newExpansions()
 		}
-		out, err := expand(v, combined, section+"."+option)
+		out, err := expand(v, expView{base: l.envExp, top: extra}, section+"."+option)
 		if err != nil {
 			return "", false, err
 		}

@@ -33,9 +33,7 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 	// get is the nested get(): a fresh dict (or the caller's) updated with
 	// common, then saneget.
 	get := func(opt string, def *string, doExpand bool) (string, bool, error) {
-		e := newExpansions()
-		e.update(common)
-		return l.saneget(section, opt, def, e, doExpand)
+		return l.saneget(section, opt, def, common, doExpand)
 	}
 	getv := func(opt, def string) (string, error) {
 		v, _, err := get(opt, &def, true)
@@ -290,9 +288,7 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 			}
 			q.Stderr.File = LogNone
 		}
-		cmdExps := newExpansions()
-		cmdExps.update(exps)
-		command, ok, err := l.saneget(section, "command", nil, cmdExps, true)
+		command, ok, err := l.saneget(section, "command", nil, exps, true)
 		if err != nil {
 			return nil, err
 		}

@@ -135,6 +135,50 @@ func (v expVal) repr() string {
 	return pyRepr(v.s)
 }
 
+// expLookup is a read-only Python dict of expansions.
+type expLookup interface {
+	get(key string) (expVal, bool)
+	names() []string // in dict order
+	repr() string
+}
+
+func (e *expansions) get(k string) (expVal, bool) {
+	v, ok := e.vals[k]
+	return v, ok
+}
+
+func (e *expansions) names() []string { return e.keys }
+
+// expView is dict(base.items() + top.items()) without copying.
+type expView struct{ base, top *expansions }
+
+func (v expView) get(k string) (expVal, bool) {
+	if x, ok := v.top.vals[k]; ok {
+		return x, true
+	}
+	return v.base.get(k)
+}
+
+func (v expView) names() []string {
+	out := append([]string(nil), v.base.keys...)
+	for _, k := range v.top.keys {
+		if _, ok := v.base.vals[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (v expView) repr() string {
+	names := v.names()
+	parts := make([]string, len(names))
+	for i, k := range names {
+		x, _ := v.get(k)
+		parts[i] = pyRepr(k) + ": " + x.repr()
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
 // repr is the Python dict's repr.
 func (e *expansions) repr() string {
 	parts := make([]string, len(e.keys))
@@ -154,7 +198,10 @@ func (e *pyFormatError) Error() string { return e.msg }
 
 // pyPercent is Python's `format % mapping` for a dict of str and int
 // values.
-func pyPercent(format string, m *expansions) (string, error) {
+func pyPercent(format string, m expLookup) (string, error) {
+	if !strings.Contains(format, "%") {
+		return format, nil
+	}
 	f := []rune(format)
 	var out strings.Builder
 	// CPython's argument cursor: the dict is available to the first
@@ -190,7 +237,7 @@ func pyPercent(format string, m *expansions) (string, error) {
 				return "", &pyFormatError{msg: "incomplete format key"}
 			}
 			key := string(f[i+1 : j-1])
-			v, ok := m.vals[key]
+			v, ok := m.get(key)
 			if !ok {
 				return "", &pyFormatError{keyError: true, msg: pyRepr(key)}
 			}
@@ -428,14 +475,14 @@ func pyPercent(format string, m *expansions) (string, error) {
 
 // expand is supervisor.options.expand: name is the option's name as
 // Python's messages give it.
-func expand(s string, m *expansions, name string) (string, error) {
+func expand(s string, m expLookup, name string) (string, error) {
 	out, err := pyPercent(s, m)
 	if err == nil {
 		return out, nil
 	}
 	fe := err.(*pyFormatError)
 	if fe.keyError {
-		avail := append([]string(nil), m.keys...)
+		avail := append([]string(nil), m.names()...)
 		sort.Strings(avail)
 		return "", &Error{Msg: fmt.Sprintf("Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
 			pyRepr(s), pyRepr(name), fe.msg, strings.Join(avail, ", "))}

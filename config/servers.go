@@ -155,11 +155,11 @@ func readCtl(text, path string, fs fsEnv, envExp *expansions) (*Supervisorctl, e
 			}
 			v = *def
 		}
-		e := envExp.clone()
+		e := newExpansions()
 		if withHere {
 			e.setStr("here", here)
 		}
-		out, err := expand(v, e, "supervisorctl."+opt)
+		out, err := expand(v, expView{base: envExp, top: e}, "supervisorctl."+opt)
 		return out, true, err
 	}
 	c := &Supervisorctl{}
