@@ -134,16 +134,24 @@ func (c *cycle) Read(p []byte) (int, error) {
 type lineGen struct {
 	rng  *rand.Rand
 	n    int
+	buf  []byte
 	line []byte
 }
 
 func (g *lineGen) Read(p []byte) (int, error) {
+	const prefix = "2026-11-25 12:00:00,000 INFO line "
+	const pad = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	total := 0
 	for len(p) > 0 {
 		if len(g.line) == 0 {
 			g.n++
-			pad := g.rng.IntN(120)
-			g.line = fmt.Appendf(g.line[:0], "%s line %09d %s\n", "2026-11-25 12:00:00,000 INFO", g.n, strings.Repeat("x", pad))
+			b := append(g.buf[:0], prefix...)
+			b = strconv.AppendInt(b, int64(g.n), 10)
+			b = append(b, ' ')
+			b = append(b, pad[:g.rng.IntN(120)]...)
+			b = append(b, '\n')
+			g.buf = b
+			g.line = b
 		}
 		c := copy(p, g.line)
 		g.line = g.line[c:]
