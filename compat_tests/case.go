@@ -106,7 +106,7 @@ type Case struct {
 	StartFails bool `json:"start_fails"`
 	// Normalize adds replacements applied to every observation of this case.
 	Normalize []Replace `json:"normalize"`
-	// Timeout bounds the whole case in seconds (default 60).
+	// Timeout bounds the whole case in seconds (default 180).
 	Timeout float64 `json:"timeout"`
 
 	Steps []Step `json:"steps"`
@@ -143,6 +143,9 @@ type Step struct {
 	Stdin Lines `json:"stdin"`
 	// KillAfter interrupts supervisorctl (SIGINT) after this many seconds.
 	KillAfter float64 `json:"kill_after"`
+	// KillWhen interrupts supervisorctl (SIGINT) once its stdout holds this
+	// text (or after 15 s), for commands that never end (tail -f).
+	KillWhen string `json:"kill_when"`
 	// HTTP sends one raw HTTP request.
 	HTTP *HTTPStep `json:"http"`
 	// Wait polls until a condition holds.

@@ -127,13 +127,42 @@ type CtlResult struct {
 	RC     any    `json:"rc"` // int, or "interrupted" when KillAfter fired
 }
 
-// RunCtl runs supervisorctl -c conf args... with stdin, interrupting it with
-// SIGINT after killAfter (0: never) and killing it when ctx ends.
-func RunCtl(ctx context.Context, ctl, conf string, args []string, stdin string, killAfter time.Duration, dir string) (CtlResult, error) {
-	cmd := exec.Command(ctl, append([]string{"-c", conf}, args...)...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
+// CtlRun is one supervisorctl invocation.
+type CtlRun struct {
+	Ctl, Conf string
+	Args      []string
+	Stdin     string
+	Dir       string
+	KillAfter time.Duration // SIGINT after this long (0: never)
+	KillWhen  string        // SIGINT once stdout holds this text (15 s at most)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the exec copier and a poller.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// RunCtl runs supervisorctl -c conf args... and returns what the user sees.
+// It is interrupted (SIGINT, like Ctrl-C) per KillAfter/KillWhen and killed
+// when ctx ends.
+func RunCtl(ctx context.Context, r CtlRun) (CtlResult, error) {
+	cmd := exec.Command(r.Ctl, append([]string{"-c", r.Conf}, r.Args...)...)
+	cmd.Dir = r.Dir
+	cmd.Stdin = strings.NewReader(r.Stdin)
+	var out, errb lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		return CtlResult{}, fmt.Errorf("start supervisorctl: %w", err)
@@ -141,10 +170,27 @@ func RunCtl(ctx context.Context, ctl, conf string, args []string, stdin string, 
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var timer <-chan time.Time
-	if killAfter > 0 {
-		timer = time.After(killAfter)
+	if r.KillAfter > 0 {
+		timer = time.After(r.KillAfter)
+	}
+	var poll <-chan time.Time
+	var pollDeadline time.Time
+	if r.KillWhen != "" {
+		ticker := time.NewTicker(50 * time.Millisecond)
+		defer ticker.Stop()
+		poll = ticker.C
+		pollDeadline = time.Now().Add(15 * time.Second)
 	}
 	interrupted := false
+	interrupt := func() {
+		interrupted = true
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		timer, poll = nil, nil
+		go func() {
+			time.Sleep(3 * time.Second)
+			_ = cmd.Process.Kill() // a no-op once Wait has returned
+		}()
+	}
 	var werr error
 loop:
 	for {
@@ -152,17 +198,15 @@ loop:
 		case werr = <-done:
 			break loop
 		case <-timer:
-			interrupted = true
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			timer = nil
-			go func() {
-				time.Sleep(3 * time.Second)
-				_ = cmd.Process.Kill() // Process.Kill after Wait returned is a no-op
-			}()
+			interrupt()
+		case <-poll:
+			if strings.Contains(out.String(), r.KillWhen) || time.Now().After(pollDeadline) {
+				interrupt()
+			}
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
 			<-done
-			return CtlResult{}, fmt.Errorf("supervisorctl %s: %w (stdout so far %q)", strings.Join(args, " "), ctx.Err(), out.String())
+			return CtlResult{}, fmt.Errorf("supervisorctl %s: %w (stdout so far %q)", strings.Join(r.Args, " "), ctx.Err(), out.String())
 		}
 	}
 	res := CtlResult{Stdout: out.String(), Stderr: errb.String(), RC: 0}
@@ -170,6 +214,7 @@ loop:
 	switch {
 	case interrupted:
 		res.RC = "interrupted"
+		res.Stderr = "" // a KeyboardInterrupt traceback depends on where it hit
 	case errors.As(werr, &ee):
 		res.RC = ee.ExitCode()
 	case werr != nil:

@@ -102,7 +102,7 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 	for _, r := range roles {
 		results[r] = nil
 	}
-	timeout := 60 * time.Second
+	timeout := 180 * time.Second
 	if c.Timeout > 0 {
 		timeout = time.Duration(c.Timeout * float64(time.Second))
 	}
@@ -299,7 +299,10 @@ func (s *seat) runStep(ctx context.Context, st *Step) (any, error) {
 		if len(st.Stdin) > 0 {
 			stdin = s.expand(st.Stdin.Text()) + "\n"
 		}
-		return RunCtl(ctx, s.env.Supervisorctl, s.conf, args, stdin, time.Duration(st.KillAfter*float64(time.Second)), s.dir)
+		return RunCtl(ctx, CtlRun{
+			Ctl: s.env.Supervisorctl, Conf: s.conf, Args: args, Stdin: stdin, Dir: s.dir,
+			KillAfter: time.Duration(st.KillAfter * float64(time.Second)), KillWhen: st.KillWhen,
+		})
 	case st.HTTP != nil:
 		raw := BuildRequest(st.HTTP, s.creds(st), s.expand)
 		res, err := DoHTTP(ctx, s.ep, via, st.HTTP, raw)

@@ -156,7 +156,8 @@ func (s *seat) start(ctx context.Context) error {
 	if s.c.StartFails {
 		return nil
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: Python's startup alone takes seconds on a loaded 2-core box.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if s.exited() {
 			return fmt.Errorf("daemon exited during startup with code %d; output:\n%s", s.exitCode, s.outputTail(30))
@@ -168,7 +169,7 @@ func (s *seat) start(ctx context.Context) error {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("daemon did not answer getState=RUNNING within 20s (last error: %v); output:\n%s", err, s.outputTail(30))
+			return fmt.Errorf("daemon did not answer getState=RUNNING within 60s (last error: %v); output:\n%s", err, s.outputTail(30))
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
