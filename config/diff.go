@@ -9,8 +9,15 @@ import (
 // way supervisord's diff_to_active (behind the reloadConfig RPC) does, and
 // returns group names: added (in new's order), changed (in new's order)
 // and removed (in old's order). A log file that is AUTO on either side is
-// left out of the comparison, as Python skips Automatic values.
+// left out of the comparison, as Python skips Automatic values. A nil
+// config has no groups. The slices are never nil.
 func Diff(old, new *Config) (added, changed, removed []string) {
+	if old == nil {
+		old = &Config{}
+	}
+	if new == nil {
+		new = &Config{}
+	}
 	oldByName := map[string]*Group{}
 	for _, g := range old.Groups {
 		oldByName[g.Name] = g

@@ -60,6 +60,9 @@ func TestDiffDifferential(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("Diff differs from Python (-python +go):\n%s", d)
 			}
+			if a, c, r := Diff(nil, nc); len(a) != len(nc.Groups) || len(c)+len(r) != 0 {
+				t.Errorf("Diff(nil, new) = %v %v %v, want every group added", a, c, r)
+			}
 			if a, c, r := Diff(nc, nc); len(a)+len(c)+len(r) != 0 {
 				t.Errorf("Diff(new, new) = %v %v %v, want nothing", a, c, r)
 			}
