@@ -142,8 +142,8 @@ func TestEncodeResponse(t *testing.T) {
 		want string // the <value> part
 	}{
 		{"int", 5, "<value><int>5</int></value>\n"},
-		{"int64 capped", int64(1) << 40, "<value><int>2147483647</int></value>\n"},
-		{"negative capped", int64(-1) << 40, "<value><int>-2147483648</int></value>\n"},
+		{"int64 not capped", int64(1) << 40, "<value><int>1099511627776</int></value>\n"},
+		{"negative int64", int64(-1) << 40, "<value><int>-1099511627776</int></value>\n"},
 		{"true", true, "<value><boolean>1</boolean></value>\n"},
 		{"false", false, "<value><boolean>0</boolean></value>\n"},
 		{"string escapes", "a&b<c>d\"e'", "<value><string>a&amp;b&lt;c&gt;d\"e'</string></value>\n"},
@@ -191,6 +191,18 @@ func TestEncodeRefusesUnknownTypes(t *testing.T) {
 	for _, v := range []any{nil, struct{}{}, map[string]any{}, []any{nil}, math.NaN} {
 		if _, err := EncodeResponse(nil, v); err == nil {
 			t.Errorf("%T encoded", v)
+		}
+	}
+}
+
+func TestProcessInfoTimestampsCapped(t *testing.T) {
+	got, err := EncodeResponse(nil, ProcessInfo{Name: "p", Group: "p", Start: 1 << 40, Stop: -1 << 40, Now: 1 << 33, State: ProcStopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<name>start</name>\n<value><int>2147483647</int>", "<name>stop</name>\n<value><int>-2147483648</int>", "<name>now</name>\n<value><int>2147483647</int>"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing %q", want)
 		}
 	}
 }

@@ -159,13 +159,11 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	return dst, nil
 }
 
+// appendInt writes <int>. Python's marshaller refuses ints beyond 32 bits
+// (HTTP 500, e.g. getAllConfigInfo with a 4 GB logfile_maxbytes); we send
+// the true value, which xmlrpc.client and Go clients parse. Timestamps are
+// capped to 32 bits by the caller, as supervisor's capped_int does.
 func appendInt(dst []byte, n int64) []byte {
-	// Python refuses ints outside 32 bits; supervisor caps them first.
-	if n > 1<<31-1 {
-		n = 1<<31 - 1
-	} else if n < -1<<31 {
-		n = -1 << 31
-	}
 	dst = append(dst, "<value><int>"...)
 	dst = strconv.AppendInt(dst, n, 10)
 	return append(dst, "</int></value>\n"...)
@@ -247,9 +245,9 @@ func appendProcessInfo(dst []byte, p *ProcessInfo, now int64) []byte {
 	dst = append(dst, "<value><struct>\n"...)
 	dst = appendStringMember(dst, "name", p.Name)
 	dst = appendStringMember(dst, "group", p.Group)
-	dst = appendIntMember(dst, "start", p.Start)
-	dst = appendIntMember(dst, "stop", p.Stop)
-	dst = appendIntMember(dst, "now", p.Now)
+	dst = appendIntMember(dst, "start", cappedInt(p.Start))
+	dst = appendIntMember(dst, "stop", cappedInt(p.Stop))
+	dst = appendIntMember(dst, "now", cappedInt(p.Now))
 	dst = appendIntMember(dst, "state", int64(p.State))
 	dst = appendStringMember(dst, "statename", ProcessStateName(p.State))
 	dst = appendStringMember(dst, "spawnerr", p.SpawnErr)
@@ -282,4 +280,9 @@ func sizeHint(v any) int {
 		return 512 + len(x)*320
 	}
 	return 1024
+}
+
+// cappedInt is supervisor's capped_int: timestamps saturate at 32 bits.
+func cappedInt(n int64) int64 {
+	return min(max(n, -1<<31), 1<<31-1)
 }
