@@ -67,11 +67,13 @@ type ChannelConfig struct {
 
 	// Path is the resolved log file ("" = no file). AUTO must already be
 	// resolved with AutoName.
-	Path       string
-	MaxBytes   int64 // 0 never rotates
-	Backups    int   // 0 keeps no backup: the file is truncated on rotation
-	Compress   bool  // opt-in: gzip backups (lumberjack)
-	MaxAgeDays int   // opt-in: delete backups older than this (lumberjack)
+	Path string
+	// MaxBytes is the rotation threshold; 0 never rotates. A read is split
+	// so every rotated file holds exactly MaxBytes bytes.
+	MaxBytes   int64
+	Backups    int  // 0 keeps no backup: the file is truncated on rotation
+	Compress   bool // opt-in: gzip backups (lumberjack)
+	MaxAgeDays int  // opt-in: delete backups older than this (lumberjack)
 
 	Syslog          bool  // *_syslog: each chunk to syslog as "<name> <line>"
 	StripANSI       bool  // supervisord strip_ansi

@@ -1,11 +1,37 @@
 // Package logrot owns everything supervisord does with log bytes: capturing a
-// child's stdout/stderr pipes (Channel), writing them to files rotated with
-// lumberjack, capture mode and PROCESS_LOG/PROCESS_COMMUNICATION hooks, the
-// main supervisord log (MainLog), AUTO child log names and their cleanup, and
-// Python's readFile/tailFile semantics plus the follower behind the HTTP
-// /logtail and /mainlogtail streams.
+// child's stdout/stderr pipes (Channel, one per process channel, sharing a
+// Hub), writing them to files rotated with lumberjack, capture mode and the
+// PROCESS_LOG/PROCESS_COMMUNICATION hooks, the main supervisord log
+// (MainLog), AUTO child log names and their cleanup, and Python's
+// readFile/tailFile semantics plus the follower behind the HTTP /logtail and
+// /mainlogtail streams.
 //
-// Deviation from Python supervisor (README must list it): rotated backups are
-// named by lumberjack, `<name>-<UTC timestamp>.<ext>` (for example
-// app-2026-11-25T22-00-00.000.log), not app.log.1, app.log.2.
+// No byte is dropped silently: a slow disk slows the reader, which slows the
+// child (backpressure); a failed write is counted in Stats.Dropped and
+// reported in the main log. Bytes are never decoded or altered (except by
+// strip_ansi when configured).
+//
+// Differences from Python supervisor 4.2.5, on purpose:
+//   - Rotated backups are named by lumberjack, `<name>-<UTC timestamp>.<ext>`
+//     (app-2026-11-25T22-00-00.000.log), not app.log.1, app.log.2 (README
+//     must list this). Two rotations never share a millisecond, so a backup
+//     is never overwritten.
+//   - Child logs rotate at exactly maxbytes: a read is split so each backup
+//     holds exactly maxbytes bytes. Python rotates after the write that
+//     reaches maxbytes (a file may hold up to one 128 KiB read more). The
+//     main log keeps Python's rule, so its lines are never split.
+//   - Capture mode does not hold back output shorter than a token, and bytes
+//     held back for a possible split token are flushed at EOF (Python loses
+//     up to 24 trailing bytes of a process in capture mode).
+//   - strip_ansi keeps its state across reads, so an escape sequence split
+//     between two reads is stripped too.
+//   - /dev/stdout, /dev/stderr (anything under /dev/ or /proc/) and any
+//     non-regular file are appended to, never seeked, rotated or removed
+//     (Python's clearLog would unlink /dev/stdout).
+//   - The AUTO cleanup regex quotes the identifier instead of pasting it in
+//     as a regular expression.
+//
+// When no hook needs to see the bytes (no capture, events, syslog,
+// strip_ansi, or main log at debug level), a Channel moves them from the
+// pipe to the file with splice(2): no user-space copy and no buffer.
 package logrot
