@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -215,4 +216,51 @@ func BenchmarkCrashRespawn(b *testing.B) {
 	b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds()), "p50-us")
 	b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds()), "p99-us")
 	b.ReportMetric(float64(n), "cycles")
+}
+
+// TestAddGroupsAutostartsThousand is supervisord's startup: 1,000 autostart
+// programs added at once all reach RUNNING, in priority order.
+func TestAddGroupsAutostartsThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	var mu sync.Mutex
+	var order []int
+	var running atomic.Int64
+	s, _ := newTestSupervisor(t, Options{
+		Logger: discardLogger{},
+		OnTransition: func(tr Transition) {
+			if tr.To == Starting {
+				prio, _ := strconv.Atoi(tr.Process[1:2])
+				mu.Lock()
+				order = append(order, prio)
+				mu.Unlock()
+			}
+			if tr.To == Running {
+				running.Add(1)
+			}
+		},
+	})
+	gs := sleepers(t, 1000)
+	for i, g := range gs {
+		g.Priority = 9 - i%10 // names s<prio>... encode the priority below
+		g.Name = fmt.Sprintf("s%d%04d", g.Priority, i)
+		g.Processes[0].Name = g.Name
+		g.Processes[0].Autostart = true
+	}
+	t0 := time.Now()
+	if err := s.AddGroups(gs); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(t0)
+	if running.Load() != 1000 {
+		t.Fatalf("%d RUNNING", running.Load())
+	}
+	mu.Lock()
+	sorted := slices.IsSorted(order)
+	mu.Unlock()
+	if !sorted {
+		t.Error("autostart did not follow priority order")
+	}
+	t.Logf("1,000 autostart programs RUNNING in %v", elapsed)
 }

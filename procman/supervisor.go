@@ -81,8 +81,9 @@ type Supervisor struct {
 	ownReaper bool
 	state     atomic.Int32
 
-	mu     sync.RWMutex // guards groups and order
+	mu     sync.RWMutex // guards groups, order and adding
 	groups map[string]*group
+	adding map[string]bool // names whose AddGroup is building the group
 	order  []*group // insertion order
 
 	qmu        sync.Mutex
@@ -107,7 +108,7 @@ type note struct {
 
 // New returns a Supervisor in state RUNNING with no groups.
 func New(opts Options) (*Supervisor, error) {
-	s := &Supervisor{opts: opts, groups: make(map[string]*group)}
+	s := &Supervisor{opts: opts, groups: make(map[string]*group), adding: make(map[string]bool)}
 	s.clock = opts.Clock
 	if s.clock == nil {
 		s.clock = RealClock{}
@@ -203,16 +204,46 @@ func (s *Supervisor) sortedGroups() []*group {
 
 // AddGroup activates a group. An active group of that name gets
 // ALREADY_ADDED. While the supervisor runs, autostart processes are spawned
-// at once, in priority order.
+// at once, in priority order. The Output hook is called without any
+// Supervisor lock held.
 func (s *Supervisor) AddGroup(cfg *config.Group) error {
+	return s.AddGroups([]*config.Group{cfg})
+}
+
+// AddGroups activates several groups (supervisord's startup), then spawns
+// their autostart processes in ascending (group priority, process priority)
+// order, processes of equal priority in parallel. It returns the first
+// error; the other groups are still added.
+func (s *Supervisor) AddGroups(cfgs []*config.Group) error {
+	var firstErr error
+	var added []*group
+	for _, cfg := range cfgs {
+		g, err := s.addGroup(cfg)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		added = append(added, g)
+	}
+	s.autostart(added)
+	return firstErr
+}
+
+func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	if cfg == nil {
-		return fault(BadName, "")
+		return nil, fault(BadName, "")
 	}
 	s.mu.Lock()
-	if _, ok := s.groups[cfg.Name]; ok {
+	_, active := s.groups[cfg.Name]
+	if active || s.adding[cfg.Name] {
 		s.mu.Unlock()
-		return fault(AlreadyAdded, cfg.Name)
+		return nil, fault(AlreadyAdded, cfg.Name)
 	}
+	s.adding[cfg.Name] = true
+	s.mu.Unlock()
+
 	g := &group{cfg: cfg, by: make(map[string]*process, len(cfg.Processes))}
 	outFn := s.opts.Output
 	if outFn == nil {
@@ -223,20 +254,33 @@ func (s *Supervisor) AddGroup(cfg *config.Group) error {
 		g.procs = append(g.procs, p)
 		g.by[pc.Name] = p
 	}
+
+	s.mu.Lock()
+	delete(s.adding, cfg.Name)
 	s.groups[cfg.Name] = g
 	s.order = append(s.order, g)
 	s.enqueue(note{group: cfg.Name, added: true})
 	s.mu.Unlock()
 	s.flush()
+	return g, nil
+}
 
-	for _, p := range byPriority(g.procs) {
+// autostart spawns the never-started autostart processes of groups (what
+// Python's first transition tick does), while the supervisor runs.
+func (s *Supervisor) autostart(groups []*group) {
+	slices.SortStableFunc(groups, func(a, b *group) int { return cmp.Compare(a.cfg.Priority, b.cfg.Priority) })
+	var ps []*process
+	for _, g := range groups {
+		ps = append(ps, byPriority(g.procs)...)
+	}
+	s.runMany(context.Background(), ps, true, func(st State) bool { return st == Stopped }, func(p *process) (func(context.Context) error, error) {
 		p.mu.Lock()
 		if s.State() == SupervisorRunning && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() {
 			p.fire(evSpawn, nil)
 		}
 		p.unlock()
-	}
-	return nil
+		return nil, nil
+	})
 }
 
 // RemoveGroup deactivates a stopped group: BAD_NAME when unknown,
