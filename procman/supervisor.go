@@ -84,7 +84,7 @@ type Supervisor struct {
 	mu     sync.RWMutex // guards groups, order and adding
 	groups map[string]*group
 	adding map[string]bool // names whose AddGroup is building the group
-	order  []*group // insertion order
+	order  []*group        // insertion order
 
 	qmu        sync.Mutex
 	queue      []note
