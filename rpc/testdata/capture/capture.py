@@ -214,7 +214,21 @@ try:
     data = post(call_xml('supervisor.getProcessInfo', sparam('sleeper')))
     open(os.path.join(OUT, 'getProcessInfo.req'), 'wb').write(data)
     open(os.path.join(OUT, 'getProcessInfo.resp'), 'wb').write(raw(sock, socket.AF_UNIX, data))
+    # phase 2, in order: a real running process, group results
+    phase2 = [
+      ('p2_1_start_wait', post(call_xml('supervisor.startProcess', sparam('sleeper') + '<param><value><boolean>1</boolean></value></param>\n'))),
+      ('p2_2_start_again', post(call_xml('supervisor.startProcess', sparam('sleeper')))),
+      ('p2_3_signal_group', post(call_xml('supervisor.signalProcessGroup', sparam('sleeper') + sparam('CONT')))),
+      ('p2_4_signal_spec_bad', post(call_xml('supervisor.signalProcess', sparam('sleeper:*') + sparam('NOPE')))),
+      ('p2_5_remove_running', post(call_xml('supervisor.removeProcessGroup', sparam('sleeper')))),
+      ('p2_6_stop_spec', post(call_xml('supervisor.stopProcess', sparam('sleeper:*')))),
+    ]
+    for name, data in phase2:
+        open(os.path.join(OUT, name + '.req'), 'wb').write(data)
+        open(os.path.join(OUT, name + '.resp'), 'wb').write(raw(sock, socket.AF_UNIX, data, timeout=15))
     open(os.path.join(OUT, 'tmpdir.txt'), 'w').write(tmp + '\n')
 finally:
     os.kill(p.pid, signal.SIGTERM)
     p.wait()
+    import shutil
+    shutil.rmtree(tmp, ignore_errors=True)
