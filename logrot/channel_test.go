@@ -306,40 +306,59 @@ func TestListenerChannel(t *testing.T) {
 	}
 }
 
-// TestIdlePipesHoldNoBuffers: 1,000 idle pipes hold no read buffer.
+// TestIdlePipesHoldNoBuffers: 1,000 idle pipes hold no read buffer, on
+// the read(2) path (a hook sees the bytes) and the splice(2) path.
 func TestIdlePipesHoldNoBuffers(t *testing.T) {
-	hub := NewHub(nil)
-	c, err := hub.NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: filepath.Join(t.TempDir(), "p.log")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var writers []*os.File
-	for i := range 1000 {
-		r, w, err := os.Pipe()
+	for _, hook := range []bool{true, false} {
+		hub := NewHub(nil)
+		cfg := ChannelConfig{ProcessName: "p", Channel: "stdout", Path: filepath.Join(t.TempDir(), "p.log")}
+		var hooked sync.Map
+		if hook {
+			cfg.EventsEnabled = true
+			cfg.OnLog = func(pid int, _ []byte) { hooked.Store(pid, true) }
+		}
+		c, err := hub.NewChannel(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		writers = append(writers, w)
-		c.Consume(r, i)
-		if i%2 == 0 {
-			w.Write([]byte("x\n"))
+		if c.splice == hook {
+			t.Fatalf("splice=%v with hook=%v", c.splice, hook)
 		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Stats().Written < 1000 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
-	if n := hub.BuffersInUse(); n != 0 {
-		t.Errorf("%d buffers held by 1000 idle pipes, want 0", n)
-	}
-	for _, w := range writers {
-		w.Close()
-	}
-	c.Wait()
-	c.Close()
-	if st := c.Stats(); st.Written != 1000 {
-		t.Errorf("stats %+v, want 1000 bytes written", st)
+		var writers []*os.File
+		for i := range 1000 {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			writers = append(writers, w)
+			c.Consume(r, i)
+			if i%2 == 0 {
+				w.Write([]byte("x\n"))
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for c.Stats().Written < 1000 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if n := hub.BuffersInUse(); n != 0 {
+			t.Errorf("hook=%v: %d buffers held by 1000 idle pipes, want 0", hook, n)
+		}
+		for _, w := range writers {
+			w.Close()
+		}
+		c.Wait()
+		c.Close()
+		if st := c.Stats(); st.Written != 1000 {
+			t.Errorf("hook=%v: stats %+v, want 1000 bytes written", hook, st)
+		}
+		if hook {
+			n := 0
+			hooked.Range(func(any, any) bool { n++; return true })
+			if n != 500 {
+				t.Errorf("PROCESS_LOG from %d pipes, want 500", n)
+			}
+		}
 	}
 }
 

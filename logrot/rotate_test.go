@@ -458,3 +458,30 @@ func TestReopenUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressOptIn: lumberjack's compression, opt-in, gzips backups.
+func TestCompressOptIn(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prog.log")
+	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write(bytes.Repeat([]byte("z"), 2500))
+	s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		gz, _ := filepath.Glob(filepath.Join(dir, "prog-*.log.gz"))
+		plain, _ := filepath.Glob(filepath.Join(dir, "prog-*.log"))
+		if len(gz) == 2 && len(plain) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backups gz=%v plain=%v, want 2 compressed", gz, plain)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sz := fileSize(t, path); sz != 500 {
+		t.Fatalf("live file %d bytes", sz)
+	}
+}
