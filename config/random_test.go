@@ -94,9 +94,15 @@ func randomOption(r *rand.Rand, b *strings.Builder, opts map[string]string, p fl
 	}
 }
 
-// randomConfig builds a config that is mostly valid with a few odd values.
-func randomConfig(r *rand.Rand) string {
+// randomConfig builds a config that is mostly valid with a few odd values;
+// extra holds files to write beside it (include targets), by relative name.
+func randomConfig(r *rand.Rand, base string) (main string, extra map[string]string) {
+	extra = map[string]string{}
 	var b strings.Builder
+	if r.Intn(5) == 0 {
+		b.WriteString("[DEFAULT]\n")
+		randomOption(r, &b, programOptions, 0.05)
+	}
 	b.WriteString("[supervisord]\n")
 	randomOption(r, &b, supervisordOptions, 0.1)
 	n := 1 + r.Intn(3)
@@ -125,8 +131,28 @@ func randomConfig(r *rand.Rand) string {
 	}
 	if r.Intn(5) == 0 {
 		b.WriteString("\n[unix_http_server]\nfile = %(here)s/logs/s.sock\n")
+		fmt.Fprintf(&b, "chmod = %s\nchown = %s\n", pick(r, []string{"0700", "777", "0o660", "9"}),
+			pick(r, []string{"root", "nobody:nogroup", "0:0", "nosuch", "root:nosuch"}))
 	}
-	return b.String()
+	if r.Intn(5) == 0 {
+		fmt.Fprintf(&b, "\n[supervisorctl]\nserverurl = %s\nhistory_file = %s\n",
+			pick(r, []string{"unix://%(here)s/x.sock", "http://localhost:1", "unix://rel.sock"}),
+			pick(r, []string{"~/h", "%(here)s/h", ""}))
+	}
+	if r.Intn(4) == 0 {
+		fmt.Fprintf(&b, "\n[include]\nfiles = %s\n", pick(r, []string{
+			base + ".d/*.conf", base + ".d/*.conf missing/*.conf", "%(here)s/" + base + ".d/?.conf", base + ".d/[ab].conf"}))
+		for _, n := range []string{"a", "b"} {
+			var ib strings.Builder
+			fmt.Fprintf(&ib, "[program:inc%s]\ncommand = /bin/echo %%(here)s\n", n)
+			randomOption(r, &ib, programOptions, 0.1)
+			if r.Intn(3) == 0 {
+				fmt.Fprintf(&ib, "\n[group:ig%s]\nprograms = inc%s\n", n, n)
+			}
+			extra[base+".d/"+n+".conf"] = ib.String()
+		}
+	}
+	return b.String(), extra
 }
 
 // TestPythonRandom is a development aid: go test ./config -run
@@ -144,9 +170,20 @@ func TestPythonRandom(t *testing.T) {
 	r := rand.New(rand.NewSource(*pySeed))
 	var names []string
 	for i := 0; i < *pyRandom; i++ {
-		name := fmt.Sprintf("r%04d.conf", i)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(randomConfig(r)), 0o644); err != nil {
+		base := fmt.Sprintf("r%04d", i)
+		name := base + ".conf"
+		text, extra := randomConfig(r, base)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
+		}
+		for rel, body := range extra {
+			p := filepath.Join(dir, rel)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		names = append(names, name)
 	}
