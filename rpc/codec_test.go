@@ -90,6 +90,8 @@ func TestDecodeStructure(t *testing.T) {
 		{"member without value", "<methodCall><params><param><value><struct><member><name>a</name></member></struct></value></param></params></methodCall>", "", nil, true},
 		{"empty param", "<methodCall><params><param/></params></methodCall>", "", nil, true},
 		{"mismatched tags", "<methodCall><methodName>a.b</methodCall>", "", nil, true},
+		{"crossed tags", "<methodCall><methodName>a.b</methodName><params><param><value><string>x</value></string></param></params></methodCall>", "", nil, true},
+		{"namespaced int is text", "<methodCall><methodName>a.b</methodName><params><param><value><int xmlns='urn:x'>5</int></value></param></params></methodCall>", "a.b", []any{"5"}, false},
 		{"junk after root", "<methodCall/><x/>", "", nil, true},
 		{"text after root", "<methodCall/>junk", "", nil, true},
 		{"empty body", "", "", nil, true},

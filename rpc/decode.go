@@ -46,7 +46,7 @@ func Decode(body []byte) (method string, params []any, err error) {
 	var methodSet bool
 	var root *xnode
 	for {
-		tok, terr := d.RawToken()
+		tok, terr := d.Token() // checks that end tags match
 		if terr == io.EOF {
 			break
 		}
@@ -63,13 +63,8 @@ func Decode(body []byte) (method string, params []any, err error) {
 			}
 			tag := t.Name.Local
 			if t.Name.Space != "" {
-				tag = t.Name.Space + ":" + tag
-			}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-					// namespaced elements never match a known tag in Python
-					tag = "{ns}" + tag
-				}
+				// ElementTree names it {uri}local: never a known tag
+				tag = "{" + t.Name.Space + "}" + tag
 			}
 			n := &xnode{tag: tag}
 			if len(stack) > 0 {
