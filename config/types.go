@@ -11,8 +11,9 @@ type Config struct {
 	Here string
 
 	Supervisord Supervisord
-	// HTTPServers holds one entry per [inet_http_server] and
-	// [unix_http_server] section, inet ones first, as Python orders them.
+	// HTTPServers holds one entry per section whose name starts with
+	// "inet_http_server" or "unix_http_server" (so [inet_http_server:x]
+	// too), inet ones first, each kind in file order, as Python orders them.
 	HTTPServers []HTTPServer
 	// Supervisorctl is the [supervisorctl] section of the main file as
 	// supervisorctl reads it (LoadCtl); nil when the file has none or
@@ -27,17 +28,21 @@ type Config struct {
 	Groups []*Group
 	// ServerURL is the URL children get in SUPERVISOR_SERVER_URL when
 	// their serverurl is AUTO: the first unix server ("unix:///path"),
-	// else the first inet one ("http://host:port"), else "".
+	// else the LAST inet one ("http://host:port"; Python's loop has no
+	// break), else "".
 	ServerURL string
 
 	// Messages queued while parsing, logged once the main log is open,
 	// with Python's wording (parse_criticals, parse_warnings, parse_infos).
+	// Reading a config never queues a critical in 4.2.5; the field is
+	// there for the daemon's own startup messages.
 	Criticals []string
 	Warnings  []string
 	Infos     []string
 }
 
-// Supervisord is the [supervisord] section (ServerOptions).
+// Supervisord is the [supervisord] section (ServerOptions) with the
+// command line Overrides applied, as ServerOptions.realize leaves it.
 type Supervisord struct {
 	Logfile         string // absolute path, or "syslog"
 	LogfileMaxbytes int64
@@ -51,9 +56,9 @@ type Supervisord struct {
 	Minprocs        int
 	Nocleanup       bool
 	StripANSI       bool
-	Childlogdir     string
+	Childlogdir     string // as configured, ~ expanded (may be relative)
 	User            *User  // nil when not set
-	Directory       string // "" when not set
+	Directory       string // "" when not set; ~ expanded
 	Identifier      string
 	Environment     Environment // nil when not set
 }
@@ -74,7 +79,7 @@ const (
 
 // User is a resolved user name or uid.
 type User struct {
-	Name string // as written in the config
+	Name string // as written in the config (after %-expansion)
 	UID  int
 	GID  int // the user's primary group
 }
@@ -97,16 +102,16 @@ func (e Environment) Get(key string) (string, bool) {
 
 // HTTPServer is an [inet_http_server] or [unix_http_server] section.
 type HTTPServer struct {
-	Section  string // "inet_http_server" or "unix_http_server"
+	Section  string // the full section name, e.g. "unix_http_server"
 	Name     string // the part after ':' in the section name, or ""
 	Family   string // "inet" or "unix"
-	Host     string // inet: "" for all interfaces
+	Host     string // inet: lower-cased; "" for all interfaces ("*" or none)
 	Port     int    // inet
 	File     string // unix: absolute socket path
-	Chmod    os.FileMode
+	Chmod    os.FileMode // unix: 0700 unless set; inet: 0
 	ChownUID int // -1 when not set
 	ChownGID int // -1 when not set
-	Username string
+	Username string // "" when not set (Python: None)
 	Password string // may start with {SHA}
 }
 
@@ -123,7 +128,7 @@ type Supervisorctl struct {
 type RPCInterface struct {
 	Name    string
 	Factory string            // supervisor.rpcinterface_factory
-	Options map[string]string // every other key
+	Options map[string]string // every other key (DEFAULT ones too), expanded
 }
 
 // CtlPlugin is a [ctlplugin:x] section.
