@@ -102,17 +102,17 @@ func (e Environment) Get(key string) (string, bool) {
 
 // HTTPServer is an [inet_http_server] or [unix_http_server] section.
 type HTTPServer struct {
-	Section  string // the full section name, e.g. "unix_http_server"
-	Name     string // the part after ':' in the section name, or ""
-	Family   string // "inet" or "unix"
-	Host     string // inet: lower-cased; "" for all interfaces ("*" or none)
-	Port     int    // inet
-	File     string // unix: absolute socket path
+	Section  string      // the full section name, e.g. "unix_http_server"
+	Name     string      // the part after ':' in the section name, or ""
+	Family   string      // "inet" or "unix"
+	Host     string      // inet: lower-cased; "" for all interfaces ("*" or none)
+	Port     int         // inet
+	File     string      // unix: absolute socket path
 	Chmod    os.FileMode // unix: 0700 unless set; inet: 0
-	ChownUID int // -1 when not set
-	ChownGID int // -1 when not set
-	Username string // "" when not set (Python: None)
-	Password string // may start with {SHA}
+	ChownUID int         // -1 when not set
+	ChownGID int         // -1 when not set
+	Username string      // "" when not set (Python: None)
+	Password string      // may start with {SHA}
 }
 
 // Supervisorctl is the [supervisorctl] section.
