@@ -43,7 +43,6 @@ func Decode(body []byte) (method string, params []any, err error) {
 	d.Strict = true
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	var stack []*xnode
-	var methodSet bool
 	var root *xnode
 	for {
 		tok, terr := d.Token() // checks that end tags match
@@ -85,7 +84,7 @@ func Decode(body []byte) (method string, params []any, err error) {
 			}
 			switch n.tag {
 			case "methodName":
-				method, methodSet = n.rawText(), true
+				method = n.rawText()
 			case "params":
 				params = make([]any, 0, len(n.children))
 				for _, c := range n.children {
@@ -112,7 +111,6 @@ func Decode(body []byte) (method string, params []any, err error) {
 	if root == nil || len(stack) != 0 {
 		return "", nil, fmt.Errorf("%w: incomplete document", errDecode)
 	}
-	_ = methodSet
 	return method, params, nil
 }
 
