@@ -34,6 +34,13 @@ type LoadOptions struct {
 	TempDir string
 	// Overrides are the supervisord command line options; nil for none.
 	Overrides *Overrides
+	// Reread reads the file as the reloadConfig RPC does
+	// (ServerOptions.process_config without realize): the groups and
+	// servers are the same, but [supervisord] is left as read (no
+	// command line overrides, no user lookup, paths not made absolute,
+	// ServerURL not computed), so e.g. an unknown [supervisord] user is
+	// not an error, as in Python.
+	Reread bool
 }
 
 type loader struct {
@@ -154,6 +161,9 @@ func (l *loader) load(path string) (*Config, error) {
 	l.cfg = cfg
 	if err := l.readConfig(path); err != nil {
 		return nil, err
+	}
+	if l.opts.Reread {
+		return cfg, nil
 	}
 	if err := l.realize(); err != nil {
 		return nil, err

@@ -184,7 +184,7 @@ func (o *Overrides) apply(s *Supervisord) {
 	or(&s.Nocleanup, o.Nocleanup)
 	or(&s.StripANSI, o.StripANSI)
 	if o.User != nil {
-		s.User = &User{Name: *o.User}
+		s.User = &User{Name: *o.User, UID: -1, GID: -1}
 	}
 	strs := []struct {
 		src *string

@@ -130,7 +130,7 @@ func (l *loader) readSupervisord(exps *expansions) error {
 		l.envExp.setStr("ENV_"+kv.Key, kv.Value)
 	}
 	if hasUser {
-		l.cfg.Supervisord.User = &User{Name: userName}
+		l.cfg.Supervisord.User = &User{Name: userName, UID: -1, GID: -1}
 	}
 	return nil
 }

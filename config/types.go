@@ -57,7 +57,7 @@ type Supervisord struct {
 	Nocleanup       bool
 	StripANSI       bool
 	Childlogdir     string // as configured, ~ expanded (may be relative)
-	User            *User  // nil when not set
+	User            *User  // nil when not set; UID/GID -1 until resolved (Reread)
 	Directory       string // "" when not set; ~ expanded
 	Identifier      string
 	Environment     Environment // nil when not set

@@ -221,3 +221,26 @@ func TestLoadErrorsAreTyped(t *testing.T) {
 		t.Errorf("Load(missing) = %v, want %q", err, want)
 	}
 }
+
+// TestReread checks that reloadConfig's reading skips realize: an unknown
+// [supervisord] user fails a start but not a reread.
+func TestReread(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.conf")
+	text := "[supervisord]\nuser = nosuchuserxyz\nlogfile = rel.log\n[program:a]\ncommand = /bin/cat\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := LoadOptions{Environ: testEnviron, Cwd: dir}
+	if _, err := Load(path, opts); err == nil || err.Error() != "Invalid user name nosuchuserxyz" {
+		t.Fatalf("Load = %v, want the user error", err)
+	}
+	opts.Reread = true
+	cfg, err := Load(path, opts)
+	if err != nil {
+		t.Fatalf("reread: %v", err)
+	}
+	if len(cfg.Groups) != 1 || cfg.Supervisord.Logfile != "rel.log" || cfg.Supervisord.User.UID != -1 {
+		t.Errorf("reread gave %d groups, logfile %q, user %+v", len(cfg.Groups), cfg.Supervisord.Logfile, cfg.Supervisord.User)
+	}
+}
