@@ -12,4 +12,23 @@
 // Exits arrive from the reaper, timeouts from the injectable Clock, requests
 // from API callers; all of them take the process mutex. Transition callbacks
 // are delivered in order, outside every process lock.
+//
+// API, in the order supervisord uses it:
+//
+//	New(Options) (*Supervisor, error)          a supervisor in state RUNNING
+//	NewReaper(reapAll, orphan) *Reaper         the one wait4 owner (share it across reloads)
+//	(*Supervisor).AddGroups([]*config.Group)   startup: add all, autostart by priority
+//	(*Supervisor).AddGroup / RemoveGroup       addProcessGroup / removeProcessGroup
+//	(*Supervisor).Info(spec) / AllInfo()       getProcessInfo / getAllProcessInfo
+//	(*Supervisor).Start(ctx, spec, wait)       startProcess; a "g:*" spec returns the group's results
+//	(*Supervisor).StartGroup / StartAll        startProcessGroup / startAllProcesses
+//	(*Supervisor).Stop / StopGroup / StopAll   the stop counterparts
+//	(*Supervisor).Signal / SignalGroup / SignalAll
+//	(*Supervisor).SendStdin(spec, data)        sendProcessStdin
+//	(*Supervisor).State()                      RUNNING, RESTARTING, SHUTDOWN
+//	(*Supervisor).Shutdown(ctx) / Restart(ctx) stop everything in reverse priority
+//	(*Supervisor).Close()                      shut down if needed, release the reaper
+//
+// Faults are *Error values whose Error() is the XML-RPC faultString
+// ("BAD_NAME: foo"); a cancelled ctx returns ctx.Err() instead.
 package procman

@@ -264,3 +264,19 @@ func TestAddGroupsAutostartsThousand(t *testing.T) {
 	}
 	t.Logf("1,000 autostart programs RUNNING in %v", elapsed)
 }
+
+// BenchmarkAllInfo1000 is getAllProcessInfo's procman side at 1,000
+// processes.
+func BenchmarkAllInfo1000(b *testing.B) {
+	s, _ := newTestSupervisor(b, Options{Logger: discardLogger{}})
+	if err := s.AddGroups(sleepers(b, 1000)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if len(s.AllInfo()) != 1000 {
+			b.Fatal("short")
+		}
+	}
+}

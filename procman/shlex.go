@@ -4,7 +4,9 @@ import "errors"
 
 // Python's shlex errors, with its wording.
 var (
+	//lint:ignore ST1005 the text is Python's, shown in spawnerr
 	errNoClosingQuotation = errors.New("No closing quotation")
+	//lint:ignore ST1005 the text is Python's, shown in spawnerr
 	errNoEscapedCharacter = errors.New("No escaped character")
 )
 
