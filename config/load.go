@@ -41,6 +41,11 @@ type LoadOptions struct {
 	// ServerURL not computed), so e.g. an unknown [supervisord] user is
 	// not an error, as in Python.
 	Reread bool
+	// Previous is the config the daemon runs when rereading: Python keeps
+	// the ENV_ expansions of every earlier [supervisord] environment= line
+	// across rereads (its expansion dict is never reset), so a removed key
+	// still expands. Used only with Reread.
+	Previous *Config
 }
 
 type loader struct {
@@ -103,6 +108,11 @@ func newLoader(opts LoadOptions) (*loader, error) {
 		}
 	}
 	l.osEnvExp = l.envExp.clone()
+	if opts.Reread && opts.Previous != nil {
+		for _, kv := range opts.Previous.stickyEnv {
+			l.envExp.setStr("ENV_"+kv.Key, kv.Value)
+		}
+	}
 	l.fs = fsEnv{cwd: opts.Cwd, home: home}
 	if l.opts.TempDir == "" {
 		l.opts.TempDir = l.gettempdir()
@@ -158,6 +168,9 @@ func (l *loader) load(path string) (*Config, error) {
 	l.configfile = path
 	l.here = l.fs.abspath(pyDirname(path))
 	cfg := &Config{Path: path, Here: l.here}
+	if l.opts.Reread && l.opts.Previous != nil {
+		cfg.stickyEnv = append(cfg.stickyEnv, l.opts.Previous.stickyEnv...)
+	}
 	l.cfg = cfg
 	if err := l.readConfig(path); err != nil {
 		return nil, err

@@ -128,6 +128,7 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	}
 	for _, kv := range s.Environment {
 		l.envExp.setStr("ENV_"+kv.Key, kv.Value)
+		l.cfg.stickyEnv = l.cfg.stickyEnv.with(kv.Key, kv.Value)
 	}
 	if hasUser {
 		l.cfg.Supervisord.User = &User{Name: userName, UID: -1, GID: -1}

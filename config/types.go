@@ -39,6 +39,10 @@ type Config struct {
 	Criticals []string
 	Warnings  []string
 	Infos     []string
+
+	// stickyEnv accumulates [supervisord] environment= keys across
+	// rereads (see LoadOptions.Previous).
+	stickyEnv Environment
 }
 
 // Supervisord is the [supervisord] section (ServerOptions) with the

@@ -244,3 +244,31 @@ func TestReread(t *testing.T) {
 		t.Errorf("reread gave %d groups, logfile %q, user %+v", len(cfg.Groups), cfg.Supervisord.Logfile, cfg.Supervisord.User)
 	}
 }
+
+// TestRereadKeepsEnvExpansions mirrors Python, whose environ_expansions
+// keep [supervisord] environment= keys from earlier reads.
+func TestRereadKeepsEnvExpansions(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.conf")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[supervisord]\nenvironment = OLD=1\n")
+	first, err := Load(path, LoadOptions{Environ: testEnviron, Cwd: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("[supervisord]\n[program:a]\ncommand = /bin/echo %(ENV_OLD)s\n")
+	if _, err := Load(path, LoadOptions{Environ: testEnviron, Cwd: dir}); err == nil {
+		t.Fatal("a fresh start must not know ENV_OLD")
+	}
+	cfg, err := Load(path, LoadOptions{Environ: testEnviron, Cwd: dir, Reread: true, Previous: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Groups[0].Processes[0].Command; got != "/bin/echo 1" {
+		t.Errorf("command = %q, want the old expansion", got)
+	}
+}
