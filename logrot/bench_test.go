@@ -30,6 +30,11 @@ func BenchmarkCapture(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) { benchCapture(b, n, false) })
 	}
+	// Without rotation, and with read(2)/write(2) instead of splice(2) (the
+	// path taken when a hook must see the bytes), to compare with the
+	// baseline like for like.
+	b.Run("children=1/norotate", func(b *testing.B) { benchCaptureOpts(b, 1, false, false, false) })
+	b.Run("children=1/norotate/readpath", func(b *testing.B) { benchCaptureOpts(b, 1, false, false, true) })
 }
 
 // BenchmarkBaseline is the same load through a plain read/write loop per
@@ -41,6 +46,10 @@ func BenchmarkBaseline(b *testing.B) {
 }
 
 func benchCapture(b *testing.B, children int, baseline bool) {
+	benchCaptureOpts(b, children, baseline, true, false)
+}
+
+func benchCaptureOpts(b *testing.B, children int, baseline, rotate, readPath bool) {
 	total := *benchBytes
 	per := total / int64(children)
 	total = per * int64(children)
@@ -49,6 +58,9 @@ func benchCapture(b *testing.B, children int, baseline bool) {
 	maxBytes, backups := int64(50<<20), 10
 	if children > 1 {
 		maxBytes, backups = 4<<20, 2
+	}
+	if !rotate {
+		maxBytes = 0
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
@@ -60,13 +72,17 @@ func benchCapture(b *testing.B, children int, baseline bool) {
 		chans := make([]*Channel, children)
 		if !baseline {
 			for i := range chans {
-				c, err := hub.NewChannel(ChannelConfig{
+				cfg := ChannelConfig{
 					ProcessName: fmt.Sprintf("p%d", i), Channel: "stdout",
 					Path:     filepath.Join(dir, fmt.Sprintf("p%d.log", i)),
 					MaxBytes: maxBytes, Backups: backups,
-				})
+				}
+				c, err := hub.NewChannel(cfg)
 				if err != nil {
 					b.Fatal(err)
+				}
+				if readPath {
+					c.splice = false
 				}
 				chans[i] = c
 			}
