@@ -19,6 +19,8 @@ var defaultReplaces = []struct {
 	{regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d\d \d\d:\d\d [AP]M\b`), "<STOPTIME>"},
 	// AUTO child log names carry 8 random characters.
 	{regexp.MustCompile(`(---\S+?)-[a-z0-9_]{8}\.log`), "$1-<RAND>.log"},
+	// the same members in raw XML-RPC bodies (zero stays visible).
+	{regexp.MustCompile(`(<name>(start|stop|now|pid)</name>\n?<value><int>)[1-9]\d*`), "${1}<${2}>"},
 	// main log timestamps.
 	{regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}`), "<LOGTIME>"},
 	// pids in log lines and event payloads: "with pid 123", "pid:123", "(pid 123)".
