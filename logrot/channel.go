@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,6 +27,53 @@ type Hub struct {
 	pool   sync.Pool
 	syslog *Syslog
 	inUse  atomic.Int64 // buffers taken from the pool and not yet returned
+
+	// sinks shares one open file between every Channel that logs to the
+	// same path (stdout_logfile = stderr_logfile, or several processes on
+	// one file): one lock, one size count, one rotation. Python opens one
+	// handler per channel, each rotating on its own.
+	sinkMu sync.Mutex
+	sinks  map[string]*sharedSink
+}
+
+type sharedSink struct {
+	sink *fileSink
+	refs int
+}
+
+// acquireSink opens opt.Path, or shares the sink already open on it (whose
+// rotation settings then apply).
+func (h *Hub) acquireSink(opt SinkOptions) (*fileSink, error) {
+	key := filepath.Clean(opt.Path)
+	h.sinkMu.Lock()
+	defer h.sinkMu.Unlock()
+	if sh, ok := h.sinks[key]; ok {
+		sh.refs++
+		return sh.sink, nil
+	}
+	s, err := openSink(opt)
+	if err != nil {
+		return nil, err
+	}
+	h.sinks[key] = &sharedSink{sink: s, refs: 1}
+	return s, nil
+}
+
+// releaseSink closes s when its last Channel lets go of it.
+func (h *Hub) releaseSink(s *fileSink) error {
+	key := filepath.Clean(s.opt.Path)
+	h.sinkMu.Lock()
+	sh, ok := h.sinks[key]
+	if ok && sh.sink == s {
+		sh.refs--
+		if sh.refs > 0 {
+			h.sinkMu.Unlock()
+			return nil
+		}
+		delete(h.sinks, key)
+	}
+	h.sinkMu.Unlock()
+	return s.Close()
 }
 
 // NewHub returns a Hub whose channels send syslog lines through s (nil: a
@@ -34,7 +82,7 @@ func NewHub(s *Syslog) *Hub {
 	if s == nil {
 		s = NewSyslog("supervisord")
 	}
-	h := &Hub{syslog: s}
+	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink)}
 	h.pool.New = func() any {
 		b := make([]byte, ChunkSize)
 		return &b
@@ -147,7 +195,7 @@ type stream struct {
 func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 	c := &Channel{hub: h, cfg: cfg, streams: make(map[*stream]struct{})}
 	if cfg.Path != "" {
-		s, err := openSink(SinkOptions{
+		s, err := h.acquireSink(SinkOptions{
 			Path:       cfg.Path,
 			MaxBytes:   cfg.MaxBytes,
 			Backups:    cfg.Backups,
@@ -526,7 +574,7 @@ func (c *Channel) Close() error {
 	if c.sink == nil {
 		return nil
 	}
-	if err := c.sink.Close(); err != nil && !errors.Is(err, fs.ErrClosed) {
+	if err := c.hub.releaseSink(c.sink); err != nil && !errors.Is(err, fs.ErrClosed) {
 		return fmt.Errorf("logrot: close %s %s log: %w", c.cfg.ProcessName, c.cfg.Channel, err)
 	}
 	return nil
