@@ -24,10 +24,7 @@ func pyInt(s string, base int) (int, error) {
 		t = t[1:]
 	}
 	if base == 8 && len(t) >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') {
-		t = t[2:]
-		if strings.HasPrefix(t, "_") {
-			t = t[1:]
-		}
+		t = strings.TrimPrefix(t[2:], "_")
 	}
 	bad := func() (int, error) {
 		return 0, errorf("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyRepr(s))
@@ -287,11 +284,6 @@ func (e fsEnv) isDir(p string) bool {
 
 func (e fsEnv) exists(p string) bool {
 	_, err := os.Stat(e.abs(p))
-	return err == nil
-}
-
-func (e fsEnv) lexists(p string) bool {
-	_, err := os.Lstat(e.abs(p))
 	return err == nil
 }
 
