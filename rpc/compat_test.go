@@ -190,3 +190,48 @@ func TestPythonSupervisorctl(t *testing.T) {
 		t.Errorf("tail -f printed %q", got)
 	}
 }
+
+// TestPythonOverInetWithAuth uses plain xmlrpc.client (credentials in the
+// URL) and supervisorctl (username/password) over TCP with a {SHA} password.
+func TestPythonOverInetWithAuth(t *testing.T) {
+	needPython(t)
+	b := dispatchBackend(t)
+	l, err := Listen(ListenConfig{Section: "inet_http_server", Family: "inet", Host: "127.0.0.1", Port: 0,
+		Username: "user", Password: "{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(b, Options{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	defer func() {
+		srv.Shutdown(t.Context())
+		<-done
+	}()
+	addr := l.Addr().String()
+	script := `
+import sys, xmlrpc.client
+good = xmlrpc.client.ServerProxy('http://user:test@' + sys.argv[1] + '/RPC2')
+print(good.supervisor.getIdentification())
+bad = xmlrpc.client.ServerProxy('http://user:nope@' + sys.argv[1] + '/RPC2')
+try:
+    bad.supervisor.getIdentification()
+except xmlrpc.client.ProtocolError as e:
+    print(e.errcode, e.errmsg)
+`
+	out, stderr, rc := runCmd(t, "/usr/bin/python3", "-c", script, addr)
+	if rc != 0 || out != "supervisor\n401 Unauthorized\n" {
+		t.Errorf("python: %q %q rc %d", out, stderr, rc)
+	}
+	conf := filepath.Join(t.TempDir(), "ctl.conf")
+	os.WriteFile(conf, []byte("[supervisorctl]\nserverurl=http://"+addr+"\nusername=user\npassword=test\n"), 0o600)
+	out, _, rc = runCmd(t, "/usr/bin/supervisorctl", "-c", conf, "pid")
+	if rc != 0 || strings.TrimSpace(out) != "4242" {
+		t.Errorf("supervisorctl pid: %q rc %d", out, rc)
+	}
+	os.WriteFile(conf, []byte("[supervisorctl]\nserverurl=http://"+addr+"\nusername=user\npassword=wrong\n"), 0o600)
+	out, _, _ = runCmd(t, "/usr/bin/supervisorctl", "-c", conf, "pid")
+	if !strings.Contains(out, "Server requires authentication") {
+		t.Errorf("supervisorctl with a wrong password: %q", out)
+	}
+}
