@@ -180,6 +180,9 @@ type HTTPStep struct {
 	// Compare lists response headers whose values are compared; "*" compares
 	// the sorted list of header names present.
 	Compare []string `json:"compare"`
+	// Responses reads this many responses from the connection (pipelined
+	// requests in Raw, keep-alive); default 1.
+	Responses int `json:"responses"`
 	// NoBody leaves the body out of the comparison.
 	NoBody bool `json:"no_body"`
 }

@@ -351,12 +351,13 @@ type HTTPResult struct {
 	Body    *string           `json:"body,omitempty"`
 }
 
-// DoHTTP sends one raw request and reads the response. With Stream the body
-// is read until the stream time ends (the daemon keeps it open).
-func DoHTTP(ctx context.Context, ep Endpoint, via string, h *HTTPStep, raw string) (HTTPResult, error) {
+// DoHTTP sends one raw request (or several pipelined ones) and reads the
+// response(s). With Stream the body is read until the stream time ends (the
+// daemon keeps it open). With Responses > 1 the result is a list.
+func DoHTTP(ctx context.Context, ep Endpoint, via string, h *HTTPStep, raw string) (any, error) {
 	conn, err := ep.dial(ctx, via)
 	if err != nil {
-		return HTTPResult{}, fmt.Errorf("dial: %w", err)
+		return nil, fmt.Errorf("dial: %w", err)
 	}
 	defer conn.Close()
 	deadline := time.Now().Add(20 * time.Second)
@@ -365,9 +366,25 @@ func DoHTTP(ctx context.Context, ep Endpoint, via string, h *HTTPStep, raw strin
 	}
 	_ = conn.SetDeadline(deadline)
 	if _, err := io.WriteString(conn, raw); err != nil {
-		return HTTPResult{}, fmt.Errorf("write request: %w", err)
+		return nil, fmt.Errorf("write request: %w", err)
 	}
 	br := bufio.NewReader(conn)
+	if h.Responses <= 1 {
+		return readHTTPResponse(br, conn, h)
+	}
+	var all []any
+	for i := 0; i < h.Responses; i++ {
+		res, err := readHTTPResponse(br, conn, h)
+		if err != nil {
+			all = append(all, map[string]any{"error": fmt.Sprintf("response %d: %v", i+1, err)})
+			break
+		}
+		all = append(all, res)
+	}
+	return all, nil
+}
+
+func readHTTPResponse(br *bufio.Reader, conn net.Conn, h *HTTPStep) (HTTPResult, error) {
 	method := h.Method
 	if method == "" {
 		method = "GET"
