@@ -272,3 +272,28 @@ func TestRereadKeepsEnvExpansions(t *testing.T) {
 		t.Errorf("command = %q, want the old expansion", got)
 	}
 }
+
+// TestLoadCtl checks supervisorctl's reading (expected values from
+// Python's ClientOptions.read_config on the same files).
+func TestLoadCtl(t *testing.T) {
+	dir := t.TempDir()
+	ctl := filepath.Join(dir, "c.conf")
+	if err := os.WriteFile(ctl, []byte("[supervisorctl]\nserverurl = unix://%(here)s/../"+filepath.Base(dir)+"/s.sock\nprompt = %(ENV_TD_VAR)s\nhistory_file = ~/h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadCtl("c.conf", LoadOptions{Environ: testEnviron, Cwd: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Supervisorctl{ServerURL: "unix://" + dir + "/s.sock", Prompt: "hello", HistoryFile: "/root/h"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("LoadCtl (-want +got):\n%s", d)
+	}
+	none := filepath.Join(dir, "n.conf")
+	if err := os.WriteFile(none, []byte("[supervisord]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCtl(none, LoadOptions{Environ: testEnviron}); err == nil || err.Error() != ".ini file does not include supervisorctl section" {
+		t.Errorf("LoadCtl without the section: %v", err)
+	}
+}
