@@ -8,12 +8,17 @@ import (
 // UnhosedConfigParser configures it: inline comment prefixes ';' and '#',
 // strict=False, no interpolation) makes of one or more files.
 //
-// gopkg.in/ini.v1 cannot be told to follow several of RawConfigParser's
-// rules (all errors of a file collected with their line numbers, indented
-// continuation lines that keep blank lines, the quirky inline-comment scan,
-// "[a] junk" headers, quotes and backticks kept as text, the DEFAULT
-// section, section-to-file bookkeeping for includes), so this is a direct
-// port of configparser._read for the options supervisor uses.
+// gopkg.in/ini.v1 (v1.67, with AllowPythonMultilineValues,
+// SpaceBeforeInlineComment, PreserveSurroundedQuote, InsensitiveKeys)
+// still reads supervisord.conf files differently from Python, e.g.:
+// "a = `echo hi`" loses its backticks; a blank line inside an indented
+// continuation value is an error ("key-value delimiter not found") where
+// Python keeps it; "a=x \" joins the next line; a bad line stops the
+// parse with no line number where Python lists every bad line as
+// "[line  N]: '...'"; and it has no [DEFAULT] inheritance or
+// section-to-file record for includes. So this file is a direct port of
+// configparser.RawConfigParser._read for the options supervisor uses, and
+// testdata/oracle.py checks it against Python on random input.
 type iniFile struct {
 	sections      []*iniSection // file order, DEFAULT excluded
 	byName        map[string]*iniSection
