@@ -421,26 +421,58 @@ func TestSpawnErrors(t *testing.T) {
 	}
 }
 
-func TestChdirFailureLooksLikePython(t *testing.T) {
-	s, rec := newTestSupervisor(t, Options{})
-	errOut := &BufferSink{}
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stderr: errOut} }
-	p := proc("nodir", "sleep", "1")
-	p.Directory = "/nonexistent/dir"
-	p.Startretries = 0
-	if err := s.AddGroup(homogeneous(p)); err != nil {
+// TestChildSideFailuresLookLikePython: where Python's forked child fails
+// before exec, it writes why to stderr and exits 127; Go's ForkExec reports
+// the failure to us instead, and we reproduce what Python's user sees
+// (checked against supervisord 4.2.5).
+func TestChildSideFailuresLookLikePython(t *testing.T) {
+	badexec := filepath.Join(t.TempDir(), "badexec")
+	if err := os.WriteFile(badexec, []byte("garbage\n\x00\x01"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := s.Start(bg, "nodir", true)
-	wantFault(t, err, SpawnError, "SPAWN_ERROR: nodir")
-	rec.waitState(t, "nodir", Fatal, 5*time.Second)
-	errOut.Wait()
-	want := "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\nsupervisor: child process was not spawned\n"
-	if errOut.String() != want {
-		t.Errorf("stderr %q, want %q", errOut.String(), want)
-	}
-	if !rec.hasLog("WARN exited: nodir (exit status 127; not expected)") {
-		t.Errorf("logs %q", rec.logLines())
+	for _, c := range []struct {
+		name, dir, command, stderr string
+		startsecs                  int
+		states                     []string
+	}{
+		{"nodir", "/nonexistent/dir", "", "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\n", 1, []string{"STARTING", "BACKOFF", "FATAL"}},
+		{"badexec", "", badexec, "supervisor: couldn't exec " + badexec + ": ENOEXEC\n", 1, []string{"STARTING", "BACKOFF", "FATAL"}},
+		{"nodir0", "/nonexistent/dir", "", "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\n", 0, []string{"STARTING", "RUNNING", "EXITED"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, rec := newTestSupervisor(t, Options{})
+			errOut := &BufferSink{}
+			s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stderr: errOut} }
+			p := proc(c.name, "sleep", "1")
+			if c.command != "" {
+				p.Command = c.command
+			}
+			p.Directory = c.dir
+			p.Startretries = 0
+			p.Startsecs = c.startsecs
+			if err := s.AddGroup(homogeneous(p)); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := s.Start(bg, c.name, true)
+			if c.startsecs > 0 {
+				wantFault(t, err, SpawnError, "SPAWN_ERROR: "+c.name)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			last := c.states[len(c.states)-1]
+			rec.waitFor(t, last, 5*time.Second, func() bool { return len(rec.states(c.name)) == len(c.states) })
+			wantStates(t, rec, c.name, c.states...)
+			errOut.Wait()
+			if want := c.stderr + "supervisor: child process was not spawned\n"; errOut.String() != want {
+				t.Errorf("stderr %q, want %q", errOut.String(), want)
+			}
+			if l := "WARN exited: " + c.name + " (exit status 127; not expected)"; !rec.hasLog(l) {
+				t.Errorf("no %q in %q", l, rec.logLines())
+			}
+			if info, _ := s.Info(c.name); info.ExitStatus != 0 && c.startsecs > 0 || c.startsecs == 0 && info.ExitStatus != 127 {
+				t.Errorf("info %+v", info)
+			}
+		})
 	}
 }
 
@@ -838,5 +870,30 @@ func TestStopGroupResultsInCompletionOrder(t *testing.T) {
 	res = s.SignalAll("HUP")
 	if len(res) != 0 {
 		t.Errorf("signal of stopped processes: %v", res)
+	}
+}
+
+func TestUserCredentials(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	idBin := lookBin(t, "/usr/bin/id")
+	s, _ := newTestSupervisor(t, Options{})
+	out := &BufferSink{}
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("who")
+	p.Command = idBin
+	p.Startsecs = 0
+	p.User = &config.User{Name: "nobody", UID: 65534, GID: 65534}
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "who", true); err != nil {
+		t.Fatal(err)
+	}
+	out.Wait()
+	got := out.String()
+	if !strings.HasPrefix(got, "uid=65534(nobody) gid=65534") || strings.Contains(got, "(root)") {
+		t.Errorf("id printed %q", got)
 	}
 }
