@@ -248,9 +248,10 @@ func (r *Result) toStruct() Struct {
 // except Start/Stop/SignalProcess, which, given a group spec, run the
 // group operation and return isGroup=true with its results.
 //
-// Blocking methods get the request's context; it is cancelled when the
-// client disconnects or the server shuts down. Every method may be called
-// concurrently from many connections.
+// Blocking methods get a context that is cancelled when the Server shuts
+// down (not when the client goes away: like Python, a started operation
+// runs to its end). Every method may be called concurrently from many
+// connections; a blocking call stalls only its own connection.
 type Backend interface {
 	// State is the supervisor state code (StateRunning, ...).
 	State() int

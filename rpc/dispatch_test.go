@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,6 +318,9 @@ func TestAsFault(t *testing.T) {
 		{wrapErr{named}, BadArguments, "BAD_ARGUMENTS"},
 		{errors.New("disk on fire"), Failed, "FAILED: disk on fire"},
 		{faulter{}, NotRunning, "NOT_RUNNING: p"},
+		{textErr("BAD_NAME: g:x"), BadName, "BAD_NAME: g:x"},
+		{fmt.Errorf("procman: %w", textErr("STILL_RUNNING: g")), StillRunning, "STILL_RUNNING: g"},
+		{errors.New("NOT_A_FAULT: x"), Failed, "FAILED: NOT_A_FAULT: x"},
 	}
 	for _, tt := range tests {
 		f := AsFault(tt.err)
@@ -325,6 +329,10 @@ func TestAsFault(t *testing.T) {
 		}
 	}
 }
+
+type textErr string
+
+func (e textErr) Error() string { return string(e) }
 
 type wrapErr struct{ e error }
 

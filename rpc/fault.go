@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults).
@@ -113,9 +114,10 @@ type Faulter interface {
 	FaultString() string
 }
 
-// AsFault extracts a fault from err: a *Fault or any Faulter in its chain,
-// else an error in the chain whose text is exactly a fault name (the code
-// with no extra text), else FAILED with the error text.
+// AsFault extracts a fault from err: a *Fault or any Faulter in its chain;
+// else an error in the chain whose text is a fault string, "NAME" or
+// "NAME: extra" with a known NAME (procman.Error, logrot.ErrBadArguments),
+// taken as that fault; else FAILED with the error text.
 func AsFault(err error) *Fault {
 	if err == nil {
 		return nil
@@ -128,31 +130,42 @@ func AsFault(err error) *Fault {
 	if errors.As(err, &fl) {
 		return &Fault{Code: fl.FaultCode(), String: fl.FaultString()}
 	}
-	if code, ok := namedFault(err); ok {
-		return NewFault(code)
+	if f := textFault(err); f != nil {
+		return f
 	}
 	return NewFault(Failed, err.Error())
 }
 
-// namedFault finds an error in err's chain whose text is exactly a fault
-// name (such as logrot.ErrBadArguments, errors.New("BAD_ARGUMENTS")).
-func namedFault(err error) (int, bool) {
+// textFault finds an error in err's chain whose text is a fault string.
+func textFault(err error) *Fault {
 	for err != nil {
-		if code, ok := faultCodeByName(err.Error()); ok {
-			return code, true
+		text := err.Error()
+		name, _, _ := strings.Cut(text, ": ")
+		if code, ok := faultCodeByName(name); ok {
+			return &Fault{Code: code, String: text}
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
-				if code, ok := namedFault(e); ok {
-					return code, true
+				if f := textFault(e); f != nil {
+					return f
 				}
 			}
-			return 0, false
+			return nil
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		default:
-			return 0, false
+			return nil
+		}
+	}
+	return nil
+}
+
+// faultCodeByName is the inverse of faultName.
+func faultCodeByName(name string) (int, bool) {
+	for code := 1; code <= CantReread; code++ {
+		if n := faultName(code); n != "" && n == name {
+			return code, true
 		}
 	}
 	return 0, false
@@ -171,14 +184,4 @@ func (e *pyError) Error() string { return fmt.Sprintf("%s: %s", e.class, e.msg) 
 // multicallFault renders a pyError as multicall does: FAILED: <class 'X'>:msg.
 func (e *pyError) multicallFault() *Fault {
 	return &Fault{Code: Failed, String: fmt.Sprintf("FAILED: <class '%s'>:%s", e.class, e.msg)}
-}
-
-// faultCodeByName is the inverse of faultName.
-func faultCodeByName(name string) (int, bool) {
-	for code := 1; code <= CantReread; code++ {
-		if n := faultName(code); n != "" && n == name {
-			return code, true
-		}
-	}
-	return 0, false
 }
