@@ -115,7 +115,13 @@ func (s *Server) handleRPC(w *response, req *request) {
 		return
 	}
 	name, params, err := Decode(req.body)
-	if err != nil || name == "" {
+	if err != nil {
+		s.logf("XML-RPC request data %s is invalid: unmarshallable", logBody(req.body))
+		w.sendError(400)
+		return
+	}
+	if name == "" {
+		s.logf("XML-RPC request data %s is invalid: no method name", logBody(req.body))
 		w.sendError(400)
 		return
 	}
@@ -143,6 +149,15 @@ func (s *Server) handleRPC(w *response, req *request) {
 	}
 	w.set("Content-Type", "text/xml")
 	w.send(200, body)
+}
+
+// logBody is the repr of a request body for the log, cut at 4 KiB so a
+// large bad request cannot flood it.
+func logBody(b []byte) string {
+	if len(b) > 4096 {
+		return pyRepr(string(b[:4096])) + "..."
+	}
+	return pyRepr(string(b))
 }
 
 // getBuf and putBuf recycle response buffers (getAllProcessInfo at 1,000

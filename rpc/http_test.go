@@ -142,6 +142,28 @@ func TestHTTPErrors(t *testing.T) {
 	}
 }
 
+func TestBadRequestsAreLogged(t *testing.T) {
+	var mu sync.Mutex
+	var logs []string
+	sock, _ := startServer(t, dispatchBackend(t), nil, Options{ErrorLog: func(m string) {
+		mu.Lock()
+		logs = append(logs, m)
+		mu.Unlock()
+	}})
+	exchange(t, sock, rpcRequest("<methodCall><methodName>x</methodName>"), 1)
+	exchange(t, sock, rpcRequest("<methodCall><params></params></methodCall>"), 1)
+	exchange(t, sock, rpcRequest(call("supervisor.getProcessInfo", "<int>5</int>")), 1)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"XML-RPC request data '<methodCall><methodName>x</methodName>' is invalid: unmarshallable",
+		"XML-RPC request data '<methodCall><params></params></methodCall>' is invalid: no method name",
+	}
+	if len(logs) != 3 || logs[0] != want[0] || logs[1] != want[1] || !strings.Contains(logs[2], "AttributeError") {
+		t.Errorf("logs %q", logs)
+	}
+}
+
 func TestSlowClientTimesOut(t *testing.T) {
 	sock, _ := startServer(t, dispatchBackend(t), nil, Options{ReadTimeout: 200 * time.Millisecond, IdleTimeout: 400 * time.Millisecond})
 	// a request that never completes

@@ -23,7 +23,9 @@ type Options struct {
 	ReadTimeout    time.Duration // to read one request once it began; default 30 s
 	IdleTimeout    time.Duration // keep-alive wait for the next request; default 30 min (medusa's zombie timeout)
 	WriteTimeout   time.Duration // to write one response (not streams); default 60 s
-	// ErrorLog receives internal errors (HTTP 500 causes); nil discards.
+	// ErrorLog receives what supervisord logs at ERROR/CRIT level: bad
+	// requests ("XML-RPC request data '...' is invalid: unmarshallable")
+	// and the causes of HTTP 500 answers. nil discards.
 	ErrorLog func(msg string)
 }
 
