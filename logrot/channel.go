@@ -514,6 +514,9 @@ func (c *Channel) writeFile(data []byte) {
 	}
 }
 
+// reportDrop reports a write or rotation failure in the main log (or on
+// stderr without one), at most once per errorReportEvery with the bytes
+// lost meanwhile.
 func (c *Channel) reportDrop(err error, lost int64) {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
@@ -525,7 +528,13 @@ func (c *Channel) reportDrop(err error, lost int64) {
 	lost += c.errSuppessed
 	c.errSuppessed = 0
 	c.errLast = now
-	msg := fmt.Sprintf("%s %s log write failed, %d bytes not logged: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err)
+	var msg string
+	var rerr *RotateError
+	if lost == 0 && errors.As(err, &rerr) {
+		msg = fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err)
+	} else {
+		msg = fmt.Sprintf("%s %s log write failed, %d bytes not logged: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err)
+	}
 	if c.cfg.MainLog != nil {
 		c.cfg.MainLog.Log(LevelError, msg)
 	} else {

@@ -3,6 +3,7 @@ package logrot
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -566,5 +567,57 @@ func TestSharedLogFile(t *testing.T) {
 		if !matched {
 			t.Fatalf("bytes at offset %d belong to no writer's next block", off)
 		}
+	}
+}
+
+// TestRotationFailureKeepsBytes: when rotation fails the file grows past
+// maxbytes (nothing is lost), the failure is reported once, and rotation
+// is retried later.
+func TestRotationFailureKeepsBytes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.log")
+	mainPath := filepath.Join(dir, "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelInfo, Now: fixedNow})
+	defer m.Close()
+	ch, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path, MaxBytes: 100, Backups: 3, MainLog: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := true
+	ch.sink.failRotate = func() error {
+		if fail {
+			return errors.New("injected rename failure")
+		}
+		return nil
+	}
+	r, w, _ := os.Pipe()
+	ch.Consume(r, 7)
+	w.Write(bytes.Repeat([]byte("a"), 150))
+	waitFor(t, "150 bytes", func() bool { return ch.Stats().Read == 150 })
+	w.Write(bytes.Repeat([]byte("b"), 100))
+	waitFor(t, "250 bytes", func() bool { return ch.Stats().Read == 250 })
+	if st := ch.Stats(); st.Written != 250 || st.Dropped != 0 || st.Rotations != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if sz := fileSize(t, path); sz != 250 {
+		t.Fatalf("live file %d bytes, want 250 (rotation failed, nothing lost)", sz)
+	}
+	fail = false
+	ch.sink.mu.Lock()
+	ch.sink.rotateFailed = time.Now().Add(-2 * rotateRetry)
+	ch.sink.mu.Unlock()
+	w.Write([]byte("c"))
+	w.Close()
+	ch.Wait()
+	ch.Close()
+	if st := ch.Stats(); st.Rotations != 1 || st.Written != 251 {
+		t.Fatalf("stats %+v after the retry", st)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "c" {
+		t.Fatalf("live file %q after the retry", got)
+	}
+	logged, _ := os.ReadFile(mainPath)
+	if n := strings.Count(string(logged), "ERRO 'p' stdout log rotation failed, the file grows past maxbytes"); n != 1 {
+		t.Fatalf("main log reports the failure %d times:\n%s", n, logged)
 	}
 }

@@ -70,6 +70,12 @@ type fileSink struct {
 	rotations  int64
 	closed     bool
 	noSplice   bool // splice(2) failed once with this target
+	// rotateFailed is when the last rotation failed (zero: it did not);
+	// rotateErr is that failure, until a write reports it.
+	rotateFailed time.Time
+	rotateErr    error
+	// failRotate, set only by tests, makes rotate fail.
+	failRotate func() error
 }
 
 // openSink opens (creating if needed) the file at opt.Path for appending.
@@ -153,7 +159,10 @@ func (s *fileSink) seekEnd() error {
 // limit), rotating first when the file is full. Callers hold s.mu.
 func (s *fileSink) room() (int64, error) {
 	if s.f == nil {
-		return 0, fs.ErrClosed
+		// A reopen failed (the directory was gone?): try again.
+		if err := s.open(); err != nil {
+			return 0, err
+		}
 	}
 	if err := s.seekEnd(); err != nil {
 		return 0, err
@@ -162,18 +171,57 @@ func (s *fileSink) room() (int64, error) {
 		return -1, nil
 	}
 	if s.size >= s.opt.MaxBytes {
-		if err := s.rotate(); err != nil {
-			return 0, err
+		if !s.tryRotate() {
+			return -1, nil // keep writing past maxbytes rather than lose bytes
 		}
 	}
 	return s.opt.MaxBytes - s.size, nil
+}
+
+// rotateRetry is how long a failed rotation is not retried; meanwhile the
+// file grows past maxbytes, as Python's does when doRollover fails.
+const rotateRetry = time.Second
+
+// tryRotate rotates unless a rotation failed less than rotateRetry ago.
+// A failure is kept in rotateErr for Write to report. Callers hold s.mu.
+func (s *fileSink) tryRotate() bool {
+	if !s.rotateFailed.IsZero() && time.Since(s.rotateFailed) < rotateRetry {
+		return false
+	}
+	if err := s.rotate(); err != nil {
+		s.rotateFailed = time.Now()
+		s.rotateErr = err
+		if s.f == nil {
+			s.open() //nolint:errcheck // the next write retries and reports
+		}
+		return false
+	}
+	s.rotateFailed = time.Time{}
+	return true
+}
+
+// RotateError is returned by a write whose bytes all reached the file but
+// whose rotation failed.
+type RotateError struct{ Err error }
+
+func (e *RotateError) Error() string { return e.Err.Error() }
+func (e *RotateError) Unwrap() error { return e.Err }
+
+// takeRotateErr returns and clears a pending rotation failure.
+func (s *fileSink) takeRotateErr() error {
+	if s.rotateErr == nil {
+		return nil
+	}
+	err := &RotateError{Err: s.rotateErr}
+	s.rotateErr = nil
+	return err
 }
 
 // afterWrite applies Python's rotation rule when AfterWrite is set.
 // Callers hold s.mu.
 func (s *fileSink) afterWrite() error {
 	if s.rotating() && s.opt.AfterWrite && s.size >= s.opt.MaxBytes {
-		return s.rotate()
+		s.tryRotate()
 	}
 	return nil
 }
@@ -207,7 +255,7 @@ func (s *fileSink) Write(p []byte) (int, error) {
 			return written, err
 		}
 	}
-	return written, nil
+	return written, s.takeRotateErr()
 }
 
 // errNoSplice means the caller must read and Write instead.
@@ -229,6 +277,9 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	}
 	if s.noSplice || !s.regular {
 		return 0, errNoSplice
+	}
+	if s.f == nil {
+		return 0, errSinkFull // Write reopens the file (and reports)
 	}
 	if err := s.seekEnd(); err != nil {
 		return 0, err
@@ -271,6 +322,11 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 // rotate moves the live file aside (or truncates it when Backups is 0) and
 // reopens the path. Callers hold s.mu.
 func (s *fileSink) rotate() error {
+	if s.failRotate != nil {
+		if err := s.failRotate(); err != nil {
+			return err
+		}
+	}
 	if s.f != nil {
 		s.f.Close()
 		s.f = nil
