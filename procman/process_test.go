@@ -742,6 +742,9 @@ func TestShutdownTurnsBackoffFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "FATAL")
+	if rec.hasLog("INFO gave up: flaky entered FATAL state, too many start retries too quickly") {
+		t.Error("shutdown logged a give-up, Python does not")
+	}
 	clk.Advance(time.Minute)
 	time.Sleep(20 * time.Millisecond)
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "FATAL")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,6 +78,10 @@ func TestThousandProcesses(t *testing.T) {
 	if got := len(children()); got != n {
 		t.Errorf("%d children, want %d", got, n)
 	}
+	threads := osThreads(t)
+	if threads > 64 {
+		t.Errorf("%d OS threads with %d children: something blocks a thread per child", threads, n)
+	}
 	t0 = time.Now()
 	res = s.StopAll(bg, true)
 	tStop := time.Since(t0)
@@ -97,7 +102,7 @@ func TestThousandProcesses(t *testing.T) {
 		t.Errorf("transitions: %d RUNNING, %d STOPPED", running.Load(), stopped.Load())
 	}
 	assertNoChildren(t)
-	t.Logf("%d processes: started to RUNNING in %v, stopped in %v", n, tStart, tStop)
+	t.Logf("%d processes: started to RUNNING in %v, stopped in %v; %d OS threads while running", n, tStart, tStop, threads)
 }
 
 type discardLogger struct{}
@@ -279,4 +284,19 @@ func BenchmarkAllInfo1000(b *testing.B) {
 			b.Fatal("short")
 		}
 	}
+}
+
+func osThreads(t testing.TB) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	t.Fatal("no Threads line")
+	return 0
 }

@@ -850,7 +850,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 					p.fire(evStop, nil)
 				}
 			case Backoff:
-				p.fire(evGiveUp, nil)
+				p.fire(evAbandon, nil)
 			}
 			p.unlock()
 		}

@@ -16,10 +16,11 @@ const (
 	evStopTimeout              // stopwaitsecs elapsed while STOPPING
 	evGiveUp                   // retries exhausted, or shutdown met a BACKOFF process
 	evSignalError              // sending a signal failed with an unexpected error
+	evAbandon                  // shutdown met a BACKOFF process (Python's stop_all give_up)
 	numEvents
 )
 
-var eventNames = [...]string{"spawn", "retry", "spawn-failed", "startsecs", "exit", "stop", "stop-timeout", "give-up", "signal-error"}
+var eventNames = [...]string{"spawn", "retry", "spawn-failed", "startsecs", "exit", "stop", "stop-timeout", "give-up", "signal-error", "abandon"}
 
 func (e event) String() string {
 	if e >= 0 && int(e) < len(eventNames) {
@@ -82,7 +83,8 @@ var transitions = map[transitionKey]transitionRule{
 	{Backoff, evStop}:         {Stopped, aCancelTimer},
 	{Stopping, evStopTimeout}: {Stopping, aSendKill},
 
-	{Backoff, evGiveUp}: {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
+	{Backoff, evGiveUp}:  {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
+	{Backoff, evAbandon}: {Fatal, aCancelTimer | aResetBackoff},
 
 	{Starting, evSignalError}: {Unknown, aCancelTimer},
 	{Running, evSignalError}:  {Unknown, aCancelTimer},

@@ -26,10 +26,11 @@ func TestTransitionTable(t *testing.T) {
 		Exited:  {evSpawn: {Starting, aCancelTimer | aSpawn}},
 		Fatal:   {evSpawn: {Starting, aCancelTimer | aSpawn}},
 		Backoff: {
-			evSpawn:  {Starting, aCancelTimer | aSpawn},
-			evRetry:  {Starting, aCancelTimer | aSpawn},
-			evStop:   {Stopped, aCancelTimer},
-			evGiveUp: {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
+			evSpawn:   {Starting, aCancelTimer | aSpawn},
+			evRetry:   {Starting, aCancelTimer | aSpawn},
+			evStop:    {Stopped, aCancelTimer},
+			evGiveUp:  {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
+			evAbandon: {Fatal, aCancelTimer | aResetBackoff},
 		},
 		Starting: {
 			evSpawnFailed: {Backoff, aCancelTimer | aIncBackoff},
