@@ -542,6 +542,23 @@ func (c *Channel) reportDrop(err error, lost int64) {
 	}
 }
 
+// flushDropReport reports bytes lost since the last (rate-limited) report.
+func (c *Channel) flushDropReport() {
+	c.errMu.Lock()
+	lost := c.errSuppessed
+	c.errSuppessed = 0
+	c.errMu.Unlock()
+	if lost == 0 {
+		return
+	}
+	msg := fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost)
+	if c.cfg.MainLog != nil {
+		c.cfg.MainLog.Log(LevelError, msg)
+	} else {
+		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
+	}
+}
+
 // Reopen reopens the log file by name (SIGUSR2 after an external logrotate).
 func (c *Channel) Reopen() error {
 	if c.sink == nil {
@@ -580,6 +597,7 @@ func (c *Channel) Close() error {
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
+	c.flushDropReport()
 	if c.sink == nil {
 		return nil
 	}

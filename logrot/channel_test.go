@@ -495,3 +495,35 @@ func TestUndecodableBytesPassThrough(t *testing.T) {
 		t.Errorf("PROCESS_LOG data %q", got)
 	}
 }
+
+// TestWriteFailureIsReported: bytes that cannot be written (/dev/full:
+// ENOSPC) are counted and reported in the main log, never silently lost.
+func TestWriteFailureIsReported(t *testing.T) {
+	dir := t.TempDir()
+	mainPath := filepath.Join(dir, "supervisord.log")
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelInfo, Now: fixedNow})
+	defer m.Close()
+	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "full", Channel: "stderr", Path: "/dev/full", MainLog: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, _ := os.Pipe()
+	c.Consume(r, 1)
+	w.Write(bytes.Repeat([]byte("x"), 1000))
+	waitFor(t, "the bytes to be read", func() bool { return c.Stats().Read == 1000 })
+	w.Write(bytes.Repeat([]byte("y"), 500))
+	w.Close()
+	c.Wait()
+	c.Close()
+	if st := c.Stats(); st.Dropped != 1500 || st.Written != 0 {
+		t.Fatalf("stats %+v, want 1500 dropped", st)
+	}
+	logged, _ := os.ReadFile(mainPath)
+	want := "2026-11-25 13:14:15,987 ERRO 'full' stderr log write failed, 1000 bytes not logged: "
+	if !strings.HasPrefix(string(logged), want) || !strings.Contains(string(logged), "no space left on device") {
+		t.Fatalf("main log %q, want prefix %q", logged, want)
+	}
+	if !strings.HasSuffix(string(logged), "ERRO 'full' stderr log write failed, 500 more bytes not logged\n") {
+		t.Fatalf("main log %q does not account for the last 500 bytes", logged)
+	}
+}
