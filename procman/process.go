@@ -39,6 +39,7 @@ type process struct {
 	timer          Timer
 	timerGen       uint64
 	killErr        string        // set by a failing signal action
+	removed        bool          // its group was removed: never spawn again
 	changed        chan struct{} // closed and replaced on every state change
 
 	stdin        *os.File

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -898,5 +899,53 @@ func TestUserCredentials(t *testing.T) {
 	got := out.String()
 	if !strings.HasPrefix(got, "uid=65534(nobody) gid=65534") || strings.Contains(got, "(root)") {
 		t.Errorf("id printed %q", got)
+	}
+}
+
+// TestShutdownRacesStarts: starts racing a shutdown never leave a child
+// behind once Shutdown returns.
+func TestShutdownRacesStarts(t *testing.T) {
+	sleep := lookBin(t, "/bin/sleep")
+	s, _ := newTestSupervisor(t, Options{Logger: discardLogger{}})
+	var gs []*config.Group
+	for i := 0; i < 40; i++ {
+		p := proc(fmt.Sprintf("r%02d", i))
+		p.Command = sleep + " 30"
+		p.Startsecs = 0
+		p.Environment = nil
+		gs = append(gs, homogeneous(p))
+	}
+	if err := s.AddGroups(gs); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _, _ = s.Start(bg, fmt.Sprintf("r%02d", (i*7+w)%40), false)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Shutdown(bg); err != nil {
+		t.Fatal(err)
+	}
+	if kids := children(); len(kids) != 0 {
+		t.Errorf("children alive after Shutdown returned: %v", kids)
+	}
+	close(stop)
+	wg.Wait()
+	for _, in := range s.AllInfo() {
+		if in.PID != 0 {
+			t.Errorf("%s has pid %d after shutdown", in.Name, in.PID)
+		}
 	}
 }

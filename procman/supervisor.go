@@ -275,7 +275,7 @@ func (s *Supervisor) autostart(groups []*group) {
 	}
 	s.runMany(context.Background(), ps, true, func(st State) bool { return st == Stopped }, func(p *process) (func(context.Context) error, error) {
 		p.mu.Lock()
-		if s.State() == SupervisorRunning && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() {
+		if s.State() == SupervisorRunning && !p.removed && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() {
 			p.fire(evSpawn, nil)
 		}
 		p.unlock()
@@ -306,6 +306,7 @@ func (s *Supervisor) RemoveGroup(name string) error {
 		delete(s.groups, name)
 		s.order = slices.DeleteFunc(s.order, func(x *group) bool { return x == g })
 		for _, p := range g.procs {
+			p.removed = true
 			p.cancelTimer()
 			p.closeStdin()
 		}
@@ -456,6 +457,16 @@ func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.
 		return nil, fault(ce.code, ce.msg)
 	}
 	p.mu.Lock()
+	switch {
+	case p.removed:
+		p.unlock()
+		return nil, fault(BadName, spec)
+	case s.State() != SupervisorRunning:
+		// Checked again under the lock: a shutdown that already passed
+		// this process must not find a new child behind it.
+		p.unlock()
+		return nil, fault(ShutdownState, "")
+	}
 	if f := requestFault(reqStart, p.state, spec); f != nil {
 		p.unlock()
 		return nil, f
