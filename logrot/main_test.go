@@ -2,8 +2,8 @@ package logrot
 
 import (
 	"bufio"
-	"flag"
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
