@@ -131,6 +131,24 @@ func argGroup(v any) (name string, match bool, err error) {
 	return pyStr(v), false, nil
 }
 
+// signallable reports whether group exists (any group when group is "")
+// and whether a signal would actually be attempted on one of its
+// processes: Python converts the signal argument only then, so a bad
+// signal type fails only then. Groups always have at least one process.
+func (d *Dispatcher) signallable(group string) (exists, any bool) {
+	for _, p := range d.backend.AllProcessInfo() {
+		if group != "" && p.Group != group {
+			continue
+		}
+		exists = true
+		switch p.State {
+		case ProcRunning, ProcStarting, ProcStopping:
+			return true, true
+		}
+	}
+	return exists, false
+}
+
 // argSignal turns a signal argument into the text signal_number parses.
 func argSignal(v any) (string, error) {
 	switch x := v.(type) {
@@ -172,8 +190,9 @@ func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
 	case []any:
 		calls = x
 	case string:
-		for _, r := range x {
-			calls = append(calls, string(r))
+		// calls[:] works on a str, then pop() does not exist
+		if x != "" {
+			return nil, &pyError{"AttributeError", "'str' object has no attribute 'pop'"}
 		}
 	default:
 		return nil, typeError()

@@ -65,7 +65,11 @@ func (f *fakeBackend) State() int {
 	defer f.mu.Unlock()
 	return f.state
 }
-func (f *fakeBackend) PID() int               { return f.pid }
+func (f *fakeBackend) PID() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pid
+}
 func (f *fakeBackend) Identification() string { return f.ident }
 func (f *fakeBackend) Shutdown() error {
 	f.mu.Lock()

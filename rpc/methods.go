@@ -117,12 +117,11 @@ func methodTable() map[string]*method {
 		})
 	add("supervisor.addProcessGroup", sig("boolean", "string"), "Activate a group from the configuration last read.\n\n@param string name  group name\n@return boolean done", 1, 1,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, ok, err := argGroup(p[0])
-			if err != nil {
-				return nil, err
-			}
+			// Python compares with each config's name: no hashing, so
+			// any non-string is just an unknown name.
+			name, ok := p[0].(string)
 			if !ok {
-				return nil, NewFault(BadName, name)
+				return nil, NewFault(BadName, pyStr(p[0]))
 			}
 			if err := d.backend.AddProcessGroup(name); err != nil {
 				return nil, err
@@ -207,6 +206,16 @@ func methodTable() map[string]*method {
 			}
 			s, err := argSignal(p[1])
 			if err != nil {
+				// a group spec only fails if it signals someone
+				if g, proc, isSpec := strings.Cut(name, ":"); isSpec && (proc == "" || proc == "*") {
+					exists, some := d.signallable(g)
+					if !exists {
+						return nil, NewFault(BadName, name)
+					}
+					if !some {
+						return []Result{}, nil
+					}
+				}
 				return nil, err
 			}
 			return groupOrTrue(d.backend.SignalProcess(name, s))
@@ -222,6 +231,13 @@ func methodTable() map[string]*method {
 			}
 			s, err := argSignal(p[1])
 			if err != nil {
+				exists, some := d.signallable(name)
+				if !exists {
+					return nil, NewFault(BadName, name)
+				}
+				if !some {
+					return []Result{}, nil
+				}
 				return nil, err
 			}
 			r, err := d.backend.SignalProcessGroup(name, s)
@@ -234,6 +250,9 @@ func methodTable() map[string]*method {
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 			s, err := argSignal(p[0])
 			if err != nil {
+				if _, some := d.signallable(""); !some {
+					return []Result{}, nil
+				}
 				return nil, err
 			}
 			return resultsValue(d.backend.SignalAllProcesses(s)), nil

@@ -202,7 +202,8 @@ try:
     t = SupervisorTransport(None, None, 'unix://' + sock)
     proxy = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=t)
     sigs = {}
-    for m in proxy.system.listMethods():
+    sigs_methods = proxy.system.listMethods()
+    for m in sigs_methods:
         sigs[m] = proxy.system.methodSignature(m)
     import json
     open(os.path.join(OUT, 'signatures.json'), 'w').write(json.dumps(sigs, indent=1, sort_keys=True) + '\n')
@@ -214,6 +215,23 @@ try:
     data = post(call_xml('supervisor.getProcessInfo', sparam('sleeper')))
     open(os.path.join(OUT, 'getProcessInfo.req'), 'wb').write(data)
     open(os.path.join(OUT, 'getProcessInfo.resp'), 'wb').write(raw(sock, socket.AF_UNIX, data))
+    # argument matrix: every method with odd argument shapes
+    matrix = []
+    shapes = [[], ['nosuch'], [5], [True], [[]], ['nosuch', 'x'], ['nosuch', 5, 5],
+              [{}], ['a', 'b', 'c', 'd'], [1.5], ['nosuch', '5', '2'], ['sleeper', 'x', 0]]
+    mutating = {'supervisor.shutdown', 'supervisor.restart', 'supervisor.clearLog',
+                'supervisor.startAllProcesses', 'supervisor.clearAllProcessLogs'}
+    for m in sorted(sigs_methods):
+        for i, args in enumerate(shapes):
+            if m in mutating and len(args) <= 1:
+                continue
+            body = xmlrpc.client.dumps(tuple(args), methodname=m)
+            resp = raw(sock, socket.AF_UNIX, post(body))
+            head, _, rbody = resp.partition(b'\r\n\r\n')
+            status = int(head.split(b' ')[1])
+            matrix.append({'method': m, 'request': body, 'status': status,
+                           'body': rbody.decode('utf-8') if status == 200 else ''})
+    open(os.path.join(OUT, 'matrix.json'), 'w').write(json.dumps(matrix, indent=0) + '\n')
     # phase 2, in order: a real running process, group results
     phase2 = [
       ('p2_1_start_wait', post(call_xml('supervisor.startProcess', sparam('sleeper') + '<param><value><boolean>1</boolean></value></param>\n'))),
