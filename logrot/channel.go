@@ -41,14 +41,15 @@ type sharedSink struct {
 	refs int
 }
 
-// acquireSink opens opt.Path, or shares the sink already open on it (whose
-// rotation settings then apply).
+// acquireSink opens opt.Path, or shares the sink already open on it (the
+// newest rotation settings then apply to every channel on the path).
 func (h *Hub) acquireSink(opt SinkOptions) (*fileSink, error) {
 	key := filepath.Clean(opt.Path)
 	h.sinkMu.Lock()
 	defer h.sinkMu.Unlock()
 	if sh, ok := h.sinks[key]; ok {
 		sh.refs++
+		sh.sink.setOptions(opt) // the newest configuration wins
 		return sh.sink, nil
 	}
 	s, err := openSink(opt)

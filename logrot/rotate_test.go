@@ -621,3 +621,22 @@ func TestRotationFailureKeepsBytes(t *testing.T) {
 		t.Fatalf("main log reports the failure %d times:\n%s", n, logged)
 	}
 }
+
+// TestSharedSinkNewestOptionsWin: a new Channel on a path still held by an
+// old one (config reload) brings its rotation settings.
+func TestSharedSinkNewestOptionsWin(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.log")
+	hub := NewHub(nil)
+	old, _ := hub.NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path, MaxBytes: 0})
+	cur, _ := hub.NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path, MaxBytes: 100, Backups: 2})
+	if old.sink != cur.sink {
+		t.Fatal("channels on one path do not share the sink")
+	}
+	old.Close()
+	feed(cur, []string{strings.Repeat("a", 150)})
+	cur.Close()
+	if files := logFiles(t, dir, "p"); len(files) != 2 || fileSize(t, path) != 50 {
+		t.Fatalf("files %v: the new maxbytes did not apply", files)
+	}
+}

@@ -114,17 +114,39 @@ func (s *fileSink) open() error {
 	if s.regular {
 		s.size = fi.Size()
 		if s.opt.MaxBytes > 0 && s.opt.Backups > 0 && s.lj == nil {
-			s.lj = &lumberjack.Logger{
-				Filename:   s.opt.Path,
-				MaxSize:    ljMaxSizeMB,
-				MaxBackups: s.opt.Backups,
-				MaxAge:     s.opt.MaxAgeDays,
-				Compress:   s.opt.Compress,
-			}
+			s.lj = s.newLumberjack()
 		}
 	}
 	s.f = f
 	return nil
+}
+
+// setOptions applies new rotation settings (a config reload while the old
+// Channel on the same path still drains). lumberjack reads its settings
+// from its mill goroutine, so a changed Logger is replaced, not mutated;
+// it holds no open file between rotations.
+func (s *fileSink) setOptions(opt SinkOptions) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opt.Path = s.opt.Path
+	if opt == s.opt {
+		return
+	}
+	s.opt = opt
+	s.lj = nil
+	if s.regular && opt.MaxBytes > 0 && opt.Backups > 0 {
+		s.lj = s.newLumberjack()
+	}
+}
+
+func (s *fileSink) newLumberjack() *lumberjack.Logger {
+	return &lumberjack.Logger{
+		Filename:   s.opt.Path,
+		MaxSize:    ljMaxSizeMB,
+		MaxBackups: s.opt.Backups,
+		MaxAge:     s.opt.MaxAgeDays,
+		Compress:   s.opt.Compress,
+	}
 }
 
 // isSpecialPath reports whether path names a device or a descriptor
