@@ -295,35 +295,3 @@ func (inst *instance) SendRemoteCommEvent(typ, data string) error {
 	inst.d.bus.Publish(events.NewRemoteCommunicationEvent(typ, data))
 	return nil
 }
-
-// logReader gives rpc logrot's readFile/tailFile.
-type logReader struct{}
-
-func (logReader) ReadFile(path string, offset, length int64) ([]byte, error) {
-	return logrot.ReadFile(path, offset, length)
-}
-
-func (logReader) TailFile(path string, offset, length int64) ([]byte, int64, bool) {
-	return logrot.TailFile(path, offset, length)
-}
-
-// logFollower gives rpc logrot's tail -f follower.
-type logFollower struct{}
-
-func (logFollower) Follow(ctx context.Context, path string, head int64, emit func([]byte) error) error {
-	fl, err := logrot.NewFollower(path, head)
-	if err != nil {
-		return err
-	}
-	defer fl.Close()
-	return fl.Run(ctx, emitWriter(emit))
-}
-
-type emitWriter func([]byte) error
-
-func (w emitWriter) Write(p []byte) (int, error) {
-	if err := w(p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}

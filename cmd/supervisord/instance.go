@@ -86,8 +86,8 @@ func (inst *instance) onTransition(tr procman.Transition) {
 // as Python's openhttpservers does before daemonizing.
 func (inst *instance) openServers() error {
 	inst.srv = rpc.NewServer(inst, rpc.Options{
-		Logs:     logReader{},
-		Follower: logFollower{},
+		Logs:     logrot.Files{},
+		Follower: logrot.Files{},
 		ErrorLog: func(msg string) { inst.d.log(logrot.LevelError, msg) },
 	})
 	for _, hs := range inst.cfg.HTTPServers {
