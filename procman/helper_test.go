@@ -65,6 +65,15 @@ func helperMain(args []string) int {
 		case "pgid":
 			pgid, _ := syscall.Getpgid(0)
 			fmt.Printf("pid=%d pgid=%d\n", os.Getpid(), pgid)
+		case "sockname":
+			switch sa, err := syscall.Getsockname(0); a := sa.(type) {
+			case *syscall.SockaddrUnix:
+				fmt.Println("unix:" + a.Name)
+			case *syscall.SockaddrInet4:
+				fmt.Printf("inet:%d\n", a.Port)
+			default:
+				fmt.Println("fd0 is not a socket:", err)
+			}
 		case "cat":
 			_, _ = io.Copy(os.Stdout, os.Stdin)
 		case "closestdin":

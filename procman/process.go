@@ -40,6 +40,7 @@ type process struct {
 	timerGen       uint64
 	killErr        string        // set by a failing signal action
 	removed        bool          // its group was removed: never spawn again
+	fcgiHeld       bool          // holds a reference on the group's FastCGI socket
 	changed        chan struct{} // closed and replaced on every state change
 
 	stdin        *os.File
@@ -139,6 +140,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 		p.pid = 0
 		p.laststop = now
 		p.closeStdin()
+		p.releaseFCGI()
 	}
 	switch {
 	case a&aTooQuickly != 0:
@@ -290,10 +292,24 @@ func (p *process) spawn() {
 		}
 	}
 	pipe := func() (r, w *os.File, err error) { return os.Pipe() }
-	stdinR, stdinW, err := pipe()
-	var stdoutR, stdoutW, stderrR, stderrW *os.File
+	var stdinR, stdinW, stdoutR, stdoutW, stderrR, stderrW *os.File
+	if sock := p.group.fcgi; sock != nil {
+		// A FastCGI child gets the group's listening socket as fd 0 and
+		// no stdin pipe.
+		f, serr := sock.acquire()
+		if serr != nil {
+			p.spawnFailed(fmt.Sprintf("Could not create FastCGI socket %s: %v", sock.cfg.URL, serr))
+			return
+		}
+		p.fcgiHeld = true
+		stdinR = f
+	} else {
+		stdinR, stdinW, err = pipe()
+		if err == nil {
+			parent, child = append(parent, stdinW), append(child, stdinR)
+		}
+	}
 	if err == nil {
-		parent, child = append(parent, stdinW), append(child, stdinR)
 		stdoutR, stdoutW, err = pipe()
 	}
 	if err == nil {
@@ -308,6 +324,7 @@ func (p *process) spawn() {
 	if err != nil {
 		closeAll(parent)
 		closeAll(child)
+		p.releaseFCGI()
 		if errors.Is(err, syscall.EMFILE) {
 			p.spawnFailed(fmt.Sprintf("too many open files to spawn '%s'", name))
 		} else {
@@ -379,6 +396,7 @@ func (p *process) spawn() {
 	closeAll(child)
 	if err != nil && childMsg == "" {
 		closeAll(parent)
+		p.releaseFCGI()
 		return
 	}
 
@@ -416,6 +434,14 @@ func (p *process) spawn() {
 		p.fire(evStartsecs, nil)
 	} else {
 		p.armTimer(time.Duration(cfg.Startsecs)*time.Second, evStartsecs)
+	}
+}
+
+// releaseFCGI drops this process's reference on the FastCGI socket.
+func (p *process) releaseFCGI() {
+	if p.fcgiHeld {
+		p.fcgiHeld = false
+		p.group.fcgi.release()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -947,5 +948,67 @@ func TestShutdownRacesStarts(t *testing.T) {
 		if in.PID != 0 {
 			t.Errorf("%s has pid %d after shutdown", in.Name, in.PID)
 		}
+	}
+}
+
+func TestFastCGISocket(t *testing.T) {
+	sockPath := filepath.Join(t.TempDir(), "fcgi.sock")
+	s, rec := newTestSupervisor(t, Options{})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	a := proc("f0", "sockname", "sleep", "30")
+	b := proc("f1", "sockname", "sleep", "30")
+	a.Startsecs, b.Startsecs = 0, 0
+	g := &config.Group{Name: "fcgi", Kind: config.KindFastCGI, Processes: []*config.Process{a, b},
+		Socket: &config.FCGISocket{URL: "unix://" + sockPath, OwnerUID: -1, OwnerGID: -1, Mode: 0o700}}
+	if err := s.AddGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.StartAll(bg, true); len(res) != 2 || res[0].Status != Success || res[1].Status != Success {
+		t.Fatalf("start: %v", res)
+	}
+	for i := 0; i < 2; i++ {
+		if got := out.next(t); got != "unix:"+sockPath {
+			t.Fatalf("fd 0: %q", got)
+		}
+	}
+	fi, err := os.Stat(sockPath)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("socket file: %v %v", fi, err)
+	}
+	c, err := net.Dial("unix", sockPath)
+	if err != nil {
+		t.Fatalf("dial while running: %v", err)
+	}
+	c.Close()
+	wantFault(t, s.SendStdin("fcgi:f0", []byte("x")), NoFile, "NO_FILE: fcgi:f0")
+	// One process stopped: the other still holds the socket.
+	if _, _, err := s.Stop(bg, "fcgi:f0", true); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.Dial("unix", sockPath); err != nil {
+		t.Fatalf("dial with one holder left: %v", err)
+	} else {
+		c.Close()
+	}
+	if _, _, err := s.Stop(bg, "fcgi:f1", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.Dial("unix", sockPath); err == nil {
+		t.Fatal("socket still listening with no process")
+	}
+	if !rec.hasLog("INFO Closing socket unix://" + sockPath) {
+		t.Errorf("logs %q", rec.logLines())
+	}
+	// A socket that cannot be made fails the group early.
+	bad := &config.Group{Name: "bad", Kind: config.KindFastCGI, Processes: []*config.Process{proc("b0")},
+		Socket: &config.FCGISocket{URL: "unix:///nonexistent/dir/s.sock", OwnerUID: -1, OwnerGID: -1}}
+	err = s.AddGroup(bad)
+	wantFault(t, err, Failed, "")
+	if !strings.Contains(err.Error(), "Could not create FastCGI socket unix:///nonexistent/dir/s.sock") {
+		t.Errorf("error %q", err)
+	}
+	if _, err := s.Info("bad:b0"); err == nil {
+		t.Error("failed group was added")
 	}
 }

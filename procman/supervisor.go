@@ -96,7 +96,8 @@ type Supervisor struct {
 
 type group struct {
 	cfg   *config.Group
-	procs []*process // config order
+	fcgi  *fcgiSocket // [fcgi-program:x] groups only
+	procs []*process  // config order
 	by    map[string]*process
 }
 
@@ -245,6 +246,17 @@ func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	s.mu.Unlock()
 
 	g := &group{cfg: cfg, by: make(map[string]*process, len(cfg.Processes))}
+	if cfg.Kind == config.KindFastCGI && cfg.Socket != nil {
+		// Like FastCGIProcessGroup: fail early if the socket cannot be made.
+		g.fcgi = &fcgiSocket{cfg: cfg.Socket, log: s.logf}
+		if _, err := g.fcgi.acquire(); err != nil {
+			s.mu.Lock()
+			delete(s.adding, cfg.Name)
+			s.mu.Unlock()
+			return nil, fault(Failed, fmt.Sprintf("Could not create FastCGI socket %s: %v", cfg.Socket.URL, err))
+		}
+		g.fcgi.release()
+	}
 	outFn := s.opts.Output
 	if outFn == nil {
 		outFn = DefaultOutput
