@@ -199,16 +199,18 @@ func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
 	}
 	out := make([]any, 0, len(calls))
 	for _, c := range calls {
-		out = append(out, d.multicallOne(ctx, c))
+		call, ok := c.(map[string]any)
+		if !ok {
+			// call.get() runs outside multicall's try: the whole request
+			// fails (HTTP 500), after the calls before it ran.
+			return nil, &pyError{"AttributeError", "'" + pyTypeName(c) + "' object has no attribute 'get'"}
+		}
+		out = append(out, d.multicallOne(ctx, call))
 	}
 	return out, nil
 }
 
-func (d *Dispatcher) multicallOne(ctx context.Context, c any) any {
-	call, ok := c.(map[string]any)
-	if !ok {
-		return faultStruct((&pyError{"AttributeError", "'" + pyTypeName(c) + "' object has no attribute 'get'"}).multicallFault())
-	}
+func (d *Dispatcher) multicallOne(ctx context.Context, call map[string]any) any {
 	nameV, ok := call["methodName"]
 	if !ok {
 		return faultStruct(NewFault(IncorrectParameters, "No methodName"))

@@ -254,7 +254,6 @@ func TestMulticall(t *testing.T) {
 		map[string]any{"methodName": "supervisor.getState", "params": []any{"x"}},
 		map[string]any{"methodName": "supervisor.getProcessInfo", "params": []any{int64(5)}},
 		map[string]any{"methodName": "supervisor.readLog", "params": []any{"abc", int64(0)}},
-		"notastruct",
 		map[string]any{"methodName": int64(3)},
 		map[string]any{"methodName": "supervisor.stopProcess", "params": []any{"g:p1"}},
 		map[string]any{"methodName": "supervisor.startProcess", "params": []any{"g:p1"}},
@@ -272,8 +271,7 @@ func TestMulticall(t *testing.T) {
 		fs(2, "INCORRECT_PARAMETERS: Recursive system.multicall forbidden"),
 		fs(2, "INCORRECT_PARAMETERS"),
 		fs(30, "FAILED: <class 'AttributeError'>:'int' object has no attribute 'split'"),
-		fs(30, "FAILED: <class 'ValueError'>:invalid literal for int() with base 10: 'abc'"),
-		fs(30, "FAILED: <class 'AttributeError'>:'str' object has no attribute 'get'"),
+		fs(30, "FAILED: <class 'AttributeError'>:type object 'Faults' has no attribute 'invalid literal for int() with base 10: 'abc''"),
 		fs(30, "FAILED: <class 'AttributeError'>:'int' object has no attribute 'split'"),
 		true,
 		true,
@@ -284,6 +282,13 @@ func TestMulticall(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"stop g:p1", "start g:p1"}, b.Calls()); diff != "" {
 		t.Errorf("calls ran out of order (-want +got):\n%s", diff)
+	}
+	// a call that is not a struct fails the whole request (HTTP 500) after
+	// the calls before it ran
+	_, err = d.Call(t.Context(), "system.multicall", []any{[]any{map[string]any{"methodName": "supervisor.stopProcess", "params": []any{"g:p1"}}, "x"}})
+	var pe *pyError
+	if !errors.As(err, &pe) {
+		t.Errorf("non-struct call: %v, want HTTP 500", err)
 	}
 }
 

@@ -49,17 +49,25 @@ func TestArgumentMatrix(t *testing.T) {
 		got := exchange(t, sock, rpcRequest(c.Request), 1)
 		status, _ := strconv.Atoi(strings.Fields(statusLine(got) + " x x")[1])
 		if status != c.Status {
-			t.Errorf("#%d %s %q: status %d, Python %d (%q)", i, c.Method, c.Request, status, c.Status, bodyOf(got))
+			t.Errorf("#%d %s %q: status %d, Python %d (%.300q)", i, c.Method, c.Request, status, c.Status, bodyOf(got))
 			continue
 		}
 		if status != 200 {
 			continue
 		}
+		isFault := strings.Contains(c.Body, "<fault>")
+		switch c.Method {
+		case "supervisor.readLog", "supervisor.readMainLog", "system.methodHelp":
+			// Python's own main log, and our own help texts
+			if !isFault {
+				continue
+			}
+		}
 		want := strings.ReplaceAll(c.Body, oldDir, dir)
 		g := reNow.ReplaceAllString(bodyOf(got), "now")
 		w := reNow.ReplaceAllString(want, "now")
 		if g != w {
-			t.Errorf("#%d %s %q:\n got %q\nwant %q", i, c.Method, c.Request, g, w)
+			t.Errorf("#%d %s %q:\n got %.600q\nwant %.600q", i, c.Method, c.Request, g, w)
 		}
 	}
 }

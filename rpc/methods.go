@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -398,11 +399,21 @@ func groupOrTrue(r []Result, isGroup bool, err error) (any, error) {
 // rules; the text goes out as a string (see appendEscaped for bytes that
 // are not valid UTF-8).
 func (d *Dispatcher) readFile(path string, offV, lenV any) (any, error) {
-	off, err := pyInt(offV)
+	// Python's readLog catches the ValueError of int() and looks its text
+	// up as a fault name, which fails with an AttributeError.
+	conv := func(v any) (int64, error) {
+		n, err := pyInt(v)
+		var pe *pyError
+		if errors.As(err, &pe) && pe.class == "ValueError" {
+			return 0, &pyError{"AttributeError", "type object 'Faults' has no attribute '" + pe.msg + "'"}
+		}
+		return n, err
+	}
+	off, err := conv(offV)
 	if err != nil {
 		return nil, err
 	}
-	n, err := pyInt(lenV)
+	n, err := conv(lenV)
 	if err != nil {
 		return nil, err
 	}

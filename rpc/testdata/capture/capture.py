@@ -231,6 +231,54 @@ try:
             status = int(head.split(b' ')[1])
             matrix.append({'method': m, 'request': body, 'status': status,
                            'body': rbody.decode('utf-8') if status == 200 else ''})
+    extra = [
+      ('supervisor.readLog', ['2', '3']), ('supervisor.readLog', [1.5, 0]), ('supervisor.readLog', [True, False]),
+      ('supervisor.readLog', ['x', 0]), ('supervisor.readLog', [0, 'x']), ('supervisor.readLog', [[], 0]),
+      ('supervisor.readLog', [' 7 ', 0]), ('supervisor.readLog', ['1_0', 0]), ('supervisor.readLog', [-1.5, 0]),
+      ('supervisor.readProcessStderrLog', ['sleeper', 0, 0]), ('supervisor.readProcessStderrLog', ['sleeper', -4, 0]),
+      ('supervisor.readProcessStderrLog', ['sleeper', -400, 0]), ('supervisor.readProcessStderrLog', ['sleeper', 100000000, 0]),
+      ('supervisor.readProcessStderrLog', ['sleeper', 2, 3]), ('supervisor.readProcessStderrLog', ['sleeper', 0, -5]),
+      ('supervisor.readProcessStderrLog', ['sleeper', -100, 5]), ('supervisor.readProcessStderrLog', ['sleeper', 'a', 'b']),
+      ('supervisor.readProcessStderrLog', ['sleeper:*', 0, 0]), ('supervisor.readProcessStderrLog', ['sleeper:sleeper', 0, 0]),
+      ('supervisor.tailProcessStderrLog', ['sleeper', 0, 3]), ('supervisor.tailProcessStderrLog', ['sleeper', 2, 3]),
+      ('supervisor.tailProcessStderrLog', ['sleeper', 100, 3]), ('supervisor.tailProcessStderrLog', ['sleeper', 5, 100]),
+      ('supervisor.tailProcessStderrLog', ['sleeper', -5, 3]), ('supervisor.tailProcessStderrLog', ['sleeper', 0, 0]),
+      ('supervisor.tailProcessStderrLog', ['sleeper', -5, -3]), ('supervisor.tailProcessStderrLog', ['sleeper', 'x', 3]),
+      ('supervisor.tailProcessStderrLog', ['sleeper', '3', 3.7]), ('supervisor.tailProcessStdoutLog', ['nolog', 0, 3]),
+      ('supervisor.tailProcessLog', ['nolog', 'x', 'y']),
+      ('supervisor.startProcessGroup', ['nosuch', 'yes']), ('supervisor.stopProcessGroup', ['nolog', 0]),
+      ('supervisor.stopProcess', ['nolog', 'no']), ('supervisor.stopProcess', ['nolog:*']),
+      ('supervisor.signalProcess', ['nolog', 9]), ('supervisor.signalProcess', ['nolog', 'kill']),
+      ('supervisor.signalProcess', ['nolog', 999]), ('supervisor.signalProcess', ['nolog', '-1']),
+      ('supervisor.signalProcess', ['nolog:*', 'HUP']), ('supervisor.signalProcess', ['nosuch:*', 'HUP']),
+      ('supervisor.signalProcessGroup', ['nolog', 'NOPE']), ('supervisor.signalAllProcesses', ['NOPE']),
+      ('supervisor.sendProcessStdin', ['nolog', '']), ('supervisor.sendProcessStdin', ['nosuch', 'x']),
+      ('supervisor.sendProcessStdin', [5, 'x']), ('supervisor.sendProcessStdin', ['nolog', 1.5]),
+      ('supervisor.sendRemoteCommEvent', [5, [1]]), ('supervisor.clearProcessLogs', ['sleeper:*']),
+      ('supervisor.clearProcessLogs', ['nosuch']), ('supervisor.removeProcessGroup', [5]),
+      ('supervisor.getProcessInfo', ['nolog']), ('supervisor.getProcessInfo', ['sleeper:sleeper']),
+      ('supervisor.getProcessInfo', ['sleeper:']), ('supervisor.getProcessInfo', [':sleeper']), ('supervisor.getProcessInfo', ['']),
+      ('system.methodHelp', [5]), ('system.methodHelp', ['system.methodHelp']), ('system.methodSignature', [[]]),
+      ('system.methodSignature', ['system.multicall']),
+      ('system.multicall', [[]]), ('system.multicall', [[1]]), ('system.multicall', [[[]]]), ('system.multicall', [[None]]),
+      ('system.multicall', [[{'methodName': 5}]]), ('system.multicall', [[{'methodName': ''}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.getAPIVersion', 'params': 'ab'}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.getAPIVersion', 'params': {}}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.getAPIVersion', 'params': 5}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.getProcessInfo', 'params': {'nolog': 1}}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.readLog', 'params': ['x', 0]}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.getProcessInfo', 'params': [True]}]]),
+      ('system.multicall', [[{'methodName': 'supervisor.stopProcess', 'params': ['nolog']}, {'methodName': 'system.listMethods'}]]),
+      ('system.multicall', [[{'methodName': 'system.multicall', 'params': [[]]}]]),
+      ('system.multicall', [{}]), ('system.multicall', [5]), ('system.multicall', ['']),
+    ]
+    for m, args in extra:
+        body = xmlrpc.client.dumps(tuple(args), methodname=m, allow_none=True)
+        resp = raw(sock, socket.AF_UNIX, post(body))
+        head, _, rbody = resp.partition(b'\r\n\r\n')
+        status = int(head.split(b' ')[1])
+        matrix.append({'method': m, 'request': body, 'status': status,
+                       'body': rbody.decode('utf-8') if status == 200 else ''})
     open(os.path.join(OUT, 'matrix.json'), 'w').write(json.dumps(matrix, indent=0) + '\n')
     # phase 2, in order: a real running process, group results
     phase2 = [
