@@ -6,11 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
+
+var memProfileIdle = flag.String("logrot.idleheap", "", "write a heap profile of BenchmarkIdleChannels' live channels here")
 
 var benchBytes = flag.Int64("logrot.benchbytes", 1<<30, "bytes captured per benchmark operation")
 
@@ -142,6 +148,22 @@ func benchCaptureOpts(b *testing.B, children int, baseline, rotate, readPath boo
 	gib := float64(total) * float64(b.N) / (1 << 30)
 	b.ReportMetric(self.Seconds()/gib, "cpu-s/GiB")
 	b.ReportMetric(kids.Seconds()/gib, "writer-cpu-s/GiB")
+	b.ReportMetric(float64(osThreads()), "threads")
+}
+
+// osThreads is this process's OS thread count (/proc/self/status).
+func osThreads() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
 
 // plainCopy is the baseline: read(2)/write(2) with a 128 KiB buffer.
@@ -197,4 +219,56 @@ func BenchmarkFloorFileWrite(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(self.Seconds()/(float64(total)*float64(b.N)/(1<<30)), "cpu-s/GiB")
+}
+
+// BenchmarkIdleChannels measures what 2,000 idle channels (1,000 processes,
+// stdout and stderr, each with a log file and a pipe) cost: heap plus
+// goroutine stacks per channel, and OS threads.
+func BenchmarkIdleChannels(b *testing.B) {
+	const n = 2000
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		hub := NewHub(nil)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		chans := make([]*Channel, n)
+		writers := make([]*os.File, n)
+		for i := range n {
+			c, err := hub.NewChannel(ChannelConfig{ProcessName: fmt.Sprintf("p%d", i/2), Channel: "stdout",
+				Path: filepath.Join(dir, fmt.Sprintf("p%d.log", i)), MaxBytes: 50 << 20, Backups: 10})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Consume(r, i)
+			chans[i], writers[i] = c, w
+		}
+		b.StopTimer()
+		time.Sleep(50 * time.Millisecond)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/n, "heap-bytes/channel")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-bytes/channel")
+		if *memProfileIdle != "" {
+			f, err := os.Create(*memProfileIdle)
+			if err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+		b.ReportMetric(float64(osThreads()), "threads")
+		b.ReportMetric(float64(hub.BuffersInUse()), "buffers-held")
+		for i := range n {
+			writers[i].Close()
+			chans[i].Wait()
+			chans[i].Close()
+		}
+		b.StartTimer()
+	}
 }
