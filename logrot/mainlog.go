@@ -245,8 +245,10 @@ func (m *MainLog) Clear() error {
 	}
 	// Python logs this through every handler just before reopening it, so
 	// it reaches stdout and the removed file, never the new one.
-	for range m.handlers() {
-		m.emit(LevelInfo, "reopening log file")
+	if m.Enabled(LevelInfo) {
+		for range m.handlers() {
+			m.emit(LevelInfo, "reopening log file")
+		}
 	}
 	if err := m.sink.Reopen(); err != nil {
 		return fmt.Errorf("logrot: clear main log: %w: %w", ErrFailed, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -218,5 +219,45 @@ func TestMainLogSyslog(t *testing.T) {
 		if got := string(buf[:n]); !strings.HasSuffix(got, "supervisord["+fmt.Sprint(os.Getpid())+"]: "+want) {
 			t.Errorf("syslog got %q, want suffix %q", got, want)
 		}
+	}
+}
+
+// TestMainLogGolden compares the line format with Python's logger at a
+// fixed time in UTC (testdata/mainlog_golden.txt, -update regenerates it).
+func TestMainLogGolden(t *testing.T) {
+	golden := filepath.Join("testdata", "mainlog_golden.txt")
+	if *update {
+		out, err := exec.Command("/usr/bin/python3", filepath.Join("testdata", "gen_mainlog_golden.py")).Output()
+		if err != nil {
+			t.Fatalf("python: %v", err)
+		}
+		if err := os.WriteFile(golden, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	path := filepath.Join(t.TempDir(), "supervisord.log")
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelBlather, Stdout: &out,
+		Now: func() time.Time { return time.Unix(1795637655, 987654000).UTC() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []Level{LevelCritical, LevelError, LevelWarn, LevelInfo, LevelDebug, LevelTrace, LevelBlather} {
+		desc := map[Level]string{LevelCritical: "critical", LevelError: "error", LevelWarn: "warn", LevelInfo: "info",
+			LevelDebug: "debug", LevelTrace: "trace", LevelBlather: "blather"}[l]
+		m.Log(l, desc+" message")
+	}
+	m.Log(LevelInfo, "multi\nline café 100%")
+	m.childOutput("prog", "stdout", []byte("hello"))
+	m.Close()
+	if out.String() != string(want) {
+		t.Errorf("stdout\n%s\nPython gives\n%s", out.String(), want)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(want) {
+		t.Errorf("file\n%s\nPython gives\n%s", got, want)
 	}
 }
