@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -1010,5 +1011,34 @@ func TestFastCGISocket(t *testing.T) {
 	}
 	if _, err := s.Info("bad:b0"); err == nil {
 		t.Error("failed group was added")
+	}
+}
+
+// TestReaperLeavesForeignChildren: without ReapAll the reaper reaps only
+// its own children, even while someone else's zombie is waiting to be
+// collected, and os/exec's Wait still gets its child's status.
+func TestReaperLeavesForeignChildren(t *testing.T) {
+	s, rec := newTestSupervisor(t, Options{})
+	foreign := exec.Command(lookBin(t, "/bin/sh"), "-c", "exit 7")
+	if err := foreign.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // now a zombie nobody has waited for
+	p := proc("mine", "sleep", "0.1", "exit", "3")
+	p.Startsecs = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "mine", true); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "mine", Exited, 5*time.Second)
+	if info, _ := s.Info("mine"); info.ExitStatus != 3 {
+		t.Errorf("exit status %d", info.ExitStatus)
+	}
+	err := foreign.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("foreign Wait: %v", err)
 	}
 }
