@@ -598,3 +598,44 @@ func TestListenInetAndParsePort(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownClosesIdleConnections runs Shutdown while many keep-alive
+// connections go back and forth between busy and idle.
+func TestShutdownClosesIdleConnections(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		sock, srv := startServer(t, dispatchBackend(t), nil, Options{})
+		var wg sync.WaitGroup
+		for i := 0; i < 30; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("unix", sock)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for j := 0; j < 20; j++ {
+					if _, err := c.Write(rpcRequest(call("supervisor.getPID"))); err != nil {
+						return
+					}
+					if _, err := readResponse(br, c, time.Second); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(round) * 5 * time.Millisecond)
+		done := make(chan error, 1)
+		go func() { done <- srv.Shutdown(t.Context()) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Shutdown hung")
+		}
+		wg.Wait()
+	}
+}

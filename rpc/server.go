@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,7 +46,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
-	closed    bool
+	closed    atomic.Bool // set once by Shutdown, before it closes idle conns
 	wg        sync.WaitGroup
 }
 
@@ -107,7 +108,7 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
@@ -122,10 +123,7 @@ func (s *Server) Serve(l net.Listener) error {
 	for {
 		nc, err := l.Accept()
 		if err != nil {
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
+			if s.closed.Load() {
 				return ErrServerClosed
 			}
 			var ne net.Error
@@ -139,7 +137,7 @@ func (s *Server) Serve(l net.Listener) error {
 		delay = 0
 		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, serverName: serverName}
 		s.mu.Lock()
-		if s.closed {
+		if s.closed.Load() {
 			s.mu.Unlock()
 			nc.Close()
 			return ErrServerClosed
@@ -155,7 +153,7 @@ func (s *Server) Serve(l net.Listener) error {
 // waits for connections to finish until ctx is done (then closes them).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
+	s.closed.Store(true)
 	var errs []error
 	for l := range s.listeners {
 		if err := l.Close(); err != nil {
@@ -209,17 +207,15 @@ func (c *conn) closeIfIdle() {
 	}
 }
 
+// setIdle marks the connection idle (waiting for a request) or busy. It
+// reports false when the server is shutting down and an idle connection
+// must end. Lock order: never c.mu then srv.mu (Shutdown takes srv.mu, then
+// each c.mu).
 func (c *conn) setIdle(v bool) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.idle = v
-	if v {
-		c.srv.mu.Lock()
-		closed := c.srv.closed
-		c.srv.mu.Unlock()
-		return !closed
-	}
-	return true
+	c.mu.Unlock()
+	return !v || !c.srv.closed.Load()
 }
 
 func (c *conn) serve() {
