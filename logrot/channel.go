@@ -43,7 +43,7 @@ type sharedSink struct {
 
 // acquireSink opens opt.Path, or shares the sink already open on it (the
 // newest rotation settings then apply to every channel on the path).
-func (h *Hub) acquireSink(opt SinkOptions) (*fileSink, error) {
+func (h *Hub) acquireSink(opt sinkOptions) (*fileSink, error) {
 	key := filepath.Clean(opt.Path)
 	h.sinkMu.Lock()
 	defer h.sinkMu.Unlock()
@@ -196,7 +196,7 @@ type stream struct {
 func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 	c := &Channel{hub: h, cfg: cfg, streams: make(map[*stream]struct{})}
 	if cfg.Path != "" {
-		s, err := h.acquireSink(SinkOptions{
+		s, err := h.acquireSink(sinkOptions{
 			Path:       cfg.Path,
 			MaxBytes:   cfg.MaxBytes,
 			Backups:    cfg.Backups,
@@ -530,7 +530,7 @@ func (c *Channel) reportDrop(err error, lost int64) {
 	c.errSuppessed = 0
 	c.errLast = now
 	var msg string
-	var rerr *RotateError
+	var rerr *rotateError
 	if lost == 0 && errors.As(err, &rerr) {
 		msg = fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err)
 	} else {

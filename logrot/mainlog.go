@@ -123,7 +123,7 @@ func NewMainLog(opt MainLogOptions) (*MainLog, error) {
 		}
 		return m, nil
 	}
-	sink, err := openSink(SinkOptions{
+	sink, err := openSink(sinkOptions{
 		Path:       opt.Logfile,
 		MaxBytes:   opt.MaxBytes,
 		Backups:    opt.Backups,

@@ -228,7 +228,7 @@ func TestRotationCountsExistingFile(t *testing.T) {
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5})
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 1000, Backups: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestRotationCountsExistingFile(t *testing.T) {
 // (logrotate copytruncate) is not rotated early and gets no hole.
 func TestSinkNoticesTruncation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.log")
-	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 2})
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 1000, Backups: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestSinkNoticesTruncation(t *testing.T) {
 func TestSinkAfterWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "main.log")
-	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5, AfterWrite: true})
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 1000, Backups: 5, AfterWrite: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestDevNullTarget(t *testing.T) {
 // (supervisord -n > out.log) is appended to, never rotated or removed.
 func TestDevStdoutRedirectedToFile(t *testing.T) {
 	if os.Getenv(childEnv+"_DEVSTDOUT") == "1" {
-		s, err := openSink(SinkOptions{Path: "/dev/stdout", MaxBytes: 10, Backups: 1})
+		s, err := openSink(sinkOptions{Path: "/dev/stdout", MaxBytes: 10, Backups: 1})
 		if err != nil {
 			os.Exit(3)
 		}
@@ -464,7 +464,7 @@ func TestReopenUnderLoad(t *testing.T) {
 func TestCompressOptIn(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "prog.log")
-	s, err := openSink(SinkOptions{Path: path, MaxBytes: 1000, Backups: 5, Compress: true})
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 1000, Backups: 5, Compress: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ const ljMaxSizeMB = 1 << 30
 // spliceFlags: never block on an empty pipe (the poller waits instead).
 const spliceFlags = 0x1 | 0x2 // SPLICE_F_MOVE | SPLICE_F_NONBLOCK
 
-// SinkOptions configures a log file target.
-type SinkOptions struct {
+// sinkOptions configures a log file target.
+type sinkOptions struct {
 	// Path is the resolved file path. It must not be empty.
 	Path string
 	// MaxBytes is the rotation threshold in bytes; 0 never rotates.
@@ -58,7 +58,7 @@ type SinkOptions struct {
 // noticed at once, as Python's tell() notices it.
 type fileSink struct {
 	mu      sync.Mutex
-	opt     SinkOptions
+	opt     sinkOptions
 	regular bool
 	f       *os.File
 	lj      *lumberjack.Logger // rotation with backups > 0
@@ -79,7 +79,7 @@ type fileSink struct {
 }
 
 // openSink opens (creating if needed) the file at opt.Path for appending.
-func openSink(opt SinkOptions) (*fileSink, error) {
+func openSink(opt sinkOptions) (*fileSink, error) {
 	if opt.Path == "" {
 		return nil, errors.New("logrot: empty log file path")
 	}
@@ -125,7 +125,7 @@ func (s *fileSink) open() error {
 // Channel on the same path still drains). lumberjack reads its settings
 // from its mill goroutine, so a changed Logger is replaced, not mutated;
 // it holds no open file between rotations.
-func (s *fileSink) setOptions(opt SinkOptions) {
+func (s *fileSink) setOptions(opt sinkOptions) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	opt.Path = s.opt.Path
@@ -222,19 +222,19 @@ func (s *fileSink) tryRotate() bool {
 	return true
 }
 
-// RotateError is returned by a write whose bytes all reached the file but
+// rotateError is returned by a write whose bytes all reached the file but
 // whose rotation failed.
-type RotateError struct{ Err error }
+type rotateError struct{ Err error }
 
-func (e *RotateError) Error() string { return e.Err.Error() }
-func (e *RotateError) Unwrap() error { return e.Err }
+func (e *rotateError) Error() string { return e.Err.Error() }
+func (e *rotateError) Unwrap() error { return e.Err }
 
 // takeRotateErr returns and clears a pending rotation failure.
 func (s *fileSink) takeRotateErr() error {
 	if s.rotateErr == nil {
 		return nil
 	}
-	err := &RotateError{Err: s.rotateErr}
+	err := &rotateError{Err: s.rotateErr}
 	s.rotateErr = nil
 	return err
 }
