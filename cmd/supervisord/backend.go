@@ -36,7 +36,7 @@ func (inst *instance) Restart() error {
 // command line still overrides it) and diff its groups with the active
 // ones. The new config is what addProcessGroup and getAllConfigInfo use.
 func (inst *instance) ReloadConfig() (added, changed, removed []string, err error) {
-	cfg, err := inst.d.realize(false)
+	cfg, err := inst.d.realize()
 	if err != nil {
 		msg := err.Error()
 		return nil, nil, nil, rpc.NewFault(rpc.CantReread, msg)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,7 +47,7 @@ type daemon struct {
 
 // realize reads the configuration the command line names (or the first
 // default path that exists), applying the command line overrides.
-func (d *daemon) realize(first bool) (*config.Config, error) {
+func (d *daemon) realize() (*config.Config, error) {
 	path := d.cli.configFile
 	if path == "" {
 		if os.Getuid() == 0 && !d.rootWarned && d.child == nil {
@@ -59,7 +60,14 @@ func (d *daemon) realize(first bool) (*config.Config, error) {
 		}
 		path = p
 	}
-	cfg, err := config.Load(path, config.LoadOptions{Overrides: &d.cli.overrides})
+	// Relative paths (the config file's and those inside it) resolve
+	// against the directory supervisord started in, also on a reload
+	// after daemon mode changed to "directory" (Python resolves them
+	// against the new cwd then, so such a reload fails).
+	if wd, _ := os.Getwd(); !filepath.IsAbs(path) && wd != d.cwd {
+		path = filepath.Join(d.cwd, path)
+	}
+	cfg, err := config.Load(path, config.LoadOptions{Overrides: &d.cli.overrides, Cwd: d.cwd})
 	if err != nil {
 		return nil, &usageError{msg: err.Error()}
 	}
@@ -119,7 +127,7 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 			return 0, nil
 		}
 		first = false
-		newCfg, err := d.realize(false)
+		newCfg, err := d.realize()
 		if err != nil {
 			// Python's supervisord exits here (usage() with stderr on
 			// /dev/null when daemonized). We keep running on the config
@@ -250,6 +258,7 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		}
 	}()
 
+	inst.announce(cfg.Groups)
 	d.bus.Publish(events.NewSupervisorStateEvent(true))
 	for _, g := range cfg.Groups {
 		if err := inst.addGroup(g); err != nil {

@@ -37,6 +37,10 @@ type instance struct {
 	channels map[string][]*logrot.Channel // by group name
 	pools    map[string]*events.Pool      // by group name
 	resolved map[*config.Process][2]string
+	// announced holds the groups of the initial config whose
+	// PROCESS_GROUP_ADDED was already published (before
+	// SUPERVISOR_STATE_CHANGE_RUNNING, as Python orders them).
+	announced map[string]bool
 }
 
 func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*instance, error) {
@@ -49,12 +53,20 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 		channels: map[string][]*logrot.Channel{},
 		pools:    map[string]*events.Pool{},
 		resolved: map[*config.Process][2]string{},
+
+		announced: map[string]bool{},
 	}
 	sup, err := procman.New(procman.Options{
 		Logger:       procLogger{d},
 		OnTransition: inst.onTransition,
 		OnGroup: func(name string, added bool) {
-			d.bus.Publish(events.NewGroupEvent(name, added))
+			inst.mu.Lock()
+			skip := added && inst.announced[name]
+			delete(inst.announced, name)
+			inst.mu.Unlock()
+			if !skip {
+				d.bus.Publish(events.NewGroupEvent(name, added))
+			}
 		},
 		Output:    inst.output,
 		ServerURL: cfg.ServerURL,
@@ -170,6 +182,26 @@ func (inst *instance) reopenLogs() {
 	}
 }
 
+// announce does, for the groups of the config a run starts with, what
+// Python does before its main loop: each listener pool subscribes, then the
+// group's PROCESS_GROUP_ADDED is published, so pools see the events of the
+// groups after them and SUPERVISOR_STATE_CHANGE_RUNNING. The processes are
+// added (and autostarted) by addGroup afterwards.
+func (inst *instance) announce(groups []*config.Group) {
+	for _, g := range groups {
+		if g.Kind == config.KindEventListener {
+			if err := inst.addPool(g); err != nil {
+				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add event listener pool %s: %v", g.Name, err))
+				continue
+			}
+		}
+		inst.mu.Lock()
+		inst.announced[g.Name] = true
+		inst.mu.Unlock()
+		inst.d.bus.Publish(events.NewGroupEvent(g.Name, true))
+	}
+}
+
 // addGroup activates a group: its listener pool first (so the listeners'
 // first READY is not lost), then the processes.
 func (inst *instance) addGroup(g *config.Group) error {
@@ -179,6 +211,9 @@ func (inst *instance) addGroup(g *config.Group) error {
 		}
 	}
 	if err := inst.sup.AddGroup(g); err != nil {
+		inst.mu.Lock()
+		delete(inst.announced, g.Name)
+		inst.mu.Unlock()
 		if g.Kind == config.KindEventListener {
 			inst.mu.Lock()
 			if _, active := inst.activeGroup(g.Name); !active {
@@ -200,6 +235,9 @@ func (inst *instance) addPool(g *config.Group) error {
 	defer inst.mu.Unlock()
 	if _, active := inst.activeGroup(g.Name); active {
 		return nil // AddGroup answers ALREADY_ADDED
+	}
+	if inst.pools[g.Name] != nil {
+		return nil // made by announce
 	}
 	types, err := events.ParseEventTypes(strings.Join(g.Events, ","), "eventlistener:"+g.Name)
 	if err != nil {

@@ -49,7 +49,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		stderr:   stderr,
 		child:    child,
 	}
-	cfg, err := d.realize(true)
+	cfg, err := d.realize()
 	if err != nil {
 		return reportStartupError(child, progname, stderr, err)
 	}
