@@ -30,7 +30,7 @@ func TestNormalizerString(t *testing.T) {
 		{"http://127.0.0.1:41234", "http://127.0.0.1:<PORT>"},
 		{"For help, use /usr/bin/supervisord -h", "For help, use <SUPERVISORD> -h"},
 		{"Date: Wed, 25 Nov 2026 22:22:14 GMT", "Date: <HTTPDATE>"},
-		{"<name>start</name>\n<value><int>1795645441</int>", "<name>start</name>\n<value><int><start>"},
+		{"<name>start</name>\n<value><int>1795645441</int>", "<name>start</name>\n<value><int><start></int>"},
 		{"<name>stop</name>\n<value><int>0</int>", "<name>stop</name>\n<value><int>0</int>"},
 		// things that must stay visible
 		{"exit status 42", "exit status 42"}, // 42 is below the pid threshold
