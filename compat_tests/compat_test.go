@@ -181,8 +181,8 @@ func judge(t *testing.T, c *Case, role string, fails []string, sum *summary) {
 	case xf != nil:
 		sum.add(role, c.Area, "xfail")
 		first := fails[0]
-		if len(first) > 400 {
-			first = first[:400] + "..."
+		if len(first) > 4000 {
+			first = first[:4000] + "..."
 		}
 		t.Logf("XFAIL (waits on %s): %s", xf, first)
 	default:

@@ -239,6 +239,12 @@ func (s *seat) stop() []string {
 	for _, p := range s.known {
 		list = append(list, p)
 	}
+	// A grandchild orphaned at the last moment (a fixture's "sleep 0.1") may
+	// still be finishing: give descendants half a second before calling them
+	// leaked. A process the daemon really left behind is still there after it.
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end) && anyAlive(list); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, p := range KillAndReap(list) {
 		problems = append(problems, fmt.Sprintf("%s was still running after the daemon exited (killed)", p))
 	}
@@ -246,4 +252,14 @@ func (s *seat) stop() []string {
 		_ = s.out.Close()
 	}
 	return problems
+}
+
+// anyAlive reports whether a process of list still runs (zombies do not count).
+func anyAlive(list []Proc) bool {
+	for _, p := range list {
+		if cur, ok := sameProc(p); ok && cur.State != 'Z' {
+			return true
+		}
+	}
+	return false
 }
