@@ -40,6 +40,7 @@ type process struct {
 	timerGen       uint64
 	killErr        string        // set by a failing signal action
 	removed        bool          // its group was removed: never spawn again
+	lastSeq        uint64        // sequence number of its latest queued transition
 	fcgiHeld       bool          // holds a reference on the group's FastCGI socket
 	changed        chan struct{} // closed and replaced on every state change
 
@@ -128,7 +129,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 		if rule.to == Running {
 			p.runningAttempt = p.attempt
 		}
-		p.s.enqueue(note{tr: &Transition{
+		p.lastSeq = p.s.enqueue(note{tr: &Transition{
 			Process: p.cfg.Name, Group: p.group.cfg.Name,
 			From: from, To: rule.to,
 			PID: p.pid, Tries: p.backoff, Expected: expected, Time: now,

@@ -39,7 +39,10 @@ type Transition struct {
 type Options struct {
 	Logger Logger
 	// OnTransition receives every process state change, in order, never
-	// with a process lock held. It may call back into the Supervisor.
+	// with a process lock held. Start and Stop (and their group forms)
+	// return only after the changes they caused were delivered, and
+	// Shutdown after all were; so OnTransition may call Info, Signal and
+	// SendStdin, but not Start, Stop or Shutdown.
 	OnTransition func(Transition)
 	// OnGroup is told when a group was added or removed, through the same
 	// ordered queue (so PROCESS_GROUP_ADDED precedes its autostarts).
@@ -89,6 +92,9 @@ type Supervisor struct {
 	qmu        sync.Mutex
 	queue      []note
 	delivering bool
+	enqSeq     uint64     // notes queued so far
+	delivSeq   uint64     // notes delivered so far
+	drained    *sync.Cond // on qmu: delivSeq grew or delivery went idle
 
 	shutdownMu sync.Mutex // one Shutdown at a time
 	closeOnce  sync.Once
@@ -126,6 +132,7 @@ func New(opts Options) (*Supervisor, error) {
 		})
 		s.ownReaper = true
 	}
+	s.drained = sync.NewCond(&s.qmu)
 	s.state.Store(int32(SupervisorRunning))
 	return s, nil
 }
@@ -153,10 +160,39 @@ func (s *Supervisor) serverURL(p *config.Process) string {
 	return p.ServerURL
 }
 
-func (s *Supervisor) enqueue(n note) {
+// enqueue queues a note and returns its sequence number.
+func (s *Supervisor) enqueue(n note) uint64 {
 	s.qmu.Lock()
+	s.enqSeq++
+	seq := s.enqSeq
 	s.queue = append(s.queue, n)
 	s.qmu.Unlock()
+	return seq
+}
+
+// delivered returns once the note numbered seq (and all before it) has been
+// delivered. Like drain, it must not be called from a callback.
+func (s *Supervisor) delivered(seq uint64) {
+	s.qmu.Lock()
+	for s.delivSeq < seq {
+		if !s.delivering {
+			s.qmu.Unlock()
+			s.flush()
+			s.qmu.Lock()
+			continue
+		}
+		s.drained.Wait()
+	}
+	s.qmu.Unlock()
+}
+
+// settle waits until p's transitions so far have been delivered, so a
+// request returns after the events it caused were published.
+func (s *Supervisor) settle(p *process) {
+	p.mu.Lock()
+	seq := p.lastSeq
+	p.mu.Unlock()
+	s.delivered(seq)
 }
 
 // flush delivers queued notes in order; one goroutine delivers at a time.
@@ -182,8 +218,30 @@ func (s *Supervisor) flush() {
 			}
 		}
 		s.qmu.Lock()
+		s.delivSeq += uint64(len(batch))
+		s.drained.Broadcast()
 	}
 	s.delivering = false
+	if s.drained != nil {
+		s.drained.Broadcast()
+	}
+	s.qmu.Unlock()
+}
+
+// drain returns once every queued note has been delivered (by us or by the
+// goroutine delivering). It must not be called from a callback.
+func (s *Supervisor) drain() {
+	s.flush()
+	s.qmu.Lock()
+	for s.delivering || len(s.queue) > 0 {
+		if !s.delivering {
+			s.qmu.Unlock()
+			s.flush()
+			s.qmu.Lock()
+			continue
+		}
+		s.drained.Wait()
+	}
 	s.qmu.Unlock()
 }
 
@@ -285,7 +343,7 @@ func (s *Supervisor) autostart(groups []*group) {
 	for _, g := range groups {
 		ps = append(ps, byPriority(g.procs)...)
 	}
-	s.runMany(context.Background(), ps, true, func(st State) bool { return st == Stopped }, func(p *process) (func(context.Context) error, error) {
+	s.runMany(context.Background(), ps, true, false, func(st State) bool { return st == Stopped }, func(p *process) (func(context.Context) error, error) {
 		p.mu.Lock()
 		if s.State() == SupervisorRunning && !p.removed && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() {
 			p.fire(evSpawn, nil)
@@ -451,10 +509,11 @@ func (s *Supervisor) Start(ctx context.Context, spec string, wait bool) ([]Resul
 		return res, true, err
 	}
 	w, err := s.startOne(p, spec, wait)
-	if err != nil || w == nil {
-		return nil, false, err
+	if err == nil && w != nil {
+		err = w(ctx)
 	}
-	return nil, false, w(ctx)
+	s.settle(p)
+	return nil, false, err
 }
 
 // startOne does the synchronous part of startProcess and returns the wait
@@ -561,7 +620,7 @@ func (s *Supervisor) StartAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) startMany(ctx context.Context, ps []*process, wait bool) []Result {
-	return s.runMany(ctx, ps, true, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(ctx, ps, true, true, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
 		return s.startOne(p, p.namespec(), wait)
 	})
 }
@@ -576,12 +635,13 @@ func samePriority(a, b *process) bool {
 }
 
 // runMany is Python's make_allfunc: for each process the predicate accepts,
-// run op. Synchronous outcomes come first, in iteration order; the waits
+// run op (and with settle, wait until the transitions it caused were
+// delivered). Synchronous outcomes come first, in iteration order; the waits
 // left run concurrently and their outcomes follow in completion order. With
 // parallel, ops on processes of equal priority run concurrently (fork+exec
 // dominates a start), and a priority level is finished before the next
 // begins, so ordering by priority holds.
-func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
+func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel, settle bool, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
 	result := func(p *process, err error) Result {
 		r := Result{Name: p.cfg.Name, Group: p.group.cfg.Name, Status: Success, Description: "OK"}
 		if err != nil {
@@ -607,6 +667,9 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, 
 		}
 		w, err := op(p)
 		if err != nil || w == nil {
+			if settle {
+				s.settle(p)
+			}
 			r := result(p, err)
 			syncRes[i] = &r
 			return
@@ -614,7 +677,11 @@ func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel bool, 
 		waits.Add(1)
 		go func() {
 			defer waits.Done()
-			r := result(p, w(ctx))
+			err := w(ctx)
+			if settle {
+				s.settle(p)
+			}
+			r := result(p, err)
 			mu.Lock()
 			async = append(async, r)
 			mu.Unlock()
@@ -673,10 +740,11 @@ func (s *Supervisor) Stop(ctx context.Context, spec string, wait bool) ([]Result
 		return res, true, err
 	}
 	w, err := s.stopOne(p, spec, wait)
-	if err != nil || w == nil {
-		return nil, false, err
+	if err == nil && w != nil {
+		err = w(ctx)
 	}
-	return nil, false, w(ctx)
+	s.settle(p)
+	return nil, false, err
 }
 
 func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
@@ -745,7 +813,7 @@ func (s *Supervisor) StopAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) stopMany(ctx context.Context, ps []*process, wait bool) []Result {
-	return s.runMany(ctx, ps, false, State.IsRunning, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(ctx, ps, false, true, State.IsRunning, func(p *process) (func(context.Context) error, error) {
 		return s.stopOne(p, p.namespec(), wait)
 	})
 }
@@ -812,7 +880,7 @@ func (s *Supervisor) SignalAll(sig string) []Result {
 }
 
 func (s *Supervisor) signalMany(ps []*process, sig string) []Result {
-	return s.runMany(context.Background(), ps, false, State.IsSignallable, func(p *process) (func(context.Context) error, error) {
+	return s.runMany(context.Background(), ps, false, false, State.IsSignallable, func(p *process) (func(context.Context) error, error) {
 		return nil, s.signalOne(p, p.namespec(), sig)
 	})
 }
@@ -843,7 +911,8 @@ func (s *Supervisor) SendStdin(spec string, data []byte) error {
 // apply) before the next; within a group processes get their stop signal in
 // descending priority, and BACKOFF ones become FATAL. If ctx ends first,
 // every remaining child is killed with SIGKILL. When Shutdown returns no
-// child is left.
+// child is left and every transition has been delivered (so it must not
+// be called from an OnTransition callback).
 func (s *Supervisor) Shutdown(ctx context.Context) error {
 	return s.shutdown(ctx, SupervisorShutdown)
 }
@@ -926,6 +995,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 			<-ch
 		}
 	}
+	s.drain()
 	return err
 }
 
@@ -978,7 +1048,7 @@ func (s *Supervisor) Close() error {
 		if s.ownReaper {
 			s.reaper.Close()
 		}
-		s.flush()
+		s.drain()
 	})
 	return err
 }
