@@ -200,11 +200,14 @@ type Wait struct {
 
 // Read observes a file's content (relative to the seat dir).
 type Read struct {
-	Path     string  `json:"path"`
-	Grep     string  `json:"grep"`     // keep only matching lines
-	Contains string  `json:"contains"` // wait until the (grepped) content holds it
-	Lines    int     `json:"lines"`    // wait until at least this many (grepped) lines
-	Timeout  float64 `json:"timeout"`
+	Path     string `json:"path"`
+	Grep     string `json:"grep"`     // keep only matching lines
+	Contains string `json:"contains"` // wait until the (grepped) content holds it
+	Lines    int    `json:"lines"`    // wait until at least this many (grepped) lines
+	// SortLines compares the lines as a set: for logs where lines of
+	// different processes interleave by timing, not by contract.
+	SortLines bool    `json:"sort_lines"`
+	Timeout   float64 `json:"timeout"`
 }
 
 // Write writes a file in the seat dir.

@@ -183,6 +183,9 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 			if st.Unordered {
 				obs[idx] = sortArrays(obs[idx])
 			}
+			if st.Read != nil && st.Read.SortLines {
+				obs[idx] = sortContentLines(obs[idx])
+			}
 			return nil
 		})
 		if ctx.Err() != nil {
@@ -549,4 +552,25 @@ func sortArrays(v any) any {
 	default:
 		return v
 	}
+}
+
+// sortContentLines sorts the lines of a read observation's content (after
+// normalization, so timestamps do not decide the order).
+func sortContentLines(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	text, ok := m["content"].(string)
+	if !ok {
+		return v
+	}
+	lines := strings.SplitAfter(text, "\n")
+	sort.Strings(lines)
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		out[k] = e
+	}
+	out["content"] = strings.Join(lines, "")
+	return out
 }
