@@ -39,8 +39,10 @@ func BenchmarkCapture(b *testing.B) {
 	// Without rotation, and with read(2)/write(2) instead of splice(2) (the
 	// path taken when a hook must see the bytes), to compare with the
 	// baseline like for like.
-	b.Run("children=1/norotate", func(b *testing.B) { benchCaptureOpts(b, 1, false, false, false) })
-	b.Run("children=1/norotate/readpath", func(b *testing.B) { benchCaptureOpts(b, 1, false, false, true) })
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("children=%d/norotate", n), func(b *testing.B) { benchCaptureOpts(b, n, false, false, false) })
+		b.Run(fmt.Sprintf("children=%d/norotate/readpath", n), func(b *testing.B) { benchCaptureOpts(b, n, false, false, true) })
+	}
 }
 
 // BenchmarkBaseline is the same load through a plain read/write loop per

@@ -320,7 +320,9 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	var err error
 	fd := int(s.f.Fd())
 	for {
-		n, err = syscall.Splice(pipefd, nil, fd, nil, max, spliceFlags)
+		// syscall.Splice returns int64 on 64-bit linux, int on arm.
+		r, serr := syscall.Splice(pipefd, nil, fd, nil, max, spliceFlags)
+		n, err = int64(r), serr
 		if err != syscall.EINTR {
 			break
 		}
