@@ -1,0 +1,517 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	daemonsFlag = flag.String("daemons", "", "daemons to compare, name=path[,name=path]; an empty path builds ./cmd/supervisord "+
+		"(default $BENCH_DAEMONS, else python=/usr/bin/supervisord,ours=)")
+	argsFlag    = flag.String("daemon-args", "", "daemon arguments, {conf} is the config path (default $BENCH_ARGS, else \"-n -c {conf}\")")
+	resultsFlag = flag.String("results", "", "write the results as JSON to this file (default $BENCH_RESULTS)")
+	quickFlag   = flag.Bool("quick", false, "quick mode: 256 MiB log, shorter windows (also -short or BENCH_QUICK=1)")
+)
+
+// suite is the state one `go test -bench` run shares between TestMain and
+// the benchmarks (the testing package gives benchmarks no other context).
+// It stays nil when no benchmark was requested.
+var suite *Suite
+
+// Suite is the daemons under comparison and what they measured.
+type Suite struct {
+	Daemons  []Spec
+	Baseline string
+	Opts     Options
+	Results  *Results
+	buildErr map[string]error
+}
+
+func benchRequested() bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && f.Value.String() != ""
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if err := SetSubreaper(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
+	if !benchRequested() {
+		os.Exit(m.Run())
+	}
+	// Every benchmark here is one full measurement; repeating it b.N times
+	// to fill a time budget makes no sense, so run each once unless asked.
+	if !flagSet("test.benchtime") {
+		_ = flag.Set("test.benchtime", "1x")
+	}
+	s, cleanup, err := newSuite()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	suite = s
+	code := m.Run()
+	cleanup()
+	if found, left := ReapOrphans(time.Second); found > 0 || left > 0 {
+		fmt.Fprintf(os.Stderr, "bench: %d leftover children at exit (%d unkillable)\n", found, left)
+		code = 1
+	}
+	if !s.Results.Empty() {
+		fmt.Printf("\n%s\nratios: above 1 means %s is better; quick=%v\n", s.Results.Table(), "the named daemon", s.Opts.Quick)
+	}
+	if path := firstNonEmpty(*resultsFlag, os.Getenv("BENCH_RESULTS")); path != "" {
+		if err := s.Results.WriteJSON(path); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func newSuite() (*Suite, func(), error) {
+	spec := firstNonEmpty(*daemonsFlag, os.Getenv("BENCH_DAEMONS"), "python=/usr/bin/supervisord,ours=")
+	var args []string
+	if a := firstNonEmpty(*argsFlag, os.Getenv("BENCH_ARGS")); a != "" {
+		args = strings.Fields(a)
+	}
+	specs, err := ParseSpecs(spec, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	quick := *quickFlag || testing.Short() || os.Getenv("BENCH_QUICK") == "1"
+	s := &Suite{Opts: DefaultOptions(quick), buildErr: map[string]error{}}
+	cleanup := func() {}
+	for i := range specs {
+		if specs[i].Path != "" {
+			if abs, err := filepath.Abs(specs[i].Path); err == nil {
+				specs[i].Path = abs
+			}
+			continue
+		}
+		dir, err := os.MkdirTemp("", "bench-build-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("build dir: %w", err)
+		}
+		prev := cleanup
+		cleanup = func() { prev(); os.RemoveAll(dir) }
+		specs[i].Path = filepath.Join(dir, "supervisord")
+		if err := buildOurs(specs[i].Path); err != nil {
+			s.buildErr[specs[i].Name] = err
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", specs[i].Name, err)
+		}
+	}
+	s.Daemons = specs
+	s.Baseline = specs[0].Name
+	names := make([]string, len(specs))
+	for i, sp := range specs {
+		names[i] = sp.Name
+		if sp.Name == "python" {
+			s.Baseline = "python"
+		}
+	}
+	s.Results = NewResults(s.Baseline, names)
+	return s, cleanup, nil
+}
+
+// buildOurs builds ./cmd/supervisord of this module into out.
+func buildOurs(out string) error {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = "/usr/local/go/bin/go"
+	}
+	cmd := exec.Command(gobin, "build", "-o", out, "github.com/gosupervisor/gosupervisor/cmd/supervisord")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/supervisord: %w: %s", err, msg)
+	}
+	return nil
+}
+
+// eachDaemon runs fn as a sub-benchmark per daemon, baseline first.
+func eachDaemon(b *testing.B, fn func(b *testing.B, spec Spec)) {
+	if suite == nil {
+		b.Skip("bench: suite not initialised (run with -bench)")
+	}
+	order := append([]Spec(nil), suite.Daemons...)
+	for i, sp := range order {
+		if sp.Name == suite.Baseline && i > 0 {
+			order[0], order[i] = order[i], order[0]
+		}
+	}
+	for _, sp := range order {
+		b.Run(sp.Name, func(b *testing.B) {
+			if err := suite.buildErr[sp.Name]; err != nil {
+				b.Skipf("%s did not build: %v", sp.Name, err)
+			}
+			if _, err := os.Stat(sp.Path); err != nil {
+				b.Skipf("%s: %v", sp.Name, err)
+			}
+			fn(b, sp)
+		})
+	}
+}
+
+// record stores v for fig and reports it as metric unit.
+func record(b *testing.B, fig Figure, spec Spec, v float64, unit string) {
+	b.Helper()
+	suite.Results.Record(fig, spec.Name, v)
+	b.ReportMetric(v, unit)
+}
+
+// reportRatio reports how many times better spec is than the baseline on fig.
+func reportRatio(b *testing.B, fig Figure, spec Spec) {
+	if x, ok := suite.Results.Ratio(fig, spec.Name); ok {
+		b.ReportMetric(x, "ratio")
+	}
+}
+
+func fail(b *testing.B, fig Figure, spec Spec, err error) {
+	b.Helper()
+	suite.Results.Fail(fig, spec.Name, err)
+	b.Error(err)
+}
+
+// hideNs drops ns/op: these benchmarks time one whole scenario each, and the
+// figures are the custom metrics.
+func hideNs(b *testing.B) { b.ReportMetric(0, "ns/op") }
+
+func teardown(b *testing.B, d *Daemon) {
+	b.Helper()
+	if _, err := Teardown(d, 2*time.Second); err != nil {
+		b.Error(err)
+	}
+}
+
+var (
+	figStartup     = Figure{ID: "n1000.startup", Title: "start 1,000 programs to all RUNNING", Unit: "ms", Target: 300, HasTarget: true}
+	figFirstAnswer = Figure{ID: "n1000.first_answer", Title: "socket answers after launch (1,000 programs)", Unit: "ms", Target: 100, HasTarget: true}
+	figStartupCPU  = Figure{ID: "n1000.startup_cpu", Title: "daemon CPU until all RUNNING (1,000)", Unit: "cpu-s"}
+	figIdle        = Figure{ID: "n1000.idle_cpu", Title: "idle CPU per 10 s at 1,000 (utime+stime)", Unit: "cpu-s", Target: 0.01, HasTarget: true}
+	figIdleRun     = Figure{ID: "n1000.idle_runtime", Title: "idle CPU per 10 s at 1,000 (schedstat)", Unit: "cpu-s", Target: 0.01, HasTarget: true}
+	figGapiP50     = Figure{ID: "n1000.getAllProcessInfo_p50", Title: "getAllProcessInfo at 1,000, raw HTTP p50", Unit: "ms", Target: 5, HasTarget: true}
+	figGapiP99     = Figure{ID: "n1000.getAllProcessInfo_p99", Title: "getAllProcessInfo at 1,000, raw HTTP p99", Unit: "ms"}
+	figGapiBytes   = Figure{ID: "n1000.getAllProcessInfo_bytes", Title: "getAllProcessInfo at 1,000, response size", Unit: "KiB"}
+	figGS1         = Figure{ID: "getState.c1", Title: "getState throughput, 1 client (unix socket)", Unit: "calls/s", Better: Higher}
+	figGS8         = Figure{ID: "getState.c8", Title: "getState throughput, 8 clients (unix socket)", Unit: "calls/s", Better: Higher}
+	figGS1P50      = Figure{ID: "getState.c1_p50", Title: "getState latency p50, 1 client", Unit: "ms"}
+	figGS8P99      = Figure{ID: "getState.c8_p99", Title: "getState latency p99, 8 clients", Unit: "ms"}
+	figRSSIdle     = Figure{ID: "n1000.rss_idle", Title: "RSS at 1,000 processes, before RPC load", Unit: "MiB"}
+	figRSS         = Figure{ID: "n1000.rss", Title: "RSS at 1,000 processes, after RPC load", Unit: "MiB", Target: 25, HasTarget: true}
+	figThreads     = Figure{ID: "n1000.threads", Title: "OS threads at 1,000 processes", Unit: "threads", Target: 20, HasTarget: true}
+	figFDs         = Figure{ID: "n1000.fds", Title: "open fds at 1,000 processes", Unit: "fds"}
+	figRespawn     = Figure{ID: "respawn.quiet_p50", Title: "crash-to-respawn gap p50 (main log, no RPC)", Unit: "ms", Target: 2, HasTarget: true}
+	figRespawnMax  = Figure{ID: "respawn.quiet_max", Title: "crash-to-respawn gap max (main log, no RPC)", Unit: "ms"}
+	figRespawnCh   = Figure{ID: "respawn.child_p50", Title: "exit-to-next-start p50 as the child sees it", Unit: "ms"}
+	figRespawnPoll = Figure{ID: "respawn.polled_p50", Title: "crash-to-respawn gap p50 under 50 Hz getState", Unit: "ms"}
+	figShutdown    = Figure{ID: "shutdown100.exit", Title: "SIGTERM shutdown, 100 programs", Unit: "ms", Target: 300, HasTarget: true}
+	figShutInv     = Figure{ID: "shutdown100.order_inversions", Title: "shutdown stop-order inversions vs priority", Unit: "pairs", Target: 0, HasTarget: true}
+	figShutAlive   = Figure{ID: "shutdown100.children_alive", Title: "children alive after daemon exit", Unit: "procs", Target: 0, HasTarget: true}
+	figLogRate     = Figure{ID: "log.MiBps", Title: "log capture with rotation, 100-byte lines", Unit: "MiB/s", Better: Higher}
+	figLogBase     = Figure{ID: "log.baseline_MiBps", Title: "writer alone into a file (disk limit)", Unit: "MiB/s", Better: Higher}
+	figLogLost     = Figure{ID: "log.lost", Title: "log capture: bytes lost", Unit: "bytes", Target: 0, HasTarget: true}
+	figLogCPU      = Figure{ID: "log.cpu", Title: "log capture: daemon CPU", Unit: "cpu-s", HasTarget: true}
+	figLogFiles    = Figure{ID: "log.files", Title: "log capture: files (current + backups)", Unit: "files"}
+)
+
+func backoffFig(i int) Figure {
+	return Figure{ID: fmt.Sprintf("backoff.gap%d", i), Title: fmt.Sprintf("backoff gap %d (startsecs=1, expect %d s)", i, i), Unit: "s"}
+}
+
+// BenchmarkN1000 starts 1,000 sleep programs once per daemon and measures,
+// on that daemon: startup, idle CPU, getAllProcessInfo latency, getState
+// throughput with 1 and 8 clients, then RSS/threads after the RPC load.
+func BenchmarkN1000(b *testing.B) {
+	eachDaemon(b, func(b *testing.B, spec Spec) {
+		const n = 1000
+		o := suite.Opts
+		var d *Daemon
+		defer func() {
+			if d != nil {
+				teardown(b, d)
+			}
+		}()
+		launch := func(b *testing.B) (Startup, bool) {
+			if d != nil {
+				teardown(b, d)
+				d = nil
+			}
+			var st Startup
+			var err error
+			d, st, err = LaunchAndWait(spec, b.TempDir(), SleepPrograms(n, nil), o)
+			if err != nil {
+				fail(b, figStartup, spec, err)
+				return st, false
+			}
+			return st, true
+		}
+		b.Run("startup", func(b *testing.B) {
+			var all, first, cpu []time.Duration
+			for i := 0; i < b.N; i++ {
+				st, ok := launch(b)
+				if !ok {
+					return
+				}
+				all = append(all, st.AllRunning)
+				first = append(first, st.FirstAnswer)
+				cpu = append(cpu, time.Duration(st.CPU*float64(time.Second)))
+			}
+			hideNs(b)
+			record(b, figStartup, spec, Ms(Summarize(all).P50), "ms")
+			record(b, figFirstAnswer, spec, Ms(Summarize(first).P50), "first-answer-ms")
+			record(b, figStartupCPU, spec, Summarize(cpu).P50.Seconds(), "cpu-s")
+			reportRatio(b, figStartup, spec)
+		})
+		if d == nil {
+			if _, ok := launch(b); !ok {
+				return
+			}
+		}
+		settle := 2 * time.Second
+		if o.Quick {
+			settle = time.Second
+		}
+		time.Sleep(settle)
+		before, err := ReadStatus(d.Pid())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("idle", func(b *testing.B) {
+			var ticks, run []time.Duration
+			for i := 0; i < b.N; i++ {
+				idle, err := MeasureIdle(d.Pid(), o.IdleWindow)
+				if err != nil {
+					fail(b, figIdle, spec, err)
+					return
+				}
+				ticks = append(ticks, time.Duration(idle.Per10s(idle.CPU)*float64(time.Second)))
+				run = append(run, time.Duration(idle.Per10s(idle.RunTime.Seconds())*float64(time.Second)))
+			}
+			hideNs(b)
+			record(b, figIdle, spec, Summarize(ticks).P50.Seconds(), "cpu-s/10s")
+			record(b, figIdleRun, spec, Summarize(run).P50.Seconds(), "sched-cpu-s/10s")
+			reportRatio(b, figIdleRun, spec)
+		})
+		b.Run("getAllProcessInfo", func(b *testing.B) {
+			req := NewRequest(MethodCall("supervisor.getAllProcessInfo"))
+			var all []time.Duration
+			size := 0
+			for i := 0; i < b.N; i++ {
+				lat, sz, err := LatencyBudget(d.Layout.Sock, req, o.LatencyN, o.LatencyLimit)
+				if err != nil {
+					fail(b, figGapiP50, spec, err)
+					return
+				}
+				all, size = append(all, lat...), sz
+			}
+			st := Summarize(all)
+			hideNs(b)
+			record(b, figGapiP50, spec, Ms(st.P50), "p50-ms")
+			record(b, figGapiP99, spec, Ms(st.P99), "p99-ms")
+			record(b, figGapiBytes, spec, float64(size)/1024, "KiB")
+			b.ReportMetric(float64(st.N), "samples")
+			reportRatio(b, figGapiP50, spec)
+		})
+		for _, c := range []struct {
+			clients int
+			fig     Figure
+			latFig  Figure
+		}{{1, figGS1, figGS1P50}, {8, figGS8, figGS8P99}} {
+			b.Run(fmt.Sprintf("getState-%d", c.clients), func(b *testing.B) {
+				req := NewRequest(MethodCall("supervisor.getState"))
+				var rates []float64
+				var lat []Stats
+				for i := 0; i < b.N; i++ {
+					r, err := RunLoad(d.Layout.Sock, req, c.clients, o.LoadWindow)
+					if err != nil {
+						fail(b, c.fig, spec, err)
+						return
+					}
+					if r.Errors > 0 {
+						b.Logf("%s: %d failed calls, %d connections for %d clients", spec.Name, r.Errors, r.Dials, c.clients)
+					}
+					rates = append(rates, r.PerSecond)
+					lat = append(lat, r.Latency)
+				}
+				hideNs(b)
+				record(b, c.fig, spec, Median(rates), "calls/s")
+				if c.clients == 1 {
+					record(b, c.latFig, spec, Ms(lat[len(lat)-1].P50), "p50-ms")
+				} else {
+					record(b, c.latFig, spec, Ms(lat[len(lat)-1].P99), "p99-ms")
+				}
+				reportRatio(b, c.fig, spec)
+			})
+		}
+		b.Run("memory", func(b *testing.B) {
+			var st Status
+			for i := 0; i < b.N; i++ {
+				if st, err = ReadStatus(d.Pid()); err != nil {
+					fail(b, figRSS, spec, err)
+					return
+				}
+			}
+			hideNs(b)
+			record(b, figRSSIdle, spec, before.RSSMiB(), "idle-MiB")
+			record(b, figRSS, spec, st.RSSMiB(), "MiB")
+			record(b, figThreads, spec, float64(st.Threads), "threads")
+			record(b, figFDs, spec, float64(st.FDs), "fds")
+			reportRatio(b, figRSS, spec)
+		})
+	})
+}
+
+// BenchmarkRespawn measures the crash-to-respawn gap of a program that
+// exits at once (startsecs=0, autorestart=true), unobserved and while a
+// client polls getState at 50 Hz.
+func BenchmarkRespawn(b *testing.B) {
+	eachDaemon(b, func(b *testing.B, spec Spec) {
+		o := suite.Opts
+		for _, mode := range []struct {
+			name string
+			poll time.Duration
+		}{{"quiet", 0}, {"polled", 20 * time.Millisecond}} {
+			b.Run(mode.name, func(b *testing.B) {
+				var logGaps, childGaps []time.Duration
+				for i := 0; i < b.N; i++ {
+					window := time.Duration(o.Respawns)*1500*time.Millisecond + 5*time.Second
+					r, err := MeasureRespawn(spec, b.TempDir(), o.Respawns, window, mode.poll)
+					if err != nil {
+						fail(b, figRespawn, spec, err)
+						return
+					}
+					logGaps = append(logGaps, r.LogGaps...)
+					childGaps = append(childGaps, r.ChildGap...)
+				}
+				hideNs(b)
+				lg, cg := Summarize(logGaps), Summarize(childGaps)
+				b.ReportMetric(float64(lg.N), "gaps")
+				if mode.poll == 0 {
+					record(b, figRespawn, spec, Ms(lg.P50), "p50-ms")
+					record(b, figRespawnMax, spec, Ms(lg.Max), "max-ms")
+					record(b, figRespawnCh, spec, Ms(cg.P50), "child-p50-ms")
+					reportRatio(b, figRespawn, spec)
+				} else {
+					record(b, figRespawnPoll, spec, Ms(lg.P50), "p50-ms")
+					reportRatio(b, figRespawnPoll, spec)
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkBackoff checks that the backoff between failed starts
+// (startsecs=1, startretries=3) is still 1, 2, 3 s.
+func BenchmarkBackoff(b *testing.B) {
+	eachDaemon(b, func(b *testing.B, spec Spec) {
+		const retries = 3
+		var gaps []time.Duration
+		for i := 0; i < b.N; i++ {
+			var err error
+			if gaps, err = MeasureBackoff(spec, b.TempDir(), retries); err != nil {
+				fail(b, backoffFig(1), spec, err)
+				return
+			}
+		}
+		hideNs(b)
+		if len(gaps) != retries {
+			b.Errorf("%s: %d backoff gaps, want %d: %v", spec.Name, len(gaps), retries, gaps)
+		}
+		for i, g := range gaps {
+			record(b, backoffFig(i+1), spec, g.Seconds(), fmt.Sprintf("gap%d-s", i+1))
+		}
+	})
+}
+
+// BenchmarkShutdown100 times SIGTERM to exit with 100 programs of distinct
+// priorities, and checks the stop order and that no child outlives it.
+func BenchmarkShutdown100(b *testing.B) {
+	eachDaemon(b, func(b *testing.B, spec Spec) {
+		const n = 100
+		var exits []time.Duration
+		var last Shutdown
+		for i := 0; i < b.N; i++ {
+			d, _, err := LaunchAndWait(spec, b.TempDir(), ShutdownPrograms(n), suite.Opts)
+			if err != nil {
+				fail(b, figShutdown, spec, err)
+				if d != nil {
+					teardown(b, d)
+				}
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+			last, err = MeasureShutdown(d, 120*time.Second)
+			teardown(b, d)
+			if err != nil {
+				fail(b, figShutdown, spec, err)
+				return
+			}
+			exits = append(exits, last.Exit)
+		}
+		hideNs(b)
+		record(b, figShutdown, spec, Ms(Summarize(exits).P50), "ms")
+		record(b, figShutInv, spec, float64(last.Inversions), "inversions")
+		record(b, figShutAlive, spec, float64(last.ChildrenAlive), "alive")
+		if len(last.Stopped) != n {
+			suite.Results.Note(figShutInv, spec.Name, fmt.Sprintf("%d stopped lines", len(last.Stopped)))
+		}
+		reportRatio(b, figShutdown, spec)
+	})
+}
+
+// BenchmarkLogCapture has one program write 1 GiB (256 MiB quick) of
+// 100-byte lines, captured with 100MB rotation, and checks nothing is lost.
+func BenchmarkLogCapture(b *testing.B) {
+	eachDaemon(b, func(b *testing.B, spec Spec) {
+		o := suite.Opts
+		var last LogCapture
+		var rates []float64
+		for i := 0; i < b.N; i++ {
+			r, err := MeasureLogCapture(spec, b.TempDir(), o.LogBytes, 300*time.Second)
+			if err != nil {
+				fail(b, figLogRate, spec, err)
+				return
+			}
+			last = r
+			rates = append(rates, r.MiBps())
+		}
+		hideNs(b)
+		record(b, figLogRate, spec, Median(rates), "MiB/s")
+		record(b, figLogBase, spec, last.BaselineMiBps(), "disk-MiB/s")
+		record(b, figLogLost, spec, float64(last.Lost()), "lost-bytes")
+		cpuFig := figLogCPU
+		cpuFig.Target = 0.3 * float64(o.LogBytes) / (1 << 30) // 0.3 s per GiB
+		cpuFig.Title = fmt.Sprintf("log capture of %d MiB: daemon CPU", o.LogBytes>>20)
+		record(b, cpuFig, spec, last.CPU, "cpu-s")
+		record(b, figLogFiles, spec, float64(last.Files), "files")
+		if !last.ContentOK {
+			b.Errorf("%s: oldest log file does not start with the writer's lines", spec.Name)
+		}
+		reportRatio(b, figLogRate, spec)
+	})
+}
