@@ -67,6 +67,8 @@ func TestCommandLineMatchesPython(t *testing.T) {
 		{"-"},
 		{"-nv"},
 		{"-z", "3", "--logfile_backups=4"},
+		// More descriptors than any kernel allows (fs.nr_open caps at 2^30).
+		{"-n", "-a", "2000000000", "-c", e.conf},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
