@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
@@ -169,8 +170,8 @@ func (inst *instance) AllConfigInfo() []rpc.ConfigInfo {
 				StderrSyslog:          p.Stderr.Syslog,
 				ServerURL:             p.ServerURL,
 			}
-			if p.ServerURL == "" || p.ServerURL == "AUTO" {
-				ci.ServerURL = "auto"
+			if p.ServerURL == "" || strings.EqualFold(p.ServerURL, "AUTO") {
+				ci.ServerURL = "none" // Python stores AUTO as None
 			}
 			if p.User != nil {
 				uid := p.User.UID
