@@ -3,6 +3,7 @@ package bench
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,7 +187,7 @@ func record(b *testing.B, fig Figure, spec Spec, v float64, unit string) {
 
 // reportRatio reports how many times better spec is than the baseline on fig.
 func reportRatio(b *testing.B, fig Figure, spec Spec) {
-	if x, ok := suite.Results.Ratio(fig, spec.Name); ok {
+	if x, ok := suite.Results.Ratio(fig, spec.Name); ok && !math.IsInf(x, 0) {
 		b.ReportMetric(x, "ratio")
 	}
 }
@@ -256,6 +257,7 @@ func BenchmarkN1000(b *testing.B) {
 				teardown(b, d)
 			}
 		}()
+		parent := b // the daemon's dir must outlive the startup sub-benchmark
 		launch := func(b *testing.B) (Startup, bool) {
 			if d != nil {
 				teardown(b, d)
@@ -263,7 +265,7 @@ func BenchmarkN1000(b *testing.B) {
 			}
 			var st Startup
 			var err error
-			d, st, err = LaunchAndWait(spec, b.TempDir(), SleepPrograms(n, nil), o)
+			d, st, err = LaunchAndWait(spec, parent.TempDir(), SleepPrograms(n, nil), o)
 			if err != nil {
 				fail(b, figStartup, spec, err)
 				return st, false

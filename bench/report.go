@@ -25,13 +25,13 @@ const (
 
 // Figure describes one reported quantity.
 type Figure struct {
-	ID     string  `json:"id"`    // stable key, e.g. "startup1000.all_running"
-	Title  string  `json:"title"` // human label
-	Unit   string  `json:"unit"`  // ms, MiB, threads, cpu-s, calls/s...
-	Better Better  `json:"better"`
-	Target    float64 `json:"target"`     // goal for ours, if HasTarget
+	ID        string  `json:"id"`    // stable key, e.g. "startup1000.all_running"
+	Title     string  `json:"title"` // human label
+	Unit      string  `json:"unit"`  // ms, MiB, threads, cpu-s, calls/s...
+	Better    Better  `json:"better"`
+	Target    float64 `json:"target"` // goal for ours, if HasTarget
 	HasTarget bool    `json:"has_target"`
-	Order  int     `json:"-"`
+	Order     int     `json:"-"`
 }
 
 // Results collects figures per daemon and renders the comparison. It is
