@@ -102,7 +102,8 @@ func (d *daemon) requestStop(mood int) {
 func (d *daemon) serve(cfg *config.Config) (int, error) {
 	d.wake = make(chan struct{}, 1)
 	d.sigs = make(chan os.Signal, 16)
-	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	// SIGCHLD is procman's reaper's; it is only logged here, as Python does.
+	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGCHLD)
 	defer signal.Stop(d.sigs)
 
 	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
@@ -205,6 +206,16 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		d.logMu.Unlock()
 		mainlog.Close()
 	}()
+	if !first {
+		// A restart that cannot come up (say, a port now taken by
+		// another program) ends the daemon as in Python; say why where
+		// a daemon's operator will look.
+		defer func() {
+			if err != nil {
+				mainlog.Log(logrot.LevelCritical, "could not restart: "+err.Error())
+			}
+		}()
+	}
 	for _, m := range criticals {
 		mainlog.Log(logrot.LevelCritical, m)
 	}
@@ -235,6 +246,9 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 
 	pidWritten := false
 	if d.child != nil && first {
+		// Python's parent logs this just before exiting; ours exits
+		// once we report ready, after this line.
+		mainlog.Log(logrot.LevelBlather, "supervisord forked; parent exiting")
 		mainlog.Log(logrot.LevelInfo, "daemonizing the supervisord process")
 		if s.Directory != "" {
 			if err := os.Chdir(s.Directory); err != nil {
@@ -314,6 +328,8 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 		}
 		d.logf(logrot.LevelWarn, "received %s indicating restart request", name)
 		d.mood.Store(rpc.StateRestarting)
+	case syscall.SIGCHLD:
+		d.logf(logrot.LevelDebug, "received %s indicating a child quit", name)
 	case syscall.SIGUSR2:
 		d.logf(logrot.LevelInfo, "received %s indicating log reopen request", name)
 		inst.reopenLogs()

@@ -152,6 +152,10 @@ func TestForegroundLifecycle(t *testing.T) {
 	}
 	e.ctlOK("a: ERROR (already started)", "start", "a")
 
+	if out, _ := e.ctl("maintail"); !strings.Contains(out, "INFO spawned: 'a' with pid ") {
+		t.Errorf("maintail: %q", out)
+	}
+
 	// reread / update: a removed, c changed (running), d new.
 	e.setProgram("d", progD)
 	e.setProgram("c", strings.Replace(progC, "sleep 1000", "sleep 999", 1))

@@ -409,6 +409,19 @@ func children() map[int]string {
 // the daemon whose parent died: as a subreaper we inherit them where init
 // would) and kills and reports every live one: a leak of the daemon.
 func killLeftovers(t *testing.T) {
+	// A grandchild SIGKILLed with its process group may still be exiting
+	// when its parent is gone: give such processes a moment to die.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		live := false
+		for _, state := range children() {
+			live = live || state != "Z"
+		}
+		if !live {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for pid, state := range children() {
 		if state != "Z" {
 			t.Errorf("leftover live process %d (state %s) re-parented to the test", pid, state)
@@ -425,17 +438,29 @@ func killLeftovers(t *testing.T) {
 func assertGone(t *testing.T, pids []int) {
 	t.Helper()
 	me := strconv.Itoa(os.Getpid())
-	for _, pid := range pids {
+	alive := func(pid int) (string, bool) {
 		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 		if err != nil {
-			continue
+			return "", false
 		}
 		s := string(b)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[0] == "Z" && f[1] == me {
-			continue
+		return s, !(len(f) > 1 && f[0] == "Z" && f[1] == me)
+	}
+	// A grandchild SIGKILLed with its group may take a moment to exit.
+	deadline := time.Now().Add(2 * time.Second)
+	for _, pid := range pids {
+		for {
+			stat, ok := alive(pid)
+			if !ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("process %d still exists after supervisord stopped it: %s", pid, stat)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		t.Errorf("process %d still exists after supervisord stopped it: %s", pid, b)
 	}
 }
 
