@@ -72,6 +72,8 @@ type env struct {
 	t    *testing.T
 	dir  string
 	conf string
+	// Set when the config puts them elsewhere than newEnv's layout.
+	sockPath, pidPath string
 }
 
 const baseConf = `[unix_http_server]
@@ -133,8 +135,19 @@ func (e *env) setProgram(name, text string) {
 	e.write(filepath.Join("progs", name+".conf"), text)
 }
 
-func (e *env) sock() string    { return filepath.Join(e.dir, "s.sock") }
-func (e *env) pidfile() string { return filepath.Join(e.dir, "supervisord.pid") }
+func (e *env) sock() string {
+	if e.sockPath != "" {
+		return e.sockPath
+	}
+	return filepath.Join(e.dir, "s.sock")
+}
+
+func (e *env) pidfile() string {
+	if e.pidPath != "" {
+		return e.pidPath
+	}
+	return filepath.Join(e.dir, "supervisord.pid")
+}
 func (e *env) logfile() string { return filepath.Join(e.dir, "supervisord.log") }
 
 func (e *env) mainLog() string {
@@ -282,6 +295,14 @@ func (e *env) startForeground(extraArgs ...string) *testDaemon {
 	e.t.Cleanup(d.kill)
 	d.waitUp()
 	return d
+}
+
+// startDaemonizedAt is startDaemonized for a config with its own socket
+// and pidfile paths.
+func (e *env) startDaemonizedAt(sock, pidfile string) *testDaemon {
+	e.t.Helper()
+	e.sockPath, e.pidPath = sock, pidfile
+	return e.startDaemonized()
 }
 
 // startDaemonized runs supervisord without -n: the command must return 0
