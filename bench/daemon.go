@@ -113,6 +113,8 @@ func NewLayout(dir string) Layout {
 
 // Config renders a supervisord.conf for the layout: unix socket only,
 // main log and child logs in the temp dir, then the programs in order.
+// Unless a program sets them, stdout goes to Logs/<name>.log and stderr is
+// redirected into it (as ../shared/bench configures them).
 func (l Layout) Config(progs []Program) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\nchmod=0700\n\n", l.Sock)
@@ -123,13 +125,20 @@ func (l Layout) Config(progs []Program) string {
 	fmt.Fprintf(&b, "[supervisorctl]\nserverurl=unix://%s\n\n", l.Sock)
 	for _, p := range progs {
 		fmt.Fprintf(&b, "[program:%s]\n", p.Name)
-		keys := make([]string, 0, len(p.Options))
-		for k := range p.Options {
+		opts := map[string]string{
+			"stdout_logfile":  filepath.Join(l.Logs, p.Name+".log"),
+			"redirect_stderr": "true",
+		}
+		for k, v := range p.Options {
+			opts[k] = v
+		}
+		keys := make([]string, 0, len(opts))
+		for k := range opts {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s=%s\n", k, p.Options[k])
+			fmt.Fprintf(&b, "%s=%s\n", k, opts[k])
 		}
 		b.WriteString("\n")
 	}

@@ -68,10 +68,12 @@ func LaunchAndWait(spec Spec, dir string, progs []Program, o Options) (*Daemon, 
 		return nil, Startup{}, err
 	}
 	s := Startup{N: n}
-	if s.FirstAnswer, err = d.WaitAnswer(60*time.Second, 2*time.Millisecond); err != nil {
+	// Python answers only after its first pass has spawned every program,
+	// which takes tens of ms each on a loaded machine.
+	timeout := 60*time.Second + time.Duration(n)*150*time.Millisecond
+	if s.FirstAnswer, err = d.WaitAnswer(timeout, 2*time.Millisecond); err != nil {
 		return d, s, err
 	}
-	timeout := 60*time.Second + time.Duration(n)*120*time.Millisecond
 	if s.AllRunning, s.Polls, err = d.WaitStates(n, []int{StateRunning}, timeout, o.PollInterval); err != nil {
 		return d, s, err
 	}
