@@ -257,6 +257,8 @@ func (s *Step) label(i int) string {
 		l += " " + string(bytes.Join(rawSlice(s.RPC), []byte(" ")))
 	case s.GoRPC != nil:
 		l += " " + string(bytes.Join(rawSlice(s.GoRPC), []byte(" ")))
+	case s.HTTP != nil && s.HTTP.Raw != "":
+		l += " raw " + strings.SplitN(s.HTTP.Raw, "\r\n", 2)[0]
 	case s.HTTP != nil:
 		l += " " + s.HTTP.Method + " " + s.HTTP.Path
 	}
