@@ -248,12 +248,30 @@ func BenchmarkIdleChannels(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			if os.Getenv("IDLE_READPATH") != "" {
+				c.splice = false
+			}
 			c.Consume(r, i)
 			chans[i], writers[i] = c, w
 		}
 		b.StopTimer()
+		if os.Getenv("IDLE_ACTIVE") != "" {
+			// Channels that have logged something, then went idle.
+			for _, w := range writers {
+				w.Write([]byte("x\n"))
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for _, c := range chans {
+				for c.Stats().Written < 2 && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			// Workers give the pipes back, then exit.
+			time.Sleep(hotIdle + workerIdle + 100*time.Millisecond)
+		}
 		time.Sleep(50 * time.Millisecond)
 		runtime.GC()
+		runtime.GC() // the second cycle shrinks stacks the first found oversized
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/n, "heap-bytes/channel")
 		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-bytes/channel")

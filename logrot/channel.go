@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // ChunkSize is the most one read takes from a pipe (Python reads 128 KiB).
@@ -34,6 +35,8 @@ type Hub struct {
 	// handler per channel, each rotating on its own.
 	sinkMu sync.Mutex
 	sinks  map[string]*sharedSink
+
+	work chan task // to an idle worker (see do)
 }
 
 type sharedSink struct {
@@ -83,12 +86,52 @@ func NewHub(s *Syslog) *Hub {
 	if s == nil {
 		s = NewSyslog("supervisord")
 	}
-	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink)}
+	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink), work: make(chan task)}
 	h.pool.New = func() any {
 		b := make([]byte, ChunkSize)
 		return &b
 	}
 	return h
+}
+
+// workerIdle is how long an idle Hub worker waits for more work before
+// it exits.
+const workerIdle = 500 * time.Millisecond
+
+// task is work handed to a Hub worker; done is signalled when it is over.
+type task struct {
+	f    func()
+	done chan struct{}
+}
+
+// do runs f on a worker goroutine and waits for it. Workers are started on
+// demand (one per concurrently busy pipe, so a blocked target never holds
+// up another channel) and exit when idle: the deep call chains of writing
+// and hooks grow the workers' stacks, not the stacks of the thousands of
+// goroutines waiting on idle pipes.
+func (h *Hub) do(done chan struct{}, f func()) {
+	t := task{f: f, done: done}
+	select {
+	case h.work <- t:
+	default:
+		go h.worker(t)
+	}
+	<-done
+}
+
+func (h *Hub) worker(t task) {
+	timer := time.NewTimer(workerIdle)
+	defer timer.Stop()
+	for {
+		t.f()
+		t.done <- struct{}{}
+		timer.Reset(workerIdle)
+		select {
+		case t = <-h.work:
+		case <-timer.C:
+			return
+		}
+	}
 }
 
 // Close closes the shared syslog connection.
@@ -172,6 +215,7 @@ type Channel struct {
 	mu      sync.Mutex
 	streams map[*stream]struct{}
 	closed  bool
+	closing atomic.Bool // set by Close before it sets the read deadlines
 	wg      sync.WaitGroup
 
 	read, written, dropped atomic.Int64
@@ -186,6 +230,8 @@ type Channel struct {
 type stream struct {
 	r       *os.File
 	pid     int
+	done    chan struct{} // a Hub worker finished a task for this stream
+	splice  bool
 	scan    *captureScanner
 	capture *boundBuffer
 	ansi    ansiStripper
@@ -248,7 +294,7 @@ func (c *Channel) Consume(r *os.File, pid int) {
 }
 
 func (c *Channel) newStream(r *os.File, pid int) *stream {
-	st := &stream{r: r, pid: pid}
+	st := &stream{r: r, pid: pid, done: make(chan struct{}, 1)}
 	if c.cfg.CaptureMaxBytes > 0 && !c.cfg.Listener {
 		st.scan = &captureScanner{}
 		st.capture = &boundBuffer{max: c.cfg.CaptureMaxBytes}
@@ -260,77 +306,143 @@ func (c *Channel) newStream(r *os.File, pid int) *stream {
 // stopped by Close) and its bytes are handled.
 func (c *Channel) Wait() { c.wg.Wait() }
 
+// run is a pipe's goroutine. It stays shallow, so its stack stays at the
+// minimum while the pipe is idle: the readiness check is a zero-timeout
+// ppoll, and the reading, writing and hooks (deep call chains) run on a Hub
+// worker, which keeps serving the pipe for as long as bytes keep coming
+// (see burst).
 func (c *Channel) run(st *stream) {
 	defer c.wg.Done()
 	defer func() {
-		c.mu.Lock()
-		c.finish(st)
-		delete(c.streams, st)
-		c.mu.Unlock()
+		c.hub.do(st.done, func() {
+			c.mu.Lock()
+			c.finish(st)
+			delete(c.streams, st)
+			c.mu.Unlock()
+		})
 		st.r.Close()
 	}()
 	rc, err := st.r.SyscallConn()
 	if err != nil {
-		c.readBlocking(st)
+		c.hub.do(st.done, func() { c.readBlocking(st) })
 		return
 	}
-	useSplice := c.splice
-	for {
-		if useSplice {
-			var n int
-			var serr error
-			err := rc.Read(func(fd uintptr) bool {
-				n, serr = c.spliceChunk(int(fd))
-				return serr != syscall.EAGAIN
-			})
-			switch {
-			case err != nil:
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					c.drain(st, rc)
-				}
-				return
-			case serr == nil && n == 0:
-				return // EOF
-			case serr != nil:
-				// The bytes are still in the pipe: read them and let
-				// Write deal with (and report) the problem.
-				useSplice = false
-			}
-			continue
+	st.splice = c.splice
+	more := true
+	burst := func() { more = c.burst(st, rc) }
+	drain := func() { c.drain(st, rc) }
+	for more {
+		if c.closing.Load() {
+			c.hub.do(st.done, drain)
+			return
 		}
-		var (
-			buf  *[]byte
-			n    int
-			rerr error
-		)
-		err := rc.Read(func(fd uintptr) bool {
-			b := c.hub.getBuf()
-			for {
-				n, rerr = syscall.Read(int(fd), *b)
-				if rerr != syscall.EINTR {
-					break
-				}
-			}
-			if rerr == syscall.EAGAIN {
-				c.hub.putBuf(b)
-				return false // park in the poller without a buffer
-			}
-			buf = b
-			return true
-		})
+		err := rc.Read(readable)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				c.drain(st, rc)
+				c.hub.do(st.done, drain)
 			}
 			return
 		}
-		if rerr != nil || n <= 0 {
-			c.hub.putBuf(buf)
-			return // EOF, or an error such as EBADF: the pipe is done
-		}
-		c.handle(st, (*buf)[:n])
-		c.hub.putBuf(buf)
+		c.hub.do(st.done, burst)
 	}
+}
+
+// hotIdle is how long a worker keeps waiting on a pipe that went quiet
+// before handing it back to its shallow goroutine.
+const hotIdle = 50 * time.Millisecond
+
+// burst serves a pipe on a Hub worker until it has been quiet for hotIdle.
+// It returns false at EOF or when the pipe fails.
+func (c *Channel) burst(st *stream, rc syscall.RawConn) bool {
+	for {
+		n, more := c.step(st, rc)
+		if !more {
+			return false
+		}
+		if n > 0 {
+			continue
+		}
+		if c.closing.Load() {
+			return true // run drains
+		}
+		st.r.SetReadDeadline(time.Now().Add(hotIdle)) //nolint:errcheck // pollable: see Consume
+		err := rc.Read(readable)
+		st.r.SetReadDeadline(time.Time{}) //nolint:errcheck // run checks closing before waiting again
+		if err != nil {
+			return true // quiet (or closing): back to run
+		}
+	}
+}
+
+// readable reports whether a read on fd would not block (data, EOF or an
+// error), with a zero-timeout ppoll(2) that consumes nothing.
+func readable(fd uintptr) bool {
+	pfd := [1]pollFd{{fd: int32(fd), events: pollIn}}
+	var ts syscall.Timespec
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd[0])), 1,
+			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		// On a ppoll failure let the read find out what is wrong.
+		return errno != 0 || n > 0
+	}
+}
+
+// pollFd is struct pollfd.
+type pollFd struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const pollIn = 0x1 // POLLIN
+
+// step moves one chunk from the pipe (on a Hub worker). It returns the
+// bytes moved (0 when the pipe was empty) and false at EOF or when the pipe
+// fails.
+func (c *Channel) step(st *stream, rc syscall.RawConn) (int, bool) {
+	more := true
+	moved := 0
+	err := rc.Control(func(fd uintptr) {
+		if st.splice {
+			n, serr := c.spliceChunk(int(fd))
+			switch {
+			case serr == syscall.EAGAIN:
+				// Nothing after all.
+			case serr == nil && n == 0:
+				more = false // EOF
+			case serr != nil:
+				// The bytes are still in the pipe: read them and let
+				// Write deal with (and report) the problem.
+				st.splice = false
+			default:
+				moved = n
+			}
+			return
+		}
+		b := c.hub.getBuf()
+		defer c.hub.putBuf(b)
+		var n int
+		var rerr error
+		for {
+			n, rerr = syscall.Read(int(fd), *b)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			return
+		}
+		if rerr != nil || n <= 0 {
+			more = false // EOF, or an error such as EBADF: the pipe is done
+			return
+		}
+		c.handle(st, (*b)[:n])
+		moved = n
+	})
+	return moved, err == nil && more
 }
 
 // spliceChunk moves one chunk from the pipe to the file.
@@ -593,6 +705,7 @@ func (c *Channel) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.closing.Store(true)
 	for st := range c.streams {
 		st.r.SetReadDeadline(time.Now()) //nolint:errcheck // not pollable: it ends at EOF
 	}

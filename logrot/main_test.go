@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -35,6 +36,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	if code == 0 {
+		// Idle Hub workers exit after workerIdle; a worker stuck in a
+		// task would still show up below.
+		time.Sleep(workerIdle + 200*time.Millisecond)
 		// lumberjack v2.2.1 starts one mill goroutine per Logger and never
 		// stops it, even on Close.
 		if err := goleak.Find(goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun")); err != nil {
