@@ -237,3 +237,59 @@ func TestOrphansComeBackAndAreReaped(t *testing.T) {
 		t.Errorf("orphan still present after KillAndReap: %v", cur)
 	}
 }
+
+// apiMethods is the whole XML-RPC surface of supervisord 4.2.5 (reference §3).
+var apiMethods = []string{
+	"supervisor.addProcessGroup", "supervisor.clearAllProcessLogs", "supervisor.clearLog", "supervisor.clearProcessLog",
+	"supervisor.clearProcessLogs", "supervisor.getAPIVersion", "supervisor.getAllConfigInfo", "supervisor.getAllProcessInfo",
+	"supervisor.getIdentification", "supervisor.getPID", "supervisor.getProcessInfo", "supervisor.getState",
+	"supervisor.getSupervisorVersion", "supervisor.getVersion", "supervisor.readLog", "supervisor.readMainLog",
+	"supervisor.readProcessLog", "supervisor.readProcessStderrLog", "supervisor.readProcessStdoutLog", "supervisor.reloadConfig",
+	"supervisor.removeProcessGroup", "supervisor.restart", "supervisor.sendProcessStdin", "supervisor.sendRemoteCommEvent",
+	"supervisor.shutdown", "supervisor.signalAllProcesses", "supervisor.signalProcess", "supervisor.signalProcessGroup",
+	"supervisor.startAllProcesses", "supervisor.startProcess", "supervisor.startProcessGroup", "supervisor.stopAllProcesses",
+	"supervisor.stopProcess", "supervisor.stopProcessGroup", "supervisor.tailProcessLog", "supervisor.tailProcessStderrLog",
+	"supervisor.tailProcessStdoutLog", "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall",
+}
+
+// TestEveryMethodIsCalled keeps the cases covering every method: each one is
+// really called (directly or inside system.multicall) by some rpc or gorpc step.
+func TestEveryMethodIsCalled(t *testing.T) {
+	cases, err := LoadCases("cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := map[string]bool{}
+	var visit func(call []any)
+	visit = func(call []any) {
+		name, _ := call[0].(string)
+		called[name] = true
+		if name != "system.multicall" || len(call) < 2 {
+			return
+		}
+		subs, _ := call[1].([]any)
+		for _, s := range subs {
+			if m, ok := s.(map[string]any); ok {
+				if n, ok := m["methodName"].(string); ok {
+					called[n] = true
+				}
+			}
+		}
+	}
+	for _, c := range cases {
+		for _, st := range c.Steps {
+			for _, raw := range append(append([]json.RawMessage{}, st.RPC...), st.GoRPC...) {
+				var call []any
+				if err := json.Unmarshal(raw, &call); err != nil {
+					t.Fatalf("%s/%s: %v", c.Area, c.Name, err)
+				}
+				visit(call)
+			}
+		}
+	}
+	for _, m := range apiMethods {
+		if !called[m] {
+			t.Errorf("no case calls %s", m)
+		}
+	}
+}
