@@ -276,9 +276,10 @@ func (c *Channel) Stats() Stats {
 }
 
 // Consume takes ownership of r, the read end of a child's pipe (from
-// os.Pipe, so it is non-blocking and in the runtime poller), reads it until
-// EOF in its own goroutine and closes it. An idle pipe holds no buffer: a
-// buffer is taken from the pool only while the fd is readable.
+// os.Pipe, so it is non-blocking and in the runtime poller; do not call
+// r.Fd(), which makes it blocking), reads it until EOF in its own goroutine
+// and closes it. An idle pipe holds no buffer: a buffer is taken from the
+// pool only while the fd is readable.
 func (c *Channel) Consume(r *os.File, pid int) {
 	st := c.newStream(r, pid)
 	c.mu.Lock()

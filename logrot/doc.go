@@ -31,7 +31,11 @@
 //   - The AUTO cleanup regex quotes the identifier instead of pasting it in
 //     as a regular expression.
 //
-// When no hook needs to see the bytes (no capture, events, syslog,
-// strip_ansi, or main log at debug level), a Channel moves them from the
-// pipe to the file with splice(2): no user-space copy and no buffer.
+// Each pipe has one goroutine that waits for it with a 2 KiB stack and no
+// buffer; reading, writing and hooks run on Hub workers started on demand
+// (a worker keeps a busy pipe until it is quiet for 50 ms, and exits after
+// 0.5 s without work). Read buffers (128 KiB, pooled) exist only while
+// bytes are being handled. When no hook needs to see the bytes (no capture,
+// events, syslog, strip_ansi, or main log at debug level), they move from
+// the pipe to the file with splice(2): no user-space copy, no buffer.
 package logrot
