@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -77,14 +78,16 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	suite = s
+	s.Results.SetMeta("loadavg at start", LoadAvg())
 	code := m.Run()
+	s.Results.SetMeta("loadavg at end", LoadAvg())
 	cleanup()
 	if found, left := ReapOrphans(time.Second); found > 0 || left > 0 {
 		fmt.Fprintf(os.Stderr, "bench: %d leftover children at exit (%d unkillable)\n", found, left)
 		code = 1
 	}
 	if !s.Results.Empty() {
-		fmt.Printf("\n%s\nratios: above 1 means %s is better; quick=%v\n", s.Results.Table(), "the named daemon", s.Opts.Quick)
+		fmt.Printf("\n%s(ratios above 1 mean that daemon is better than %s)\n", s.Results.Table(), s.Baseline)
 	}
 	if path := firstNonEmpty(*resultsFlag, os.Getenv("BENCH_RESULTS")); path != "" {
 		if err := s.Results.WriteJSON(path); err != nil {
@@ -137,6 +140,11 @@ func newSuite() (*Suite, func(), error) {
 		}
 	}
 	s.Results = NewResults(s.Baseline, names)
+	for _, sp := range specs {
+		s.Results.SetMeta("daemon "+sp.Name, sp.Path+" "+strings.Join(sp.Args, " "))
+	}
+	s.Results.SetMeta("host", fmt.Sprintf("%d CPUs, %s", runtime.NumCPU(), runtime.Version()))
+	s.Results.SetMeta("quick", fmt.Sprint(quick))
 	return s, cleanup, nil
 }
 

@@ -232,8 +232,10 @@ func (d *Daemon) Client(timeout time.Duration) *Client {
 	return NewClient(d.Layout.Sock, timeout)
 }
 
-// WaitAnswer polls getState every interval until the socket answers, and
-// returns how long after launch that was.
+// WaitAnswer tries to connect every interval until the socket accepts,
+// then sends getState and waits for the answer (keeping exactly one request
+// pending, so a busy daemon is not handed a pile of abandoned ones), and
+// returns how long after launch the answer came.
 func (d *Daemon) WaitAnswer(timeout, interval time.Duration) (time.Duration, error) {
 	req := NewRequest(MethodCall("supervisor.getState"))
 	deadline := time.Now().Add(timeout)
@@ -242,7 +244,12 @@ func (d *Daemon) WaitAnswer(timeout, interval time.Duration) (time.Duration, err
 		if d.Exited() {
 			return 0, fmt.Errorf("%s exited early (%v): %s", d.Spec.Name, d.waitErr, d.Output())
 		}
-		c := d.Client(5 * time.Second)
+		c := d.Client(time.Until(deadline))
+		if err := c.dial(); err != nil {
+			last = err
+			time.Sleep(interval)
+			continue
+		}
 		body, err := c.Do(req)
 		c.Close()
 		if err == nil {

@@ -116,6 +116,9 @@ func TestProcReadersOnSelf(t *testing.T) {
 	if rt, err := RunTime(pid); err != nil || rt <= 0 {
 		t.Errorf("RunTime(self) = %v, %v", rt, err)
 	}
+	if f := strings.Fields(LoadAvg()); len(f) != 3 {
+		t.Errorf("LoadAvg() = %q", LoadAvg())
+	}
 	if !Alive(pid) || Alive(1<<30) {
 		t.Error("Alive: wrong answer for self or an impossible pid")
 	}
@@ -410,6 +413,7 @@ func TestResultsTableAndJSON(t *testing.T) {
 	r.Record(idle, "ours", 0)
 	r.Fail(Figure{ID: "bad", Title: "broken", Unit: "ms"}, "ours", errors.New("daemon exited\nrc=1"))
 	r.Note(tput, "ours", "8 clients")
+	r.SetMeta("loadavg at start", "1.00 2.00 3.00")
 	if x, ok := r.Ratio(lat, "ours"); !ok || x != 125 {
 		t.Errorf("lower-is-better ratio = %v, %v; want 125", x, ok)
 	}
@@ -440,7 +444,7 @@ func TestResultsTableAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"baseline": "python"`, `"ours": 125`, `"ours": 20`, `"daemon exited\nrc=1"`} {
+	for _, want := range []string{`"baseline": "python"`, `"ours": 125`, `"ours": 20`, `"daemon exited\nrc=1"`, `"loadavg at start": "1.00 2.00 3.00"`} {
 		if !strings.Contains(string(js), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, js)
 		}

@@ -269,3 +269,18 @@ func newOnly(all, have []int) []int {
 	}
 	return out
 }
+
+// LoadAvg is the first three fields of /proc/loadavg ("" if unreadable):
+// the benchmarks record it because other work on the machine moves
+// absolute numbers.
+func LoadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -44,6 +44,7 @@ type Results struct {
 	notes    map[string]map[string]string
 	errs     map[string]map[string]string
 	daemons  []string
+	meta     map[string]string
 	started  time.Time
 	sequence int
 }
@@ -52,7 +53,7 @@ type Results struct {
 func NewResults(baseline string, daemons []string) *Results {
 	return &Results{baseline: baseline, daemons: daemons, figs: map[string]Figure{},
 		vals: map[string]map[string]float64{}, notes: map[string]map[string]string{},
-		errs: map[string]map[string]string{}, started: time.Now()}
+		errs: map[string]map[string]string{}, meta: map[string]string{}, started: time.Now()}
 }
 
 func (r *Results) addFig(f Figure) {
@@ -61,6 +62,14 @@ func (r *Results) addFig(f Figure) {
 		f.Order = r.sequence
 		r.figs[f.ID] = f
 	}
+}
+
+// SetMeta stores a fact about the run (load average, host) for the JSON
+// and the table footer.
+func (r *Results) SetMeta(key, value string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.meta[key] = value
 }
 
 // Record stores value of figure f for daemon.
@@ -226,6 +235,14 @@ func (r *Results) Table() string {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	_ = tw.Flush()
+	keys := make([]string, 0, len(r.meta))
+	for k := range r.meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, r.meta[k])
+	}
 	return b.String()
 }
 
@@ -246,17 +263,18 @@ type jsonFigure struct {
 }
 
 type jsonReport struct {
-	Started  time.Time    `json:"started"`
-	Baseline string       `json:"baseline"`
-	Daemons  []string     `json:"daemons"`
-	Figures  []jsonFigure `json:"figures"`
+	Started  time.Time         `json:"started"`
+	Baseline string            `json:"baseline"`
+	Daemons  []string          `json:"daemons"`
+	Meta     map[string]string `json:"meta,omitempty"`
+	Figures  []jsonFigure      `json:"figures"`
 }
 
 // JSON renders the results for a results file.
 func (r *Results) JSON() ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := jsonReport{Started: r.started, Baseline: r.baseline, Daemons: r.daemons}
+	rep := jsonReport{Started: r.started, Baseline: r.baseline, Daemons: r.daemons, Meta: r.meta}
 	for _, f := range r.sorted() {
 		jf := jsonFigure{Figure: f, Values: r.vals[f.ID], Notes: r.notes[f.ID], Errors: r.errs[f.ID]}
 		if jf.Values == nil {
