@@ -228,10 +228,14 @@ type Channel struct {
 // stream is one Consume call: one pipe of one spawn, with its own capture
 // and ANSI state (Python builds a new dispatcher per spawn).
 type stream struct {
-	r       *os.File
-	pid     int
-	done    chan struct{} // a Hub worker finished a task for this stream
-	splice  bool
+	r      *os.File
+	pid    int
+	done   chan struct{} // a Hub worker finished a task for this stream
+	splice bool
+	// step's callback and results, kept here so a chunk allocates nothing.
+	control func(fd uintptr)
+	moved   int
+	more    bool
 	scan    *captureScanner
 	capture *boundBuffer
 	ansi    ansiStripper
@@ -404,46 +408,51 @@ const pollIn = 0x1 // POLLIN
 // bytes moved (0 when the pipe was empty) and false at EOF or when the pipe
 // fails.
 func (c *Channel) step(st *stream, rc syscall.RawConn) (int, bool) {
-	more := true
-	moved := 0
-	err := rc.Control(func(fd uintptr) {
-		if st.splice {
-			n, serr := c.spliceChunk(int(fd))
-			switch {
-			case serr == syscall.EAGAIN:
-				// Nothing after all.
-			case serr == nil && n == 0:
-				more = false // EOF
-			case serr != nil:
-				// The bytes are still in the pipe: read them and let
-				// Write deal with (and report) the problem.
-				st.splice = false
-			default:
-				moved = n
-			}
-			return
+	if st.control == nil {
+		// Built once per stream: a closure per chunk would be an
+		// allocation per chunk.
+		st.control = func(fd uintptr) { st.moved, st.more = c.stepFD(st, int(fd)) }
+	}
+	st.moved, st.more = 0, true
+	err := rc.Control(st.control)
+	return st.moved, err == nil && st.more
+}
+
+// stepFD is step's work on the pipe's descriptor.
+func (c *Channel) stepFD(st *stream, fd int) (moved int, more bool) {
+	if st.splice {
+		n, serr := c.spliceChunk(fd)
+		switch {
+		case serr == syscall.EAGAIN:
+			return 0, true // nothing after all
+		case serr == nil && n == 0:
+			return 0, false // EOF
+		case serr != nil:
+			// The bytes are still in the pipe: read them and let Write
+			// deal with (and report) the problem.
+			st.splice = false
+			return 0, true
 		}
-		b := c.hub.getBuf()
-		defer c.hub.putBuf(b)
-		var n int
-		var rerr error
-		for {
-			n, rerr = syscall.Read(int(fd), *b)
-			if rerr != syscall.EINTR {
-				break
-			}
+		return n, true
+	}
+	b := c.hub.getBuf()
+	defer c.hub.putBuf(b)
+	var n int
+	var rerr error
+	for {
+		n, rerr = syscall.Read(fd, *b)
+		if rerr != syscall.EINTR {
+			break
 		}
-		if rerr == syscall.EAGAIN {
-			return
-		}
-		if rerr != nil || n <= 0 {
-			more = false // EOF, or an error such as EBADF: the pipe is done
-			return
-		}
-		c.handle(st, (*b)[:n])
-		moved = n
-	})
-	return moved, err == nil && more
+	}
+	if rerr == syscall.EAGAIN {
+		return 0, true
+	}
+	if rerr != nil || n <= 0 {
+		return 0, false // EOF, or an error such as EBADF: the pipe is done
+	}
+	c.handle(st, (*b)[:n])
+	return n, true
 }
 
 // spliceChunk moves one chunk from the pipe to the file.
