@@ -183,10 +183,10 @@ type ChannelConfig struct {
 	// errors at ERRO.
 	MainLog *MainLog
 
-	// Hooks. Each gets its own copy of the bytes. They run on the
-	// channel's reader goroutine with the channel locked: they must not
-	// call back into the Channel, and a slow hook slows the child down
-	// (backpressure), never loses data.
+	// Hooks. Each gets its own copy of the bytes. They are called in
+	// output order, one at a time per channel, with the channel locked
+	// (on a Hub worker): they must not call back into the Channel, and a
+	// slow hook slows the child down (backpressure), never loses data.
 	OnLog           func(pid int, data []byte) // PROCESS_LOG_<channel> payload data
 	OnCommunication func(pid int, data []byte) // PROCESS_COMMUNICATION_<channel> data
 	OnRaw           func(pid int, data []byte) // raw stdout of an event listener
