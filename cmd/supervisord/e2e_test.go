@@ -383,7 +383,7 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 // nothing; SIGHUP during a shutdown is ignored with Python's message.
 func TestSignalsDuringShutdown(t *testing.T) {
 	needOracle(t)
-	e := newEnv(t, "", map[string]string{"stubborn": strings.Replace(progStubborn, "stopwaitsecs=1", "stopwaitsecs=2", 1)})
+	e := newEnv(t, "", map[string]string{"stubborn": strings.Replace(progStubborn, "stopwaitsecs=1", "stopwaitsecs=4", 1)})
 	d := e.startForeground()
 	e.waitStates(map[string]string{"stubborn:stubborn": "RUNNING"})
 	d.signal(syscall.SIGTERM)
@@ -392,6 +392,10 @@ func TestSignalsDuringShutdown(t *testing.T) {
 	})
 	d.signal(syscall.SIGHUP)
 	d.signal(syscall.SIGTERM)
+	var infos []procInfo
+	if err := e.rpc("supervisor.getAllProcessInfo", nil, &infos); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_STATE") {
+		t.Errorf("getAllProcessInfo during shutdown: %v; want a SHUTDOWN_STATE fault", err)
+	}
 	if out, _ := e.ctl("status"); !strings.Contains(out, "SHUTDOWN_STATE") {
 		t.Errorf("status during shutdown: %q; want a SHUTDOWN_STATE error", out)
 	}

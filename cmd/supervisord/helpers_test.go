@@ -43,9 +43,14 @@ func testMain(m *testing.M) int {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	build := exec.Command(gobin, "build", "-o", ourBin, ".")
+	args := []string{"build", "-o", ourBin}
+	cgo := "CGO_ENABLED=0"
+	if raceEnabled {
+		args, cgo = append(args, "-race"), "CGO_ENABLED=1"
+	}
+	build := exec.Command(gobin, append(args, ".")...)
 	build.Stderr = os.Stderr
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Env = append(os.Environ(), cgo)
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building supervisord:", err)
 		return 1
