@@ -106,7 +106,7 @@ type Case struct {
 	StartFails bool `json:"start_fails"`
 	// Normalize adds replacements applied to every observation of this case.
 	Normalize []Replace `json:"normalize"`
-	// Timeout bounds the whole case in seconds (default 180).
+	// Timeout bounds the whole case in seconds (default 60 + 30 per step).
 	Timeout float64 `json:"timeout"`
 
 	Steps []Step `json:"steps"`

@@ -81,6 +81,9 @@ func section(b *strings.Builder, name string, defaults []string, extra Lines) {
 	b.WriteString("\n")
 }
 
+// stepTimeout bounds one step on all seats (waits have their own, shorter, timeouts).
+const stepTimeout = 2 * time.Minute
+
 // RunCase runs one scenario on the reference seat and the enabled candidate
 // seats, comparing every step. It returns, per candidate role, the failures
 // (none means the candidate passed). Everything started is stopped.
@@ -102,7 +105,9 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 	for _, r := range roles {
 		results[r] = nil
 	}
-	timeout := 180 * time.Second
+	// Budget per step, not per case: a loaded 2-core box can make one
+	// supervisorctl call take seconds, and ctl cases have many steps.
+	timeout := time.Minute + time.Duration(len(c.Steps))*30*time.Second
 	if c.Timeout > 0 {
 		timeout = time.Duration(c.Timeout * float64(time.Second))
 	}
@@ -172,9 +177,10 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 		st := &c.Steps[i]
 		label := st.label(i)
 		obs := make([]any, len(live))
+		stepCtx, stepCancel := context.WithTimeout(ctx, stepTimeout)
 		parallel(live, func(s *seat) error {
 			idx := indexOf(live, s)
-			v, err := s.runStep(ctx, st)
+			v, err := s.runStep(stepCtx, st)
 			if err != nil {
 				v = map[string]any{"harness_error": err.Error()}
 			}
@@ -188,6 +194,7 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 			}
 			return nil
 		})
+		stepCancel()
 		if ctx.Err() != nil {
 			return failAll(fmt.Sprintf("%s: case timed out after %v", label, timeout))
 		}
@@ -394,7 +401,7 @@ func (s *seat) pyRPC(ctx context.Context, st *Step, via string) (any, error) {
 // wait polls the step's condition every 50 ms.
 func (s *seat) wait(ctx context.Context, st *Step) (any, error) {
 	w := st.Wait
-	timeout := 15 * time.Second
+	timeout := 30 * time.Second
 	if w.Timeout > 0 {
 		timeout = time.Duration(w.Timeout * float64(time.Second))
 	}
@@ -455,7 +462,7 @@ func (s *seat) read(ctx context.Context, r *Read) (any, error) {
 		}
 		grep = re
 	}
-	timeout := 10 * time.Second
+	timeout := 30 * time.Second
 	if r.Timeout > 0 {
 		timeout = time.Duration(r.Timeout * float64(time.Second))
 	}
@@ -488,7 +495,7 @@ func (s *seat) read(ctx context.Context, r *Read) (any, error) {
 
 // daemonExit waits for the daemon to exit and reports how it went.
 func (s *seat) daemonExit(ctx context.Context, d *DaemonExit) (any, error) {
-	timeout := 15 * time.Second
+	timeout := 30 * time.Second
 	if d.Timeout > 0 {
 		timeout = time.Duration(d.Timeout * float64(time.Second))
 	}
