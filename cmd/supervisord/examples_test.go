@@ -50,6 +50,10 @@ func TestExampleConfig(t *testing.T) {
 	if out, _ := e.ctl("tail", "workers:worker_1", "stderr"); !strings.Contains(out, "worker 1 warning") {
 		t.Errorf("tail workers:worker_1 stderr: %q", out)
 	}
+	e.ctlOK("clock: cleared", "clear", "clock")
+	if st, err := os.Stat(filepath.Join(dir, "log", "clock.log")); err != nil || st.Size() > 100 {
+		t.Errorf("clock.log after clear: %v, %v", st, err)
+	}
 	e.ctlOK("Shut down", "shutdown")
 	if st := d.wait(20 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
 		t.Fatalf("exit status %v", st)
