@@ -225,7 +225,7 @@ var (
 	figIdleRun      = Figure{ID: "n1000.idle_runtime", Title: "idle CPU per 10 s at 1,000 (schedstat)", Unit: "cpu-s", Target: 0.01, HasTarget: true}
 	figGapiP50      = Figure{ID: "n1000.getAllProcessInfo_p50", Title: "getAllProcessInfo at 1,000, raw HTTP p50", Unit: "ms", Target: 5, HasTarget: true}
 	figGapiP99      = Figure{ID: "n1000.getAllProcessInfo_p99", Title: "getAllProcessInfo at 1,000, raw HTTP p99", Unit: "ms"}
-	figGapiBytes    = Figure{ID: "n1000.getAllProcessInfo_bytes", Title: "getAllProcessInfo at 1,000, response size", Unit: "KiB"}
+	figGapiBytes    = Figure{ID: "n1000.getAllProcessInfo_bytes", Title: "getAllProcessInfo at 1,000, response size", Unit: "KiB", NoRatio: true}
 	figGS1          = Figure{ID: "getState.c1", Title: "getState throughput, 1 client (unix socket)", Unit: "calls/s", Better: Higher}
 	figGS8          = Figure{ID: "getState.c8", Title: "getState throughput, 8 clients (unix socket)", Unit: "calls/s", Better: Higher}
 	figGS1P50       = Figure{ID: "getState.c1_p50", Title: "getState latency p50, 1 client", Unit: "ms"}
@@ -233,7 +233,7 @@ var (
 	figRSSIdle      = Figure{ID: "n1000.rss_idle", Title: "RSS at 1,000 processes, before RPC load", Unit: "MiB"}
 	figRSS          = Figure{ID: "n1000.rss", Title: "RSS at 1,000 processes, after RPC load", Unit: "MiB", Target: 25, HasTarget: true}
 	figThreads      = Figure{ID: "n1000.threads", Title: "OS threads at 1,000 processes", Unit: "threads", Target: 20, HasTarget: true}
-	figFDs          = Figure{ID: "n1000.fds", Title: "open fds at 1,000 processes", Unit: "fds"}
+	figFDs          = Figure{ID: "n1000.fds", Title: "open fds at 1,000 processes", Unit: "fds", NoRatio: true}
 	figRespawn      = Figure{ID: "respawn.quiet_p50", Title: "crash-to-respawn gap p50 (main log, no RPC)", Unit: "ms", Target: 2, HasTarget: true}
 	figRespawnMax   = Figure{ID: "respawn.quiet_max", Title: "crash-to-respawn gap max (main log, no RPC)", Unit: "ms"}
 	figRespawnCh    = Figure{ID: "respawn.child_p50", Title: "exit-to-next-start p50 as the child sees it", Unit: "ms"}
@@ -243,10 +243,10 @@ var (
 	figShutInv      = Figure{ID: "shutdown100.order_inversions", Title: "shutdown stop-order inversions vs priority", Unit: "pairs", Target: 0, HasTarget: true}
 	figShutAlive    = Figure{ID: "shutdown100.children_alive", Title: "children alive after daemon exit", Unit: "procs", Target: 0, HasTarget: true}
 	figLogRate      = Figure{ID: "log.MiBps", Title: "log capture with rotation, 100-byte lines", Unit: "MiB/s", Better: Higher}
-	figLogBase      = Figure{ID: "log.baseline_MiBps", Title: "writer alone into a file (disk limit)", Unit: "MiB/s", Better: Higher}
+	figLogBase      = Figure{ID: "log.baseline_MiBps", Title: "writer alone into a file (disk limit)", Unit: "MiB/s", Better: Higher, NoRatio: true}
 	figLogLost      = Figure{ID: "log.lost", Title: "log capture: bytes lost", Unit: "bytes", Target: 0, HasTarget: true}
 	figLogCPU       = Figure{ID: "log.cpu", Title: "log capture: daemon CPU", Unit: "cpu-s", HasTarget: true}
-	figLogFiles     = Figure{ID: "log.files", Title: "log capture: files (current + backups)", Unit: "files"}
+	figLogFiles     = Figure{ID: "log.files", Title: "log capture: files (current + backups)", Unit: "files", NoRatio: true}
 )
 
 func backoffFig(i int) Figure {

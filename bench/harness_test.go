@@ -423,6 +423,12 @@ func TestResultsTableAndJSON(t *testing.T) {
 	if x, ok := r.Ratio(idle, "ours"); !ok || !math.IsInf(x, 1) {
 		t.Errorf("ratio against a zero reading = %v, %v; want +Inf", x, ok)
 	}
+	info := Figure{ID: "disk", Title: "disk", Unit: "MiB/s", NoRatio: true}
+	r.Record(info, "python", 100)
+	r.Record(info, "ours", 300)
+	if _, ok := r.Ratio(info, "ours"); ok {
+		t.Error("NoRatio figure has a ratio")
+	}
 	if _, ok := r.Ratio(lat, "python"); ok {
 		t.Error("baseline has no ratio against itself")
 	}

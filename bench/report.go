@@ -31,6 +31,7 @@ type Figure struct {
 	Better    Better  `json:"better"`
 	Target    float64 `json:"target"` // goal for ours, if HasTarget
 	HasTarget bool    `json:"has_target"`
+	NoRatio   bool    `json:"no_ratio,omitempty"` // a property of the machine or config, not of the daemon
 	Order     int     `json:"-"`
 }
 
@@ -125,7 +126,7 @@ func (r *Results) Ratio(f Figure, daemon string) (float64, bool) {
 func (r *Results) ratio(f Figure, daemon string) (float64, bool) {
 	b, ok1 := r.vals[f.ID][r.baseline]
 	v, ok2 := r.vals[f.ID][daemon]
-	if !ok1 || !ok2 || daemon == r.baseline {
+	if !ok1 || !ok2 || daemon == r.baseline || f.NoRatio {
 		return 0, false
 	}
 	num, den := b, v
