@@ -24,7 +24,7 @@ type Options struct {
 // DefaultOptions are the full-run sizes; quick shrinks them.
 func DefaultOptions(quick bool) Options {
 	o := Options{IdleWindow: 10 * time.Second, LoadWindow: 3 * time.Second, LatencyN: 200,
-		LatencyLimit: 8 * time.Second, LogBytes: 1 << 30, Respawns: 10, PollInterval: 50 * time.Millisecond}
+		LatencyLimit: 8 * time.Second, LogBytes: 1 << 30, Respawns: 10, PollInterval: 25 * time.Millisecond}
 	if quick {
 		o.Quick = true
 		o.IdleWindow = 5 * time.Second

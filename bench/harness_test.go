@@ -450,7 +450,7 @@ func TestResultsTableAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"baseline": "python"`, `"ours": 125`, `"ours": 20`, `"daemon exited\nrc=1"`, `"loadavg at start": "1.00 2.00 3.00"`} {
+	for _, want := range []string{`"baseline": "python"`, `"ours": 125`, `"ours": 20`, `"daemon exited\nrc=1"`, `"loadavg at start": "1.00 2.00 3.00"`, `"better": "higher"`, `"better": "lower"`} {
 		if !strings.Contains(string(js), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, js)
 		}

@@ -23,6 +23,14 @@ const (
 	Higher
 )
 
+// MarshalText spells the direction out in the JSON results.
+func (b Better) MarshalText() ([]byte, error) {
+	if b == Higher {
+		return []byte("higher"), nil
+	}
+	return []byte("lower"), nil
+}
+
 // Figure describes one reported quantity.
 type Figure struct {
 	ID        string  `json:"id"`    // stable key, e.g. "startup1000.all_running"
