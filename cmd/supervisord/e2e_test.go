@@ -231,11 +231,12 @@ func TestForegroundLifecycle(t *testing.T) {
 func TestDaemonMode(t *testing.T) {
 	needOracle(t)
 	e := newEnv(t, "umask=027\ndirectory=%(here)s/childlogs", map[string]string{
-		"a": progA,
-		"w": "[program:w]\ncommand=/bin/sh -c 'umask; pwd; exec sleep 1000'\nstartsecs=0\nstdout_logfile=%(here)s/../w.log\n",
+		"a":      progA,
+		"w":      "[program:w]\ncommand=/bin/sh -c 'umask; pwd; exec sleep 1000'\nstartsecs=0\nstdout_logfile=%(here)s/../w.log\n",
+		"ticker": "[program:ticker]\ncommand=/bin/sh -c 'while :; do echo tick; sleep 0.05; done'\nstartsecs=0\nstopasgroup=true\nstdout_logfile=%(here)s/../ticker.log\n",
 	})
 	d := e.startDaemonized()
-	before := e.waitStates(map[string]string{"a:a": "RUNNING", "w:w": "RUNNING"})
+	before := e.waitStates(map[string]string{"a:a": "RUNNING", "w:w": "RUNNING", "ticker:ticker": "RUNNING"})
 
 	if sid, _, errno := syscall.RawSyscall(syscall.SYS_GETSID, uintptr(d.pid), 0, 0); errno != 0 || int(sid) != d.pid {
 		t.Errorf("daemon session id %d (errno %v), want its own pid %d", sid, errno, d.pid)
@@ -253,12 +254,27 @@ func TestDaemonMode(t *testing.T) {
 		t.Errorf("supervisorctl pid: %q", out)
 	}
 
+	// logrotate's way: move the files away, then SIGUSR2.
+	ticker := e.dir + "/ticker.log"
+	if err := os.Rename(ticker, ticker+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(e.logfile(), e.logfile()+".1"); err != nil {
+		t.Fatal(err)
+	}
 	d.signal(syscall.SIGUSR2)
+	// As in Python, both lines go to the old file, just before the reopen.
 	waitFor(t, 5*time.Second, "log reopen", func() bool {
-		return strings.Contains(e.mainLog(), "supervisord logreopen")
+		b, _ := os.ReadFile(e.logfile() + ".1")
+		return strings.Contains(string(b), "INFO received SIGUSR2 indicating log reopen request") &&
+			strings.Contains(string(b), "INFO supervisord logreopen")
 	})
-	if !strings.Contains(e.mainLog(), "INFO received SIGUSR2 indicating log reopen request") {
-		t.Error("no SIGUSR2 line in the main log")
+	waitFor(t, 5*time.Second, "the child log reopened", func() bool {
+		b, _ := os.ReadFile(ticker)
+		return strings.HasPrefix(string(b), "tick\n")
+	})
+	if _, err := os.Stat(e.logfile()); err != nil {
+		t.Errorf("main log not reopened: %v", err)
 	}
 
 	d.signal(syscall.SIGHUP)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +19,7 @@ func TestExampleConfig(t *testing.T) {
 	needOracle(t)
 	src := filepath.Join("..", "..", "examples")
 	dir := t.TempDir()
+	var webUI string
 	for _, rel := range []string{"supervisord.conf", "conf.d/clock.conf", "conf.d/workers.conf"} {
 		b, err := os.ReadFile(filepath.Join(src, rel))
 		if err != nil {
@@ -27,7 +30,8 @@ func TestExampleConfig(t *testing.T) {
 			if !strings.Contains(text, "port=127.0.0.1:9001") {
 				t.Fatal("the example no longer serves the web UI on 127.0.0.1:9001")
 			}
-			text = strings.Replace(text, "127.0.0.1:9001", "127.0.0.1:"+strconv.Itoa(freePort(t)), 1)
+			webUI = "127.0.0.1:" + strconv.Itoa(freePort(t))
+			text = strings.Replace(text, "127.0.0.1:9001", webUI, 1)
 		}
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, rel), []byte(text), 0o644); err != nil {
@@ -49,6 +53,15 @@ func TestExampleConfig(t *testing.T) {
 	})
 	if out, _ := e.ctl("tail", "workers:worker_1", "stderr"); !strings.Contains(out, "worker 1 warning") {
 		t.Errorf("tail workers:worker_1 stderr: %q", out)
+	}
+	resp, err := http.Get("http://" + webUI + "/")
+	if err != nil {
+		t.Fatalf("web UI: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "clock") {
+		t.Errorf("web UI: %d, page without the clock program", resp.StatusCode)
 	}
 	e.ctlOK("clock: cleared", "clear", "clock")
 	if st, err := os.Stat(filepath.Join(dir, "log", "clock.log")); err != nil || st.Size() > 100 {
