@@ -35,6 +35,7 @@ type daemon struct {
 	mood   atomic.Int32 // rpc.State*: RUNNING, RESTARTING, SHUTDOWN
 	wake   chan struct{}
 	sigs   chan os.Signal
+	chld   chan os.Signal
 	reaper *procman.Reaper
 	bus    *events.Bus
 	syslog *logrot.Syslog
@@ -102,9 +103,14 @@ func (d *daemon) requestStop(mood int) {
 func (d *daemon) serve(cfg *config.Config) (int, error) {
 	d.wake = make(chan struct{}, 1)
 	d.sigs = make(chan os.Signal, 16)
-	// SIGCHLD is procman's reaper's; it is only logged here, as Python does.
-	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGCHLD)
+	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(d.sigs)
+	// SIGCHLD is procman's reaper's; it is only logged here, as Python
+	// does, on its own channel so a storm of exits never crowds out a
+	// SIGTERM (signal.Notify drops what a full channel cannot take).
+	d.chld = make(chan os.Signal, 1)
+	signal.Notify(d.chld, syscall.SIGCHLD)
+	defer signal.Stop(d.chld)
 
 	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
 		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, describeExit(ex.Status))
@@ -293,6 +299,8 @@ func (d *daemon) loop(inst *instance) bool {
 	for {
 		select {
 		case sig := <-d.sigs:
+			d.handleSignal(inst, sig.(syscall.Signal))
+		case sig := <-d.chld:
 			d.handleSignal(inst, sig.(syscall.Signal))
 		case <-d.wake:
 		case <-stopped:
