@@ -278,6 +278,9 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		}
 	}()
 
+	// Serve at once (Python answers while its first processes spawn);
+	// the daemon-mode launcher returns only once every group is added.
+	inst.serve()
 	inst.announce(cfg.Groups)
 	d.bus.Publish(events.NewSupervisorStateEvent(true))
 	for _, g := range cfg.Groups {
@@ -285,7 +288,6 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", g.Name, err))
 		}
 	}
-	inst.serve()
 	if first {
 		d.child.ready()
 	}
