@@ -43,7 +43,7 @@ type daemon struct {
 	logMu   sync.Mutex
 	mainlog *logrot.MainLog // the current run's, nil between runs
 
-	rootWarned bool
+	rootWarned atomic.Bool // the default-search warning is printed once
 }
 
 // realize reads the configuration the command line names (or the first
@@ -51,9 +51,8 @@ type daemon struct {
 func (d *daemon) realize() (*config.Config, error) {
 	path := d.cli.configFile
 	if path == "" {
-		if os.Getuid() == 0 && !d.rootWarned && d.child == nil {
+		if os.Getuid() == 0 && d.child == nil && d.rootWarned.CompareAndSwap(false, true) {
 			fmt.Fprintf(d.stderr, "UserWarning: %s\n", config.RootSearchWarning)
-			d.rootWarned = true
 		}
 		p, err := config.Find(d.progname)
 		if err != nil {
