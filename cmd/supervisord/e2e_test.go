@@ -450,6 +450,25 @@ func TestStartupErrors(t *testing.T) {
 	d.signal(syscall.SIGTERM)
 	d.wait(15 * time.Second)
 
+	// An address we cannot bind (TEST-NET-1 is never local), compared
+	// with Python: "socket.error reported errno.EADDRNOTAVAIL (99)".
+	e.write("supervisord.conf", strings.Replace(strings.Replace(baseConf, "{SUPERVISORD}", "", 1),
+		"[supervisord]", "[inet_http_server]\nport=192.0.2.1:9001\n\n[supervisord]", 1))
+	for _, args := range [][]string{{"-n", "-c", e.conf}, {"-c", e.conf}} {
+		out, code := runCmd(t, ourBin, args...)
+		pyOut, pyCode := runCmd(t, pySupervisord, args...)
+		last := func(s string) string { // the usage lines, after any log lines
+			if i := strings.Index(s, "Error: "); i >= 0 {
+				return s[i:]
+			}
+			return s
+		}
+		if last(out) != strings.ReplaceAll(last(pyOut), pySupervisord, ourBin) || code != pyCode {
+			t.Errorf("%v unbindable address: ours %d %q, python %d %q", args, code, last(out), pyCode, last(pyOut))
+		}
+	}
+	e.write("supervisord.conf", strings.Replace(baseConf, "{SUPERVISORD}", "", 1))
+
 	// A config error, in daemon mode.
 	e.setProgram("bad", "[program:bad]\n")
 	out, code := runCmd(t, ourBin, "-c", e.conf)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
@@ -123,7 +124,7 @@ func (inst *instance) openServers() error {
 			if errors.Is(err, rpc.ErrAddressInUse) {
 				return &usageError{msg: rpc.ErrAddressInUse.Error()}
 			}
-			return &usageError{msg: "Cannot open an HTTP server: " + err.Error()}
+			return &usageError{msg: httpServerError(err)}
 		}
 		inst.listeners = append(inst.listeners, l)
 		for _, ri := range inst.cfg.RPCInterfaces {
@@ -420,4 +421,28 @@ func faultOf(err error) error {
 		return &rpc.Fault{Code: pe.Code, String: pe.Error()}
 	}
 	return err
+}
+
+// errnoNames are the errno.errorcode names Python prints for the socket
+// errors an HTTP server can meet at startup.
+var errnoNames = map[syscall.Errno]string{
+	syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.EACCES: "EACCES",
+	syscall.ENOTDIR: "ENOTDIR", syscall.EINVAL: "EINVAL", syscall.ENOSPC: "ENOSPC",
+	syscall.EROFS: "EROFS", syscall.ENAMETOOLONG: "ENAMETOOLONG", syscall.ELOOP: "ELOOP",
+	syscall.EAFNOSUPPORT: "EAFNOSUPPORT", syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL",
+	syscall.ENETUNREACH: "ENETUNREACH", syscall.EMFILE: "EMFILE", syscall.ENFILE: "ENFILE",
+}
+
+// httpServerError is openhttpservers' message for a socket error other
+// than EADDRINUSE: "socket.error reported errno.NAME (N)".
+func httpServerError(err error) string {
+	const help = "Cannot open an HTTP server: socket.error reported"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if name, ok := errnoNames[errno]; ok {
+			return fmt.Sprintf("%s errno.%s (%d)", help, name, int(errno))
+		}
+		return fmt.Sprintf("%s %d", help, int(errno))
+	}
+	return "Cannot open an HTTP server: " + err.Error()
 }
