@@ -27,6 +27,8 @@ func TestNormalizerString(t *testing.T) {
 		{"processname:x groupname:x from_state:STARTING pid:8885", "processname:x groupname:x from_state:STARTING pid:<PID>"},
 		{"5555\n", "<SUPERVISORD_PID>\n"},
 		{"7001\n", "<PID>\n"},
+		{"7001\n5555", "<PID>\n<SUPERVISORD_PID>"},
+		{"tail -7001 shows 7001 bytes", "tail -7001 shows 7001 bytes"}, // a known pid in free text stays
 		{"http://127.0.0.1:41234", "http://127.0.0.1:<PORT>"},
 		{"For help, use /usr/bin/supervisord -h", "For help, use <SUPERVISORD> -h"},
 		{"Date: Wed, 25 Nov 2026 22:22:14 GMT", "Date: <HTTPDATE>"},

@@ -2,7 +2,6 @@ package compattests
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -38,16 +37,20 @@ var timeFields = map[string]bool{"pid": true, "start": true, "stop": true, "now"
 // Normalizer rewrites one seat's observations into a seat-independent form.
 type Normalizer struct {
 	literal *strings.Replacer
-	pids    *regexp.Regexp // the port and known pids of this seat, as whole words
+	port    *regexp.Regexp // the seat's inet port as a whole word
 	extra   []Replace
-
-	portStr, daemonStr string
-	pidInts            map[float64]string // typed ints that are known pids
+	pidInts map[float64]string // known pids (typed ints and bare-number lines)
 }
+
+// numberLine matches a line that is only a number (supervisorctl pid output).
+var numberLine = regexp.MustCompile(`(?m)^\d+$`)
 
 // NewNormalizer builds the normalizer of one seat: its dir (and the dir's
 // real path), its daemon binary, port and known pids are replaced by
-// placeholders, then the default and the case's replacements run.
+// placeholders, then the default and the case's replacements run. Known pids
+// are replaced only where a pid stands alone (a typed int, a line holding
+// just the number): in free text "pid N" patterns catch them, and a bare
+// number there may be anything ("tail" help says 1600).
 func NewNormalizer(dir, realDir, binary string, port int, daemonPID int, childPIDs []int, extra []Replace) *Normalizer {
 	var pairs []string
 	for _, d := range []string{realDir, dir} {
@@ -59,32 +62,17 @@ func NewNormalizer(dir, realDir, binary string, port int, daemonPID int, childPI
 		pairs = append(pairs, binary, "<SUPERVISORD>")
 	}
 	n := &Normalizer{literal: strings.NewReplacer(pairs...), extra: extra, pidInts: map[float64]string{}}
-	if daemonPID > 0 {
-		n.pidInts[float64(daemonPID)] = "<SUPERVISORD_PID>"
-	}
 	for _, p := range childPIDs {
-		if p >= 100 {
+		if p >= 100 { // tiny numbers would hit unrelated values
 			n.pidInts[float64(p)] = "<PID>"
 		}
 	}
-	var words []string
-	if port > 0 {
-		words = append(words, strconv.Itoa(port))
-	}
 	if daemonPID > 0 {
-		words = append(words, strconv.Itoa(daemonPID))
+		n.pidInts[float64(daemonPID)] = "<SUPERVISORD_PID>"
 	}
-	for _, p := range childPIDs {
-		if p >= 100 { // short numbers would hit unrelated text
-			words = append(words, strconv.Itoa(p))
-		}
+	if port > 0 {
+		n.port = regexp.MustCompile(`\b` + strconv.Itoa(port) + `\b`)
 	}
-	if len(words) > 0 {
-		sort.Slice(words, func(i, j int) bool { return len(words[i]) > len(words[j]) })
-		n.pids = regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)\b`)
-	}
-	n.portStr = strconv.Itoa(port)
-	n.daemonStr = strconv.Itoa(daemonPID)
 	return n
 }
 
@@ -94,17 +82,17 @@ func (n *Normalizer) String(s string) string {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
 	s = n.literal.Replace(s)
-	if n.pids != nil {
-		s = n.pids.ReplaceAllStringFunc(s, func(w string) string {
-			switch w {
-			case n.portStr:
-				return "<PORT>"
-			case n.daemonStr:
-				return "<SUPERVISORD_PID>"
-			}
-			return "<PID>"
-		})
+	if n.port != nil {
+		s = n.port.ReplaceAllString(s, "<PORT>")
 	}
+	s = numberLine.ReplaceAllStringFunc(s, func(w string) string {
+		if num, err := strconv.Atoi(w); err == nil {
+			if ph, known := n.pidInts[float64(num)]; known {
+				return ph
+			}
+		}
+		return w
+	})
 	for _, r := range n.extra {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
