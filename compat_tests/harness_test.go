@@ -28,6 +28,7 @@ func TestNormalizerString(t *testing.T) {
 		{"5555\n", "<SUPERVISORD_PID>\n"},
 		{"7001\n", "<PID>\n"},
 		{"7001\n5555", "<PID>\n<SUPERVISORD_PID>"},
+		{"supervisor> 7001\nsupervisor> ", "supervisor> <PID>\nsupervisor> "},
 		{"tail -7001 shows 7001 bytes", "tail -7001 shows 7001 bytes"}, // a known pid in free text stays
 		{"http://127.0.0.1:41234", "http://127.0.0.1:<PORT>"},
 		{"For help, use /usr/bin/supervisord -h", "For help, use <SUPERVISORD> -h"},

@@ -42,8 +42,9 @@ type Normalizer struct {
 	pidInts map[float64]string // known pids (typed ints and bare-number lines)
 }
 
-// numberLine matches a line that is only a number (supervisorctl pid output).
-var numberLine = regexp.MustCompile(`(?m)^\d+$`)
+// numberLine matches a line that is only a number (supervisorctl pid output),
+// also after an interactive prompt ("supervisor> 6130").
+var numberLine = regexp.MustCompile(`(?m)(?:^|> )\d+$`)
 
 // NewNormalizer builds the normalizer of one seat: its dir (and the dir's
 // real path), its daemon binary, port and known pids are replaced by
@@ -86,9 +87,13 @@ func (n *Normalizer) String(s string) string {
 		s = n.port.ReplaceAllString(s, "<PORT>")
 	}
 	s = numberLine.ReplaceAllStringFunc(s, func(w string) string {
-		if num, err := strconv.Atoi(w); err == nil {
+		prompt, digits := "", w
+		if strings.HasPrefix(w, "> ") {
+			prompt, digits = "> ", w[2:]
+		}
+		if num, err := strconv.Atoi(digits); err == nil {
 			if ph, known := n.pidInts[float64(num)]; known {
-				return ph
+				return prompt + ph
 			}
 		}
 		return w
