@@ -263,8 +263,7 @@ func TestEveryMethodIsCalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	called := map[string]bool{}
-	var visit func(call []any)
-	visit = func(call []any) {
+	visit := func(call []any) {
 		name, _ := call[0].(string)
 		called[name] = true
 		if name != "system.multicall" || len(call) < 2 {
