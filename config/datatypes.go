@@ -77,18 +77,22 @@ func pyInt(s string, base int) (int, error) {
 			bi.Neg(bi)
 		}
 		if bi.Sign() < 0 {
-			return -1 << 62, nil
+			return -clampInt, nil
 		}
-		return 1 << 62, nil
+		return clampInt, nil
 	}
-	if v > 1<<62 {
-		v = 1 << 62
+	if v > int64(clampInt) {
+		v = int64(clampInt)
 	}
 	if neg {
 		v = -v
 	}
 	return int(v), nil
 }
+
+// clampInt is where huge integers are clamped: 2^62 on 64-bit platforms,
+// 2^30 on 32-bit ones (GOARCH=arm), so it always fits an int.
+const clampInt = int(^uint(0) >> 2)
 
 // ndValue is the decimal value of a Unicode Nd digit.
 func ndValue(r rune) int {
