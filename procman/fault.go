@@ -66,4 +66,11 @@ func (e *Error) Error() string {
 	return FaultName(e.Code) + ": " + e.Text
 }
 
+// FaultCode and FaultString let the RPC layer send the error as a fault
+// without a conversion step (rpc.Faulter).
+func (e *Error) FaultCode() int { return e.Code }
+
+// FaultString is the XML-RPC faultString, the same as Error.
+func (e *Error) FaultString() string { return e.Error() }
+
 func fault(code int, text string) *Error { return &Error{Code: code, Text: text} }

@@ -4,69 +4,37 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
-// Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults).
+// Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults). procman owns
+// the table (its errors carry these codes); rpc re-exports it for its callers.
 const (
-	UnknownMethod        = 1
-	IncorrectParameters  = 2
-	BadArguments         = 3
-	SignatureUnsupported = 4
-	ShutdownState        = 6
-	BadName              = 10
-	BadSignal            = 11
-	NoFile               = 20
-	NotExecutable        = 21
-	Failed               = 30
-	AbnormalTermination  = 40
-	SpawnError           = 50
-	AlreadyStarted       = 60
-	NotRunning           = 70
-	Success              = 80
-	AlreadyAdded         = 90
-	StillRunning         = 91
-	CantReread           = 92
+	UnknownMethod        = procman.UnknownMethod
+	IncorrectParameters  = procman.IncorrectParameters
+	BadArguments         = procman.BadArguments
+	SignatureUnsupported = procman.SignatureUnsupported
+	ShutdownState        = procman.ShutdownState
+	BadName              = procman.BadName
+	BadSignal            = procman.BadSignal
+	NoFile               = procman.NoFile
+	NotExecutable        = procman.NotExecutable
+	Failed               = procman.Failed
+	AbnormalTermination  = procman.AbnormalTermination
+	SpawnError           = procman.SpawnError
+	AlreadyStarted       = procman.AlreadyStarted
+	NotRunning           = procman.NotRunning
+	Success              = procman.Success
+	AlreadyAdded         = procman.AlreadyAdded
+	StillRunning         = procman.StillRunning
+	CantReread           = procman.CantReread
 )
 
 // faultName maps a code to its name ("" when unlisted).
 func faultName(code int) string {
-	switch code {
-	case UnknownMethod:
-		return "UNKNOWN_METHOD"
-	case IncorrectParameters:
-		return "INCORRECT_PARAMETERS"
-	case BadArguments:
-		return "BAD_ARGUMENTS"
-	case SignatureUnsupported:
-		return "SIGNATURE_UNSUPPORTED"
-	case ShutdownState:
-		return "SHUTDOWN_STATE"
-	case BadName:
-		return "BAD_NAME"
-	case BadSignal:
-		return "BAD_SIGNAL"
-	case NoFile:
-		return "NO_FILE"
-	case NotExecutable:
-		return "NOT_EXECUTABLE"
-	case Failed:
-		return "FAILED"
-	case AbnormalTermination:
-		return "ABNORMAL_TERMINATION"
-	case SpawnError:
-		return "SPAWN_ERROR"
-	case AlreadyStarted:
-		return "ALREADY_STARTED"
-	case NotRunning:
-		return "NOT_RUNNING"
-	case Success:
-		return "SUCCESS"
-	case AlreadyAdded:
-		return "ALREADY_ADDED"
-	case StillRunning:
-		return "STILL_RUNNING"
-	case CantReread:
-		return "CANT_REREAD"
+	if n := procman.FaultName(code); n != "UNKNOWN" {
+		return n
 	}
 	return ""
 }

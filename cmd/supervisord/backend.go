@@ -68,7 +68,7 @@ func (inst *instance) AddProcessGroup(name string) error {
 	if active {
 		return rpc.NewFault(rpc.AlreadyAdded, name)
 	}
-	return faultOf(inst.addGroup(g))
+	return inst.addGroup(g)
 }
 
 // RemoveProcessGroup deactivates a stopped group.
@@ -104,7 +104,7 @@ func toRPCResults(rs []procman.Result) []rpc.Result {
 func (inst *instance) ProcessInfo(namespec string) (rpc.ProcessInfo, error) {
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
-		return rpc.ProcessInfo{}, faultOf(err)
+		return rpc.ProcessInfo{}, err
 	}
 	return toRPCInfo(p), nil
 }
@@ -192,12 +192,12 @@ func noneIfEmpty(s string) string {
 
 func (inst *instance) StartProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
 	rs, isGroup, err := inst.sup.Start(ctx, namespec, wait)
-	return toRPCResults(rs), isGroup, faultOf(err)
+	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) StartProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
 	rs, err := inst.sup.StartGroup(ctx, name, wait)
-	return toRPCResults(rs), faultOf(err)
+	return toRPCResults(rs), err
 }
 
 func (inst *instance) StartAllProcesses(ctx context.Context, wait bool) []rpc.Result {
@@ -206,12 +206,12 @@ func (inst *instance) StartAllProcesses(ctx context.Context, wait bool) []rpc.Re
 
 func (inst *instance) StopProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
 	rs, isGroup, err := inst.sup.Stop(ctx, namespec, wait)
-	return toRPCResults(rs), isGroup, faultOf(err)
+	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) StopProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
 	rs, err := inst.sup.StopGroup(ctx, name, wait)
-	return toRPCResults(rs), faultOf(err)
+	return toRPCResults(rs), err
 }
 
 func (inst *instance) StopAllProcesses(ctx context.Context, wait bool) []rpc.Result {
@@ -220,12 +220,12 @@ func (inst *instance) StopAllProcesses(ctx context.Context, wait bool) []rpc.Res
 
 func (inst *instance) SignalProcess(namespec, sig string) ([]rpc.Result, bool, error) {
 	rs, isGroup, err := inst.sup.Signal(namespec, sig)
-	return toRPCResults(rs), isGroup, faultOf(err)
+	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) SignalProcessGroup(name, sig string) ([]rpc.Result, error) {
 	rs, err := inst.sup.SignalGroup(name, sig)
-	return toRPCResults(rs), faultOf(err)
+	return toRPCResults(rs), err
 }
 
 func (inst *instance) SignalAllProcesses(sig string) []rpc.Result {
@@ -236,7 +236,7 @@ func (inst *instance) SignalAllProcesses(sig string) []rpc.Result {
 func (inst *instance) ProcessLogFile(namespec, channel string) (string, error) {
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
-		return "", faultOf(err)
+		return "", err
 	}
 	if channel == "stderr" {
 		return p.StderrLogfile, nil
@@ -262,7 +262,7 @@ func (inst *instance) channelsOf(group, name string) []*logrot.Channel {
 func (inst *instance) ClearProcessLogs(namespec string) error {
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
-		return faultOf(err)
+		return err
 	}
 	for _, ch := range inst.channelsOf(p.Group, p.Name) {
 		if err := ch.Clear(); err != nil {
@@ -289,7 +289,7 @@ func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 }
 
 func (inst *instance) SendProcessStdin(namespec string, data []byte) error {
-	return faultOf(inst.sup.SendStdin(namespec, data))
+	return inst.sup.SendStdin(namespec, data)
 }
 
 func (inst *instance) SendRemoteCommEvent(typ, data string) error {

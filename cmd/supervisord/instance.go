@@ -283,7 +283,7 @@ func (inst *instance) removeGroup(name string) error {
 		return rpc.NewFault(rpc.BadName, name)
 	}
 	if err := inst.sup.RemoveGroup(name); err != nil {
-		return faultOf(err)
+		return err
 	}
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
@@ -413,15 +413,6 @@ type stdinListener struct {
 func (l stdinListener) Name() string { return l.name }
 
 func (l stdinListener) WriteStdin(data []byte) error { return l.inst.sup.SendStdin(l.spec, data) }
-
-// faultOf converts procman's errors into rpc faults.
-func faultOf(err error) error {
-	var pe *procman.Error
-	if errors.As(err, &pe) {
-		return &rpc.Fault{Code: pe.Code, String: pe.Error()}
-	}
-	return err
-}
 
 // errnoNames are the errno.errorcode names Python prints for the socket
 // errors an HTTP server can meet at startup.
