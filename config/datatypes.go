@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // This file ports supervisor.datatypes: each function returns the value
@@ -27,7 +29,7 @@ func pyInt(s string, base int) (int, error) {
 		t = strings.TrimPrefix(t[2:], "_")
 	}
 	bad := func() (int, error) {
-		return 0, errorf("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyRepr(s))
+		return 0, errorf("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyrepr.Str(s))
 	}
 	if t == "" {
 		return bad()
@@ -133,7 +135,7 @@ func boolean(s string) (bool, error) {
 	case inList(ss, falsy):
 		return false, nil
 	}
-	return false, errorf("not a valid boolean value: " + pyRepr(s))
+	return false, errorf("not a valid boolean value: " + pyrepr.Str(s))
 }
 
 // listOfStrings is datatypes.list_of_strings.
@@ -150,7 +152,7 @@ func listOfStrings(s string) []string {
 
 // listOfExitcodes is datatypes.list_of_exitcodes.
 func listOfExitcodes(s string) ([]int, error) {
-	bad := errorf("not a valid list of exit codes: " + pyRepr(s))
+	bad := errorf("not a valid list of exit codes: " + pyrepr.Str(s))
 	if s == "" {
 		return []int{}, nil
 	}
@@ -170,7 +172,7 @@ func processOrGroupName(name string) (string, error) {
 	s := pyStrip(name)
 	for _, c := range " :/" {
 		if strings.ContainsRune(s, c) {
-			return "", errorf("Invalid name: " + pyRepr(name) + " because of character: " + pyRepr(string(c)))
+			return "", errorf("Invalid name: " + pyrepr.Str(name) + " because of character: " + pyrepr.Str(string(c)))
 		}
 	}
 	return s, nil
@@ -230,12 +232,12 @@ func signalNumber(s string) (int, error) {
 		}
 		n, ok := signalNames[name]
 		if !ok {
-			return 0, errorf("value " + pyRepr(s) + " is not a valid signal name")
+			return 0, errorf("value " + pyrepr.Str(s) + " is not a valid signal name")
 		}
 		num = n
 	}
 	if !(num >= 0 && num <= 31) && num != 34 && num != 64 {
-		return 0, errorf("value " + pyRepr(s) + " is not a valid signal number")
+		return 0, errorf("value " + pyrepr.Str(s) + " is not a valid signal number")
 	}
 	return num, nil
 }
@@ -251,7 +253,7 @@ func autoRestart(s string) (Autorestart, error) {
 	case v == "unexpected":
 		return AutorestartUnexpected, nil
 	}
-	return 0, errorf("invalid 'autorestart' value " + pyRepr(v))
+	return 0, errorf("invalid 'autorestart' value " + pyrepr.Str(v))
 }
 
 var levelsByDescription = map[string]LogLevel{
@@ -265,7 +267,7 @@ func loggingLevel(s string) (LogLevel, error) {
 	if l, ok := levelsByDescription[strings.ToLower(s)]; ok {
 		return l, nil
 	}
-	return 0, errorf("bad logging level name " + pyRepr(s))
+	return 0, errorf("bad logging level name " + pyrepr.Str(s))
 }
 
 // fsEnv gives filesystem checks the caller's working directory and home.
@@ -525,7 +527,7 @@ func inetAddress(s string) (string, int, error) {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		host, s = s[:i], s[i+1:]
 		if s == "" {
-			return "", 0, errorf("no port number specified in " + pyRepr(s))
+			return "", 0, errorf("no port number specified in " + pyrepr.Str(s))
 		}
 		if port, err = portNumber(s); err != nil {
 			return "", 0, err
@@ -533,7 +535,7 @@ func inetAddress(s string) (string, int, error) {
 		host = strings.ToLower(host)
 	} else {
 		if port, err = portNumber(s); err != nil {
-			return "", 0, errorf("not a valid port number: " + pyRepr(s) + " ")
+			return "", 0, errorf("not a valid port number: " + pyrepr.Str(s) + " ")
 		}
 	}
 	if host == "*" {

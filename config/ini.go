@@ -2,6 +2,8 @@ package config
 
 import (
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // iniFile is what Python's configparser.RawConfigParser (as supervisor's
@@ -147,9 +149,9 @@ func (f *iniFile) read(text, source string) error {
 	var perr *Error
 	addErr := func(lineno int, line string) {
 		if perr == nil {
-			perr = &Error{Msg: "Source contains parsing errors: " + pyRepr(source)}
+			perr = &Error{Msg: "Source contains parsing errors: " + pyrepr.Str(source)}
 		}
-		perr.Msg += "\n\t[line " + padInt(lineno, 2) + "]: " + pyRepr(line)
+		perr.Msg += "\n\t[line " + padInt(lineno, 2) + "]: " + pyrepr.Str(line)
 	}
 	for i, line := range splitPyLines(text) {
 		lineno := i + 1
@@ -197,8 +199,8 @@ func (f *iniFile) read(text, source string) error {
 			continue
 		}
 		if cursect == nil {
-			return &Error{Msg: "File contains no section headers.\nfile: " + pyRepr(source) +
-				", line: " + itoa(lineno) + "\n" + pyRepr(line)}
+			return &Error{Msg: "File contains no section headers.\nfile: " + pyrepr.Str(source) +
+				", line: " + itoa(lineno) + "\n" + pyrepr.Str(line)}
 		}
 		name, val, ok := matchOption(value)
 		if !ok {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"os"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Overrides holds supervisord's command line options that override the
@@ -80,9 +82,9 @@ func (o *Overrides) Set(opt, arg string) error {
 	}
 	fs := fsEnv{cwd: wd, home: os.Getenv("HOME")}
 	invalid := func(err error) error {
-		return errorf("invalid value for " + opt + " " + pyRepr(arg) + ": " + err.Error())
+		return errorf("invalid value for " + opt + " " + pyrepr.Str(arg) + ": " + err.Error())
 	}
-	conflict := errorf("conflicting command line option " + pyRepr(opt))
+	conflict := errorf("conflicting command line option " + pyrepr.Str(opt))
 	setFlag := func(b *bool) error {
 		if *b {
 			return conflict

@@ -4,6 +4,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // processesFromSection is ServerOptions.processes_from_section: errors get
@@ -15,7 +17,7 @@ func (l *loader) processesFromSection(section, groupName string) ([]*Process, er
 		if !ok {
 			file = l.configfile
 		}
-		return nil, errorf(err.Error() + " in section " + pyRepr(section) + " (file: " + pyRepr(file) + ")")
+		return nil, errorf(err.Error() + " in section " + pyrepr.Str(section) + " (file: " + pyrepr.Str(file) + ")")
 	}
 	return procs, nil
 }

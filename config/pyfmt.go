@@ -5,70 +5,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
-
-// pyRepr is Python's repr() of a str.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x7f:
-			b.WriteRune(r)
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case !unicode.IsPrint(r):
-			switch {
-			case r <= 0xff:
-				fmt.Fprintf(&b, `\x%02x`, r)
-			case r <= 0xffff:
-				fmt.Fprintf(&b, `\u%04x`, r)
-			default:
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
-
-// pyASCII is Python's ascii() of a str.
-func pyASCII(s string) string {
-	r := pyRepr(s)
-	var b strings.Builder
-	for _, c := range r {
-		switch {
-		case c < 0x80:
-			b.WriteRune(c)
-		case c <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		case c <= 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, c)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, c)
-		}
-	}
-	return b.String()
-}
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -132,7 +72,7 @@ func (v expVal) repr() string {
 	if v.isInt {
 		return strconv.Itoa(v.i)
 	}
-	return pyRepr(v.s)
+	return pyrepr.Str(v.s)
 }
 
 // expLookup is a read-only Python dict of expansions.
@@ -174,7 +114,7 @@ func (v expView) repr() string {
 	parts := make([]string, len(names))
 	for i, k := range names {
 		x, _ := v.get(k)
-		parts[i] = pyRepr(k) + ": " + x.repr()
+		parts[i] = pyrepr.Str(k) + ": " + x.repr()
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -183,7 +123,7 @@ func (v expView) repr() string {
 func (e *expansions) repr() string {
 	parts := make([]string, len(e.keys))
 	for i, k := range e.keys {
-		parts[i] = pyRepr(k) + ": " + e.vals[k].repr()
+		parts[i] = pyrepr.Str(k) + ": " + e.vals[k].repr()
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -239,7 +179,7 @@ func pyPercent(format string, m expLookup) (string, error) {
 			key := string(f[i+1 : j-1])
 			v, ok := m.get(key)
 			if !ok {
-				return "", &pyFormatError{keyError: true, msg: pyRepr(key)}
+				return "", &pyFormatError{keyError: true, msg: pyrepr.Str(key)}
 			}
 			cur, curIsDict, avail = v, false, true
 			i = j
@@ -351,7 +291,7 @@ func pyPercent(format string, m expLookup) (string, error) {
 			case isDict:
 				body = m.repr()
 				if c == 'a' {
-					body = pyASCII(body)
+					body = pyrepr.ASCII(body)
 				}
 			case c == 's':
 				body = arg.str()
@@ -361,7 +301,7 @@ func pyPercent(format string, m expLookup) (string, error) {
 				if arg.isInt {
 					body = arg.str()
 				} else {
-					body = pyASCII(arg.s)
+					body = pyrepr.ASCII(arg.s)
 				}
 			}
 			if prec >= 0 {
@@ -485,7 +425,7 @@ func expand(s string, m expLookup, name string) (string, error) {
 		avail := append([]string(nil), m.names()...)
 		sort.Strings(avail)
 		return "", &Error{Msg: fmt.Sprintf("Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
-			pyRepr(s), pyRepr(name), fe.msg, strings.Join(avail, ", "))}
+			pyrepr.Str(s), pyrepr.Str(name), fe.msg, strings.Join(avail, ", "))}
 	}
-	return "", &Error{Msg: fmt.Sprintf("Format string %s for %s is badly formatted: %s", pyRepr(s), pyRepr(name), fe.msg)}
+	return "", &Error{Msg: fmt.Sprintf("Format string %s for %s is badly formatted: %s", pyrepr.Str(s), pyrepr.Str(name), fe.msg)}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // getSupervisord is ServerOptions.read_config's get(): [supervisord]
@@ -484,7 +486,7 @@ func (l *loader) parseFCGISocket(url string, procUID int, hasOwner, hasMode bool
 	if strings.HasPrefix(url, "unix://") {
 		path := url[7:]
 		if !strings.HasPrefix(path, "/") {
-			return errorf("('Unix socket path %s is not an absolute path', " + pyRepr(path) + ")")
+			return errorf("('Unix socket path %s is not an absolute path', " + pyrepr.Str(path) + ")")
 		}
 		path = l.fs.normalizePath(path)
 		if !hasOwner && procUID >= 0 && procUID != l.uid {
@@ -515,5 +517,5 @@ func (l *loader) parseFCGISocket(url string, procUID int, hasOwner, hasMode bool
 			}
 		}
 	}
-	return errorf("('Bad socket format %s', " + pyRepr(url) + ")")
+	return errorf("('Bad socket format %s', " + pyrepr.Str(url) + ")")
 }

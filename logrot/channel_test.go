@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 const (
@@ -235,7 +237,7 @@ func TestStripANSIGolden(t *testing.T) {
 func TestChildLogTextGolden(t *testing.T) {
 	for _, c := range loadTextGolden(t).ChildLog {
 		data, _ := base64.StdEncoding.DecodeString(c.Data)
-		if got := pyStrRepr(c.Name) + " stdout output:\n" + pyDecodedText(data); got != c.Normal {
+		if got := pyStrRepr(c.Name) + " stdout output:\n" + pyrepr.DecodedOrUndecodable(data); got != c.Normal {
 			t.Errorf("child output (%q, %q) = %q, Python gives %q", c.Name, data, got, c.Normal)
 		}
 		if got := pyStrRepr(c.Name) + " stdout output:\n" + pyBytesRepr(data); got != c.Listener {

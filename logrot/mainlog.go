@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Level is a supervisord log level; larger is more severe. It is config's
@@ -274,5 +275,5 @@ func (m *MainLog) childOutput(name, channel string, data []byte) {
 	if !m.Enabled(LevelDebug) {
 		return
 	}
-	m.Log(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyDecodedText(data))
+	m.Log(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data))
 }

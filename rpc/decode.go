@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Decoded parameter values use these Go types: int64 (int, i4), bool
@@ -236,23 +238,23 @@ func (n *xnode) finish() error {
 func pyParseInt(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
 	}
 	digits := t
 	if digits[0] == '+' || digits[0] == '-' {
 		digits = digits[1:]
 	}
 	if digits == "" || digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
 	}
 	for _, r := range digits {
 		if (r < '0' || r > '9') && r != '_' {
-			return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+			return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
 		}
 	}
 	v, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("integer out of range: %s", pyRepr(s))
+		return 0, fmt.Errorf("integer out of range: %s", pyrepr.Str(s))
 	}
 	return v, nil
 }
@@ -271,7 +273,7 @@ func pyParseFloat(s string) (float64, error) {
 		return math.NaN(), nil
 	}
 	if strings.Contains(t, "__") || strings.HasPrefix(l, "0x") || strings.HasPrefix(l, "_") || strings.HasSuffix(l, "_") {
-		return 0, fmt.Errorf("could not convert string to float: %s", pyRepr(s))
+		return 0, fmt.Errorf("could not convert string to float: %s", pyrepr.Str(s))
 	}
 	v, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
 	if err != nil {
@@ -279,7 +281,7 @@ func pyParseFloat(s string) (float64, error) {
 		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
 			return v, nil
 		}
-		return 0, fmt.Errorf("could not convert string to float: %s", pyRepr(s))
+		return 0, fmt.Errorf("could not convert string to float: %s", pyrepr.Str(s))
 	}
 	return v, nil
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Member is one struct member; Struct keeps members in the order Python's
@@ -77,7 +79,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		dst = append(dst, "</string></value>\n"...)
 	case float64:
 		dst = append(dst, "<value><double>"...)
-		dst = append(dst, pyFloatRepr(x)...)
+		dst = append(dst, pyrepr.Float(x)...)
 		dst = append(dst, "</double></value>\n"...)
 	case Struct:
 		dst = append(dst, "<value><struct>\n"...)

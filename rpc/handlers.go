@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Credentials protect a listener with HTTP basic auth. A Password starting
@@ -155,9 +157,9 @@ func (s *Server) handleRPC(w *response, req *request) {
 // large bad request cannot flood it.
 func logBody(b []byte) string {
 	if len(b) > 4096 {
-		return pyRepr(string(b[:4096])) + "..."
+		return pyrepr.Str(string(b[:4096])) + "..."
 	}
-	return pyRepr(string(b))
+	return pyrepr.Str(string(b))
 }
 
 // getBuf and putBuf recycle response buffers (getAllProcessInfo at 1,000
