@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// LSB exit statuses used by supervisorctl 4.2.5.
+const (
+	exitSuccess            = 0
+	exitGeneric            = 1
+	exitInvalidArgs        = 2
+	exitUnimplemented      = 3
+	exitInsufficientPrivs  = 4
+	exitNotInstalled       = 5
+	exitNotRunning         = 7
+	statusExitNotRunning   = 3
+	statusExitUnknown      = 4
+	supervisorAPIVersion   = "3.0"
+	pySupervisorXMLRPCFile = "/usr/lib/python3/dist-packages/supervisor/xmlrpc.py"
+	pySupervisorctlFile    = "/usr/lib/python3/dist-packages/supervisor/supervisorctl.py"
+	pyXMLRPCClientFile     = "/usr/lib/python3.11/xmlrpc/client.py"
+	pySocketFile           = "/usr/lib/python3.11/socket.py"
+)
+
+// controller is supervisorctl's Controller plus its default plugin: it
+// runs one command line at a time and keeps the exit status.
+type controller struct {
+	opts       *options
+	out        io.Writer
+	errOut     io.Writer
+	in         io.Reader
+	exitStatus int
+	// interrupts delivers SIGINT while a command streams (tail -f, fg)
+	// or waits for a line; nil when not interruptible.
+	interrupts <-chan os.Signal
+	lines      chan lineResult
+}
+
+type lineResult struct {
+	line string
+	err  error
+}
+
+// errInterrupted is a Ctrl-C while waiting (Python's KeyboardInterrupt).
+var errInterrupted = errors.New("interrupted")
+
+// readLine returns the next line of stdin without its newline, io.EOF at
+// the end, or errInterrupted on Ctrl-C. One goroutine reads stdin so that
+// a line is never lost to an interrupted read.
+func (c *controller) readLine(interruptible bool) (string, error) {
+	if c.lines == nil {
+		ch := make(chan lineResult)
+		c.lines = ch
+		go func() {
+			r := bufio.NewReader(c.in)
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil && (err != io.EOF || l == "") {
+					close(ch)
+					return
+				}
+				ch <- lineResult{line: strings.TrimSuffix(l, "\n")}
+			}
+		}()
+	}
+	var intr <-chan os.Signal
+	if interruptible {
+		intr = c.interrupts
+	}
+	select {
+	case r, ok := <-c.lines:
+		if !ok {
+			return "", io.EOF
+		}
+		return r.line, r.err
+	case <-intr:
+		return "", errInterrupted
+	}
+}
+
+func (c *controller) output(s string) { io.WriteString(c.out, s+"\n") }
+
+// rawInput is Python's input(prompt): the prompt goes to stdout, the line
+// is read from stdin without its newline; io.EOF at end of input.
+func (c *controller) rawInput(prompt string) (string, error) {
+	io.WriteString(c.out, prompt)
+	return c.readLine(false)
+}
+
+// supervisor returns a client for the current server URL; like Python's
+// getServerProxy it is created afresh for every command.
+func (c *controller) supervisor() (*rpcClient, error) {
+	return newRPCClient(c.opts.serverURL, c.opts.username, c.opts.password)
+}
+
+// setExitStatusFromFault is Controller.set_exitstatus_from_xmlrpc_fault.
+func (c *controller) setExitStatusFromFault(code, ignored int) {
+	switch code {
+	case ignored, faultSuccess:
+	case faultSpawnError, faultAbnormalTermination, faultNotRunning:
+		c.exitStatus = exitNotRunning
+	default:
+		c.exitStatus = exitGeneric
+	}
+}
+
+// errnoOf returns the errno of a connection failure.
+func errnoOf(err error) (syscall.Errno, bool) {
+	var de *dialError
+	if !errors.As(err, &de) {
+		return 0, false
+	}
+	var en syscall.Errno
+	if errors.As(de.Err, &en) {
+		return en, true
+	}
+	return 0, false
+}
+
+// upcheck is Controller.upcheck: getVersion must answer 3.0. It returns
+// false (with the message written) when the command should not go on, or
+// an error to report as an uncaught exception.
+func (c *controller) upcheck() (bool, error) {
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	api, err := s.call("supervisor.getVersion")
+	if err != nil {
+		var f *rpcFault
+		if errors.As(err, &f) {
+			if f.Code == faultUnknownMethod {
+				c.output("Sorry, supervisord responded but did not recognize " +
+					"the supervisor namespace commands that supervisorctl " +
+					"uses to control it.  Please check that the " +
+					"[rpcinterface:supervisor] section is enabled in the " +
+					"configuration file (see sample.conf).")
+				c.exitStatus = exitUnimplemented
+				return false, nil
+			}
+			c.exitStatus = exitGeneric
+			return false, err
+		}
+		if en, ok := errnoOf(err); ok {
+			switch en {
+			case syscall.ECONNREFUSED:
+				c.output(c.opts.serverURL + " refused connection")
+				c.exitStatus = exitInsufficientPrivs
+				return false, nil
+			case syscall.ENOENT:
+				c.output(c.opts.serverURL + " no such file")
+				c.exitStatus = exitNotRunning
+				return false, nil
+			}
+			c.exitStatus = exitGeneric
+		}
+		return false, err
+	}
+	if api != supervisorAPIVersion {
+		c.output(fmt.Sprintf("Sorry, this version of supervisorctl expects to "+
+			"talk to a server with API version %s, but the "+
+			"remote version is %s.", supervisorAPIVersion, pyStr(api)))
+		c.exitStatus = exitNotInstalled
+		return false, nil
+	}
+	return true, nil
+}
+
+// pyStr is Python's str() of a decoded XML-RPC value.
+func pyStr(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case nil:
+		return "None"
+	}
+	return fmt.Sprint(v)
+}
+
+// parseline is cmd.Cmd.parseline.
+func parseline(line string) (cmd, arg, rest string, ok bool) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return "", "", line, false
+	}
+	if line[0] == '?' {
+		line = "help " + line[1:]
+	} else if line[0] == '!' {
+		return "", "", line, false
+	}
+	i := 0
+	for i < len(line) && isIdentChar(line[i]) {
+		i++
+	}
+	return line[:i], strings.TrimSpace(line[i:]), line, true
+}
+
+func isIdentChar(c byte) bool {
+	return isASCIILetter(c) || (c >= '0' && c <= '9') || c == '_'
+}
+
+// commandFunc runs one command with its argument string. stop ends the
+// interactive loop.
+type commandFunc func(c *controller, arg string) (stop bool, err error)
+
+// onecmd is Controller.onecmd: it dispatches one line, reports uncaught
+// errors as Python does and handles 401 answers.
+func (c *controller) onecmd(line string) bool {
+	cmd, arg, line, ok := parseline(line)
+	if line == "" {
+		return false
+	}
+	if !ok || cmd == "" {
+		c.unknown(line)
+		return false
+	}
+	f := lookupCommand(cmd)
+	if f == nil {
+		c.unknown(line)
+		return false
+	}
+	stop, err := f(c, arg)
+	if err == nil {
+		return stop
+	}
+	var pe *protocolError
+	if errors.As(err, &pe) {
+		if pe.Code != 401 {
+			c.exitStatus = exitGeneric
+			c.reportError(err)
+			return false
+		}
+		if c.opts.interactive {
+			c.output("Server requires authentication")
+			username, rerr := c.rawInput("Username:")
+			if rerr != nil {
+				c.reportError(errEOF)
+				c.exitStatus = exitGeneric
+				return false
+			}
+			password, rerr := c.getpass("Password:")
+			if rerr != nil {
+				c.reportError(errEOF)
+				c.exitStatus = exitGeneric
+				return false
+			}
+			c.output("")
+			c.opts.username = &username
+			c.opts.password = &password
+			return c.onecmd(line)
+		}
+		c.output("Server requires authentication")
+		c.exitStatus = exitGeneric
+		// Python runs the command a second time here; its outcome is
+		// what the user sees next.
+		if _, err = f(c, arg); err == nil {
+			return false
+		}
+	}
+	c.reportError(err)
+	c.exitStatus = exitGeneric
+	return false
+}
+
+func (c *controller) unknown(line string) {
+	c.output("*** Unknown syntax: " + line)
+	c.exitStatus = exitGeneric
+}
+
+// errEOF is Python's EOFError from input() at the end of stdin.
+var errEOF = errors.New("EOF when reading a line")
+
+// reportError prints an uncaught error as onecmd's
+// "error: <class>, <message>: file: <f> line: <n>" line, naming the
+// Python exception class, file and line supervisorctl 4.2.5 reports for
+// the same failure so scripts that match on it keep working.
+func (c *controller) reportError(err error) {
+	class, msg, file, line := pyException(err)
+	c.output(fmt.Sprintf("error: <class '%s'>, %s: file: %s line: %d", class, msg, file, line))
+}
+
+func pyException(err error) (class, msg, file string, line int) {
+	var (
+		pe  *protocolError
+		f   *rpcFault
+		de  *dialError
+		bu  *badURLError
+		px  *parseError
+		uvr *unknownResultError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return "xmlrpc.client.ProtocolError", pe.Error(), pySupervisorXMLRPCFile, 539
+	case errors.As(err, &f):
+		return "xmlrpc.client.Fault", f.Error(), pyXMLRPCClientFile, 668
+	case errors.As(err, &de):
+		file, line = pySocketFile, 836
+		if de.Unix {
+			file, line = pySupervisorXMLRPCFile, 557
+		}
+		var en syscall.Errno
+		if errors.As(de.Err, &en) {
+			return pyErrnoClass(en), fmt.Sprintf("[Errno %d] %s", int(en), pyStrerror(en)), file, line
+		}
+		return "OSError", de.Err.Error(), file, line
+	case errors.As(err, &bu):
+		return "ValueError", bu.Error(), pySupervisorXMLRPCFile, 505
+	case errors.As(err, &px):
+		return "xml.parsers.expat.ExpatError", px.Error(), pyXMLRPCClientFile, 451
+	case errors.As(err, &uvr):
+		return "ValueError", uvr.Error(), pySupervisorctlFile, uvr.line
+	case errors.Is(err, errOverflow):
+		return "OverflowError", err.Error(), pyXMLRPCClientFile, 534
+	case errors.Is(err, errEOF):
+		return "EOFError", err.Error(), pySupervisorctlFile, 0
+	}
+	return "Exception", err.Error(), "supervisorctl", 0
+}
+
+func pyErrnoClass(en syscall.Errno) string {
+	switch en {
+	case syscall.ENOENT:
+		return "FileNotFoundError"
+	case syscall.ECONNREFUSED:
+		return "ConnectionRefusedError"
+	case syscall.EACCES, syscall.EPERM:
+		return "PermissionError"
+	case syscall.ECONNRESET:
+		return "ConnectionResetError"
+	case syscall.ETIMEDOUT:
+		return "TimeoutError"
+	case syscall.ENOTDIR:
+		return "NotADirectoryError"
+	}
+	return "OSError"
+}
+
+// pyStrerror is strerror(3) as glibc words it (Go's table differs in case
+// for a few entries).
+func pyStrerror(en syscall.Errno) string {
+	s := en.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// unknownResultError is the ValueError supervisorctl raises for a result
+// code it does not know.
+type unknownResultError struct {
+	code int
+	name string
+	line int
+}
+
+func (e *unknownResultError) Error() string {
+	return fmt.Sprintf("Unknown result code %d for %s", e.code, e.name)
+}

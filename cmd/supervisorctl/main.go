@@ -1,0 +1,124 @@
+// Command supervisorctl is the gosupervisor client: a drop-in for Python
+// supervisor 4.2.5's supervisorctl. It owns the command line and config
+// lookup (ClientOptions), the XML-RPC client over unix sockets and HTTP,
+// every command of the default controller plugin with Python's output
+// text and LSB exit statuses, log streaming (tail -f, maintail -f, fg) and
+// a line-per-command interactive shell.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"unsafe"
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+}
+
+// run is supervisorctl.main: it returns the exit status.
+func run(argv []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	progname := "supervisorctl"
+	if len(argv) > 0 {
+		progname = argv[0]
+		argv = argv[1:]
+	}
+	o, err := realize(argv, env{progname: progname, environ: environ}, stdout, stderr)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitInvalidArgs
+	}
+	c := &controller{opts: o, out: stdout, errOut: stderr, in: stdin}
+	if len(o.args) > 0 {
+		c.onecmd(strings.Join(o.args, " "))
+		return c.exitStatus
+	}
+	if o.interactive {
+		c.cmdloop()
+	}
+	return exitSuccess
+}
+
+// catchInterrupts makes Ctrl-C arrive on c.interrupts until the returned
+// function is called: tail -f, fg and the shell prompt handle it as
+// Python's KeyboardInterrupt handlers do. Elsewhere SIGINT keeps its
+// default and ends the program, as an uncaught KeyboardInterrupt does.
+func (c *controller) catchInterrupts() func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	c.interrupts = ch
+	return func() {
+		signal.Stop(ch)
+		c.interrupts = nil
+	}
+}
+
+// cmdloop is Controller.exec_cmdloop: "status" first, then one command
+// per line until EOF, quit or exit. Without a readline library there is
+// no line editing, completion or history.
+func (c *controller) cmdloop() {
+	line := "status"
+	for {
+		if c.onecmd(line) {
+			return
+		}
+		io.WriteString(c.out, c.opts.prompt+"> ")
+		release := c.catchInterrupts()
+		l, err := c.readLine(true)
+		release()
+		switch {
+		case errors.Is(err, errInterrupted):
+			c.output("")
+			return
+		case err != nil:
+			l = "EOF"
+		}
+		line = l
+	}
+}
+
+// getpass is getpass.getpass: the prompt and the answer go through the
+// terminal with echo off; without a terminal it warns and reads stdin.
+func (c *controller) getpass(prompt string) (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		io.WriteString(c.errOut, "Warning: Password input may be echoed.\n"+prompt)
+		return c.readLine(true)
+	}
+	defer tty.Close()
+	fd := tty.Fd()
+	var old syscall.Termios
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCGETS, uintptr(unsafe.Pointer(&old))); e == 0 {
+		noEcho := old
+		noEcho.Lflag &^= syscall.ECHO
+		syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCSETS, uintptr(unsafe.Pointer(&noEcho)))
+		defer syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCSETS, uintptr(unsafe.Pointer(&old)))
+	}
+	io.WriteString(tty, prompt)
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := tty.Read(buf)
+		if n == 0 || err != nil {
+			if b.Len() == 0 {
+				return "", io.EOF
+			}
+			break
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		b.WriteByte(buf[0])
+	}
+	io.WriteString(tty, "\n")
+	return b.String(), nil
+}

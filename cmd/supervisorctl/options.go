@@ -1,0 +1,322 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// usageDoc is supervisorctl.py's module docstring, printed by -h with %s
+// replaced by the program name.
+const usageDoc = `supervisorctl -- control applications run by supervisord from the cmd line.
+
+Usage: %s [options] [action [arguments]]
+
+Options:
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-h/--help -- print usage message and exit
+-i/--interactive -- start an interactive shell after executing commands
+-s/--serverurl URL -- URL on which supervisord server is listening
+     (default "http://localhost:9001").
+-u/--username USERNAME -- username to use for authentication with server
+-p/--password PASSWORD -- password to use for authentication with server
+-r/--history-file -- keep a readline history (if readline is available)
+
+action [arguments] -- see below
+
+Actions are commands like "tail" or "stop".  If -i is specified or no action is
+specified on the command line, a "shell" interpreting actions typed
+interactively is started.  Use the action "help" to find out about available
+actions.
+`
+
+// options is ClientOptions after realize: nil pointers are Python's None.
+type options struct {
+	configFile  string
+	interactive bool
+	serverURL   string
+	username    *string
+	password    *string
+	historyFile string
+	prompt      string
+	args        []string
+}
+
+// exitError asks main to exit with Code after the text was written.
+type exitError struct{ Code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
+
+// optSpec is one getopt option: its key and whether it takes an argument.
+type optSpec struct {
+	key    string // "c", "configuration", ...
+	hasArg bool
+}
+
+var (
+	shortOpts = []optSpec{{"h", false}, {"?", false}, {"c", true}, {"i", false}, {"s", true}, {"u", true}, {"p", true}, {"r", true}}
+	longOpts  = []optSpec{{"help", false}, {"configuration", true}, {"interactive", false}, {"serverurl", true}, {"username", true}, {"password", true}, {"history_file", true}}
+)
+
+type parsedOpt struct{ opt, arg string }
+
+// getopt is Python's getopt.getopt: options stop at the first non-option
+// argument or "--"; long options may be abbreviated to a unique prefix.
+func getopt(args []string) ([]parsedOpt, []string, error) {
+	var opts []parsedOpt
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		if args[0] == "--" {
+			return opts, args[1:], nil
+		}
+		if strings.HasPrefix(args[0], "--") {
+			name, val, hasVal := strings.Cut(args[0][2:], "=")
+			var match []optSpec
+			for _, o := range longOpts {
+				if o.key == name {
+					match = []optSpec{o}
+					break
+				}
+				if strings.HasPrefix(o.key, name) {
+					match = append(match, o)
+				}
+			}
+			switch {
+			case len(match) == 0:
+				return nil, nil, fmt.Errorf("option --%s not recognized", name)
+			case len(match) > 1:
+				return nil, nil, fmt.Errorf("option --%s not a unique prefix", name)
+			}
+			o := match[0]
+			args = args[1:]
+			if o.hasArg {
+				if !hasVal {
+					if len(args) == 0 {
+						return nil, nil, fmt.Errorf("option --%s requires argument", o.key)
+					}
+					val, args = args[0], args[1:]
+				}
+			} else if hasVal {
+				return nil, nil, fmt.Errorf("option --%s must not have an argument", o.key)
+			}
+			opts = append(opts, parsedOpt{"--" + o.key, val})
+			continue
+		}
+		s := args[0][1:]
+		args = args[1:]
+		for s != "" {
+			c := s[:1]
+			s = s[1:]
+			var spec *optSpec
+			for i := range shortOpts {
+				if shortOpts[i].key == c {
+					spec = &shortOpts[i]
+				}
+			}
+			if spec == nil {
+				return nil, nil, fmt.Errorf("option -%s not recognized", c)
+			}
+			if !spec.hasArg {
+				opts = append(opts, parsedOpt{"-" + c, ""})
+				continue
+			}
+			if s == "" {
+				if len(args) == 0 {
+					return nil, nil, fmt.Errorf("option -%s requires argument", c)
+				}
+				s, args = args[0], args[1:]
+			}
+			opts = append(opts, parsedOpt{"-" + c, s})
+			s = ""
+		}
+	}
+	return opts, args, nil
+}
+
+// optName maps an option to the ClientOptions attribute it sets.
+func optName(opt string) string {
+	switch opt {
+	case "-c", "--configuration":
+		return "configfile"
+	case "-i", "--interactive":
+		return "interactive"
+	case "-s", "--serverurl":
+		return "serverurl"
+	case "-u", "--username":
+		return "username"
+	case "-p", "--password":
+		return "password"
+	case "-r", "--history_file":
+		return "history"
+	}
+	return "help"
+}
+
+// env is what realize needs from the process.
+type env struct {
+	progname string
+	environ  []string
+	stdout   *os.File
+	stderr   *os.File
+}
+
+// realize is ClientOptions.realize: the command line, then the config file,
+// then the defaults. A usage error or -h writes its text and returns an
+// *exitError.
+func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int, error) }) (*options, error) {
+	usage := func(msg string) error {
+		fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", msg, e.progname)
+		return &exitError{Code: 2}
+	}
+	parsed, rest, err := getopt(args)
+	if err != nil {
+		return nil, usage(err.Error())
+	}
+	o := &options{args: rest}
+	set := map[string]bool{}
+	var serverURL, username, password, history *string
+	for _, p := range parsed {
+		name := optName(p.opt)
+		if name == "help" {
+			doc := usageDoc + "\n"
+			if strings.Index(doc, "%s") > 0 {
+				doc = strings.ReplaceAll(doc, "%s", e.progname)
+			}
+			fmt.Fprint(stdout, doc)
+			return nil, &exitError{Code: 0}
+		}
+		if name == "serverurl" && !isURL(p.arg) {
+			return nil, usage(fmt.Sprintf("invalid value for %s %s: value %s is not a URL", p.opt, pyRepr(p.arg), pyRepr(p.arg)))
+		}
+		if set[name] {
+			return nil, usage(fmt.Sprintf("conflicting command line option %s", pyRepr(p.opt)))
+		}
+		set[name] = true
+		v := p.arg
+		switch name {
+		case "configfile":
+			o.configFile = v
+		case "interactive":
+			o.interactive = true
+		case "serverurl":
+			serverURL = &v
+		case "username":
+			username = &v
+		case "password":
+			password = &v
+		case "history":
+			history = &v
+		}
+	}
+	if !set["configfile"] {
+		if p, err := config.Find(e.progname); err == nil {
+			o.configFile = p
+		}
+	}
+	o.prompt = "supervisor"
+	o.serverURL = "http://localhost:9001"
+	if o.configFile != "" {
+		c, err := config.LoadCtl(o.configFile, config.LoadOptions{Environ: e.environ})
+		if err != nil {
+			return nil, usage(err.Error())
+		}
+		o.serverURL = c.ServerURL
+		o.prompt = c.Prompt
+		if c.Username != "" {
+			o.username = &c.Username
+		}
+		if c.Password != "" {
+			o.password = &c.Password
+		}
+		o.historyFile = c.HistoryFile
+	}
+	if serverURL != nil {
+		o.serverURL = *serverURL
+	}
+	if username != nil {
+		o.username = username
+	}
+	if password != nil {
+		o.password = password
+	}
+	if history != nil {
+		o.historyFile = *history
+	}
+	if len(o.args) == 0 {
+		o.interactive = true
+	}
+	return o, nil
+}
+
+// urlParts is the part of Python's urllib.parse.urlparse supervisorctl
+// looks at: the scheme, the netloc and the path.
+func urlParts(s string) (scheme, netloc, path string) {
+	rest := s
+	if i := strings.IndexByte(s, ':'); i > 0 && isASCIILetter(s[0]) {
+		ok := true
+		for _, c := range []byte(s[:i]) {
+			if !isASCIILetter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			scheme, rest = strings.ToLower(s[:i]), s[i+1:]
+		}
+	}
+	if strings.HasPrefix(rest, "//") {
+		rest = rest[2:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		netloc, rest = rest[:end], rest[end:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.IndexByte(rest, ';'); i >= 0 && strings.LastIndexByte(rest, '/') < i {
+		rest = rest[:i]
+	}
+	return scheme, netloc, rest
+}
+
+func isASCIILetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+
+// isURL is supervisor.datatypes.url's test.
+func isURL(s string) bool {
+	scheme, netloc, path := urlParts(s)
+	return scheme != "" && (netloc != "" || path != "")
+}
+
+// pyRepr is Python's repr() of a str.
+func pyRepr(s string) string {
+	quote := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == 0xfffd:
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}

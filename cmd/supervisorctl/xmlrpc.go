@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kolo/xmlrpc"
+)
+
+// Fault codes of supervisor.xmlrpc.Faults.
+const (
+	faultUnknownMethod       = 1
+	faultShutdownState       = 6
+	faultBadName             = 10
+	faultBadSignal           = 11
+	faultNoFile              = 20
+	faultNotExecutable       = 21
+	faultFailed              = 30
+	faultAbnormalTermination = 40
+	faultSpawnError          = 50
+	faultAlreadyStarted      = 60
+	faultNotRunning          = 70
+	faultSuccess             = 80
+	faultAlreadyAdded        = 90
+	faultStillRunning        = 91
+	faultCantReread          = 92
+)
+
+// rpcFault is an XML-RPC fault response (Python's xmlrpc.client.Fault).
+type rpcFault struct {
+	Code   int
+	String string
+}
+
+func (f *rpcFault) Error() string { return fmt.Sprintf("<Fault %d: %s>", f.Code, pyRepr(f.String)) }
+
+// protocolError is a non-200 HTTP answer (Python's xmlrpc.client.ProtocolError).
+type protocolError struct {
+	Code   int
+	Reason string
+}
+
+func (e *protocolError) Error() string {
+	return fmt.Sprintf("<ProtocolError for 127.0.0.1/RPC2: %d %s>", e.Code, e.Reason)
+}
+
+// badURLError is SupervisorTransport's ValueError for a server URL that is
+// neither http:// nor unix://.
+type badURLError struct{ URL string }
+
+func (e *badURLError) Error() string { return "Unknown protocol for serverurl " + e.URL }
+
+// parseError is a response body that is not well-formed XML (Python's
+// expat.ExpatError); Line and Column are counted as expat counts them.
+type parseError struct {
+	Line, Column int
+	Err          error
+}
+
+func (e *parseError) Error() string {
+	return fmt.Sprintf("not well-formed (invalid token): line %d, column %d", e.Line, e.Column)
+}
+
+func (e *parseError) Unwrap() error { return e.Err }
+
+// dialError is a failure to connect; Unix tells which transport failed,
+// since Python reports them from different source lines.
+type dialError struct {
+	Unix bool
+	Err  error
+}
+
+func (e *dialError) Error() string { return e.Err.Error() }
+func (e *dialError) Unwrap() error { return e.Err }
+
+// target is where a server URL points: the HTTP base to use and, for a
+// unix socket, the socket path.
+type target struct {
+	base   string // http://host:port, or http://localhost for unix
+	socket string // unix socket path, "" for http
+}
+
+// parseServerURL is SupervisorTransport.__init__'s URL handling.
+func parseServerURL(serverURL string) (target, error) {
+	switch {
+	case strings.HasPrefix(serverURL, "http://"):
+		u, err := url.Parse(serverURL)
+		if err != nil {
+			return target{}, fmt.Errorf("server url %q: %w", serverURL, err)
+		}
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		return target{base: "http://" + net.JoinHostPort(u.Hostname(), port)}, nil
+	case strings.HasPrefix(serverURL, "unix://"):
+		return target{base: "http://localhost", socket: serverURL[len("unix://"):]}, nil
+	}
+	return target{}, &badURLError{URL: serverURL}
+}
+
+// transport returns an http.RoundTripper for t: a unix socket dialer, or
+// plain TCP.
+func (t target) transport() *http.Transport {
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 2}
+	d := &net.Dialer{}
+	if t.socket != "" {
+		path := t.socket
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, "unix", path)
+			if err != nil {
+				return nil, &dialError{Unix: true, Err: err}
+			}
+			return c, nil
+		}
+	} else {
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, &dialError{Err: err}
+			}
+			return c, nil
+		}
+	}
+	return tr
+}
+
+// rpcClient talks XML-RPC to one supervisord, keeping its connection alive
+// across calls as Python's SupervisorTransport does.
+type rpcClient struct {
+	target   target
+	username *string
+	password *string
+	http     *http.Client
+}
+
+func newRPCClient(serverURL string, username, password *string) (*rpcClient, error) {
+	t, err := parseServerURL(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	return &rpcClient{target: t, username: username, password: password,
+		http: &http.Client{Transport: t.transport(), CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}, nil
+}
+
+func (c *rpcClient) close() {
+	if tr, ok := c.http.Transport.(*http.Transport); ok {
+		tr.CloseIdleConnections()
+	}
+}
+
+// call invokes method with args (strings and ints) and returns the decoded
+// result: string, int, bool, float64, []any, map[string]any or nil.
+func (c *rpcClient) call(method string, args ...any) (any, error) {
+	for _, a := range args {
+		if n, ok := a.(int); ok && (n > 1<<31-1 || n < -(1<<31)) {
+			return nil, errOverflow
+		}
+	}
+	body, err := xmlrpc.EncodeMethodCall(method, args...)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", method, err)
+	}
+	req, err := http.NewRequest(http.MethodPost, c.target.base+"/RPC2", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	req.Header.Set("Accept", "text/xml")
+	req.Header.Set("User-Agent", "gosupervisor-supervisorctl")
+	if c.username != nil && c.password != nil {
+		req.SetBasicAuth(*c.username, *c.password)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var de *dialError
+		if errors.As(err, &de) {
+			return nil, de
+		}
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+		return nil, &protocolError{Code: resp.StatusCode, Reason: reason}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading response: %w", method, err)
+	}
+	return decodeResponse(data)
+}
+
+// errOverflow is xmlrpc.client's OverflowError for an int beyond 32 bits.
+var errOverflow = errors.New("int exceeds XML-RPC limits")
+
+// decodeResponse parses a methodResponse. kolo/xmlrpc's decoder cannot be
+// used: it mis-decodes an empty <string></string> (which supervisord sends
+// for every empty description or spawnerr) and has no <nil/>.
+func decodeResponse(data []byte) (any, error) {
+	if pe := findInvalidChar(data); pe != nil {
+		return nil, pe
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	var (
+		result   any
+		haveVal  bool
+		isFault  bool
+		foundTop bool
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &parseError{Line: 1, Column: 0, Err: err}
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "methodResponse":
+			foundTop = true
+		case "fault":
+			isFault = true
+		case "value":
+			if haveVal {
+				return nil, fmt.Errorf("response has more than one value")
+			}
+			v, err := decodeValue(d)
+			if err != nil {
+				return nil, &parseError{Line: 1, Column: 0, Err: err}
+			}
+			result, haveVal = v, true
+		}
+	}
+	if !foundTop || !haveVal {
+		return nil, fmt.Errorf("response has no methodResponse value")
+	}
+	if isFault {
+		m, _ := result.(map[string]any)
+		code, _ := m["faultCode"].(int)
+		s, _ := m["faultString"].(string)
+		return nil, &rpcFault{Code: code, String: s}
+	}
+	return result, nil
+}
+
+// decodeValue reads the content of a <value> element up to its end tag.
+func decodeValue(d *xml.Decoder) (any, error) {
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			text.Write(t)
+		case xml.EndElement:
+			// an untyped <value>text</value> is a string
+			return text.String(), nil
+		case xml.StartElement:
+			v, err := decodeTyped(d, t.Name.Local)
+			if err != nil {
+				return nil, err
+			}
+			if err := skipToEnd(d); err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
+	}
+}
+
+// skipToEnd consumes tokens up to the end of the current element.
+func skipToEnd(d *xml.Decoder) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			return fmt.Errorf("unexpected element in value")
+		}
+	}
+}
+
+func decodeTyped(d *xml.Decoder, typ string) (any, error) {
+	switch typ {
+	case "struct":
+		return decodeStruct(d)
+	case "array":
+		return decodeArray(d)
+	case "nil":
+		return nil, d.Skip()
+	}
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		if cd, ok := tok.(xml.CharData); ok {
+			text.Write(cd)
+			continue
+		}
+		if _, ok := tok.(xml.EndElement); ok {
+			break
+		}
+		return nil, fmt.Errorf("unexpected element in <%s>", typ)
+	}
+	s := text.String()
+	switch typ {
+	case "string":
+		return s, nil
+	case "int", "i4", "i8", "i1", "i2":
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("bad <%s> %q: %w", typ, s, err)
+		}
+		return n, nil
+	case "boolean":
+		switch strings.TrimSpace(s) {
+		case "1":
+			return true, nil
+		case "0":
+			return false, nil
+		}
+		return nil, fmt.Errorf("bad boolean value %q", s)
+	case "double":
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad double %q: %w", s, err)
+		}
+		return f, nil
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+		if err != nil {
+			return nil, fmt.Errorf("bad base64: %w", err)
+		}
+		return string(b), nil
+	case "dateTime.iso8601":
+		t, err := time.Parse("20060102T15:04:05", strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("bad dateTime %q: %w", s, err)
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("unknown XML-RPC type <%s>", typ)
+}
+
+func decodeStruct(d *xml.Decoder) (any, error) {
+	m := map[string]any{}
+	var name string
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "member":
+				name = ""
+			case "name":
+				var s string
+				if err := d.DecodeElement(&s, &t); err != nil {
+					return nil, err
+				}
+				name = s
+			case "value":
+				v, err := decodeValue(d)
+				if err != nil {
+					return nil, err
+				}
+				m[name] = v
+			default:
+				return nil, fmt.Errorf("unexpected <%s> in struct", t.Name.Local)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "struct" {
+				return m, nil
+			}
+		}
+	}
+}
+
+func decodeArray(d *xml.Decoder) (any, error) {
+	out := []any{}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "data":
+			case "value":
+				v, err := decodeValue(d)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			default:
+				return nil, fmt.Errorf("unexpected <%s> in array", t.Name.Local)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "array" {
+				return out, nil
+			}
+		}
+	}
+}
+
+// findInvalidChar reports the first control character XML forbids, with
+// the line and column expat gives after Python's transport has turned every
+// non-ASCII character into a &#N; reference (supervisord sends control
+// characters of a log raw).
+func findInvalidChar(data []byte) *parseError {
+	line, col := 1, 0
+	for _, r := range string(data) {
+		switch {
+		case r == '\n':
+			line++
+			col = 0
+			continue
+		case r < 0x20 && r != '\t' && r != '\r':
+			return &parseError{Line: line, Column: col, Err: fmt.Errorf("illegal character %U", r)}
+		case r >= 0x80:
+			col += len("&#;") + len(strconv.Itoa(int(r)))
+			continue
+		}
+		col++
+	}
+	return nil
+}
