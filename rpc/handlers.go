@@ -307,13 +307,16 @@ func (s *Server) handleStatic(w *response, req *request, path string) {
 		w.sendError(400)
 		return
 	}
-	if path == "/stylesheets/supervisor.css" {
+	// medusa's default_handler strips the path's leading slashes.
+	rel := strings.TrimLeft(path, "/")
+	if rel == "stylesheets/supervisor.css" {
 		w.set("Content-Type", "text/css")
 		w.send(200, []byte(supervisorCSS))
 		return
 	}
-	if path == "/stylesheets" || path == "/images" {
-		w.set("Location", "http://"+w.c.serverName+path+"/")
+	if rel == "stylesheets" || rel == "images" {
+		// 'http://%s/%s/' % (server_name, path): no port, Host ignored.
+		w.set("Location", "http://"+w.c.serverName+"/"+rel+"/")
 		w.sendError(301)
 		return
 	}

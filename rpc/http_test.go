@@ -439,7 +439,7 @@ func TestWebUI(t *testing.T) {
 				loc = v
 			}
 		}
-		if !strings.HasPrefix(loc, strings.Replace(tt.location, "http:///", "http://<unix domain socket>/", 1)) {
+		if !strings.HasPrefix(loc, strings.Replace(tt.location, "http:///", "http://<unix domain socket>:"+sock+"/", 1)) {
 			t.Errorf("%q: Location %q, want %q", tt.req, loc, tt.location)
 		}
 	}

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -40,8 +41,12 @@ var ErrAddressInUse = errors.New("Another program is already listening on a port
 // still the one it created.
 type Listener struct {
 	net.Listener
-	Auth       *Credentials
-	ServerName string // used in redirects when the client sent no Host
+	Auth *Credentials
+	// ServerName and ServerPort are the server_name and port of Python's
+	// HTTP server object: the static directory redirect uses the name,
+	// the web UI's redirect both when the client sent no Host.
+	ServerName string
+	ServerPort string
 	// StaleRemoved is set when a stale unix socket (nothing answered on
 	// it) was unlinked; supervisord logs "Unlinking stale socket <file>".
 	StaleRemoved bool
@@ -108,19 +113,64 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 			}
 			return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Section, addr, err)
 		}
-		name := cfg.Host
-		if name == "" || name == "*" {
-			name, _ = os.Hostname()
+		port := cfg.Port
+		if ta, ok := l.Addr().(*net.TCPAddr); ok && port == 0 {
+			port = ta.Port // tests ask for any port; a config never does
 		}
-		return &Listener{Listener: l, Auth: auth, ServerName: net.JoinHostPort(name, strconv.Itoa(cfg.Port))}, nil
+		return &Listener{Listener: l, Auth: auth, ServerName: pyServerName(context.Background(), net.DefaultResolver, host, os.Hostname),
+			ServerPort: strconv.Itoa(port)}, nil
 	case "unix":
 		l, ino, stale, err := listenUnix(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Section, err)
 		}
-		return &Listener{Listener: l, Auth: auth, ServerName: "<unix domain socket>", StaleRemoved: stale, path: cfg.File, ino: ino}, nil
+		return &Listener{Listener: l, Auth: auth, ServerName: unixServerName, ServerPort: cfg.File, StaleRemoved: stale, path: cfg.File, ino: ino}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown family %q", cfg.Section, cfg.Family)
+}
+
+// unixServerName is the server_name of Python's unix socket HTTP server.
+const unixServerName = "<unix domain socket>"
+
+// hostResolver is the part of *net.Resolver pyServerName uses.
+type hostResolver interface {
+	LookupIP(ctx context.Context, network, host string) ([]net.IP, error)
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
+}
+
+// pyServerName is the server_name supervisor_af_inet_http_server gives an
+// inet server bound to host ("" for all interfaces): for "", the IPv4
+// address of gethostname() (socket.gethostbyname); then the first name a
+// reverse lookup of that address gives (socket.gethostbyaddr(ip)[0], which
+// resolves a host name first), or the address itself when the lookup
+// fails. Bound to 127.0.0.1 it is typically "localhost". Where Python
+// cannot resolve the host name for "" it refuses to start; this falls
+// back to the host name instead.
+func pyServerName(ctx context.Context, r hostResolver, host string, hostname func() (string, error)) string {
+	ip := host
+	if ip == "" {
+		name, err := hostname()
+		if err != nil {
+			return ""
+		}
+		ip = name
+		if ips, err := r.LookupIP(ctx, "ip4", name); err == nil && len(ips) > 0 {
+			ip = ips[0].String()
+		}
+	}
+	addr := ip
+	if net.ParseIP(addr) == nil {
+		ips, err := r.LookupIP(ctx, "ip", addr)
+		if err != nil || len(ips) == 0 {
+			return ip
+		}
+		addr = ips[0].String()
+	}
+	names, err := r.LookupAddr(ctx, addr)
+	if err != nil || len(names) == 0 || strings.TrimSuffix(names[0], ".") == "" {
+		return ip
+	}
+	return strings.TrimSuffix(names[0], ".")
 }
 
 // listenUnix binds <file>.<pid>, applies chmod/chown, then hard-links it to

@@ -96,15 +96,18 @@ var ErrServerClosed = errors.New("rpc: server closed")
 // credentials protect every route.
 func (s *Server) Serve(l net.Listener) error {
 	var auth *Credentials
-	serverName := ""
+	serverName, serverPort := "", ""
 	if al, ok := l.(*Listener); ok {
 		auth = al.Auth
-		serverName = al.ServerName
+		serverName, serverPort = al.ServerName, al.ServerPort
 	}
 	if serverName == "" {
-		serverName = l.Addr().String()
+		// A plain listener: the address stands for the name.
+		serverName, serverPort = l.Addr().String(), ""
 		if l.Addr().Network() == "unix" {
-			serverName = "<unix domain socket>"
+			serverName, serverPort = unixServerName, l.Addr().String()
+		} else if h, p, err := net.SplitHostPort(serverName); err == nil {
+			serverName, serverPort = h, p
 		}
 	}
 	s.mu.Lock()
@@ -135,7 +138,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return fmt.Errorf("rpc: accept: %w", err)
 		}
 		delay = 0
-		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, serverName: serverName}
+		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, serverName: serverName, serverPort: serverPort}
 		s.mu.Lock()
 		if s.closed.Load() {
 			s.mu.Unlock()
@@ -193,7 +196,8 @@ type conn struct {
 	nc         net.Conn
 	br         *bufio.Reader
 	auth       *Credentials
-	serverName string
+	serverName string // Python's server.server_name
+	serverPort string // Python's str(server.port): a number, or the socket path
 
 	mu   sync.Mutex
 	idle bool

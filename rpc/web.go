@@ -64,15 +64,41 @@ func uiForm(req *request, query string) map[string]string {
 	return form
 }
 
-// serverURL is web.py's get_server_url: from the Host header, else the
-// listener's name.
+// serverURL is supervisor/http.py's get_server_url: the first non-empty
+// Host header split as urllib's splitport does, else the server's name
+// and port; the port is left out when it is 80.
 func (w *response) serverURL() string {
-	host := strings.TrimSpace(w.req.header("Host"))
-	if !w.req.hasHeader("Host") || host == "" {
-		host = w.c.serverName
+	hostname, port, hasHost := "", "", false
+	for _, h := range w.req.headers {
+		if strings.EqualFold(h[0], "Host") && strings.TrimSpace(h[1]) != "" {
+			hostname, port = pySplitPort(strings.TrimSpace(h[1]))
+			hasHost = true
+			break
+		}
 	}
-	host = strings.TrimSuffix(host, ":80")
+	if !hasHost {
+		hostname, port = w.c.serverName, w.c.serverPort
+	}
+	host := hostname
+	if port != "" && port != "80" {
+		host += ":" + port
+	}
 	return strings.TrimSuffix("http://"+host, "/")
+}
+
+// pySplitPort is urllib.parse.splitport: host and the digits after its
+// last colon, when all that follows that colon is digits ("" for none).
+func pySplitPort(host string) (hostname, port string) {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 {
+		return host, ""
+	}
+	for _, c := range host[i+1:] {
+		if c < '0' || c > '9' {
+			return host, ""
+		}
+	}
+	return host[:i], host[i+1:]
 }
 
 func (s *Server) handleUI(w *response, req *request) {
