@@ -25,6 +25,12 @@ func startServer(t testing.TB, b Backend, auth *Credentials, opts Options) (stri
 		t.Fatal(err)
 	}
 	l.Auth = auth
+	return sock, serveListener(t, b, l, opts)
+}
+
+// serveListener serves b on l until the test ends.
+func serveListener(t testing.TB, b Backend, l net.Listener, opts Options) *Server {
+	t.Helper()
 	srv := NewServer(b, opts)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
@@ -36,7 +42,7 @@ func startServer(t testing.TB, b Backend, auth *Credentials, opts Options) (stri
 			t.Errorf("Serve returned %v", err)
 		}
 	})
-	return sock, srv
+	return srv
 }
 
 // readResponse reads one HTTP response (Content-Length framed, or until

@@ -131,12 +131,9 @@ func methodTable() map[string]*method {
 		})
 	add("supervisor.removeProcessGroup", sig("boolean", "string"), "Deactivate a group whose processes are all stopped.\n\n@param string name  group name\n@return boolean done", 1, 1,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, ok, err := argGroup(p[0])
+			name, err := groupName(p[0])
 			if err != nil {
 				return nil, err
-			}
-			if !ok {
-				return nil, NewFault(BadName, name)
 			}
 			if err := d.backend.RemoveProcessGroup(name); err != nil {
 				return nil, err
@@ -146,59 +143,17 @@ func methodTable() map[string]*method {
 
 	// processes: start, stop, signal
 	add("supervisor.startProcess", sig("boolean", "string", "boolean"), "Start one process (or, given group:*, its whole group). With wait, answer once it is RUNNING or has failed.\n\n@param string name  process name or group:*\n@param boolean wait\n@return boolean started", 1, 2,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
-			return groupOrTrue(d.backend.StartProcess(ctx, name, optWait(p, 1)))
-		})
+		oneProcess(Backend.StartProcess))
 	add("supervisor.startProcessGroup", sig("array", "string", "boolean"), "Start every process of a group that is not running.\n\n@param string name  group name\n@param boolean wait\n@return array results", 1, 2,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			name, ok, err := argGroup(p[0])
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return nil, NewFault(BadName, name)
-			}
-			r, err := d.backend.StartProcessGroup(ctx, name, optWait(p, 1))
-			if err != nil {
-				return nil, err
-			}
-			return resultsValue(r), nil
-		})
+		wholeGroup(Backend.StartProcessGroup))
 	add("supervisor.startAllProcesses", sig("array", "boolean"), "Start every process that is not running, in priority order.\n\n@param boolean wait\n@return array results", 0, 1,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			return resultsValue(d.backend.StartAllProcesses(ctx, optWait(p, 0))), nil
-		})
+		allProcesses(Backend.StartAllProcesses))
 	add("supervisor.stopProcess", sig("boolean", "string", "boolean"), "Stop one process (or, given group:*, its whole group). With wait, answer once it has stopped.\n\n@param string name  process name or group:*\n@param boolean wait\n@return boolean stopped", 1, 2,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
-			return groupOrTrue(d.backend.StopProcess(ctx, name, optWait(p, 1)))
-		})
+		oneProcess(Backend.StopProcess))
 	add("supervisor.stopProcessGroup", sig("array", "string", "boolean"), "Stop every running process of a group.\n\n@param string name  group name\n@param boolean wait\n@return array results", 1, 2,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			name, ok, err := argGroup(p[0])
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return nil, NewFault(BadName, name)
-			}
-			r, err := d.backend.StopProcessGroup(ctx, name, optWait(p, 1))
-			if err != nil {
-				return nil, err
-			}
-			return resultsValue(r), nil
-		})
+		wholeGroup(Backend.StopProcessGroup))
 	add("supervisor.stopAllProcesses", sig("array", "boolean"), "Stop every running process.\n\n@param boolean wait\n@return array results", 0, 1,
-		func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
-			return resultsValue(d.backend.StopAllProcesses(ctx, optWait(p, 0))), nil
-		})
+		allProcesses(Backend.StopAllProcesses))
 	add("supervisor.signalProcess", sig("boolean", "string", "string"), "Send a signal (a name such as HUP or a number) to one process, or to a group given group:*.\n\n@param string name  process name or group:*\n@param string signal\n@return boolean sent", 2, 2,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 			name, err := argNamespec(p[0])
@@ -223,12 +178,9 @@ func methodTable() map[string]*method {
 		})
 	add("supervisor.signalProcessGroup", sig("array", "string", "string"), "Send a signal to every process of a group that can take one.\n\n@param string name  group name\n@param string signal\n@return array results", 2, 2,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, ok, err := argGroup(p[0])
+			name, err := groupName(p[0])
 			if err != nil {
 				return nil, err
-			}
-			if !ok {
-				return nil, NewFault(BadName, name)
 			}
 			s, err := argSignal(p[1])
 			if err != nil {
@@ -381,6 +333,55 @@ func methodTable() map[string]*method {
 		})
 	m.noUpdate = true
 	return t
+}
+
+// groupName is a group name parameter: BAD_NAME unless it is a string
+// (a list or struct is INCORRECT_PARAMETERS, as argGroup says).
+func groupName(v any) (string, error) {
+	name, ok, err := argGroup(v)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", NewFault(BadName, name)
+	}
+	return name, nil
+}
+
+// oneProcess is startProcess and stopProcess: a namespec (group:* for a
+// whole group) and an optional wait; true, or the group's results.
+func oneProcess(run func(b Backend, ctx context.Context, namespec string, wait bool) ([]Result, bool, error)) handler {
+	return func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
+		name, err := argNamespec(p[0])
+		if err != nil {
+			return nil, err
+		}
+		return groupOrTrue(run(d.backend, ctx, name, optWait(p, 1)))
+	}
+}
+
+// wholeGroup is startProcessGroup and stopProcessGroup: a group name and
+// an optional wait; the results.
+func wholeGroup(run func(b Backend, ctx context.Context, name string, wait bool) ([]Result, error)) handler {
+	return func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
+		name, err := groupName(p[0])
+		if err != nil {
+			return nil, err
+		}
+		r, err := run(d.backend, ctx, name, optWait(p, 1))
+		if err != nil {
+			return nil, err
+		}
+		return resultsValue(r), nil
+	}
+}
+
+// allProcesses is startAllProcesses and stopAllProcesses: an optional
+// wait; the results.
+func allProcesses(run func(b Backend, ctx context.Context, wait bool) []Result) handler {
+	return func(ctx context.Context, d *Dispatcher, p []any) (any, error) {
+		return resultsValue(run(d.backend, ctx, optWait(p, 0))), nil
+	}
 }
 
 // groupOrTrue turns a Start/Stop/SignalProcess answer into Python's value:

@@ -12,22 +12,6 @@ import (
 	"time"
 )
 
-// serveListener serves b on l until the test ends.
-func serveListener(t *testing.T, b Backend, l net.Listener) {
-	t.Helper()
-	srv := NewServer(b, Options{})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-done; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-}
-
 // locationOf sends one request on network/addr and returns the response's
 // status line and Location header.
 func locationOf(t *testing.T, network, addr, req string) (status, location string) {
@@ -75,7 +59,7 @@ func TestRedirectLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveListener(t, b, il)
+	serveListener(t, b, il, Options{})
 	inetAddr := il.Addr().String()
 	port := strconv.Itoa(il.Addr().(*net.TCPAddr).Port)
 	name := pythonServerName(t)
