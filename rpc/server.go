@@ -290,15 +290,6 @@ func (r *request) header(name string) string {
 	return ""
 }
 
-func (r *request) hasHeader(name string) bool {
-	for _, h := range r.headers {
-		if strings.EqualFold(h[0], name) {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *request) wantsClose() bool {
 	conn := strings.ToLower(strings.TrimSpace(r.header("Connection")))
 	switch r.version {

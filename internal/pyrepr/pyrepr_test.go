@@ -335,7 +335,7 @@ func FuzzBytes(f *testing.F) {
 }
 
 func FuzzFloat(f *testing.F) {
-	for _, v := range []float64{0, 1, 0.1, 1e16, 1e-5, math.Inf(1), math.NaN(), -0.0} {
+	for _, v := range []float64{0, 1, 0.1, 1e16, 1e-5, math.Inf(1), math.NaN(), math.Copysign(0, -1)} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v float64) {
