@@ -290,8 +290,8 @@ func pyPercent(format string, m expLookup) (string, error) {
 			switch {
 			case isDict:
 				body = m.repr()
-				if c == 'a' {
-					body = pyrepr.ASCII(body)
+				if c == 'a' { // ascii(dict): the repr, non-ASCII escaped
+					body = pyrepr.EscapeNonASCII(body)
 				}
 			case c == 's':
 				body = arg.str()

@@ -37,6 +37,35 @@ func Str(s string) string { return strRepr(s, false) }
 // escaped as well.
 func ASCII(s string) string { return strRepr(s, true) }
 
+// EscapeNonASCII is the step ascii() adds to repr(): given the repr of
+// any object (a dict's, say), it escapes each non-ASCII code point as
+// \xNN, \uNNNN or \UNNNNNNNN. ASCII(s) is EscapeNonASCII(Str(s)).
+func EscapeNonASCII(repr string) string {
+	i := 0
+	for i < len(repr) && repr[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(repr) {
+		return repr
+	}
+	var b strings.Builder
+	b.Grow(len(repr) + 8)
+	b.WriteString(repr[:i])
+	for _, r := range repr[i:] {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r <= 0xff:
+			writeHex(&b, `\x`, r, 2)
+		case r <= 0xffff:
+			writeHex(&b, `\u`, r, 4)
+		default:
+			writeHex(&b, `\U`, r, 8)
+		}
+	}
+	return b.String()
+}
+
 func strRepr(s string, asciiOnly bool) string {
 	q := quote(strings.IndexByte(s, '\'') >= 0, strings.IndexByte(s, '"') >= 0)
 	var b strings.Builder

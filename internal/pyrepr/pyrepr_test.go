@@ -71,6 +71,9 @@ func TestStrGolden(t *testing.T) {
 		if got := ASCII(in); got != tc.ASCII {
 			t.Errorf("ASCII(%q) = %s, Python ascii gives %s", in, got, tc.ASCII)
 		}
+		if got := EscapeNonASCII(tc.Repr); got != tc.ASCII {
+			t.Errorf("EscapeNonASCII(%s) = %s, Python ascii gives %s", tc.Repr, got, tc.ASCII)
+		}
 	}
 }
 
@@ -157,6 +160,7 @@ func TestExamples(t *testing.T) {
 		{"U+FFFD is printable", Str("\ufffd"), "'\ufffd'"},
 		{"new in Unicode 15", Str("\U0001f6dc"), `'\U0001f6dc'`},
 		{"ascii", ASCII("café\U0001f600"), `'caf\xe9\U0001f600'`},
+		{"ascii of a dict", EscapeNonASCII(`{'a': "é'x", 'n': 3}`), `{'a': "\xe9'x", 'n': 3}`},
 		{"bytes", Bytes([]byte("READY\n")), `b'READY\n'`},
 		{"bytes quote", Bytes([]byte("it's\x88")), `b"it's\x88"`},
 		{"undecodable text", DecodedOrUndecodable([]byte("\x88\n")), `Undecodable: b'\x88\n'`},
@@ -283,6 +287,9 @@ func FuzzStr(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want := pyCodePoints(s)
+		if a, e := ASCII(s), EscapeNonASCII(Str(s)); a != e {
+			t.Fatalf("ASCII(%q) = %s, EscapeNonASCII(Str) = %s", s, a, e)
+		}
 		for _, asciiOnly := range []bool{false, true} {
 			what, lit := "Str", Str(s)
 			if asciiOnly {
