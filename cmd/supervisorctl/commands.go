@@ -607,7 +607,7 @@ func doShutdown(c *controller, arg string) (bool, error) {
 	if c.opts.interactive {
 		yes, err := c.rawInput("Really shut the remote supervisord process down y/N? ")
 		if err != nil {
-			return false, errEOF
+			return false, inputEOF(987)
 		}
 		if !strings.HasPrefix(strings.ToLower(yes), "y") {
 			return false, nil
@@ -654,7 +654,7 @@ func doReload(c *controller, arg string) (bool, error) {
 	if c.opts.interactive {
 		yes, err := c.rawInput("Really restart the remote supervisord process y/N? ")
 		if err != nil {
-			return false, errEOF
+			return false, inputEOF(1027)
 		}
 		if !strings.HasPrefix(strings.ToLower(yes), "y") {
 			return false, nil

@@ -26,6 +26,7 @@ const (
 	pySupervisorctlFile    = "/usr/lib/python3/dist-packages/supervisor/supervisorctl.py"
 	pyXMLRPCClientFile     = "/usr/lib/python3.11/xmlrpc/client.py"
 	pySocketFile           = "/usr/lib/python3.11/socket.py"
+	pyGetpassFile          = "/usr/lib/python3.11/getpass.py"
 )
 
 // controller is supervisorctl's Controller plus its default plugin: it
@@ -246,13 +247,13 @@ func (c *controller) onecmd(line string) bool {
 			c.output("Server requires authentication")
 			username, rerr := c.rawInput("Username:")
 			if rerr != nil {
-				c.reportError(errEOF)
+				c.reportError(inputEOF(212))
 				c.exitStatus = exitGeneric
 				return false
 			}
 			password, rerr := c.getpass("Password:")
 			if rerr != nil {
-				c.reportError(errEOF)
+				c.reportError(&eofError{file: pyGetpassFile, line: 148})
 				c.exitStatus = exitGeneric
 				return false
 			}
@@ -279,8 +280,20 @@ func (c *controller) unknown(line string) {
 	c.exitStatus = exitGeneric
 }
 
-// errEOF is Python's EOFError from input() at the end of stdin.
-var errEOF = errors.New("EOF when reading a line")
+// eofError is Python's EOFError from input() (or getpass) at the end of
+// stdin, with the source line that asked.
+type eofError struct {
+	file string
+	line int
+	msg  string
+}
+
+func (e *eofError) Error() string { return e.msg }
+
+// inputEOF is the EOFError of supervisorctl.py's raw_input at line.
+func inputEOF(line int) error {
+	return &eofError{file: pySupervisorctlFile, line: line, msg: "EOF when reading a line"}
+}
 
 // reportError prints an uncaught error as onecmd's
 // "error: <class>, <message>: file: <f> line: <n>" line, naming the
@@ -299,6 +312,7 @@ func pyException(err error) (class, msg, file string, line int) {
 		bu  *badURLError
 		px  *parseError
 		uvr *unknownResultError
+		eof *eofError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -322,9 +336,9 @@ func pyException(err error) (class, msg, file string, line int) {
 	case errors.As(err, &uvr):
 		return "ValueError", uvr.Error(), pySupervisorctlFile, uvr.line
 	case errors.Is(err, errOverflow):
-		return "OverflowError", err.Error(), pyXMLRPCClientFile, 534
-	case errors.Is(err, errEOF):
-		return "EOFError", err.Error(), pySupervisorctlFile, 0
+		return "OverflowError", err.Error(), pyXMLRPCClientFile, 552
+	case errors.As(err, &eof):
+		return "EOFError", eof.msg, eof.file, eof.line
 	}
 	return "Exception", err.Error(), "supervisorctl", 0
 }

@@ -91,8 +91,16 @@ func (c *controller) cmdloop() {
 func (c *controller) getpass(prompt string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		io.WriteString(c.errOut, "Warning: Password input may be echoed.\n"+prompt)
-		return c.readLine(true)
+		// getpass.fallback_getpass, warning included
+		io.WriteString(c.errOut, pyGetpassFile+":91: GetPassWarning: Can not control echo on the terminal.\n"+
+			"  passwd = fallback_getpass(prompt, stream)\n"+
+			"Warning: Password input may be echoed.\n"+prompt)
+		line, err := c.readLine(false)
+		if err != nil {
+			return "", err
+		}
+		io.WriteString(c.errOut, "\n")
+		return line, nil
 	}
 	defer tty.Close()
 	fd := tty.Fd()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // usageDoc is supervisorctl.py's module docstring, printed by -h with %s
@@ -219,6 +220,11 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 	if o.configFile != "" {
 		c, err := config.LoadCtl(o.configFile, config.LoadOptions{Environ: e.environ})
 		if err != nil {
+			if class := configparserClass(err.Error()); class != "" {
+				// not a ValueError in Python: it escapes as a traceback
+				fmt.Fprintf(stderr, "Traceback (most recent call last):\n  File %s, in read_config\n%s: %s\n", pyRepr(e.progname), class, err)
+				return nil, &exitError{Code: 1}
+			}
 			return nil, usage(err.Error())
 		}
 		o.serverURL = c.ServerURL
@@ -247,6 +253,20 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 		o.interactive = true
 	}
 	return o, nil
+}
+
+// configparserClass names the configparser exception behind a config
+// error that Python does not turn into a usage message.
+func configparserClass(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "File contains no section headers."):
+		return "configparser.MissingSectionHeaderError"
+	case strings.HasPrefix(msg, "Source contains parsing errors:"):
+		return "configparser.ParsingError"
+	case strings.HasPrefix(msg, "While reading from"):
+		return "configparser.DuplicateSectionError"
+	}
+	return ""
 }
 
 // urlParts is the part of Python's urllib.parse.urlparse supervisorctl
@@ -291,32 +311,4 @@ func isURL(s string) bool {
 }
 
 // pyRepr is Python's repr() of a str.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r == 0xfffd:
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
+func pyRepr(s string) string { return pyrepr.Str(s) }
