@@ -16,6 +16,9 @@ import (
 // ChunkSize is the most one read takes from a pipe (Python reads 128 KiB).
 const ChunkSize = 128 << 10
 
+// defaultPipe is a new pipe's capacity on Linux.
+const defaultPipe = 64 << 10
+
 // drainReads bounds how many reads Close makes to empty a pipe.
 const drainReads = 64
 
@@ -37,6 +40,10 @@ type Hub struct {
 	sinks  map[string]*sharedSink
 
 	work chan task // to an idle worker (see do)
+
+	poller     *poller
+	privileged bool         // the kernel's per-user pipe page limits do not apply
+	grown      atomic.Int64 // pipes grown while not privileged (see grow)
 }
 
 type sharedSink struct {
@@ -86,7 +93,8 @@ func NewHub(s *Syslog) *Hub {
 	if s == nil {
 		s = NewSyslog("supervisord")
 	}
-	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink), work: make(chan task)}
+	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink), work: make(chan task),
+		poller: newPoller(), privileged: pipeLimitsExempt()}
 	h.pool.New = func() any {
 		b := make([]byte, ChunkSize)
 		return &b
@@ -119,12 +127,24 @@ func (h *Hub) do(done chan struct{}, f func()) {
 	<-done
 }
 
+// spawn runs f on a worker goroutine without waiting for it.
+func (h *Hub) spawn(f func()) {
+	t := task{f: f}
+	select {
+	case h.work <- t:
+	default:
+		go h.worker(t)
+	}
+}
+
 func (h *Hub) worker(t task) {
 	timer := time.NewTimer(workerIdle)
 	defer timer.Stop()
 	for {
 		t.f()
-		t.done <- struct{}{}
+		if t.done != nil {
+			t.done <- struct{}{}
+		}
 		timer.Reset(workerIdle)
 		select {
 		case t = <-h.work:
@@ -219,6 +239,7 @@ type Channel struct {
 	wg      sync.WaitGroup
 
 	read, written, dropped atomic.Int64
+	reads                  atomic.Int64 // read(2)/splice(2) calls that moved bytes
 
 	errMu        sync.Mutex
 	errLast      time.Time
@@ -228,18 +249,35 @@ type Channel struct {
 // stream is one Consume call: one pipe of one spawn, with its own capture
 // and ANSI state (Python builds a new dispatcher per spawn).
 type stream struct {
-	r      *os.File
-	pid    int
-	done   chan struct{} // a Hub worker finished a task for this stream
-	splice bool
-	// step's callback and results, kept here so a chunk allocates nothing.
-	control func(fd uintptr)
-	moved   int
-	more    bool
+	c    *Channel
+	fd   int      // the pipe's read end, ours alone (see Consume)
+	file *os.File // set instead of fd for a file the poller cannot wait on
+	pid  int
+	id   uint32 // the poller's key
+	epfd int    // the poller's epoll descriptor while registered
+
+	// mu orders the hand-offs between the poller, the worker serving the
+	// stream and Close; state says who has the stream.
+	mu      sync.Mutex
+	state   int
+	pending bool // the poller saw the pipe readable while it was busy
+
+	splice  bool
 	scan    *captureScanner
 	capture *boundBuffer
 	ansi    ansiStripper
+	// pipeCap is the pipe's capacity (the kernel default until grow);
+	// grown is where grow stands.
+	pipeCap int
+	grown   int
 }
+
+// Stream states.
+const (
+	streamArmed = iota // waiting in the poller
+	streamBusy         // a worker reads it
+	streamDone         // closed
+)
 
 // NewChannel opens the channel's log file (creating it, as Python does at
 // spawn time).
@@ -279,13 +317,18 @@ func (c *Channel) Stats() Stats {
 	return st
 }
 
-// Consume takes ownership of r, the read end of a child's pipe (from
-// os.Pipe, so it is non-blocking and in the runtime poller; do not call
-// r.Fd(), which makes it blocking), reads it until EOF in its own goroutine
-// and closes it. An idle pipe holds no buffer: a buffer is taken from the
-// pool only while the fd is readable.
+// Consume takes ownership of r, the read end of a child's pipe, reads it
+// until EOF and closes it. Nothing waits on an idle pipe but the Hub's
+// poller, and an idle pipe holds no buffer: a Hub worker takes one from
+// the pool only while the pipe has bytes.
+//
+// The descriptor is moved out of Go's runtime poller (duplicated, and r
+// closed) into the Hub's own: Go's registration is edge-triggered and
+// cannot be paused, so every write of a busy child would wake an idle
+// runtime thread for nothing while a worker is already reading the pipe;
+// the Hub's poller disarms a pipe while it is served.
 func (c *Channel) Consume(r *os.File, pid int) {
-	st := c.newStream(r, pid)
+	st := c.newStream(pid)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -295,11 +338,51 @@ func (c *Channel) Consume(r *os.File, pid int) {
 	c.streams[st] = struct{}{}
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go c.run(st)
+
+	fd, err := dupFD(r)
+	if err == nil {
+		r.Close()
+		st.fd = fd
+		err = c.hub.poller.add(st)
+		if err != nil {
+			// Not a pipe the poller can wait on (a regular file):
+			// read it with blocking reads instead.
+			r = os.NewFile(uintptr(fd), "pipe")
+			st.fd = -1
+		}
+	}
+	if err != nil {
+		st.file = r
+		go func() {
+			c.readBlocking(st)
+			c.end(st)
+		}()
+		return
+	}
+	if c.closing.Load() {
+		c.claimForClose(st) // Close ran while the pipe was being armed
+	}
 }
 
-func (c *Channel) newStream(r *os.File, pid int) *stream {
-	st := &stream{r: r, pid: pid, done: make(chan struct{}, 1)}
+// claimForClose takes an armed stream from the poller and drains and ends
+// it on a worker (Close); a busy stream is ended by its worker.
+func (c *Channel) claimForClose(st *stream) {
+	st.mu.Lock()
+	if st.state != streamArmed {
+		st.mu.Unlock()
+		return
+	}
+	st.state = streamBusy
+	st.mu.Unlock()
+	c.hub.spawn(func() {
+		c.drain(st)
+		c.end(st)
+	})
+}
+
+// newStream is the state of one pipe of process pid.
+func (c *Channel) newStream(pid int) *stream {
+	st := &stream{c: c, pid: pid, pipeCap: defaultPipe, fd: -1, epfd: -1, state: streamBusy, splice: c.splice}
 	if c.cfg.CaptureMaxBytes > 0 && !c.cfg.Listener {
 		st.scan = &captureScanner{}
 		st.capture = &boundBuffer{max: c.cfg.CaptureMaxBytes}
@@ -307,118 +390,241 @@ func (c *Channel) newStream(r *os.File, pid int) *stream {
 	return st
 }
 
+// dupFD duplicates r's descriptor (close-on-exec, still non-blocking: the
+// flag belongs to the open pipe, which both descriptors share).
+func dupFD(r *os.File) (int, error) {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(sfd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, sfd, fDupFDCloexec, 0)
+		if e != 0 {
+			derr = e
+			return
+		}
+		fd = int(r)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("logrot: dup pipe: %w", derr)
+	}
+	return fd, nil
+}
+
+// fDupFDCloexec is F_DUPFD_CLOEXEC (linux/fcntl.h).
+const fDupFDCloexec = 1030
+
 // Wait blocks until every pipe given to Consume has reached EOF (or was
 // stopped by Close) and its bytes are handled.
 func (c *Channel) Wait() { c.wg.Wait() }
 
-// run is a pipe's goroutine. It stays shallow, so its stack stays at the
-// minimum while the pipe is idle: the readiness check is a zero-timeout
-// ppoll, and the reading, writing and hooks (deep call chains) run on a Hub
-// worker, which keeps serving the pipe for as long as bytes keep coming
-// (see burst).
-func (c *Channel) run(st *stream) {
-	defer c.wg.Done()
-	defer func() {
-		c.hub.do(st.done, func() {
-			c.mu.Lock()
-			c.finish(st)
-			delete(c.streams, st)
-			c.mu.Unlock()
-		})
-		st.r.Close()
-	}()
-	rc, err := st.r.SyscallConn()
-	if err != nil {
-		c.hub.do(st.done, func() { c.readBlocking(st) })
+// ready is the poller telling that st's pipe is readable (or at EOF).
+func (st *stream) ready() {
+	st.mu.Lock()
+	switch st.state {
+	case streamArmed:
+		st.state = streamBusy
+		st.mu.Unlock()
+		c := st.c
+		c.hub.spawn(func() { c.serve(st) })
 		return
+	case streamBusy:
+		st.pending = true
 	}
-	st.splice = c.splice
-	more := true
-	burst := func() { more = c.burst(st, rc) }
-	drain := func() { c.drain(st, rc) }
-	for more {
+	st.mu.Unlock()
+}
+
+// serve reads st on a Hub worker until the pipe is empty, then hands it
+// back to the poller; at EOF, on an error or when the channel closes it
+// ends the stream.
+func (c *Channel) serve(st *stream) {
+	for {
 		if c.closing.Load() {
-			c.hub.do(st.done, drain)
+			c.drain(st)
+			c.end(st)
 			return
 		}
-		err := rc.Read(readable)
+		if !c.burst(st) {
+			c.end(st)
+			return
+		}
+		st.mu.Lock()
+		if st.pending {
+			st.pending = false
+			st.mu.Unlock()
+			continue
+		}
+		if c.closing.Load() {
+			st.mu.Unlock()
+			continue // drain and end
+		}
+		err := c.hub.poller.rearm(st)
+		if err == nil {
+			st.state = streamArmed
+		}
+		st.mu.Unlock()
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				c.hub.do(st.done, drain)
-			}
-			return
+			c.end(st)
 		}
-		c.hub.do(st.done, burst)
+		return
 	}
 }
 
-// hotIdle is how long a worker keeps waiting on a pipe that went quiet
-// before handing it back to its shallow goroutine.
-const hotIdle = 50 * time.Millisecond
+// end flushes what st held back, closes its pipe and forgets it.
+func (c *Channel) end(st *stream) {
+	st.mu.Lock()
+	st.state = streamDone
+	st.mu.Unlock()
+	c.mu.Lock()
+	c.finish(st)
+	delete(c.streams, st)
+	c.mu.Unlock()
+	c.ungrow(st)
+	if st.fd >= 0 {
+		c.hub.poller.remove(st)
+		syscall.Close(st.fd)
+		st.fd = -1
+	}
+	if st.file != nil {
+		st.file.Close()
+	}
+	c.wg.Done()
+}
 
-// burst serves a pipe on a Hub worker until it has been quiet for hotIdle.
-// It returns false at EOF or when the pipe fails.
-func (c *Channel) burst(st *stream, rc syscall.RawConn) bool {
+// hotIdle is how long a worker keeps looking at a busy pipe that went
+// quiet before handing it back to the poller: long enough to ride over the
+// gaps of a child that writes in bursts, short enough that a worker is not
+// held by a pipe that has gone idle.
+const hotIdle = 2 * time.Millisecond
+
+// Batching of a busy pipe. A child that writes fast would otherwise be
+// read one write at a time: a wakeup, a few syscalls and a scheduler round
+// trip per write (most of the daemon's CPU when a child floods its log).
+// Once a pipe has given bytes twice in a row it is busy: it is grown to
+// bigPipe and the worker pauses batchDelay between reads that found it
+// less than half full, so each read moves a large batch. A pipe that gets
+// a line now and then is read at once; a busy one at most batchDelay after
+// a write.
+const (
+	batchDelay = 500 * time.Microsecond
+	bigPipe    = 1 << 20
+	// maxGrownUnprivileged bounds how many pipes a daemon without
+	// CAP_SYS_RESOURCE or CAP_SYS_ADMIN grows at once: the kernel charges
+	// pipe pages to the user (fs.pipe-user-pages-soft, 16384 pages by
+	// default) and, past that limit, gives new pipes a single page.
+	maxGrownUnprivileged = 16
+)
+
+// burst reads st until it has been empty for hotIdle (true) or reaches
+// EOF or fails (false).
+func (c *Channel) burst(st *stream) bool {
+	streak := 0 // consecutive reads that found bytes
+	var quiet time.Duration
 	for {
-		n, more := c.step(st, rc)
+		n, more := c.stepFD(st, st.fd)
 		if !more {
 			return false
 		}
-		if n > 0 {
-			continue
-		}
 		if c.closing.Load() {
-			return true // run drains
+			return true
 		}
-		st.r.SetReadDeadline(time.Now().Add(hotIdle)) //nolint:errcheck // pollable: see Consume
-		err := rc.Read(readable)
-		st.r.SetReadDeadline(time.Time{}) //nolint:errcheck // run checks closing before waiting again
-		if err != nil {
-			return true // quiet (or closing): back to run
-		}
-	}
-}
-
-// readable reports whether a read on fd would not block (data, EOF or an
-// error), with a zero-timeout ppoll(2) that consumes nothing.
-func readable(fd uintptr) bool {
-	pfd := [1]pollFd{{fd: int32(fd), events: pollIn}}
-	var ts syscall.Timespec
-	for {
-		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd[0])), 1,
-			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-		if errno == syscall.EINTR {
+		if n > 0 {
+			streak++
+			quiet = 0
+			if streak > 1 {
+				c.grow(st)
+				half := st.pipeCap / 2
+				if !st.splice && half > ChunkSize/2 {
+					half = ChunkSize / 2 // a read takes at most ChunkSize
+				}
+				if n < half {
+					pause(batchDelay)
+				}
+			}
 			continue
 		}
-		// On a ppoll failure let the read find out what is wrong.
-		return errno != 0 || n > 0
+		if streak < 2 || quiet >= hotIdle {
+			return true
+		}
+		pause(batchDelay)
+		quiet += batchDelay
 	}
 }
 
-// pollFd is struct pollfd.
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
+// pause sleeps d in a plain nanosleep(2) on the worker's thread, without
+// telling the Go scheduler: the worker has the pipe for the whole burst
+// anyway, and d is short. Parking the goroutine (time.Sleep) would cost a
+// round of scheduler wakeups per batch, and a scheduler-visible syscall
+// keeps the runtime's monitor thread polling every few microseconds; either
+// costs more CPU than the batch it waits for.
+func pause(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	for {
+		_, _, e := syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), uintptr(unsafe.Pointer(&ts)), 0)
+		if e != syscall.EINTR {
+			return
+		}
+	}
 }
 
-const pollIn = 0x1 // POLLIN
+// grow gives a busy pipe bigPipe bytes of room (once per stream). It is
+// best effort: a kernel that refuses (pipe-max-size, the per-user pipe
+// page limits) leaves the pipe as it is.
+func (c *Channel) grow(st *stream) {
+	if st.grown != growNotYet {
+		return
+	}
+	st.grown = growRefused
+	if !c.hub.privileged {
+		if c.hub.grown.Add(1) > maxGrownUnprivileged {
+			c.hub.grown.Add(-1)
+			return
+		}
+	}
+	size := 0
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(st.fd), fSetPipeSz, bigPipe); e == 0 {
+		if r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(st.fd), fGetPipeSz, 0); e == 0 {
+			size = int(r)
+		}
+	}
+	if size <= 0 {
+		if !c.hub.privileged {
+			c.hub.grown.Add(-1)
+		}
+		return
+	}
+	st.grown = growDone
+	st.pipeCap = size
+}
 
-// step moves one chunk from the pipe (on a Hub worker). It returns the
+// ungrow gives back a grown pipe's share of the unprivileged budget.
+func (c *Channel) ungrow(st *stream) {
+	if st.grown == growDone && !c.hub.privileged {
+		c.hub.grown.Add(-1)
+	}
+	st.grown = growRefused
+}
+
+// fcntl commands for a pipe's capacity (linux/fcntl.h).
+const (
+	fSetPipeSz = 1031 // F_SETPIPE_SZ
+	fGetPipeSz = 1032 // F_GETPIPE_SZ
+)
+
+// Pipe growth states of a stream.
+const (
+	growNotYet = iota
+	growDone
+	growRefused
+)
+
+// stepFD moves one chunk from the pipe (on a Hub worker). It returns the
 // bytes moved (0 when the pipe was empty) and false at EOF or when the pipe
 // fails.
-func (c *Channel) step(st *stream, rc syscall.RawConn) (int, bool) {
-	if st.control == nil {
-		// Built once per stream: a closure per chunk would be an
-		// allocation per chunk.
-		st.control = func(fd uintptr) { st.moved, st.more = c.stepFD(st, int(fd)) }
-	}
-	st.moved, st.more = 0, true
-	err := rc.Control(st.control)
-	return st.moved, err == nil && st.more
-}
-
-// stepFD is step's work on the pipe's descriptor.
 func (c *Channel) stepFD(st *stream, fd int) (moved int, more bool) {
 	if st.splice {
 		n, serr := c.spliceChunk(fd)
@@ -433,6 +639,7 @@ func (c *Channel) stepFD(st *stream, fd int) (moved int, more bool) {
 			st.splice = false
 			return 0, true
 		}
+		c.reads.Add(1)
 		return n, true
 	}
 	b := c.hub.getBuf()
@@ -451,6 +658,7 @@ func (c *Channel) stepFD(st *stream, fd int) (moved int, more bool) {
 	if rerr != nil || n <= 0 {
 		return 0, false // EOF, or an error such as EBADF: the pipe is done
 	}
+	c.reads.Add(1)
 	c.handle(st, (*b)[:n])
 	return n, true
 }
@@ -459,7 +667,7 @@ func (c *Channel) stepFD(st *stream, fd int) (moved int, more bool) {
 func (c *Channel) spliceChunk(fd int) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, err := c.sink.spliceFrom(fd, ChunkSize)
+	n, err := c.sink.spliceFrom(fd, bigPipe)
 	if n > 0 {
 		c.read.Add(int64(n))
 		c.written.Add(int64(n))
@@ -486,20 +694,18 @@ func (c *Channel) spliceChunk(fd int) (int, error) {
 }
 
 // drain reads what is already in the pipe without waiting (Close).
-func (c *Channel) drain(st *stream, rc syscall.RawConn) {
+func (c *Channel) drain(st *stream) {
 	for range drainReads {
+		b := c.hub.getBuf()
 		var n int
 		var rerr error
-		b := c.hub.getBuf()
-		cerr := rc.Control(func(fd uintptr) {
-			for {
-				n, rerr = syscall.Read(int(fd), *b)
-				if rerr != syscall.EINTR {
-					return
-				}
+		for {
+			n, rerr = syscall.Read(st.fd, *b)
+			if rerr != syscall.EINTR {
+				break
 			}
-		})
-		if cerr != nil || rerr != nil || n <= 0 {
+		}
+		if rerr != nil || n <= 0 {
 			c.hub.putBuf(b)
 			return
 		}
@@ -508,11 +714,11 @@ func (c *Channel) drain(st *stream, rc syscall.RawConn) {
 	}
 }
 
-// readBlocking serves files that cannot give a RawConn.
+// readBlocking serves files the poller cannot wait on.
 func (c *Channel) readBlocking(st *stream) {
 	for {
 		b := c.hub.getBuf()
-		n, err := st.r.Read(*b)
+		n, err := st.file.Read(*b)
 		if n > 0 {
 			c.handle(st, (*b)[:n])
 		}
@@ -716,10 +922,14 @@ func (c *Channel) Close() error {
 	}
 	c.closed = true
 	c.closing.Store(true)
+	streams := make([]*stream, 0, len(c.streams))
 	for st := range c.streams {
-		st.r.SetReadDeadline(time.Now()) //nolint:errcheck // not pollable: it ends at EOF
+		streams = append(streams, st)
 	}
 	c.mu.Unlock()
+	for _, st := range streams {
+		c.claimForClose(st)
+	}
 	c.wg.Wait()
 	c.flushDropReport()
 	if c.sink == nil {

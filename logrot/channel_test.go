@@ -53,7 +53,7 @@ func (h *hookLog) get() []string {
 // feed drives a channel's chunk handling directly, so a test decides where
 // reads split the output.
 func feed(c *Channel, chunks []string) {
-	st := c.newStream(nil, 42)
+	st := c.newStream(42)
 	for _, ch := range chunks {
 		c.handle(st, []byte(ch))
 	}

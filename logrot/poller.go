@@ -1,0 +1,196 @@
+package logrot
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// poller is the Hub's own epoll instance: it waits on every idle pipe with
+// one goroutine (one blocked thread) and hands a readable pipe to a Hub
+// worker. Each pipe is registered one-shot: it fires once and stays
+// disarmed while a worker reads it, until the worker re-arms it, so the
+// writes of a busy child wake nobody. (Go's runtime poller registers pipes
+// edge-triggered for good, which wakes an idle runtime thread at every
+// write of the child.)
+//
+// The goroutine and the epoll descriptors exist only while some pipe is
+// registered.
+type poller struct {
+	mu      sync.Mutex
+	epfd    int // -1 while closed
+	evfd    int // eventfd that wakes the loop to exit
+	running bool
+	streams map[uint32]*stream
+	next    uint32
+}
+
+func newPoller() *poller {
+	return &poller{epfd: -1, evfd: -1, streams: make(map[uint32]*stream)}
+}
+
+const (
+	epollIn      = 0x1        // EPOLLIN
+	epollOneShot = 0x40000000 // EPOLLONESHOT
+	efdCloexec   = 0x80000    // EFD_CLOEXEC (O_CLOEXEC)
+	efdNonblock  = 0x800      // EFD_NONBLOCK (O_NONBLOCK)
+)
+
+// open makes the epoll instance and the wakeup eventfd. Callers hold p.mu.
+func (p *poller) open() error {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("logrot: epoll_create1: %w", err)
+	}
+	r, _, e := syscall.Syscall(syscall.SYS_EVENTFD2, 0, efdCloexec|efdNonblock, 0)
+	if e != 0 {
+		syscall.Close(epfd)
+		return fmt.Errorf("logrot: eventfd: %w", e)
+	}
+	evfd := int(r)
+	ev := syscall.EpollEvent{Events: epollIn} // id 0
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(evfd)
+		return fmt.Errorf("logrot: epoll_ctl eventfd: %w", err)
+	}
+	p.epfd, p.evfd = epfd, evfd
+	return nil
+}
+
+// add registers st's pipe, armed. It fails for descriptors epoll cannot
+// wait on (regular files).
+func (p *poller) add(st *stream) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.epfd < 0 {
+		if err := p.open(); err != nil {
+			return err
+		}
+	}
+	for {
+		p.next++
+		if p.next != 0 && p.streams[p.next] == nil {
+			break
+		}
+	}
+	st.mu.Lock()
+	st.id, st.epfd, st.state = p.next, p.epfd, streamArmed
+	ev := syscall.EpollEvent{Events: epollIn | epollOneShot, Fd: int32(st.id)}
+	err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, st.fd, &ev)
+	if err != nil {
+		st.state, st.epfd = streamBusy, -1
+	}
+	st.mu.Unlock()
+	if err != nil {
+		if len(p.streams) == 0 && !p.running {
+			p.closeFDs()
+		}
+		return fmt.Errorf("logrot: epoll_ctl add: %w", err)
+	}
+	p.streams[st.id] = st
+	if !p.running {
+		p.running = true
+		go p.loop(p.epfd, p.evfd)
+	}
+	return nil
+}
+
+// rearm arms st again after a worker has emptied it. Callers hold st.mu.
+func (p *poller) rearm(st *stream) error {
+	ev := syscall.EpollEvent{Events: epollIn | epollOneShot, Fd: int32(st.id)}
+	if err := syscall.EpollCtl(st.epfd, syscall.EPOLL_CTL_MOD, st.fd, &ev); err != nil {
+		return fmt.Errorf("logrot: epoll_ctl mod: %w", err)
+	}
+	return nil
+}
+
+// remove forgets st (before its descriptor is closed); the loop exits
+// when the last pipe is gone.
+func (p *poller) remove(st *stream) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.streams[st.id] != st {
+		return
+	}
+	delete(p.streams, st.id)
+	syscall.EpollCtl(st.epfd, syscall.EPOLL_CTL_DEL, st.fd, nil) //nolint:errcheck // the close that follows removes it anyway
+	if len(p.streams) == 0 && p.running {
+		one := uint64(1)
+		syscall.Write(p.evfd, (*[8]byte)(unsafe.Pointer(&one))[:]) //nolint:errcheck // a full counter already wakes the loop
+	}
+}
+
+// closeFDs closes the epoll instance. Callers hold p.mu.
+func (p *poller) closeFDs() {
+	syscall.Close(p.epfd)
+	syscall.Close(p.evfd)
+	p.epfd, p.evfd = -1, -1
+}
+
+// loop waits for readable pipes and hands each to its stream until no
+// pipe is left.
+func (p *poller) loop(epfd, evfd int) {
+	events := make([]syscall.EpollEvent, 128)
+	var ready []*stream
+	var buf [8]byte
+	for {
+		n, err := syscall.EpollWait(epfd, events, -1)
+		if err != nil {
+			if err != syscall.EINTR {
+				// Not expected with a valid descriptor; do not spin.
+				time.Sleep(10 * time.Millisecond)
+			}
+			n = 0
+		}
+		ready = ready[:0]
+		p.mu.Lock()
+		for _, ev := range events[:n] {
+			id := uint32(ev.Fd)
+			if id == 0 {
+				syscall.Read(evfd, buf[:]) //nolint:errcheck // drains the wakeup counter
+				continue
+			}
+			if st := p.streams[id]; st != nil {
+				ready = append(ready, st)
+			}
+		}
+		if len(p.streams) == 0 {
+			p.running = false
+			p.closeFDs()
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		for _, st := range ready {
+			st.ready()
+		}
+	}
+}
+
+// pipeLimitsExempt reports whether this process has CAP_SYS_RESOURCE or
+// CAP_SYS_ADMIN, which exempt it from the per-user pipe page limits.
+func pipeLimitsExempt() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(line, "CapEff:")
+		if !ok {
+			continue
+		}
+		caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		if err != nil {
+			return false
+		}
+		const capSysAdmin, capSysResource = 21, 24
+		return caps&(1<<capSysAdmin|1<<capSysResource) != 0
+	}
+	return false
+}
