@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binaries the tests run: ours (built once in TestMain) and the Python
+// oracle from Debian's supervisor package.
+var (
+	ourCtl     string
+	ourDaemon  string
+	pyCtl      = "/usr/bin/supervisorctl"
+	pyDaemon   = "/usr/bin/supervisord"
+	buildError error
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gosupctl-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ourCtl = filepath.Join(dir, "supervisorctl")
+	ourDaemon = filepath.Join(dir, "supervisord")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	for _, b := range []struct{ out, pkg string }{{ourCtl, "."}, {ourDaemon, "../supervisord"}} {
+		build := exec.Command(gobin, "build", "-o", b.out, b.pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildError = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+			break
+		}
+	}
+	// Become a child subreaper so that anything a daemon leaks is
+	// re-parented here, where assertNoChildren can see it.
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); e != 0 {
+		fmt.Fprintln(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER):", e)
+	}
+	return m.Run()
+}
+
+func needBinaries(t *testing.T) {
+	t.Helper()
+	if buildError != nil {
+		t.Fatal(buildError)
+	}
+}
+
+func needOracle(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{pyCtl, pyDaemon} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("Python supervisor not installed (%s): apt-get install supervisor", p)
+		}
+	}
+}
+
+// ctlResult is what a supervisorctl user sees.
+type ctlResult struct {
+	Stdout, Stderr string
+	Exit           int
+}
+
+// ctlRun is one supervisorctl invocation.
+type ctlRun struct {
+	args      []string
+	stdin     string
+	interrupt time.Duration // send SIGINT after this long (tail -f)
+	dir       string        // working directory
+}
+
+// runCtl runs bin with r's arguments, in a new session (no controlling
+// terminal, so getpass falls back to stdin for both clients).
+func runCtl(t *testing.T, bin string, r ctlRun) ctlResult {
+	t.Helper()
+	cmd := exec.Command(bin, r.args...)
+	cmd.Dir = r.dir
+	cmd.Stdin = strings.NewReader(r.stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var timer <-chan time.Time
+	if r.interrupt > 0 {
+		timer = time.After(r.interrupt)
+	}
+	deadline := time.After(30 * time.Second)
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-timer:
+			cmd.Process.Signal(os.Interrupt)
+		case <-deadline:
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%s %q: still running after 30s; stdout %q", bin, r.args, out.String())
+		}
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %q: %v", bin, r.args, err)
+	}
+	return ctlResult{Stdout: out.String(), Stderr: errOut.String(), Exit: code}
+}
+
+var (
+	uptimeRe = regexp.MustCompile(`uptime \d+:\d\d:\d\d`)
+	// the stop time supervisord shows for a stopped or exited process
+	stopTimeRe = regexp.MustCompile(`\b[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M\b`)
+)
+
+// normalize removes what legitimately differs between two runs: the
+// temporary directory, the program name in usage text, uptimes and stop
+// times. Pids are kept: both clients talk to the same daemon.
+func normalize(s, dir, prog string) string {
+	if dir != "" {
+		s = strings.ReplaceAll(s, dir, "{dir}")
+	}
+	if prog != "" {
+		s = strings.ReplaceAll(s, prog, "{prog}")
+	}
+	s = uptimeRe.ReplaceAllString(s, "uptime {uptime}")
+	return stopTimeRe.ReplaceAllString(s, "{stoptime}")
+}
+
+// children lists the live processes whose parent is this test process.
+func children(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	me := strconv.Itoa(os.Getpid())
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == me {
+			out = append(out, e.Name()+" "+s[:i+1])
+		}
+	}
+	return out
+}
+
+// assertNoChildren fails if a process started by the tests is still there.
+func assertNoChildren(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := children(t)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("processes left behind: %v", left)
+			return
+		}
+		// reap anything re-parented to us
+		var ws syscall.WaitStatus
+		for {
+			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// deadSocket creates a unix socket file nobody listens on (connections
+// to it are refused).
+func deadSocket(t *testing.T, path string) {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatalf("listen %s: %v", path, err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+}
+
+// pyZygote runs Python's supervisorctl through testdata/pyctl_zygote.py:
+// a preloaded interpreter that forks one child per command line, so a
+// run costs a fork instead of an interpreter start-up (the table would
+// otherwise take minutes on a loaded 2-core box).
+type pyZygote struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	dir  string
+	runs int
+}
+
+func startZygote(t *testing.T) *pyZygote {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", "-u", "testdata/pyctl_zygote.py")
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start python zygote: %v", err)
+	}
+	z := &pyZygote{t: t, cmd: cmd, in: in, out: bufio.NewReader(out), dir: t.TempDir()}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	return z
+}
+
+// run is runCtl for Python's supervisorctl.
+func (z *pyZygote) run(r ctlRun) ctlResult {
+	z.t.Helper()
+	z.runs++
+	base := filepath.Join(z.dir, strconv.Itoa(z.runs))
+	files := map[string]string{"stdin": base + ".in", "stdout": base + ".out", "stderr": base + ".err"}
+	for name, p := range files {
+		content := ""
+		if name == "stdin" {
+			content = r.stdin
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			z.t.Fatal(err)
+		}
+	}
+	args := r.args
+	if args == nil {
+		args = []string{}
+	}
+	req, err := json.Marshal(map[string]any{"args": args, "cwd": r.dir,
+		"stdin": files["stdin"], "stdout": files["stdout"], "stderr": files["stderr"]})
+	if err != nil {
+		z.t.Fatal(err)
+	}
+	if _, err := z.in.Write(append(req, '\n')); err != nil {
+		z.t.Fatalf("python zygote: %v", err)
+	}
+	var started struct{ Pid int }
+	z.readReply(&started)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		var timer <-chan time.Time
+		if r.interrupt > 0 {
+			timer = time.After(r.interrupt)
+		}
+		select {
+		case <-timer:
+			syscall.Kill(started.Pid, syscall.SIGINT)
+		case <-time.After(30 * time.Second):
+			syscall.Kill(started.Pid, syscall.SIGKILL)
+		case <-stop:
+		}
+	}()
+	var ended struct{ Exit int }
+	z.readReply(&ended)
+	stdout, err1 := os.ReadFile(files["stdout"])
+	stderr, err2 := os.ReadFile(files["stderr"])
+	if err1 != nil || err2 != nil {
+		z.t.Fatalf("python supervisorctl output: %v %v", err1, err2)
+	}
+	return ctlResult{Stdout: string(stdout), Stderr: string(stderr), Exit: ended.Exit}
+}
+
+func (z *pyZygote) readReply(v any) {
+	z.t.Helper()
+	line, err := z.out.ReadBytes('\n')
+	if err != nil {
+		z.t.Fatalf("python zygote died: %v", err)
+	}
+	if err := json.Unmarshal(line, v); err != nil {
+		z.t.Fatalf("python zygote reply %q: %v", line, err)
+	}
+}
