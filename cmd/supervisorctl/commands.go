@@ -305,7 +305,7 @@ func startResult(r result) (string, error) {
 	case faultSuccess:
 		return name + ": started", nil
 	}
-	return "", &unknownResultError{code: r.status, name: name, line: 763}
+	return "", &unknownResultError{code: r.status, name: name, line: 761}
 }
 
 func signalResult(r result, success string) (string, error) {
@@ -322,7 +322,7 @@ func signalResult(r result, success string) (string, error) {
 	case faultFailed:
 		return r.description, nil
 	}
-	return "", &unknownResultError{code: r.status, name: name, line: 837}
+	return "", &unknownResultError{code: r.status, name: name, line: 835}
 }
 
 func clearResult(r result) (string, error) {
@@ -335,7 +335,7 @@ func clearResult(r result) (string, error) {
 	case faultSuccess:
 		return name + ": cleared", nil
 	}
-	return "", &unknownResultError{code: r.status, name: name, line: 1270}
+	return "", &unknownResultError{code: r.status, name: name, line: 1260}
 }
 
 // printResults prints a multi-process result list with format and sets the

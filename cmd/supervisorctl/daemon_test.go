@@ -54,6 +54,10 @@ startsecs=0
 command=/bin/sh -c "echo out-line; echo err-line >&2; exec /bin/sleep 1000"
 startsecs=0
 
+[program:binary]
+command=/bin/sh -c "printf 'h\303\251llo \001 end\n'; exec /bin/sleep 1000"
+startsecs=0
+
 [program:grp]
 command=/bin/sleep 1000
 process_name=%(program_name)s_%(process_num)d
@@ -84,7 +88,7 @@ autostart=false
 
 // baseline is the state every autostarted program settles in.
 var baseline = map[string]string{
-	"sleeper": "RUNNING", "talker": "RUNNING", "grp:grp_0": "RUNNING",
+	"sleeper": "RUNNING", "talker": "RUNNING", "binary": "RUNNING", "grp:grp_0": "RUNNING",
 	"grp:grp_1": "RUNNING", "fails": "FATAL", "manual": "STOPPED",
 }
 
@@ -294,5 +298,5 @@ func (d *testDaemon) ensure(running bool, names ...string) {
 func (d *testDaemon) restoreBaseline() {
 	d.t.Helper()
 	d.ensure(false, "manual", "quick", "a_program_with_a_rather_long_name_x")
-	d.ensure(true, "sleeper", "talker", "grp:grp_0", "grp:grp_1")
+	d.ensure(true, "sleeper", "talker", "binary", "grp:grp_0", "grp:grp_1")
 }

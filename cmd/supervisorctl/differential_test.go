@@ -93,6 +93,8 @@ func diffRows() []diffRow {
 		{name: "tail stderr", args: []string{"tail", "talker", "STDERR"}},
 		{name: "tail bytes", args: []string{"tail", "-4", "talker"}},
 		{name: "tail offset", args: []string{"tail", "--3", "talker", "stdout"}},
+		{name: "tail control character", args: []string{"tail", "binary"}},
+		{name: "tail -f control character", args: []string{"tail", "-f", "binary"}, interrupt: 700 * time.Millisecond},
 		{name: "tail no process", args: []string{"tail", "nosuch"}},
 		{name: "tail bad channel", args: []string{"tail", "talker", "foo"}},
 		{name: "tail bad modifier", args: []string{"tail", "-x", "talker"}},
