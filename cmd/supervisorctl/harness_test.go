@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,9 +42,9 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ourCtl = filepath.Join(dir, "supervisorctl")
 	ourDaemon = filepath.Join(dir, "supervisord")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
 	for _, b := range []struct{ out, pkg string }{{ourCtl, "."}, {ourDaemon, "../supervisord"}} {
 		build := exec.Command(gobin, "build", "-o", b.out, b.pkg)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
@@ -158,8 +157,6 @@ func optName(opt string) string {
 type env struct {
 	progname string
 	environ  []string
-	stdout   *os.File
-	stderr   *os.File
 }
 
 // realize is ClientOptions.realize: the command line, then the config file,
