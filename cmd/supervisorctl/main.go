@@ -52,7 +52,12 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer, environ []str
 // function is called: tail -f, fg and the shell prompt handle it as
 // Python's KeyboardInterrupt handlers do. Elsewhere SIGINT keeps its
 // default and ends the program, as an uncaught KeyboardInterrupt does.
+// The shell catches them for its whole life; commands inside it then
+// share its channel.
 func (c *controller) catchInterrupts() func() {
+	if c.interrupts != nil {
+		return func() {}
+	}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt)
 	c.interrupts = ch
@@ -65,16 +70,26 @@ func (c *controller) catchInterrupts() func() {
 // cmdloop is Controller.exec_cmdloop: "status" first, then one command
 // per line until EOF, quit or exit. Without a readline library there is
 // no line editing, completion or history.
+//
+// Ctrl-C leaves the shell with status 0, as Python's KeyboardInterrupt
+// handler in exec_cmdloop does; during tail -f or fg it ends only those.
+// A Ctrl-C during another command takes effect when that command is done
+// (Python would abort it at once).
 func (c *controller) cmdloop() {
+	defer c.catchInterrupts()()
 	line := "status"
 	for {
 		if c.onecmd(line) {
 			return
 		}
+		select {
+		case <-c.interrupts:
+			c.output("")
+			return
+		default:
+		}
 		io.WriteString(c.out, c.opts.prompt+"> ")
-		release := c.catchInterrupts()
 		l, err := c.readLine(true)
-		release()
 		switch {
 		case errors.Is(err, errInterrupted):
 			c.output("")
