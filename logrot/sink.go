@@ -87,7 +87,22 @@ func openSink(opt sinkOptions) (*fileSink, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
+	s.release()
 	return s, nil
+}
+
+// release closes a regular file's descriptor until the next write needs
+// it (which reopens it by name). A process that never prints holds no
+// descriptor for its logs, and the daemon's descriptor table stays small:
+// every fork copies that table and every exec closes it again, so at 1,000
+// processes two idle log descriptors each would add some 2,000 closes to
+// every spawn. The file itself exists from the start, as Python creates
+// it at spawn time. Callers hold s.mu or own s.
+func (s *fileSink) release() {
+	if s.regular && s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
 }
 
 // open (re)opens the target, creating it with mode 0666 minus the umask
@@ -301,7 +316,9 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 		return 0, errNoSplice
 	}
 	if s.f == nil {
-		return 0, errSinkFull // Write reopens the file (and reports)
+		// Released (or a reopen failed): the bytes go through Write,
+		// which reopens the file (and reports a failure).
+		return 0, errSinkFull
 	}
 	if err := s.seekEnd(); err != nil {
 		return 0, err
@@ -411,7 +428,11 @@ func (s *fileSink) Reopen() error {
 	if err := s.closeFiles(); err != nil {
 		return fmt.Errorf("logrot: close %s for reopen: %w", s.opt.Path, err)
 	}
-	return s.open()
+	if err := s.open(); err != nil {
+		return err
+	}
+	s.release()
+	return nil
 }
 
 // Clear removes the file and opens a fresh one (Python's handler.remove()
@@ -432,7 +453,11 @@ func (s *fileSink) Clear() error {
 			return errors.Join(fmt.Errorf("logrot: remove %s: %w", s.opt.Path, err), s.open())
 		}
 	}
-	return s.open()
+	if err := s.open(); err != nil {
+		return err
+	}
+	s.release()
+	return nil
 }
 
 // Close closes the file; later writes fail with fs.ErrClosed.

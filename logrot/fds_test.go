@@ -1,0 +1,73 @@
+package logrot
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestQuietLogsHoldNoDescriptor: channels whose process has printed
+// nothing keep no log descriptor open (their files exist), and the first
+// bytes open the file and land in it.
+func TestQuietLogsHoldNoDescriptor(t *testing.T) {
+	dir := t.TempDir()
+	hub := NewHub(nil)
+	before := openFDs(t)
+	var chans []*Channel
+	for i := range 100 {
+		c, err := hub.NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout",
+			Path: filepath.Join(dir, "p"+string(rune('a'+i%26))+string(rune('a'+i/26))+".log"), MaxBytes: 1 << 20, Backups: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, c)
+	}
+	if got := openFDs(t) - before; got > 0 {
+		t.Errorf("100 quiet channels hold %d descriptors, want 0", got)
+	}
+	for _, c := range chans {
+		if _, err := os.Stat(c.Path()); err != nil {
+			t.Errorf("log file not created: %v", err)
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := chans[7]
+	c.Consume(r, 1)
+	w.Write([]byte("hello\n"))
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Stats().Written < 6 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.Close()
+	c.Wait()
+	if got, _ := os.ReadFile(c.Path()); string(got) != "hello\n" {
+		t.Errorf("log holds %q", got)
+	}
+	if err := c.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	// The Hub's poller closes its epoll descriptors once its last pipe
+	// is gone, just after Wait returns.
+	for openFDs(t) > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := openFDs(t) - before; got > 0 {
+		t.Errorf("after Clear: %d descriptors held, want 0", got)
+	}
+	for _, c := range chans {
+		c.Close()
+	}
+}
