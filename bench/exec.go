@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // runTo runs /bin/sh script with stdout to f.
@@ -17,4 +19,90 @@ func runTo(script string, f *os.File) error {
 		return fmt.Errorf("run %s: %w: %s", script, err, stderr.String())
 	}
 	return nil
+}
+
+// copierCPU runs script with its stdout piped into dd, which writes it to
+// out in 1 MiB blocks, and returns dd's own CPU seconds (user + system).
+func copierCPU(script, out string, nbytes int64) (float64, error) {
+	defer os.Remove(out)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("copier pipe: %w", err)
+	}
+	writer := exec.Command("/bin/sh", script)
+	writer.Stdout = pw
+	dd := exec.Command("dd", "of="+out, "bs=1M", "iflag=fullblock", "status=none")
+	dd.Stdin = pr
+	var stderr strings.Builder
+	dd.Stderr = &stderr
+	if err := dd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return 0, fmt.Errorf("start dd: %w", err)
+	}
+	pr.Close()
+	werr := writer.Start()
+	pw.Close()
+	if werr == nil {
+		werr = writer.Wait()
+	}
+	derr := dd.Wait()
+	if werr != nil {
+		return 0, fmt.Errorf("copier writer: %w", werr)
+	}
+	if derr != nil {
+		return 0, fmt.Errorf("dd: %w: %s", derr, stderr.String())
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() != nbytes {
+		return 0, fmt.Errorf("dd copied %v bytes, want %d (%v)", st.Size(), nbytes, err)
+	}
+	return (dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil
+}
+
+// BareSpawn fork+execs n copies of /bin/sleep from this process, each with
+// stdin, stdout and stderr pipes whose parent ends stay open (as a
+// supervisor keeps them), and returns how long the n spawns took: the
+// machine's floor for starting n programs. It kills and reaps them after.
+func BareSpawn(n int) (time.Duration, error) {
+	procs := make([]*os.Process, 0, n)
+	var keep []*os.File
+	defer func() {
+		for _, p := range procs {
+			p.Kill()
+		}
+		for _, p := range procs {
+			p.Wait()
+		}
+		for _, f := range keep {
+			f.Close()
+		}
+	}()
+	env := os.Environ()
+	t0 := time.Now()
+	for range n {
+		var child [3]*os.File
+		for i := range child {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return 0, fmt.Errorf("bare spawn pipe: %w", err)
+			}
+			if i == 0 {
+				child[i] = r
+				keep = append(keep, w)
+			} else {
+				child[i] = w
+				keep = append(keep, r)
+			}
+		}
+		p, err := os.StartProcess("/bin/sleep", []string{"/bin/sleep", "100000"}, &os.ProcAttr{
+			Env: env, Files: child[:], Sys: &syscall.SysProcAttr{Setpgid: true}})
+		for _, f := range child {
+			f.Close()
+		}
+		if err != nil {
+			return 0, fmt.Errorf("bare spawn: %w", err)
+		}
+		procs = append(procs, p)
+	}
+	return time.Since(t0), nil
 }

@@ -335,11 +335,15 @@ func MeasureBackoff(spec Spec, dir string, retries int) ([]time.Duration, error)
 
 // LogCapture is the log throughput figure.
 type LogCapture struct {
-	Written   int64         // bytes the writer emitted
-	OnDisk    int64         // bytes in the log file and its backups
-	Files     int           // log file plus backups
-	MaxFile   int64         // largest file
-	Baseline  time.Duration // writer alone into a file in the same dir
+	Written  int64         // bytes the writer emitted
+	OnDisk   int64         // bytes in the log file and its backups
+	Files    int           // log file plus backups
+	MaxFile  int64         // largest file
+	Baseline time.Duration // writer alone into a file in the same dir
+	// CopierCPU is the CPU seconds dd spends moving the writer's pipe
+	// into a file in 1 MiB reads: what any pipe-capturing daemon must at
+	// least pay on this machine.
+	CopierCPU float64
 	Complete  time.Duration // startProcess -> all bytes on disk
 	CPU       float64       // daemon CPU s over Complete
 	Exited    bool          // writer seen EXITED
@@ -392,6 +396,9 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 	}
 	os.Remove(base)
 	if err != nil {
+		return r, err
+	}
+	if r.CopierCPU, err = copierCPU(script, filepath.Join(dir, "copier.out"), nbytes); err != nil {
 		return r, err
 	}
 
