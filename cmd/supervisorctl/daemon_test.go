@@ -42,7 +42,7 @@ stopwaitsecs=2
 
 [program:fails]
 command=/bin/false
-startsecs=1
+startsecs=10
 startretries=1
 
 [program:manual]
@@ -71,7 +71,8 @@ autostart=false
 [program:quick]
 command=/bin/true
 autostart=false
-startsecs=1
+; long enough that even a slow daemon sees it exit "too quickly"
+startsecs=10
 startretries=0
 
 [program:a_program_with_a_rather_long_name_x]

@@ -171,6 +171,7 @@ func diffRows() []diffRow {
 		// the interactive shell
 		{name: "shell", stdin: "status sleeper\npid manual\n\nnosuch\nversion\nhelp quit\n?\nopen foo:bar\nopen unix://{sock}\nexit\nstatus\n"},
 		{name: "shell eof", stdin: "avail\n"},
+		{name: "shell tail -f", stdin: "tail -f talker\nversion\n", interrupt: 700 * time.Millisecond},
 		{name: "shell shutdown declined", stdin: "shutdown\nn\nreload\nNo\nversion\n"},
 		{name: "interactive flag with command", args: []string{"-i", "shutdown"}, stdin: "n\n"},
 		{name: "interactive reload eof", args: []string{"-i", "reload"}},
