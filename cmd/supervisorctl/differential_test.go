@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +71,24 @@ func withExtra(configured, active bool) func(*testDaemon) {
 		if !configured {
 			d.writeConfig(false)
 		}
+	}
+}
+
+// changedExtra makes the extra group active as first configured (removing
+// a changed one), then changes its command in the config.
+func changedExtra(d *testDaemon) {
+	withExtra(true, false)(d)
+	withExtra(true, true)(d)
+	d.ensure(true, "extra")
+	d.writeConfig(true)
+	text, err := os.ReadFile(d.conf)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	changed := strings.Replace(string(text), "command=/bin/sleep 1000\nautostart=false\n", "command=/bin/sleep 999\nautostart=false\n", 1)
+	changed = strings.Replace(changed, "[program:extra]\ncommand=/bin/sleep 1000", "[program:extra]\ncommand=/bin/sleep 999", 1)
+	if err := os.WriteFile(d.conf, []byte(changed), 0o644); err != nil {
+		d.t.Fatal(err)
 	}
 }
 
@@ -157,6 +176,8 @@ func diffRows() []diffRow {
 		{name: "update named", args: []string{"update", "extra", "nosuch"}, prep: withExtra(true, false)},
 		{name: "update removed", args: []string{"update", "all"}, prep: withExtra(false, true)},
 		{name: "reread removed", args: []string{"reread"}, prep: withExtra(false, true)},
+		{name: "reread changed", args: []string{"reread"}, prep: changedExtra},
+		{name: "update changed", args: []string{"update", "extra"}, prep: changedExtra},
 		{name: "update nothing", args: []string{"update"}, prep: withExtra(false, false)},
 
 		// authentication over the inet server
