@@ -114,6 +114,8 @@ func diffRows() []diffRow {
 		{name: "tail offset", args: []string{"tail", "--3", "talker", "stdout"}},
 		{name: "tail control character", args: []string{"tail", "binary"}},
 		{name: "tail -f control character", args: []string{"tail", "-f", "binary"}, interrupt: 700 * time.Millisecond},
+		{name: "tail invalid utf-8", args: []string{"tail", "undecodable"}},
+		{name: "tail -f invalid utf-8", args: []string{"tail", "-f", "undecodable"}, interrupt: 700 * time.Millisecond},
 		{name: "tail no process", args: []string{"tail", "nosuch"}},
 		{name: "tail bad channel", args: []string{"tail", "talker", "foo"}},
 		{name: "tail bad modifier", args: []string{"tail", "-x", "talker"}},

@@ -1,29 +1,34 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // logStream is supervisor.http_client.HTTPHandler: a GET of /logtail/...
-// or /mainlogtail whose body is copied to stdout as it arrives. Problems
-// go to stderr as "<url> <message>", as Python's Listener.error writes
-// them.
+// or /mainlogtail whose body is written to stdout as it arrives, one
+// HTTP chunk at a time, each decoded as UTF-8 or shown as
+// "Undecodable: b'...'" as Python's Listener.feed does. Problems go to
+// stderr as "<url> <message>", as Python's Listener.error writes them.
 type logStream struct {
 	url    string // serverurl + path, as Python names it in errors
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// startStream begins streaming path to out; stop it with close, or wait
-// for the server to end it with wait.
+// startStream begins streaming path to out (writes hold outMu); stop it
+// with close, or wait on done for the server to end it.
 func (c *controller) startStream(path string, out io.Writer, outMu *sync.Mutex) (*logStream, error) {
 	t, err := parseServerURL(c.opts.serverURL)
 	if err != nil {
@@ -31,13 +36,9 @@ func (c *controller) startStream(path string, out io.Writer, outMu *sync.Mutex) 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ls := &logStream{url: c.opts.serverURL + path, cancel: cancel, done: make(chan struct{})}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+path, nil)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("log stream %s: %w", path, err)
-	}
-	req.Header.Set("Accept", "*/*")
-	req.Header.Set("User-Agent", "Supervisor HTTP Client")
+	host := strings.TrimPrefix(t.base, "http://")
+	var req strings.Builder
+	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: chunked\r\nAccept: */*\r\nUser-agent: Supervisor HTTP Client\r\n", path, host)
 	// Python's http_client sends credentials only for a non-empty
 	// password, with "None" for a missing username.
 	if c.opts.password != nil && *c.opts.password != "" {
@@ -45,38 +46,113 @@ func (c *controller) startStream(path string, out io.Writer, outMu *sync.Mutex) 
 		if c.opts.username != nil {
 			user = *c.opts.username
 		}
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+*c.opts.password)))
+		fmt.Fprintf(&req, "Authorization: Basic %s\r\n", base64.StdEncoding.EncodeToString([]byte(user+":"+*c.opts.password)))
 	}
-	tr := t.transport()
+	req.WriteString("\r\n")
+	feed := func(p []byte) {
+		outMu.Lock()
+		io.WriteString(out, pyrepr.DecodedOrUndecodable(p))
+		outMu.Unlock()
+	}
 	go func() {
 		defer close(ls.done)
-		defer tr.CloseIdleConnections()
-		resp, err := tr.RoundTrip(req)
+		var d net.Dialer
+		network, addr := "tcp", host
+		if t.socket != "" {
+			network, addr = "unix", t.socket
+		}
+		conn, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			if ctx.Err() == nil {
 				fmt.Fprintf(c.errOut, "%s Cannot connect, error: %s\n", ls.url, pyConnectError(err))
 			}
 			return
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			fmt.Fprintf(c.errOut, "%s Cannot read, status code %d\n", ls.url, resp.StatusCode)
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		defer stop()
+		defer conn.Close()
+		if _, err := io.WriteString(conn, req.String()); err != nil {
 			return
 		}
-		buf := make([]byte, 4096)
-		for {
-			n, err := resp.Body.Read(buf)
-			if n > 0 {
-				outMu.Lock()
-				out.Write(buf[:n])
-				outMu.Unlock()
-			}
-			if err != nil {
-				return
-			}
+		if msg := readStream(bufio.NewReader(conn), feed); msg != "" && ctx.Err() == nil {
+			fmt.Fprintf(c.errOut, "%s %s\n", ls.url, msg)
 		}
 	}()
 	return ls, nil
+}
+
+// readStream reads one HTTP response and feeds its body: each chunk of a
+// chunked body, or each piece of a Content-Length body as it arrives. It
+// returns Python's error text for a non-200 status, "" otherwise.
+func readStream(r *bufio.Reader, feed func([]byte)) string {
+	status, err := r.ReadString('\n')
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(status)
+	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
+		return ""
+	}
+	if code, err := strconv.Atoi(f[1]); err != nil || code != 200 {
+		return "Cannot read, status code " + f[1]
+	}
+	chunked, length := false, 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return ""
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			break
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "transfer-encoding":
+			chunked = strings.EqualFold(strings.TrimSpace(value), "chunked")
+		case "content-length":
+			length, _ = strconv.Atoi(strings.TrimSpace(value))
+		}
+	}
+	if !chunked {
+		buf := make([]byte, 4096)
+		for length > 0 {
+			n, err := r.Read(buf[:min(len(buf), length)])
+			if n > 0 {
+				feed(buf[:n])
+				length -= n
+			}
+			if err != nil {
+				return ""
+			}
+		}
+		return ""
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return ""
+		}
+		sizeText, _, _ := strings.Cut(strings.TrimSpace(line), ";")
+		if sizeText == "" {
+			continue
+		}
+		size, err := strconv.ParseInt(strings.TrimSpace(sizeText), 16, 64)
+		if err != nil || size < 0 {
+			return ""
+		}
+		if size == 0 {
+			return ""
+		}
+		chunk := make([]byte, size)
+		if _, err := io.ReadFull(r, chunk); err != nil {
+			return ""
+		}
+		feed(chunk)
+	}
 }
 
 func (ls *logStream) close() {
