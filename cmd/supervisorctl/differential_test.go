@@ -113,20 +113,20 @@ func diffRows() []diffRow {
 		{name: "tail bytes", args: []string{"tail", "-4", "talker"}},
 		{name: "tail offset", args: []string{"tail", "--3", "talker", "stdout"}},
 		{name: "tail control character", args: []string{"tail", "binary"}},
-		{name: "tail -f control character", args: []string{"tail", "-f", "binary"}, interrupt: 700 * time.Millisecond},
+		{name: "tail -f control character", args: []string{"tail", "-f", "binary"}, interrupt: 500 * time.Millisecond},
 		{name: "tail invalid utf-8", args: []string{"tail", "undecodable"}},
-		{name: "tail -f invalid utf-8", args: []string{"tail", "-f", "undecodable"}, interrupt: 700 * time.Millisecond},
+		{name: "tail -f invalid utf-8", args: []string{"tail", "-f", "undecodable"}, interrupt: 500 * time.Millisecond},
 		{name: "tail no process", args: []string{"tail", "nosuch"}},
 		{name: "tail bad channel", args: []string{"tail", "talker", "foo"}},
 		{name: "tail bad modifier", args: []string{"tail", "-x", "talker"}},
 		{name: "tail too many", args: []string{"tail", "a", "b", "c", "d"}},
 		{name: "tail overflow", args: []string{"tail", "-99999999999", "talker"}},
-		{name: "tail -f", args: []string{"tail", "-f", "talker"}, interrupt: 700 * time.Millisecond},
-		{name: "tail -f stderr", args: []string{"tail", "-f", "talker", "stderr"}, interrupt: 700 * time.Millisecond},
+		{name: "tail -f", args: []string{"tail", "-f", "talker"}, interrupt: 500 * time.Millisecond},
+		{name: "tail -f stderr", args: []string{"tail", "-f", "talker", "stderr"}, interrupt: 500 * time.Millisecond},
 		{name: "tail -f no process", args: []string{"tail", "-f", "nosuch"}},
 		{name: "maintail last byte", args: []string{"maintail", "-1"}},
 		{name: "maintail bad", args: []string{"maintail", "x"}},
-		{name: "maintail -f", args: []string{"maintail", "-f"}, interrupt: 700 * time.Millisecond, firstLine: true},
+		{name: "maintail -f", args: []string{"maintail", "-f"}, interrupt: 500 * time.Millisecond, firstLine: true},
 		{name: "signal", args: []string{"signal", "CONT", "sleeper", "grp:*", "nosuch", "nog:*"}},
 		{name: "signal bad", args: []string{"signal", "NOPE", "sleeper"}},
 		{name: "signal not running", args: []string{"signal", "CONT", "manual"}},
@@ -187,14 +187,14 @@ func diffRows() []diffRow {
 		{name: "auth required avail", args: []string{"-s", "http://127.0.0.1:{port}", "avail"}},
 		{name: "auth ok", args: []string{"-s", "http://127.0.0.1:{port}", "-u", "user", "-p", "pw", "status", "sleeper"}},
 		{name: "auth bad", args: []string{"-s", "http://127.0.0.1:{port}", "--username=user", "--password", "bad", "version"}},
-		{name: "auth tail -f", args: []string{"-s", "http://127.0.0.1:{port}", "-u", "user", "-p", "pw", "tail", "-f", "talker"}, interrupt: 700 * time.Millisecond},
+		{name: "auth tail -f", args: []string{"-s", "http://127.0.0.1:{port}", "-u", "user", "-p", "pw", "tail", "-f", "talker"}, interrupt: 500 * time.Millisecond},
 		{name: "auth interactive", args: []string{"-s", "http://127.0.0.1:{port}"}, stdin: "user\npw\nversion\n"},
 		{name: "auth interactive eof", args: []string{"-s", "http://127.0.0.1:{port}"}, stdin: "user\n"},
 
 		// the interactive shell
 		{name: "shell", stdin: "status sleeper\npid manual\n\nnosuch\nversion\nhelp quit\n?\nopen foo:bar\nopen unix://{sock}\nexit\nstatus\n"},
 		{name: "shell eof", stdin: "avail\n"},
-		{name: "shell tail -f", stdin: "tail -f talker\nversion\n", interrupt: 700 * time.Millisecond},
+		{name: "shell tail -f", stdin: "tail -f talker\nversion\n", interrupt: 500 * time.Millisecond},
 		{name: "shell shutdown declined", stdin: "shutdown\nn\nreload\nNo\nversion\n"},
 		{name: "interactive flag with command", args: []string{"-i", "shutdown"}, stdin: "n\n"},
 		{name: "interactive reload eof", args: []string{"-i", "reload"}},
@@ -230,61 +230,70 @@ func expand(s string, d *testDaemon) string {
 func TestDifferential(t *testing.T) {
 	needOracle(t)
 	needBinaries(t)
-	for _, kind := range []string{"python", "go"} {
-		t.Run(kind+"-daemon", func(t *testing.T) {
-			z := startZygote(t)
-			d := newDaemon(t, kind)
-			d.start()
-			for _, row := range diffRows() {
-				if row.goDaemonOnly && kind != "go" {
-					continue
-				}
-				rowStart := time.Now()
-				args := []string{"-c", d.conf}
-				if row.noConf {
-					args = nil
-				}
-				for _, a := range row.args {
-					args = append(args, expand(a, d))
-				}
-				run := ctlRun{args: args, stdin: expand(row.stdin, d), interrupt: row.interrupt, dir: d.dir}
-				var res [2]ctlResult
-				for i, bin := range []string{pyCtl, ourCtl} {
-					if row.prep != nil {
-						row.prep(d)
-					}
-					var r ctlResult
-					if bin == pyCtl {
-						r = z.run(run)
-					} else {
-						r = runCtl(t, bin, run)
-					}
-					r.Stdout = normalize(r.Stdout, d.dir, bin)
-					r.Stderr = normalize(r.Stderr, d.dir, bin)
-					if row.unordered {
-						lines := strings.SplitAfter(r.Stdout, "\n")
-						sort.Strings(lines)
-						r.Stdout = strings.Join(lines, "")
-					}
-					if row.firstLine {
-						r.Stdout, _, _ = strings.Cut(r.Stdout, "\n")
-					}
-					res[i] = r
-					if row.after != nil {
-						row.after(d)
-					}
-				}
-				if testing.Verbose() {
-					t.Logf("%-30s %v", row.name, time.Since(rowStart).Round(time.Millisecond))
-				}
-				py, ours := res[0], res[1]
-				if py != ours {
-					t.Errorf("%s: supervisorctl %s\n python: exit %d\nstdout:\n%s\nstderr:\n%s\n    ours: exit %d\nstdout:\n%s\nstderr:\n%s",
-						row.name, strings.Join(args, " "), py.Exit, py.Stdout, py.Stderr, ours.Exit, ours.Stdout, ours.Stderr)
-				}
-			}
-			d.stop()
-		})
-	}
+	// the two daemons run side by side: most of the time is spent
+	// waiting for them
+	t.Run("daemons", func(t *testing.T) {
+		for _, kind := range []string{"python", "go"} {
+			t.Run(kind, func(t *testing.T) {
+				t.Parallel()
+				differential(t, kind)
+			})
+		}
+	})
 	assertNoChildren(t)
+}
+
+func differential(t *testing.T, kind string) {
+	z := startZygote(t)
+	d := newDaemon(t, kind)
+	d.start()
+	for _, row := range diffRows() {
+		if row.goDaemonOnly && kind != "go" {
+			continue
+		}
+		rowStart := time.Now()
+		args := []string{"-c", d.conf}
+		if row.noConf {
+			args = nil
+		}
+		for _, a := range row.args {
+			args = append(args, expand(a, d))
+		}
+		run := ctlRun{args: args, stdin: expand(row.stdin, d), interrupt: row.interrupt, dir: d.dir}
+		var res [2]ctlResult
+		for i, bin := range []string{pyCtl, ourCtl} {
+			if row.prep != nil {
+				row.prep(d)
+			}
+			var r ctlResult
+			if bin == pyCtl {
+				r = z.run(run)
+			} else {
+				r = runCtl(t, bin, run)
+			}
+			r.Stdout = normalize(r.Stdout, d.dir, bin)
+			r.Stderr = normalize(r.Stderr, d.dir, bin)
+			if row.unordered {
+				lines := strings.SplitAfter(r.Stdout, "\n")
+				sort.Strings(lines)
+				r.Stdout = strings.Join(lines, "")
+			}
+			if row.firstLine {
+				r.Stdout, _, _ = strings.Cut(r.Stdout, "\n")
+			}
+			res[i] = r
+			if row.after != nil {
+				row.after(d)
+			}
+		}
+		if testing.Verbose() {
+			t.Logf("%-30s %v", row.name, time.Since(rowStart).Round(time.Millisecond))
+		}
+		py, ours := res[0], res[1]
+		if py != ours {
+			t.Errorf("%s: supervisorctl %s\n python: exit %d\nstdout:\n%s\nstderr:\n%s\n    ours: exit %d\nstdout:\n%s\nstderr:\n%s",
+				row.name, strings.Join(args, " "), py.Exit, py.Stdout, py.Stderr, ours.Exit, ours.Stdout, ours.Stderr)
+		}
+	}
+	d.stop()
 }
