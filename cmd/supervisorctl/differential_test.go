@@ -102,6 +102,10 @@ func diffRows() []diffRow {
 		{name: "status group colon", args: []string{"status", "grp:"}},
 		{name: "status stopped", args: []string{"status", "sleeper", "manual"}},
 		{name: "status bad names", args: []string{"status", "nosuch", "nog:*", "grp:nope", "sleeper"}},
+		{name: "status unknown and stopped", args: []string{"status", "nosuch", "manual"}},
+		{name: "status long name", args: []string{"status", "a_program_with_a_rather_long_name_x", "sleeper"}},
+		// no -c: both find ./supervisord.conf in the working directory
+		{name: "config search", noConf: true, args: []string{"status", "sleeper"}},
 		{name: "status joined args", args: []string{"status sleeper", "talker"}},
 		{name: "pid daemon", args: []string{"pid"}},
 		{name: "pid names", args: []string{"pid", "sleeper", "manual", "nosuch"}},

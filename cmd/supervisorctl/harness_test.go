@@ -40,8 +40,9 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	ourCtl = filepath.Join(dir, "supervisorctl")
-	ourDaemon = filepath.Join(dir, "supervisord")
+	// in dir/bin: the config search looks in ../etc and .. of the binary
+	ourCtl = filepath.Join(dir, "bin", "supervisorctl")
+	ourDaemon = filepath.Join(dir, "bin", "supervisord")
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
