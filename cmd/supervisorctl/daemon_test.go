@@ -62,6 +62,10 @@ startsecs=0
 command=/bin/sh -c "printf 'ok \377 x\n'; exec /bin/sleep 1000"
 startsecs=0
 
+[program:cat]
+command=/bin/cat
+startsecs=0
+
 [program:grp]
 command=/bin/sleep 1000
 process_name=%(program_name)s_%(process_num)d
@@ -93,7 +97,7 @@ autostart=false
 
 // baseline is the state every autostarted program settles in.
 var baseline = map[string]string{
-	"sleeper": "RUNNING", "talker": "RUNNING", "binary": "RUNNING", "undecodable": "RUNNING", "grp:grp_0": "RUNNING",
+	"sleeper": "RUNNING", "talker": "RUNNING", "binary": "RUNNING", "undecodable": "RUNNING", "cat": "RUNNING", "grp:grp_0": "RUNNING",
 	"grp:grp_1": "RUNNING", "fails": "FATAL", "manual": "STOPPED",
 }
 
@@ -303,5 +307,5 @@ func (d *testDaemon) ensure(running bool, names ...string) {
 func (d *testDaemon) restoreBaseline() {
 	d.t.Helper()
 	d.ensure(false, "manual", "quick", "a_program_with_a_rather_long_name_x")
-	d.ensure(true, "sleeper", "talker", "binary", "undecodable", "grp:grp_0", "grp:grp_1")
+	d.ensure(true, "sleeper", "talker", "binary", "undecodable", "cat", "grp:grp_0", "grp:grp_1")
 }
