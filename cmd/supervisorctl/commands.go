@@ -239,9 +239,6 @@ func doStatus(c *controller, arg string) (bool, error) {
 }
 
 func doPid(c *controller, arg string) (bool, error) {
-	if _, err := c.supervisor(); err != nil {
-		return false, err
-	}
 	up, err := c.upcheck()
 	if err != nil || !up {
 		return false, err
