@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -294,6 +296,14 @@ func differential(t *testing.T, kind string) {
 			t.Logf("%-30s %v", row.name, time.Since(rowStart).Round(time.Millisecond))
 		}
 		py, ours := res[0], res[1]
+		if dump := os.Getenv("SUPERVISORCTL_DUMP_DIR"); dump != "" {
+			// for comparing the two daemons by hand: one file per row
+			text := fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", py.Exit, py.Stdout, py.Stderr)
+			name := filepath.Join(dump, kind, strings.ReplaceAll(row.name, " ", "_"))
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err == nil {
+				os.WriteFile(name, []byte(text), 0o644)
+			}
+		}
 		if py != ours {
 			t.Errorf("%s: supervisorctl %s\n python: exit %d\nstdout:\n%s\nstderr:\n%s\n    ours: exit %d\nstdout:\n%s\nstderr:\n%s",
 				row.name, strings.Join(args, " "), py.Exit, py.Stdout, py.Stderr, ours.Exit, ours.Stdout, ours.Stderr)
