@@ -40,7 +40,10 @@ type controller struct {
 	// interrupts delivers SIGINT while a command streams (tail -f, fg)
 	// or waits for a line; nil when not interruptible.
 	interrupts <-chan os.Signal
-	lines      chan lineResult
+	// the stdin reader: requests, answers, and whether an answer is due
+	lineReq     chan struct{}
+	lines       chan lineResult
+	linePending bool
 }
 
 type lineResult struct {
@@ -52,33 +55,43 @@ type lineResult struct {
 var errInterrupted = errors.New("interrupted")
 
 // readLine returns the next line of stdin without its newline, io.EOF at
-// the end, or errInterrupted on Ctrl-C. One goroutine reads stdin so that
-// a line is never lost to an interrupted read.
+// the end, or errInterrupted on Ctrl-C. One goroutine reads stdin, one
+// line per request and never ahead (getpass may read the terminal
+// directly next); a line whose reader was interrupted is kept for the
+// next call.
 func (c *controller) readLine(interruptible bool) (string, error) {
 	if c.lines == nil {
-		ch := make(chan lineResult)
-		c.lines = ch
-		go func() {
+		c.lineReq = make(chan struct{})
+		c.lines = make(chan lineResult)
+		go func(req <-chan struct{}, res chan<- lineResult) {
 			r := bufio.NewReader(c.in)
-			for {
+			eof := false
+			for range req {
+				if eof {
+					res <- lineResult{err: io.EOF}
+					continue
+				}
 				l, err := r.ReadString('\n')
 				if err != nil && (err != io.EOF || l == "") {
-					close(ch)
-					return
+					eof = true
+					res <- lineResult{err: io.EOF}
+					continue
 				}
-				ch <- lineResult{line: strings.TrimSuffix(l, "\n")}
+				res <- lineResult{line: strings.TrimSuffix(l, "\n")}
 			}
-		}()
+		}(c.lineReq, c.lines)
+	}
+	if !c.linePending {
+		c.lineReq <- struct{}{}
+		c.linePending = true
 	}
 	var intr <-chan os.Signal
 	if interruptible {
 		intr = c.interrupts
 	}
 	select {
-	case r, ok := <-c.lines:
-		if !ok {
-			return "", io.EOF
-		}
+	case r := <-c.lines:
+		c.linePending = false
 		return r.line, r.err
 	case <-intr:
 		return "", errInterrupted
