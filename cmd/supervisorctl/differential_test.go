@@ -311,35 +311,3 @@ func differential(t *testing.T, kind string) {
 	}
 	d.stop()
 }
-
-// TestFg checks fg end to end against Python's daemon: the typed line
-// reaches the process's stdin (cat echoes it into its log) and EOF on
-// stdin leaves the foreground. What the log streams show in between
-// depends on timing, so only the frame is compared.
-func TestFg(t *testing.T) {
-	needOracle(t)
-	needBinaries(t)
-	d := newDaemon(t, "python")
-	d.start()
-	r := runCtl(t, ourCtl, ctlRun{args: []string{"-c", d.conf, "fg", "cat"}, stdin: "hello from fg\n", dir: d.dir})
-	if r.Exit != 0 || !strings.HasPrefix(r.Stdout, "==> Press Ctrl-C to exit <==\n") ||
-		!strings.HasSuffix(r.Stdout, "Exiting foreground\n") || r.Stderr != "" {
-		t.Errorf("fg cat: exit %d\nstdout:\n%s\nstderr:\n%s", r.Exit, r.Stdout, r.Stderr)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		log, err := d.call("supervisor.readProcessStdoutLog", "cat", 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if log == "hello from fg\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cat's log is %q, want the line fg sent", log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	d.stop()
-	assertNoChildren(t)
-}

@@ -255,15 +255,25 @@ func startZygote(t *testing.T) *pyZygote {
 		t.Fatalf("start python zygote: %v", err)
 	}
 	z := &pyZygote{t: t, cmd: cmd, in: in, out: bufio.NewReader(out), dir: t.TempDir()}
-	t.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
+	t.Cleanup(z.close)
 	return z
 }
 
+// close ends the zygote and waits for it.
+func (z *pyZygote) close() {
+	if z.in != nil {
+		z.in.Close()
+		z.cmd.Wait()
+		z.in = nil
+	}
+}
+
 // run is runCtl for Python's supervisorctl.
-func (z *pyZygote) run(r ctlRun) ctlResult {
+func (z *pyZygote) run(r ctlRun) ctlResult { return z.runOn(r, "") }
+
+// runOn runs Python's supervisorctl with stdin, stdout and stderr on the
+// terminal tty (its controlling terminal) when tty is not "".
+func (z *pyZygote) runOn(r ctlRun, tty string) ctlResult {
 	z.t.Helper()
 	z.runs++
 	base := filepath.Join(z.dir, strconv.Itoa(z.runs))
@@ -280,6 +290,9 @@ func (z *pyZygote) run(r ctlRun) ctlResult {
 	args := r.args
 	if args == nil {
 		args = []string{}
+	}
+	if tty != "" {
+		files = map[string]string{"stdin": tty, "stdout": tty, "stderr": tty}
 	}
 	req, err := json.Marshal(map[string]any{"args": args, "cwd": r.dir,
 		"stdin": files["stdin"], "stdout": files["stdout"], "stderr": files["stderr"]})
@@ -308,6 +321,9 @@ func (z *pyZygote) run(r ctlRun) ctlResult {
 	}()
 	var ended struct{ Exit int }
 	z.readReply(&ended)
+	if tty != "" {
+		return ctlResult{Exit: ended.Exit}
+	}
 	stdout, err1 := os.ReadFile(files["stdout"])
 	stderr, err2 := os.ReadFile(files["stderr"])
 	if err1 != nil || err2 != nil {
