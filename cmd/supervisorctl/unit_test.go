@@ -62,7 +62,7 @@ func TestDecodeResponse(t *testing.T) {
 		{"untyped value is a string, spaces kept", "<methodResponse><params><param><value> 4.2.5 </value></param></params></methodResponse>", " 4.2.5 ", nil},
 		{"nil", "<methodResponse><params><param><value><nil/></value></param></params></methodResponse>", nil, nil},
 		{"large int and i8", "<methodResponse><params><param><value><array><data><value><i8>4294967296</i8></value><value><int>-2147483648</int></value></data></array></value></param></params></methodResponse>",
-			[]any{4294967296, -2147483648}, nil},
+			[]any{intValue(4294967296), -2147483648}, nil},
 		{"empty array", "<methodResponse><params><param><value><array><data></data></array></value></param></params></methodResponse>", []any{}, nil},
 		{"double and base64", "<methodResponse><params><param><value><array><data><value><double>1.5</double></value><value><base64>c2xlZXBlcg==</base64></value></data></array></value></param></params></methodResponse>",
 			[]any{1.5, "sleeper"}, nil},

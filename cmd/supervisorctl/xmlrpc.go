@@ -333,11 +333,11 @@ func decodeTyped(d *xml.Decoder, typ string) (any, error) {
 	case "string":
 		return s, nil
 	case "int", "i4", "i8", "i1", "i2":
-		n, err := strconv.Atoi(strings.TrimSpace(s))
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("bad <%s> %q: %w", typ, s, err)
 		}
-		return n, nil
+		return intValue(n), nil
 	case "boolean":
 		switch strings.TrimSpace(s) {
 		case "1":
@@ -366,6 +366,15 @@ func decodeTyped(d *xml.Decoder, typ string) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("unknown XML-RPC type <%s>", typ)
+}
+
+// intValue is n as an int, or as an int64 where int is 32 bits and n
+// does not fit.
+func intValue(n int64) any {
+	if int64(int(n)) == n {
+		return int(n)
+	}
+	return n
 }
 
 func decodeStruct(d *xml.Decoder) (any, error) {
