@@ -274,20 +274,34 @@ func (s *Supervisor) AddGroup(cfg *config.Group) error {
 // order, processes of equal priority in parallel. It returns the first
 // error; the other groups are still added.
 func (s *Supervisor) AddGroups(cfgs []*config.Group) error {
-	var firstErr error
+	start, errs := s.AddGroupsDeferred(cfgs)
+	start()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddGroupsDeferred is AddGroups in two steps: when it returns, every group
+// that could be added is in the process table (its processes STOPPED), and
+// start spawns their autostart processes. supervisord's startup serves
+// RPC in between, so a client never sees part of the configuration. errs
+// has one entry per cfg (nil when it was added).
+func (s *Supervisor) AddGroupsDeferred(cfgs []*config.Group) (start func(), errs []error) {
+	errs = make([]error, len(cfgs))
 	var added []*group
-	for _, cfg := range cfgs {
+	for i, cfg := range cfgs {
 		g, err := s.addGroup(cfg)
 		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
+			errs[i] = err
 			continue
 		}
 		added = append(added, g)
 	}
-	s.autostart(added)
-	return firstErr
+	var once sync.Once
+	return func() { once.Do(func() { s.autostart(added) }) }, errs
 }
 
 func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {

@@ -277,16 +277,21 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		}
 	}()
 
-	// Serve at once (Python answers while its first processes spawn);
-	// the daemon-mode launcher returns only once every group is added.
-	inst.serve()
+	// Every group is in the process table before the socket answers, as
+	// in Python, so no client sees part of the config; the socket then
+	// answers while the autostart processes spawn (Python answers only
+	// after its first pass has spawned them all). The daemon-mode
+	// launcher returns once the spawns are done.
 	inst.announce(cfg.Groups)
-	d.bus.Publish(events.NewSupervisorStateEvent(true))
-	for _, g := range cfg.Groups {
-		if err := inst.addGroup(g); err != nil {
-			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", g.Name, err))
+	start, errs := inst.addGroups(cfg.Groups)
+	for i, err := range errs {
+		if err != nil {
+			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
 		}
 	}
+	inst.serve()
+	d.bus.Publish(events.NewSupervisorStateEvent(true))
+	start()
 	if first {
 		d.child.ready()
 	}

@@ -204,31 +204,56 @@ func (inst *instance) announce(groups []*config.Group) {
 }
 
 // addGroup activates a group: its listener pool first (so the listeners'
-// first READY is not lost), then the processes.
+// first READY is not lost), then the processes, and autostarts them.
 func (inst *instance) addGroup(g *config.Group) error {
-	if g.Kind == config.KindEventListener {
-		if err := inst.addPool(g); err != nil {
-			return err
-		}
-	}
-	if err := inst.sup.AddGroup(g); err != nil {
-		inst.mu.Lock()
-		delete(inst.announced, g.Name)
-		inst.mu.Unlock()
+	start, errs := inst.addGroups([]*config.Group{g})
+	start()
+	return errs[0]
+}
+
+// addGroups activates groups like addGroup, but leaves their autostart
+// spawns to start: when it returns, every group that could be added is in
+// the process table. errs has one entry per group.
+func (inst *instance) addGroups(gs []*config.Group) (start func(), errs []error) {
+	errs = make([]error, len(gs))
+	var ok []*config.Group
+	var at []int
+	for i, g := range gs {
 		if g.Kind == config.KindEventListener {
-			inst.mu.Lock()
-			if _, active := inst.activeGroup(g.Name); !active {
-				inst.d.bus.RemovePool(g.Name)
-				delete(inst.pools, g.Name)
+			if err := inst.addPool(g); err != nil {
+				errs[i] = err
+				continue
 			}
-			inst.mu.Unlock()
 		}
-		return err
+		ok = append(ok, g)
+		at = append(at, i)
 	}
+	start, added := inst.sup.AddGroupsDeferred(ok)
+	for k, err := range added {
+		g := ok[k]
+		if err != nil {
+			inst.groupFailed(g)
+			errs[at[k]] = err
+			continue
+		}
+		inst.mu.Lock()
+		inst.active = append(inst.active, g)
+		inst.mu.Unlock()
+	}
+	return start, errs
+}
+
+// groupFailed undoes what addGroups did for a group procman refused.
+func (inst *instance) groupFailed(g *config.Group) {
 	inst.mu.Lock()
-	inst.active = append(inst.active, g)
-	inst.mu.Unlock()
-	return nil
+	defer inst.mu.Unlock()
+	delete(inst.announced, g.Name)
+	if g.Kind == config.KindEventListener {
+		if _, active := inst.activeGroup(g.Name); !active {
+			inst.d.bus.RemovePool(g.Name)
+			delete(inst.pools, g.Name)
+		}
+	}
 }
 
 func (inst *instance) addPool(g *config.Group) error {
