@@ -371,35 +371,57 @@ func (l LogCapture) BaselineMiBps() float64 {
 
 const logLine = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" // 99 bytes + '\n'
 
-// MeasureLogCapture has one program write nbytes of 100-byte lines to
-// stdout, captured with rotation (maxbytes=100MB, 20 backups), and counts
-// what reaches the disk.
-func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duration) (LogCapture, error) {
+// MeasureLogCapture has writers programs write nbytes in all (nbytes /
+// writers each) of 100-byte lines to stdout, all started at once and
+// captured with rotation (maxbytes=100MB, 20 backups), and counts what
+// reaches the disk.
+func MeasureLogCapture(spec Spec, dir string, nbytes int64, writers int, timeout time.Duration) (LogCapture, error) {
+	if writers < 1 {
+		writers = 1
+	}
+	per := nbytes / int64(writers)
+	nbytes = per * int64(writers)
 	r := LogCapture{Written: nbytes}
 	script := filepath.Join(dir, "writer.sh")
-	body := fmt.Sprintf("#!/bin/sh\nyes '%s' | head -c %d\n", logLine, nbytes)
+	body := fmt.Sprintf("#!/bin/sh\nyes '%s' | head -c %d\n", logLine, per)
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		return r, fmt.Errorf("write writer script: %w", err)
 	}
-	// the writer alone into a file on the same file system: the disk limit
-	base := filepath.Join(dir, "baseline.out")
-	f, err := os.Create(base)
-	if err != nil {
-		return r, fmt.Errorf("create baseline: %w", err)
-	}
+	// the writers alone into files on the same file system: the disk limit
 	t := time.Now()
-	err = runTo(script, f)
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			base := filepath.Join(dir, fmt.Sprintf("baseline%03d.out", i))
+			defer os.Remove(base)
+			f, err := os.Create(base)
+			if err != nil {
+				errs <- fmt.Errorf("create baseline: %w", err)
+				return
+			}
+			err = runTo(script, f)
+			f.Close()
+			if st, serr := os.Stat(base); err == nil && serr == nil && st.Size() != per {
+				err = fmt.Errorf("baseline writer wrote %d bytes, want %d", st.Size(), per)
+			}
+			errs <- err
+		}()
+	}
+	var berr error
+	for range writers {
+		if err := <-errs; err != nil && berr == nil {
+			berr = err
+		}
+	}
 	r.Baseline = time.Since(t)
-	f.Close()
-	if st, serr := os.Stat(base); serr == nil && st.Size() != nbytes {
-		err = fmt.Errorf("baseline writer wrote %d bytes, want %d", st.Size(), nbytes)
+	if berr != nil {
+		return r, berr
 	}
-	os.Remove(base)
-	if err != nil {
-		return r, err
-	}
-	if r.CopierCPU, err = copierCPU(script, filepath.Join(dir, "copier.out"), nbytes); err != nil {
-		return r, err
+	if writers == 1 {
+		var err error
+		if r.CopierCPU, err = copierCPU(script, filepath.Join(dir, "copier.out"), nbytes); err != nil {
+			return r, err
+		}
 	}
 
 	ddir := filepath.Join(dir, "daemon")
@@ -407,17 +429,20 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 		return r, fmt.Errorf("make daemon dir: %w", err)
 	}
 	l := NewLayout(ddir)
-	prog := Program{Name: "writer", Options: map[string]string{
-		"command":                 "/bin/sh " + script,
-		"startsecs":               "0",
-		"autostart":               "false",
-		"autorestart":             "false",
-		"redirect_stderr":         "false",
-		"stdout_logfile":          filepath.Join(l.Logs, "writer.log"),
-		"stdout_logfile_maxbytes": "100MB",
-		"stdout_logfile_backups":  "20",
-	}}
-	d, err := Launch(spec, ddir, []Program{prog})
+	progs := make([]Program, writers)
+	for i := range progs {
+		progs[i] = Program{Name: fmt.Sprintf("w%03d", i), Options: map[string]string{
+			"command":                 "/bin/sh " + script,
+			"startsecs":               "0",
+			"autostart":               "false",
+			"autorestart":             "false",
+			"redirect_stderr":         "false",
+			"stdout_logfile":          filepath.Join(l.Logs, fmt.Sprintf("w%03d.log", i)),
+			"stdout_logfile_maxbytes": "100MB",
+			"stdout_logfile_backups":  "20",
+		}}
+	}
+	d, err := Launch(spec, ddir, progs)
 	if err != nil {
 		return r, err
 	}
@@ -432,14 +457,16 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 		return r, err
 	}
 	t0 := time.Now()
-	var ok bool
-	if err := c.Call(&ok, "supervisor.startProcess", "writer", false); err != nil {
+	var started []any
+	if err := c.Call(&started, "supervisor.startAllProcesses", false); err != nil {
 		return r, err
 	}
-	glob := filepath.Join(l.Logs, "writer*")
+	glob := filepath.Join(l.Logs, "w*")
 	deadline := t0.Add(timeout)
-	infoReq := NewRequest(MethodCall("supervisor.getProcessInfo", "writer"))
+	infoReq := NewRequest(MethodCall("supervisor.getAllProcessInfo"))
 	var last int64 = -1
+	var exited int
+	var lastErr error
 	stableSince := time.Now()
 	for time.Now().Before(deadline) {
 		total := sumSizes(glob)
@@ -449,10 +476,12 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 			r.CPU -= c0
 		}
 		if !r.Exited {
-			if body, err := c.Do(infoReq); err == nil {
-				if m, _ := CountStates(body, StateExited, StateFatal, StateBackoff); m > 0 {
-					r.Exited = true
-				}
+			body, err := c.Do(infoReq)
+			if err == nil {
+				exited, _ = CountStates(body, StateExited, StateFatal, StateBackoff)
+				r.Exited = exited >= writers
+			} else {
+				lastErr = err
 			}
 		}
 		if total != last {
@@ -469,6 +498,7 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 	}
 	files, _ := filepath.Glob(glob)
 	r.Files = len(files)
+	first, _ := filepath.Glob(filepath.Join(l.Logs, "w000*"))
 	var oldest string
 	var oldestTime time.Time
 	for _, p := range files {
@@ -480,7 +510,9 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 		if st.Size() > r.MaxFile {
 			r.MaxFile = st.Size()
 		}
-		if oldest == "" || st.ModTime().Before(oldestTime) {
+	}
+	for _, p := range first {
+		if st, err := os.Stat(p); err == nil && (oldest == "" || st.ModTime().Before(oldestTime)) {
 			oldest, oldestTime = p, st.ModTime()
 		}
 	}
@@ -493,7 +525,8 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, timeout time.Duratio
 		}
 	}
 	if !r.Exited {
-		return r, fmt.Errorf("%s: writer not seen exited within %v", spec.Name, timeout)
+		return r, fmt.Errorf("%s: %d of %d writers seen exited within %v (%d of %d bytes on disk; last poll error: %v)",
+			spec.Name, exited, writers, timeout, r.OnDisk, nbytes, lastErr)
 	}
 	return r, nil
 }
