@@ -16,6 +16,11 @@ import (
 // rule through State before calling the rest.
 var _ rpc.Backend = (*instance)(nil)
 
+// waitLoaded holds a caller that needs the process table until every
+// group of the startup config is in it: the socket answers at once, but
+// no client sees part of the config.
+func (inst *instance) waitLoaded() { <-inst.loaded }
+
 func (inst *instance) State() int             { return int(inst.d.mood.Load()) }
 func (inst *instance) PID() int               { return os.Getpid() }
 func (inst *instance) Identification() string { return inst.cfg.Supervisord.Identifier }
@@ -23,12 +28,14 @@ func (inst *instance) Identification() string { return inst.cfg.Supervisord.Iden
 // Shutdown is supervisor.shutdown: the mood changes at once; the main loop
 // stops the processes and exits.
 func (inst *instance) Shutdown() error {
+	inst.waitLoaded()
 	inst.d.requestStop(rpc.StateShutdown)
 	return nil
 }
 
 // Restart is supervisor.restart: a reload in the same process.
 func (inst *instance) Restart() error {
+	inst.waitLoaded()
 	inst.d.requestStop(rpc.StateRestarting)
 	return nil
 }
@@ -37,6 +44,7 @@ func (inst *instance) Restart() error {
 // command line still overrides it) and diff its groups with the active
 // ones. The new config is what addProcessGroup and getAllConfigInfo use.
 func (inst *instance) ReloadConfig() (added, changed, removed []string, err error) {
+	inst.waitLoaded()
 	cfg, err := inst.d.realize()
 	if err != nil {
 		msg := err.Error()
@@ -52,6 +60,7 @@ func (inst *instance) ReloadConfig() (added, changed, removed []string, err erro
 
 // AddProcessGroup activates a group of the last config read.
 func (inst *instance) AddProcessGroup(name string) error {
+	inst.waitLoaded()
 	inst.mu.Lock()
 	var g *config.Group
 	for _, c := range inst.latest.Groups {
@@ -72,7 +81,10 @@ func (inst *instance) AddProcessGroup(name string) error {
 }
 
 // RemoveProcessGroup deactivates a stopped group.
-func (inst *instance) RemoveProcessGroup(name string) error { return inst.removeGroup(name) }
+func (inst *instance) RemoveProcessGroup(name string) error {
+	inst.waitLoaded()
+	return inst.removeGroup(name)
+}
 
 func (inst *instance) MainLogFile() string { return inst.mainlog.Target() }
 func (inst *instance) ClearMainLog() error { return inst.mainlog.Clear() }
@@ -102,6 +114,7 @@ func toRPCResults(rs []procman.Result) []rpc.Result {
 }
 
 func (inst *instance) ProcessInfo(namespec string) (rpc.ProcessInfo, error) {
+	inst.waitLoaded()
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
 		return rpc.ProcessInfo{}, err
@@ -110,6 +123,7 @@ func (inst *instance) ProcessInfo(namespec string) (rpc.ProcessInfo, error) {
 }
 
 func (inst *instance) AllProcessInfo() []rpc.ProcessInfo {
+	inst.waitLoaded()
 	all := inst.sup.AllInfo()
 	out := make([]rpc.ProcessInfo, len(all))
 	for i, p := range all {
@@ -122,6 +136,7 @@ func (inst *instance) AllProcessInfo() []rpc.ProcessInfo {
 // paths show resolved for the processes of active groups that came from
 // that config, "auto" otherwise, as in Python.
 func (inst *instance) AllConfigInfo() []rpc.ConfigInfo {
+	inst.waitLoaded()
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	var out []rpc.ConfigInfo
@@ -191,49 +206,59 @@ func noneIfEmpty(s string) string {
 }
 
 func (inst *instance) StartProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
+	inst.waitLoaded()
 	rs, isGroup, err := inst.sup.Start(ctx, namespec, wait)
 	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) StartProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
+	inst.waitLoaded()
 	rs, err := inst.sup.StartGroup(ctx, name, wait)
 	return toRPCResults(rs), err
 }
 
 func (inst *instance) StartAllProcesses(ctx context.Context, wait bool) []rpc.Result {
+	inst.waitLoaded()
 	return toRPCResults(inst.sup.StartAll(ctx, wait))
 }
 
 func (inst *instance) StopProcess(ctx context.Context, namespec string, wait bool) ([]rpc.Result, bool, error) {
+	inst.waitLoaded()
 	rs, isGroup, err := inst.sup.Stop(ctx, namespec, wait)
 	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) StopProcessGroup(ctx context.Context, name string, wait bool) ([]rpc.Result, error) {
+	inst.waitLoaded()
 	rs, err := inst.sup.StopGroup(ctx, name, wait)
 	return toRPCResults(rs), err
 }
 
 func (inst *instance) StopAllProcesses(ctx context.Context, wait bool) []rpc.Result {
+	inst.waitLoaded()
 	return toRPCResults(inst.sup.StopAll(ctx, wait))
 }
 
 func (inst *instance) SignalProcess(namespec, sig string) ([]rpc.Result, bool, error) {
+	inst.waitLoaded()
 	rs, isGroup, err := inst.sup.Signal(namespec, sig)
 	return toRPCResults(rs), isGroup, err
 }
 
 func (inst *instance) SignalProcessGroup(name, sig string) ([]rpc.Result, error) {
+	inst.waitLoaded()
 	rs, err := inst.sup.SignalGroup(name, sig)
 	return toRPCResults(rs), err
 }
 
 func (inst *instance) SignalAllProcesses(sig string) []rpc.Result {
+	inst.waitLoaded()
 	return toRPCResults(inst.sup.SignalAll(sig))
 }
 
 // ProcessLogFile is the resolved log path of one process's channel.
 func (inst *instance) ProcessLogFile(namespec, channel string) (string, error) {
+	inst.waitLoaded()
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
 		return "", err
@@ -260,6 +285,7 @@ func (inst *instance) channelsOf(group, name string) []*logrot.Channel {
 // ClearProcessLogs is clearProcessLogs: BAD_NAME for an unknown process or
 // a group spec, FAILED: name when a log cannot be cleared.
 func (inst *instance) ClearProcessLogs(namespec string) error {
+	inst.waitLoaded()
 	p, err := inst.sup.Info(namespec)
 	if err != nil {
 		return err
@@ -274,6 +300,7 @@ func (inst *instance) ClearProcessLogs(namespec string) error {
 
 // ClearAllProcessLogs clears every active process's logs.
 func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
+	inst.waitLoaded()
 	var out []rpc.Result
 	for _, p := range inst.sup.AllInfo() {
 		r := rpc.ResultOK(p.Group, p.Name)
@@ -289,10 +316,12 @@ func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 }
 
 func (inst *instance) SendProcessStdin(namespec string, data []byte) error {
+	inst.waitLoaded()
 	return inst.sup.SendStdin(namespec, data)
 }
 
 func (inst *instance) SendRemoteCommEvent(typ, data string) error {
+	inst.waitLoaded()
 	inst.d.bus.Publish(events.NewRemoteCommunicationEvent(typ, data))
 	return nil
 }

@@ -277,11 +277,13 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		}
 	}()
 
-	// Every group is in the process table before the socket answers, as
-	// in Python, so no client sees part of the config; the socket then
-	// answers while the autostart processes spawn (Python answers only
-	// after its first pass has spawned them all). The daemon-mode
-	// launcher returns once the spawns are done.
+	// The socket answers at once (getState, getPID...); whatever needs
+	// the process table waits until every group is in it, so no client
+	// sees part of the config (Python answers nothing until its first
+	// spawn pass is over). The autostart processes spawn after that, with
+	// the socket answering throughout; the daemon-mode launcher returns
+	// once the spawns are done.
+	inst.serve()
 	inst.announce(cfg.Groups)
 	start, errs := inst.addGroups(cfg.Groups)
 	for i, err := range errs {
@@ -289,7 +291,7 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
 		}
 	}
-	inst.serve()
+	close(inst.loaded)
 	d.bus.Publish(events.NewSupervisorStateEvent(true))
 	start()
 	if first {

@@ -42,6 +42,10 @@ type instance struct {
 	// PROCESS_GROUP_ADDED was already published (before
 	// SUPERVISOR_STATE_CHANGE_RUNNING, as Python orders them).
 	announced map[string]bool
+
+	// loaded is closed once the startup config's groups are all in the
+	// process table (see waitLoaded).
+	loaded chan struct{}
 }
 
 func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*instance, error) {
@@ -56,6 +60,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 		resolved: map[*config.Process][2]string{},
 
 		announced: map[string]bool{},
+		loaded:    make(chan struct{}),
 	}
 	sup, err := procman.New(procman.Options{
 		Logger:       procLogger{d},
