@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // Event is one raised event: a concrete type and its payload, rendered once
@@ -109,12 +111,7 @@ func channelType(channel string, stdout, stderr Type) (Type, error) {
 
 // pyData renders child output the way Python's as_string does, falling
 // back to "Undecodable: b'...'" when the bytes are not valid UTF-8.
-func pyData(data []byte) string {
-	if utf8.Valid(data) {
-		return string(data)
-	}
-	return "Undecodable: " + PyBytesRepr(data)
-}
+func pyData(data []byte) string { return pyrepr.DecodedOrUndecodable(data) }
 
 // NewLogEvent returns a PROCESS_LOG_STDOUT or PROCESS_LOG_STDERR event:
 // "processname:X groupname:G pid:N channel:C\n<data>".
@@ -219,38 +216,5 @@ func (e *Event) Envelope(identifier string, serial int64, pool string, poolSeria
 		" eventname:" + e.typ.String() + " len:" + strconv.Itoa(n) + "\n" + e.payload
 }
 
-// PyBytesRepr renders b as Python's repr(bytes) does: b'...' (b"..." when
-// the data holds ' and no "), with \t \n \r \\ and the quote escaped,
-// printable ASCII as is and every other byte as \xNN.
-func PyBytesRepr(b []byte) string {
-	q := byte('\'')
-	if strings.IndexByte(string(b), '\'') >= 0 && strings.IndexByte(string(b), '"') < 0 {
-		q = '"'
-	}
-	const hex = "0123456789abcdef"
-	var s strings.Builder
-	s.Grow(len(b) + 3)
-	s.WriteByte('b')
-	s.WriteByte(q)
-	for _, c := range b {
-		switch {
-		case c == q || c == '\\':
-			s.WriteByte('\\')
-			s.WriteByte(c)
-		case c == '\t':
-			s.WriteString(`\t`)
-		case c == '\n':
-			s.WriteString(`\n`)
-		case c == '\r':
-			s.WriteString(`\r`)
-		case c < ' ' || c >= 0x7f:
-			s.WriteString(`\x`)
-			s.WriteByte(hex[c>>4])
-			s.WriteByte(hex[c&0xf])
-		default:
-			s.WriteByte(c)
-		}
-	}
-	s.WriteByte(q)
-	return s.String()
-}
+// PyBytesRepr is Python's repr() of bytes, b'...' (see internal/pyrepr).
+func PyBytesRepr(b []byte) string { return pyrepr.Bytes(b) }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // defaultPath is Python's fallback when supervisord has no PATH.
@@ -53,7 +55,7 @@ func pathJoin(dir, name string) string {
 func resolveCommand(command string, path []string) (filename string, argv []string, err error) {
 	argv, perr := shlexSplit(command)
 	if perr != nil {
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("can't parse command %s: %s", pyRepr(command), perr)}
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(command), perr)}
 	}
 	if len(argv) == 0 {
 		return "", nil, &commandError{NotExecutable, "command is empty"}
@@ -75,46 +77,13 @@ func resolveCommand(command string, path []string) (filename string, argv []stri
 	}
 	switch {
 	case st == nil:
-		return "", nil, &commandError{NoFile, fmt.Sprintf("can't find command %s", pyRepr(filename))}
+		return "", nil, &commandError{NoFile, fmt.Sprintf("can't find command %s", pyrepr.Str(filename))}
 	case st.IsDir():
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is a directory", pyRepr(filename))}
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is a directory", pyrepr.Str(filename))}
 	case st.Mode().Perm()&0o111 == 0:
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is not executable", pyRepr(filename))}
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is not executable", pyrepr.Str(filename))}
 	case syscall.Access(filename, 1 /* X_OK */) != nil:
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("no permission to run command %s", pyRepr(filename))}
+		return "", nil, &commandError{NotExecutable, fmt.Sprintf("no permission to run command %s", pyrepr.Str(filename))}
 	}
 	return filename, argv, nil
-}
-
-// pyRepr renders s as Python's repr() of a str: single quotes unless s holds
-// a single quote and no double quote, with backslash escapes for the quote,
-// backslashes and non-printable characters.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }

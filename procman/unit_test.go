@@ -325,16 +325,6 @@ func TestChildEnv(t *testing.T) {
 	}
 }
 
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{
-		"abc": "'abc'", "a'b": `"a'b"`, `a'"b`: `'a\'"b'`, `a\b`: `'a\\b'`, "t\tn\n": `'t\tn\n'`, "é": "'é'", "\x01": `'\x01'`,
-	} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestDecodeWaitStatus(t *testing.T) {
 	for _, c := range []struct {
 		ws   syscall.WaitStatus

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // compatVersion is what -v/--version prints: the supervisord release we are
@@ -218,15 +219,8 @@ func parseArgs(args []string, cwd string) (*cli, error) {
 	return c, nil
 }
 
-// pyRepr is repr() of a str for the quoting cases that occur in options
-// and arguments.
-func pyRepr(s string) string {
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	r := strings.NewReplacer(`\`, `\\`, "'", `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-	return "'" + r.Replace(s) + "'"
-}
+// pyRepr is Python's repr() of a str.
+func pyRepr(s string) string { return pyrepr.Str(s) }
 
 // pyList is str() of a list of str.
 func pyList(xs []string) string {
