@@ -350,7 +350,29 @@ func (c *controller) printResults(list any, format func(result) (string, error),
 	return nil
 }
 
-func doStart(c *controller, arg string) (bool, error) {
+// startStop is where supervisorctl's start and stop differ (Python's
+// do_start and do_stop are otherwise the same code).
+type startStop struct {
+	verb         string // "start", "stop": the command and the RPC method prefix
+	done         string // "started", "stopped"
+	noNameExit   int    // exit status when no name is given
+	badGroupExit int    // exit status after "no such group"
+	ignored      int    // the fault that is not an error (already started, not running)
+	result       func(result) (string, error)
+}
+
+var (
+	startCmd = startStop{verb: "start", done: "started", noNameExit: exitInvalidArgs, badGroupExit: exitInvalidArgs,
+		ignored: faultAlreadyStarted, result: startResult}
+	stopCmd = startStop{verb: "stop", done: "stopped", noNameExit: exitGeneric, badGroupExit: exitGeneric,
+		ignored: faultNotRunning, result: stopResult}
+)
+
+func doStart(c *controller, arg string) (bool, error) { return doStartStop(c, arg, startCmd) }
+
+func doStop(c *controller, arg string) (bool, error) { return doStartStop(c, arg, stopCmd) }
+
+func doStartStop(c *controller, arg string, k startStop) (bool, error) {
 	up, err := c.upcheck()
 	if err != nil || !up {
 		return false, err
@@ -362,50 +384,50 @@ func doStart(c *controller, arg string) (bool, error) {
 	}
 	defer s.close()
 	if len(names) == 0 {
-		c.output("Error: start requires a process name")
-		c.exitStatus = exitInvalidArgs
-		helpStart(c)
+		c.output("Error: " + k.verb + " requires a process name")
+		c.exitStatus = k.noNameExit
+		showHelp(c, k.verb)
 		return false, nil
 	}
 	if containsAll(names) {
-		res, err := s.call("supervisor.startAllProcesses")
+		res, err := s.call("supervisor." + k.verb + "AllProcesses")
 		if err != nil {
 			return false, err
 		}
-		return false, c.printResults(res, startResult, faultAlreadyStarted)
+		return false, c.printResults(res, k.result, k.ignored)
 	}
 	for _, name := range names {
 		group, process, hasProcess := splitNamespec(name)
 		if !hasProcess {
-			res, err := s.call("supervisor.startProcessGroup", group)
+			res, err := s.call("supervisor."+k.verb+"ProcessGroup", group)
 			if err != nil {
 				if f, ok := asFault(err); ok && f.Code == faultBadName {
 					c.output(group + ": ERROR (no such group)")
-					c.exitStatus = exitInvalidArgs
+					c.exitStatus = k.badGroupExit
 					continue
 				}
 				c.exitStatus = exitGeneric
 				return false, err
 			}
-			if err := c.printResults(res, startResult, faultAlreadyStarted); err != nil {
+			if err := c.printResults(res, k.result, k.ignored); err != nil {
 				return false, err
 			}
 			continue
 		}
-		if _, err := s.call("supervisor.startProcess", name); err != nil {
+		if _, err := s.call("supervisor."+k.verb+"Process", name); err != nil {
 			f, ok := asFault(err)
 			if !ok {
 				return false, err
 			}
-			line, err := startResult(result{name: process, group: group, status: f.Code, description: f.String})
+			line, err := k.result(result{name: process, group: group, status: f.Code, description: f.String})
 			if err != nil {
 				return false, err
 			}
 			c.output(line)
-			c.setExitStatusFromFault(f.Code, faultAlreadyStarted)
+			c.setExitStatusFromFault(f.Code, k.ignored)
 			continue
 		}
-		c.output(makeNamespec(group, process) + ": started")
+		c.output(makeNamespec(group, process) + ": " + k.done)
 	}
 	return false, nil
 }
@@ -413,65 +435,6 @@ func doStart(c *controller, arg string) (bool, error) {
 func stopResult(r result) (string, error) { return signalResult(r, "stopped") }
 
 func signalledResult(r result) (string, error) { return signalResult(r, "signalled") }
-
-func doStop(c *controller, arg string) (bool, error) {
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	names := strings.Fields(arg)
-	s, err := c.supervisor()
-	if err != nil {
-		return false, err
-	}
-	defer s.close()
-	if len(names) == 0 {
-		c.output("Error: stop requires a process name")
-		c.exitStatus = exitGeneric
-		helpStop(c)
-		return false, nil
-	}
-	if containsAll(names) {
-		res, err := s.call("supervisor.stopAllProcesses")
-		if err != nil {
-			return false, err
-		}
-		return false, c.printResults(res, stopResult, faultNotRunning)
-	}
-	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
-			res, err := s.call("supervisor.stopProcessGroup", group)
-			if err != nil {
-				c.exitStatus = exitGeneric
-				if f, ok := asFault(err); ok && f.Code == faultBadName {
-					c.output(group + ": ERROR (no such group)")
-					continue
-				}
-				return false, err
-			}
-			if err := c.printResults(res, stopResult, faultNotRunning); err != nil {
-				return false, err
-			}
-			continue
-		}
-		if _, err := s.call("supervisor.stopProcess", name); err != nil {
-			f, ok := asFault(err)
-			if !ok {
-				return false, err
-			}
-			line, err := stopResult(result{name: process, group: group, status: f.Code, description: f.String})
-			if err != nil {
-				return false, err
-			}
-			c.output(line)
-			c.setExitStatusFromFault(f.Code, faultNotRunning)
-			continue
-		}
-		c.output(makeNamespec(group, process) + ": stopped")
-	}
-	return false, nil
-}
 
 func doSignal(c *controller, arg string) (bool, error) {
 	up, err := c.upcheck()

@@ -69,8 +69,6 @@ func showHelp(c *controller, topic string) {
 	}
 }
 
-func helpStart(c *controller)    { showHelp(c, "start") }
-func helpStop(c *controller)     { showHelp(c, "stop") }
 func helpSignal(c *controller)   { showHelp(c, "signal") }
 func helpRestart(c *controller)  { showHelp(c, "restart") }
 func helpClear(c *controller)    { showHelp(c, "clear") }
