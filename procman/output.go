@@ -18,6 +18,14 @@ type OutputSink interface {
 	Consume(r *os.File, pid int)
 }
 
+// A Preparer is an OutputSink that must get ready before each spawn (its
+// log file opened). A Prepare error fails the spawn before the fork, as a
+// failure in Python's make_dispatchers does: the process goes to BACKOFF
+// with spawnerr "unknown error making dispatchers for 'x': EACCES".
+type Preparer interface {
+	Prepare() error
+}
+
 // Output is what the Options.Output hook returns for one process.
 type Output struct {
 	Stdout OutputSink // nil: drained and discarded

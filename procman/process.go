@@ -274,6 +274,16 @@ func (p *process) spawnFailed(msg string) {
 	p.fire(evSpawnFailed, nil)
 }
 
+// dispatchersFailed is a spawn that failed before the fork, while making
+// the pipes or opening the logs (Python's make_dispatchers).
+func (p *process) dispatchersFailed(err error) {
+	if errors.Is(err, syscall.EMFILE) {
+		p.spawnFailed(fmt.Sprintf("too many open files to spawn '%s'", p.cfg.Name))
+		return
+	}
+	p.spawnFailed(fmt.Sprintf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err)))
+}
+
 // spawn forks and execs the child; the state is already STARTING. It is
 // Python's Subprocess.spawn after the STARTING change.
 func (p *process) spawn() {
@@ -284,6 +294,15 @@ func (p *process) spawn() {
 	if err != nil {
 		p.spawnFailed(err.Error())
 		return
+	}
+
+	for _, sink := range []OutputSink{p.out.Stdout, p.out.Stderr} {
+		if pr, ok := sink.(Preparer); ok {
+			if err := pr.Prepare(); err != nil {
+				p.dispatchersFailed(err)
+				return
+			}
+		}
 	}
 
 	var parent, child []*os.File
@@ -326,11 +345,7 @@ func (p *process) spawn() {
 		closeAll(parent)
 		closeAll(child)
 		p.releaseFCGI()
-		if errors.Is(err, syscall.EMFILE) {
-			p.spawnFailed(fmt.Sprintf("too many open files to spawn '%s'", name))
-		} else {
-			p.spawnFailed(fmt.Sprintf("unknown error making dispatchers for '%s': %s", name, errnoName(err)))
-		}
+		p.dispatchersFailed(err)
 		return
 	}
 	errW := stderrW

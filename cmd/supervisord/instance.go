@@ -399,15 +399,18 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 				}
 			}
 		}
-		c, err := inst.hub.NewChannel(cc)
-		if err != nil {
-			inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not open the %s log of %s: %v", channel, p.Name, err))
-			continue
+		wrap := func(c *logrot.Channel) procman.OutputSink { return c }
+		if pool := inst.pools[g.Name]; listener && pool != nil {
+			name := p.Name
+			wrap = func(c *logrot.Channel) procman.OutputSink { return listenerSink{ch: c, pool: pool, name: name} }
 		}
-		inst.channels[g.Name] = append(inst.channels[g.Name], c)
-		var sink procman.OutputSink = c
-		if listener && inst.pools[g.Name] != nil {
-			sink = listenerSink{ch: c, pool: inst.pools[g.Name], name: p.Name}
+		var sink procman.OutputSink
+		if c, err := inst.hub.NewChannel(cc); err == nil {
+			inst.channels[g.Name] = append(inst.channels[g.Name], c)
+			sink = wrap(c)
+		} else {
+			inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not open the %s log of %s: %v", channel, p.Name, err))
+			sink = &pendingLog{inst: inst, group: g.Name, cc: cc, wrap: wrap}
 		}
 		if channel == "stdout" {
 			out.Stdout = sink
@@ -418,6 +421,52 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 	out.StdoutLogfile, out.StderrLogfile = paths[0], paths[1]
 	inst.resolved[p] = paths
 	return out
+}
+
+// pendingLog is a channel whose log file could not be opened when its
+// group was added. Every spawn tries to open it again and, until that
+// works, fails before the fork, as Python's does when make_dispatchers
+// cannot open a log ("unknown error making dispatchers for 'x': EACCES").
+type pendingLog struct {
+	inst  *instance
+	group string
+	cc    logrot.ChannelConfig
+	wrap  func(*logrot.Channel) procman.OutputSink
+
+	mu   sync.Mutex
+	sink procman.OutputSink // set once the file opened
+}
+
+// Prepare opens the log (procman.Preparer); it is called with the process
+// locked, before each spawn.
+func (l *pendingLog) Prepare() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sink != nil {
+		return nil
+	}
+	c, err := l.inst.hub.NewChannel(l.cc)
+	if err != nil {
+		return err
+	}
+	l.inst.mu.Lock()
+	l.inst.channels[l.group] = append(l.inst.channels[l.group], c)
+	l.inst.mu.Unlock()
+	l.sink = l.wrap(c)
+	return nil
+}
+
+// Consume hands the pipe to the opened channel (Prepare succeeded before
+// the fork that made it).
+func (l *pendingLog) Consume(r *os.File, pid int) {
+	l.mu.Lock()
+	sink := l.sink
+	l.mu.Unlock()
+	if sink == nil {
+		r.Close()
+		return
+	}
+	sink.Consume(r, pid)
 }
 
 // listenerSink tells the pool a new listener instance started before its
