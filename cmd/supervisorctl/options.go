@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/getopt"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -49,89 +50,10 @@ type exitError struct{ Code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
 
-// optSpec is one getopt option: its key and whether it takes an argument.
-type optSpec struct {
-	key    string // "c", "configuration", ...
-	hasArg bool
-}
-
-var (
-	shortOpts = []optSpec{{"h", false}, {"?", false}, {"c", true}, {"i", false}, {"s", true}, {"u", true}, {"p", true}, {"r", true}}
-	longOpts  = []optSpec{{"help", false}, {"configuration", true}, {"interactive", false}, {"serverurl", true}, {"username", true}, {"password", true}, {"history_file", true}}
-)
-
-type parsedOpt struct{ opt, arg string }
-
-// getopt is Python's getopt.getopt: options stop at the first non-option
-// argument or "--"; long options may be abbreviated to a unique prefix.
-func getopt(args []string) ([]parsedOpt, []string, error) {
-	var opts []parsedOpt
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
-		if args[0] == "--" {
-			return opts, args[1:], nil
-		}
-		if strings.HasPrefix(args[0], "--") {
-			name, val, hasVal := strings.Cut(args[0][2:], "=")
-			var match []optSpec
-			for _, o := range longOpts {
-				if o.key == name {
-					match = []optSpec{o}
-					break
-				}
-				if strings.HasPrefix(o.key, name) {
-					match = append(match, o)
-				}
-			}
-			switch {
-			case len(match) == 0:
-				return nil, nil, fmt.Errorf("option --%s not recognized", name)
-			case len(match) > 1:
-				return nil, nil, fmt.Errorf("option --%s not a unique prefix", name)
-			}
-			o := match[0]
-			args = args[1:]
-			if o.hasArg {
-				if !hasVal {
-					if len(args) == 0 {
-						return nil, nil, fmt.Errorf("option --%s requires argument", o.key)
-					}
-					val, args = args[0], args[1:]
-				}
-			} else if hasVal {
-				return nil, nil, fmt.Errorf("option --%s must not have an argument", o.key)
-			}
-			opts = append(opts, parsedOpt{"--" + o.key, val})
-			continue
-		}
-		s := args[0][1:]
-		args = args[1:]
-		for s != "" {
-			c := s[:1]
-			s = s[1:]
-			var spec *optSpec
-			for i := range shortOpts {
-				if shortOpts[i].key == c {
-					spec = &shortOpts[i]
-				}
-			}
-			if spec == nil {
-				return nil, nil, fmt.Errorf("option -%s not recognized", c)
-			}
-			if !spec.hasArg {
-				opts = append(opts, parsedOpt{"-" + c, ""})
-				continue
-			}
-			if s == "" {
-				if len(args) == 0 {
-					return nil, nil, fmt.Errorf("option -%s requires argument", c)
-				}
-				s, args = args[0], args[1:]
-			}
-			opts = append(opts, parsedOpt{"-" + c, s})
-			s = ""
-		}
-	}
-	return opts, args, nil
+// cmdline is Python's getopt spec for supervisorctl.
+var cmdline = getopt.Spec{
+	Short: "h?c:is:u:p:r:",
+	Long:  []string{"help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file="},
 }
 
 // optName maps an option to the ClientOptions attribute it sets.
@@ -167,7 +89,7 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 		fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", msg, e.progname)
 		return &exitError{Code: 2}
 	}
-	parsed, rest, err := getopt(args)
+	parsed, rest, err := cmdline.Parse(args)
 	if err != nil {
 		return nil, usage(err.Error())
 	}
@@ -175,7 +97,7 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 	set := map[string]bool{}
 	var serverURL, username, password, history *string
 	for _, p := range parsed {
-		name := optName(p.opt)
+		name := optName(p.Name)
 		if name == "help" {
 			doc := usageDoc + "\n"
 			if strings.Index(doc, "%s") > 0 {
@@ -184,14 +106,14 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 			fmt.Fprint(stdout, doc)
 			return nil, &exitError{Code: 0}
 		}
-		if name == "serverurl" && !isURL(p.arg) {
-			return nil, usage(fmt.Sprintf("invalid value for %s %s: value %s is not a URL", p.opt, pyRepr(p.arg), pyRepr(p.arg)))
+		if name == "serverurl" && !isURL(p.Arg) {
+			return nil, usage(fmt.Sprintf("invalid value for %s %s: value %s is not a URL", p.Name, pyRepr(p.Arg), pyRepr(p.Arg)))
 		}
 		if set[name] {
-			return nil, usage(fmt.Sprintf("conflicting command line option %s", pyRepr(p.opt)))
+			return nil, usage(fmt.Sprintf("conflicting command line option %s", pyRepr(p.Name)))
 		}
 		set[name] = true
-		v := p.arg
+		v := p.Arg
 		switch name {
 		case "configfile":
 			o.configFile = v

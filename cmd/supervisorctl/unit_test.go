@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kolo/xmlrpc"
+
+	"github.com/gosupervisor/gosupervisor/internal/getopt"
 )
 
 // A getAllProcessInfo answer as Python's supervisord writes it, with the
@@ -123,13 +126,13 @@ func TestInvalidCharacter(t *testing.T) {
 func TestGetopt(t *testing.T) {
 	tests := []struct {
 		args    []string
-		opts    []parsedOpt
+		opts    []getopt.Opt
 		rest    []string
 		wantErr string
 	}{
-		{[]string{"-c", "f", "status", "-x"}, []parsedOpt{{"-c", "f"}}, []string{"status", "-x"}, ""},
-		{[]string{"-icf", "a"}, []parsedOpt{{"-i", ""}, {"-c", "f"}}, []string{"a"}, ""},
-		{[]string{"--conf=x", "--serverurl", "u", "--", "-c"}, []parsedOpt{{"--configuration", "x"}, {"--serverurl", "u"}}, []string{"-c"}, ""},
+		{[]string{"-c", "f", "status", "-x"}, []getopt.Opt{{Name: "-c", Arg: "f"}}, []string{"status", "-x"}, ""},
+		{[]string{"-icf", "a"}, []getopt.Opt{{Name: "-i"}, {Name: "-c", Arg: "f"}}, []string{"a"}, ""},
+		{[]string{"--conf=x", "--serverurl", "u", "--", "-c"}, []getopt.Opt{{Name: "--configuration", Arg: "x"}, {Name: "--serverurl", Arg: "u"}}, []string{"-c"}, ""},
 		{[]string{"-", "x"}, nil, []string{"-", "x"}, ""},
 		{[]string{"--h"}, nil, nil, "option --h not a unique prefix"},
 		{[]string{"--help=1"}, nil, nil, "option --help must not have an argument"},
@@ -139,7 +142,7 @@ func TestGetopt(t *testing.T) {
 		{[]string{"--history-file=x"}, nil, nil, "option --history-file not recognized"},
 	}
 	for _, tt := range tests {
-		opts, rest, err := getopt(tt.args)
+		opts, rest, err := cmdline.Parse(tt.args)
 		if tt.wantErr != "" {
 			if err == nil || err.Error() != tt.wantErr {
 				t.Errorf("getopt(%q) err = %v, want %q", tt.args, err, tt.wantErr)
@@ -150,7 +153,7 @@ func TestGetopt(t *testing.T) {
 			t.Errorf("getopt(%q): %v", tt.args, err)
 			continue
 		}
-		if d := cmp.Diff(tt.opts, opts, cmp.AllowUnexported(parsedOpt{})); d != "" {
+		if d := cmp.Diff(tt.opts, opts, cmpopts.EquateEmpty()); d != "" {
 			t.Errorf("getopt(%q) opts (-want +got):\n%s", tt.args, d)
 		}
 		if d := cmp.Diff(tt.rest, rest); d != "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/getopt"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -78,114 +79,15 @@ var longOpts = []string{
 	"minprocs=", "nocleanup", "strip_ansi", "profile_options=", "silent",
 }
 
-type optArg struct{ opt, arg string }
-
-// getopt is Python's getopt.getopt: options stop at the first non-option
-// argument or "--"; long options may be abbreviated to a unique prefix.
-func getopt(args []string) ([]optArg, []string, error) {
-	var opts []optArg
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
-		if args[0] == "--" {
-			args = args[1:]
-			break
-		}
-		if strings.HasPrefix(args[0], "--") {
-			var err error
-			var o optArg
-			o, args, err = doLong(args[0][2:], args[1:])
-			if err != nil {
-				return nil, nil, err
-			}
-			opts = append(opts, o)
-			continue
-		}
-		s := args[0][1:]
-		args = args[1:]
-		for s != "" {
-			c := s[:1]
-			s = s[1:]
-			i := strings.Index(shortOpts, c)
-			if i < 0 || c == ":" {
-				return nil, nil, fmt.Errorf("option -%s not recognized", c)
-			}
-			if i+1 < len(shortOpts) && shortOpts[i+1] == ':' {
-				if s == "" {
-					if len(args) == 0 {
-						return nil, nil, fmt.Errorf("option -%s requires argument", c)
-					}
-					s, args = args[0], args[1:]
-				}
-				opts = append(opts, optArg{"-" + c, s})
-				s = ""
-				continue
-			}
-			opts = append(opts, optArg{"-" + c, ""})
-		}
-	}
-	return opts, args, nil
-}
-
-func doLong(opt string, args []string) (optArg, []string, error) {
-	var val *string
-	if name, v, ok := strings.Cut(opt, "="); ok {
-		opt, val = name, &v
-	}
-	if opt == "gosupervisor-version" { // ours, matched exactly only
-		if val != nil {
-			return optArg{}, nil, fmt.Errorf("option --%s must not have an argument", opt)
-		}
-		return optArg{"--" + opt, ""}, args, nil
-	}
-	var poss []string
-	for _, o := range longOpts {
-		if strings.HasPrefix(o, opt) {
-			poss = append(poss, o)
-		}
-	}
-	if len(poss) == 0 {
-		return optArg{}, nil, fmt.Errorf("option --%s not recognized", opt)
-	}
-	var full string
-	switch {
-	case contains(poss, opt):
-		full = opt
-	case contains(poss, opt+"="):
-		full = opt + "="
-	case len(poss) > 1:
-		return optArg{}, nil, fmt.Errorf("option --%s not a unique prefix", opt)
-	default:
-		full = poss[0]
-	}
-	name, hasArg := strings.CutSuffix(full, "=")
-	if hasArg {
-		if val == nil {
-			if len(args) == 0 {
-				return optArg{}, nil, fmt.Errorf("option --%s requires argument", name)
-			}
-			val, args = &args[0], args[1:]
-		}
-		return optArg{"--" + name, *val}, args, nil
-	}
-	if val != nil {
-		return optArg{}, nil, fmt.Errorf("option --%s must not have an argument", name)
-	}
-	return optArg{"--" + name, ""}, args, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+// cmdline is Python's getopt spec for supervisord, plus our own
+// --gosupervisor-version (matched only when spelled out).
+var cmdline = getopt.Spec{Short: shortOpts, Long: longOpts, ExactLong: []string{"gosupervisor-version"}}
 
 // parseArgs is Options.realize's command line half: getopt, the positional
 // arguments check, then each option in order (help and version act at
 // once, as their handlers exit).
 func parseArgs(args []string, cwd string) (*cli, error) {
-	opts, rest, err := getopt(args)
+	opts, rest, err := cmdline.Parse(args)
 	if err != nil {
 		return nil, &usageError{msg: err.Error()}
 	}
@@ -195,7 +97,7 @@ func parseArgs(args []string, cwd string) (*cli, error) {
 	c := &cli{}
 	c.overrides.Cwd = cwd
 	for _, o := range opts {
-		switch o.opt {
+		switch o.Name {
 		case "-h", "-?", "--help":
 			c.help = true
 			return c, nil
@@ -207,11 +109,11 @@ func parseArgs(args []string, cwd string) (*cli, error) {
 			return c, nil
 		case "-c", "--configuration":
 			if c.configFile != "" {
-				return nil, usagef("conflicting command line option %s", pyRepr(o.opt))
+				return nil, usagef("conflicting command line option %s", pyRepr(o.Name))
 			}
-			c.configFile = o.arg
+			c.configFile = o.Arg
 		default:
-			if err := c.overrides.Set(o.opt, o.arg); err != nil {
+			if err := c.overrides.Set(o.Name, o.Arg); err != nil {
 				return nil, &usageError{msg: err.Error()}
 			}
 		}

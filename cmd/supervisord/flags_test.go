@@ -4,34 +4,37 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/gosupervisor/gosupervisor/internal/getopt"
 )
 
 func TestGetopt(t *testing.T) {
 	tests := []struct {
 		args []string
-		opts []optArg
+		opts []getopt.Opt
 		rest []string
 		err  string
 	}{
-		{args: []string{"-nc", "f.conf"}, opts: []optArg{{"-n", ""}, {"-c", "f.conf"}}},
-		{args: []string{"-cf.conf", "-s"}, opts: []optArg{{"-c", "f.conf"}, {"-s", ""}}},
-		{args: []string{"--configuration=a=b"}, opts: []optArg{{"--configuration", "a=b"}}},
-		{args: []string{"--conf", "x"}, opts: []optArg{{"--configuration", "x"}}},
-		{args: []string{"--nod", "--sil"}, opts: []optArg{{"--nodaemon", ""}, {"--silent", ""}}},
-		{args: []string{"--logfile", "l"}, opts: []optArg{{"--logfile", "l"}}}, // exact match beats prefixes
+		{args: []string{"-nc", "f.conf"}, opts: []getopt.Opt{{Name: "-n"}, {Name: "-c", Arg: "f.conf"}}},
+		{args: []string{"-cf.conf", "-s"}, opts: []getopt.Opt{{Name: "-c", Arg: "f.conf"}, {Name: "-s"}}},
+		{args: []string{"--configuration=a=b"}, opts: []getopt.Opt{{Name: "--configuration", Arg: "a=b"}}},
+		{args: []string{"--conf", "x"}, opts: []getopt.Opt{{Name: "--configuration", Arg: "x"}}},
+		{args: []string{"--nod", "--sil"}, opts: []getopt.Opt{{Name: "--nodaemon"}, {Name: "--silent"}}},
+		{args: []string{"--logfile", "l"}, opts: []getopt.Opt{{Name: "--logfile", Arg: "l"}}}, // exact match beats prefixes
 		{args: []string{"--log", "l"}, err: "option --log not a unique prefix"},
-		{args: []string{"-n", "x", "-s"}, opts: []optArg{{"-n", ""}}, rest: []string{"x", "-s"}},
+		{args: []string{"-n", "x", "-s"}, opts: []getopt.Opt{{Name: "-n"}}, rest: []string{"x", "-s"}},
 		{args: []string{"--", "-n"}, rest: []string{"-n"}},
 		{args: []string{"-"}, rest: []string{"-"}},
 		{args: []string{"-q"}, err: "option -q requires argument"},
 		{args: []string{"-:"}, err: "option -: not recognized"},
 		{args: []string{"--minprocs"}, err: "option --minprocs requires argument"},
 		{args: []string{"--silent=1"}, err: "option --silent must not have an argument"},
-		{args: []string{"--gosupervisor-version"}, opts: []optArg{{"--gosupervisor-version", ""}}},
+		{args: []string{"--gosupervisor-version"}, opts: []getopt.Opt{{Name: "--gosupervisor-version"}}},
 		{args: []string{"--gosupervisor"}, err: "option --gosupervisor not recognized"},
 	}
 	for _, tt := range tests {
-		opts, rest, err := getopt(tt.args)
+		opts, rest, err := cmdline.Parse(tt.args)
 		if tt.err != "" {
 			if err == nil || err.Error() != tt.err {
 				t.Errorf("getopt(%q): error %v, want %q", tt.args, err, tt.err)
@@ -42,7 +45,7 @@ func TestGetopt(t *testing.T) {
 			t.Errorf("getopt(%q): %v", tt.args, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.opts, opts, cmp.AllowUnexported(optArg{})); diff != "" {
+		if diff := cmp.Diff(tt.opts, opts, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("getopt(%q) options (-want +got):\n%s", tt.args, diff)
 		}
 		if diff := cmp.Diff(tt.rest, rest); diff != "" && !(len(tt.rest) == 0 && len(rest) == 0) {
