@@ -336,15 +336,32 @@ func (c *Channel) Consume(r *os.File, pid int) {
 		}
 	}
 	if err != nil {
+		st.mu.Lock()
 		st.file = r
+		st.mu.Unlock()
 		go func() {
 			c.readBlocking(st)
 			c.end(st)
 		}()
+		if c.closing.Load() {
+			c.stopBlocking(st)
+		}
 		return
 	}
 	if c.closing.Load() {
 		c.claimForClose(st) // Close ran while the pipe was being armed
+	}
+}
+
+// stopBlocking makes a stream read without the poller (see Consume) stop
+// at Close: its read deadline passes (a file the runtime cannot poll ends
+// at EOF instead). Bytes still in the pipe are not read on this path.
+func (c *Channel) stopBlocking(st *stream) {
+	st.mu.Lock()
+	f := st.file
+	st.mu.Unlock()
+	if f != nil {
+		f.SetReadDeadline(time.Now()) //nolint:errcheck // not pollable: it ends at EOF
 	}
 }
 
@@ -473,8 +490,11 @@ func (c *Channel) end(st *stream) {
 		syscall.Close(st.fd)
 		st.fd = -1
 	}
-	if st.file != nil {
-		st.file.Close()
+	st.mu.Lock()
+	f := st.file
+	st.mu.Unlock()
+	if f != nil {
+		f.Close()
 	}
 	c.wg.Done()
 }
@@ -699,7 +719,7 @@ func (c *Channel) drain(st *stream) {
 func (c *Channel) readBlocking(st *stream) {
 	for {
 		b := c.hub.getBuf()
-		n, err := st.file.Read(*b)
+		n, err := st.file.Read(*b) // st.file is set before this goroutine starts
 		if n > 0 {
 			c.handle(st, (*b)[:n])
 		}
@@ -910,6 +930,7 @@ func (c *Channel) Close() error {
 	c.mu.Unlock()
 	for _, st := range streams {
 		c.claimForClose(st)
+		c.stopBlocking(st)
 	}
 	c.wg.Wait()
 	c.flushDropReport()

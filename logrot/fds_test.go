@@ -71,3 +71,27 @@ func TestQuietLogsHoldNoDescriptor(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestConsumeRegularFile: a descriptor epoll cannot wait on (a regular
+// file) is read with plain reads to EOF instead.
+func TestConsumeRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("from a file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: filepath.Join(dir, "p.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Consume(f, 1)
+	c.Wait()
+	c.Close()
+	if got, _ := os.ReadFile(c.Path()); string(got) != "from a file\n" {
+		t.Errorf("log holds %q", got)
+	}
+}
