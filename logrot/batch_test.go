@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBusyPipeIsBatched: a child that floods its pipe in small writes is
@@ -76,4 +77,54 @@ func TestBusyPipeIsBatched(t *testing.T) {
 func sha256Sum(b []byte) string {
 	s := sha256.Sum256(b)
 	return fmt.Sprintf("%x", s[:])
+}
+
+// TestCloseDuringFlood: Close while a worker is in the middle of a busy
+// pipe's burst returns promptly, stops reading, and the file holds a
+// prefix of what was written.
+func TestCloseDuringFlood(t *testing.T) {
+	for _, hook := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "p.log")
+		cfg := ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path}
+		if hook {
+			cfg.EventsEnabled = true
+			cfg.OnLog = func(int, []byte) {}
+		}
+		c, err := NewHub(nil).NewChannel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Consume(r, 1)
+		chunk := bytes.Repeat([]byte("0123456789abcde\n"), 256)
+		done := make(chan int64)
+		go func() {
+			var n int64
+			for {
+				m, err := w.Write(chunk)
+				n += int64(m)
+				if err != nil {
+					done <- n
+					return
+				}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		closed := make(chan struct{})
+		go func() { c.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("hook=%v: Close did not return during a flood", hook)
+		}
+		written := <-done // the writer gets EPIPE once the read end is closed
+		w.Close()
+		got, _ := os.ReadFile(path)
+		if int64(len(got)) > written || !bytes.Equal(got, bytes.Repeat(chunk, len(got)/len(chunk)+1)[:len(got)]) {
+			t.Errorf("hook=%v: file has %d bytes, not a prefix of the %d written", hook, len(got), written)
+		}
+	}
 }
