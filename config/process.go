@@ -27,7 +27,8 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	common := newExpansions()
+	// Room for the keys set here, the ENV_ keys and the per-process ones.
+	common := newExpansionsSize(len(l.envExp.keys) + 16)
 	common.setStr("here", l.here)
 	common.setStr("program_name", programName)
 	common.setStr("host_node_name", l.hostname)

@@ -36,6 +36,11 @@ type expansions struct {
 
 func newExpansions() *expansions { return &expansions{vals: map[string]expVal{}} }
 
+// newExpansionsSize is newExpansions with room for n keys.
+func newExpansionsSize(n int) *expansions {
+	return &expansions{keys: make([]string, 0, n), vals: make(map[string]expVal, n)}
+}
+
 func (e *expansions) setStr(k, v string) { e.set(k, expVal{s: v}) }
 func (e *expansions) setInt(k string, v int) {
 	e.set(k, expVal{i: v, isInt: true})
