@@ -557,21 +557,29 @@ func doClear(c *controller, arg string) (bool, error) {
 	return false, nil
 }
 
-func doShutdown(c *controller, arg string) (bool, error) {
+// confirm is how do_shutdown and do_reload begin: no arguments, and in the
+// shell a y/N question (eofLine is the line Python's traceback names when
+// stdin ends there). It reports whether to go on.
+func confirm(c *controller, cmd, arg, question string, eofLine int) (bool, error) {
 	if arg != "" {
-		c.output("Error: shutdown accepts no arguments")
+		c.output("Error: " + cmd + " accepts no arguments")
 		c.exitStatus = exitGeneric
-		helpShutdown(c)
+		showHelp(c, cmd)
 		return false, nil
 	}
-	if c.opts.interactive {
-		yes, err := c.rawInput("Really shut the remote supervisord process down y/N? ")
-		if err != nil {
-			return false, inputEOF(987)
-		}
-		if !strings.HasPrefix(strings.ToLower(yes), "y") {
-			return false, nil
-		}
+	if !c.opts.interactive {
+		return true, nil
+	}
+	yes, err := c.rawInput(question)
+	if err != nil {
+		return false, inputEOF(eofLine)
+	}
+	return strings.HasPrefix(strings.ToLower(yes), "y"), nil
+}
+
+func doShutdown(c *controller, arg string) (bool, error) {
+	if ok, err := confirm(c, "shutdown", arg, "Really shut the remote supervisord process down y/N? ", 987); !ok {
+		return false, err
 	}
 	s, err := c.supervisor()
 	if err != nil {
@@ -605,20 +613,8 @@ func doShutdown(c *controller, arg string) (bool, error) {
 }
 
 func doReload(c *controller, arg string) (bool, error) {
-	if arg != "" {
-		c.output("Error: reload accepts no arguments")
-		c.exitStatus = exitGeneric
-		helpReload(c)
-		return false, nil
-	}
-	if c.opts.interactive {
-		yes, err := c.rawInput("Really restart the remote supervisord process y/N? ")
-		if err != nil {
-			return false, inputEOF(1027)
-		}
-		if !strings.HasPrefix(strings.ToLower(yes), "y") {
-			return false, nil
-		}
+	if ok, err := confirm(c, "reload", arg, "Really restart the remote supervisord process y/N? ", 1027); !ok {
+		return false, err
 	}
 	s, err := c.supervisor()
 	if err != nil {

@@ -72,8 +72,6 @@ func showHelp(c *controller, topic string) {
 func helpSignal(c *controller)   { showHelp(c, "signal") }
 func helpRestart(c *controller)  { showHelp(c, "restart") }
 func helpClear(c *controller)    { showHelp(c, "clear") }
-func helpShutdown(c *controller) { showHelp(c, "shutdown") }
-func helpReload(c *controller)   { showHelp(c, "reload") }
 func helpAvail(c *controller)    { showHelp(c, "avail") }
 func helpReread(c *controller)   { showHelp(c, "reread") }
 func helpVersion(c *controller)  { showHelp(c, "version") }
