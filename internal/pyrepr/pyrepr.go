@@ -75,21 +75,7 @@ func strRepr(s string, asciiOnly bool) string {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
-			switch {
-			case c == q || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c == '\t':
-				b.WriteString(`\t`)
-			case c == '\n':
-				b.WriteString(`\n`)
-			case c == '\r':
-				b.WriteString(`\r`)
-			case c < ' ' || c == 0x7f:
-				writeHex(&b, `\x`, rune(c), 2)
-			default:
-				b.WriteByte(c)
-			}
+			writeByte(&b, c, q)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -110,6 +96,27 @@ func strRepr(s string, asciiOnly bool) string {
 	}
 	b.WriteByte(q)
 	return b.String()
+}
+
+// writeByte writes one byte as both str and bytes reprs do: the quote q
+// and \\ escaped, \t \n \r by name, printable ASCII as is and any other
+// byte as \xNN (str calls it for ASCII only).
+func writeByte(b *strings.Builder, c, q byte) {
+	switch {
+	case c == q || c == '\\':
+		b.WriteByte('\\')
+		b.WriteByte(c)
+	case c == '\t':
+		b.WriteString(`\t`)
+	case c == '\n':
+		b.WriteString(`\n`)
+	case c == '\r':
+		b.WriteString(`\r`)
+	case c < ' ' || c >= 0x7f:
+		writeHex(b, `\x`, rune(c), 2)
+	default:
+		b.WriteByte(c)
+	}
 }
 
 // writeHex writes prefix and r as width lowercase hex digits.
@@ -139,21 +146,7 @@ func Bytes(p []byte) string {
 	b.WriteByte('b')
 	b.WriteByte(q)
 	for _, c := range p {
-		switch {
-		case c == q || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c < ' ' || c >= 0x7f:
-			writeHex(&b, `\x`, rune(c), 2)
-		default:
-			b.WriteByte(c)
-		}
+		writeByte(&b, c, q)
 	}
 	b.WriteByte(q)
 	return b.String()
