@@ -177,11 +177,9 @@ func TestOracleGolden(t *testing.T) {
 }
 
 // TestPythonOracle compares the ini reader, %-expansion and environment
-// parsing with Python on random inputs (go test -pyrandom N).
+// parsing with Python on -pyrandom random inputs.
 func TestPythonOracle(t *testing.T) {
-	if *pyRandom == 0 {
-		t.Skip("enable with -pyrandom N")
-	}
+	needPython(t)
 	reqs := randomOracleReqs(*pySeed, *pyRandom)
 	fails := 0
 	for i, want := range askPython(t, reqs) {

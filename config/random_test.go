@@ -15,7 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var pyRandom = flag.Int("pyrandom", 0, "compare this many random configs live against /usr/bin/python3 (needs supervisor 4.2.5)")
+// pyRandom cases run in every go test (CI installs Python's supervisor);
+// raise it (-pyrandom 5000) or change -pyseed to search further.
+var pyRandom = flag.Int("pyrandom", 200, "compare this many random configs and oracle inputs live against /usr/bin/python3 (needs supervisor 4.2.5); 0 skips")
 var pySeed = flag.Int64("pyseed", 1, "seed for -pyrandom")
 
 var randomValues = map[string][]string{
@@ -155,14 +157,23 @@ func randomConfig(r *rand.Rand, base string) (main string, extra map[string]stri
 	return b.String(), extra
 }
 
-// TestPythonRandom is a development aid: go test ./config -run
-// TestPythonRandom -pyrandom 300 writes random configs to a temp dir and
-// compares Go with Python on each. Failing configs are printed so they can
-// be added to testdata/corpus.
-func TestPythonRandom(t *testing.T) {
+// needPython skips t when the oracle is not installed (CI installs it) or
+// -pyrandom is 0.
+func needPython(t *testing.T) {
+	t.Helper()
 	if *pyRandom == 0 {
-		t.Skip("enable with -pyrandom N")
+		t.Skip("-pyrandom 0")
 	}
+	if _, err := os.Stat("/usr/lib/python3/dist-packages/supervisor/options.py"); err != nil {
+		t.Skipf("needs Python supervisor 4.2.5 (apt-get install supervisor): %v", err)
+	}
+}
+
+// TestPythonRandom writes -pyrandom random configs (seed -pyseed) to a temp
+// dir and compares Go with Python on each. Failing configs are printed so
+// they can be added to testdata/corpus.
+func TestPythonRandom(t *testing.T) {
+	needPython(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "logs"), 0o755); err != nil {
 		t.Fatal(err)
