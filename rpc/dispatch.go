@@ -33,6 +33,7 @@ type method struct {
 type Dispatcher struct {
 	backend Backend
 	logs    LogReader
+	ext     Extensions // the gosupervisor namespace; nil when not enabled
 	methods map[string]*method
 	names   []string
 }

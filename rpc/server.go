@@ -28,6 +28,9 @@ type Options struct {
 	// requests ("XML-RPC request data '...' is invalid: unmarshallable")
 	// and the causes of HTTP 500 answers. nil discards.
 	ErrorLog func(msg string)
+	// Extensions, when non-nil, serves the gosupervisor.* methods (see
+	// GosupervisorFactory); nil keeps the method table Python's.
+	Extensions Extensions
 }
 
 // Server is the HTTP front of supervisord: /RPC2, /logtail, /mainlogtail
@@ -74,9 +77,13 @@ func NewServer(b Backend, opts Options) *Server {
 		opts.WriteTimeout = 60 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	disp := NewDispatcher(b, opts.Logs)
+	if opts.Extensions != nil {
+		disp.enableExtensions(opts.Extensions)
+	}
 	return &Server{
 		backend:   b,
-		disp:      NewDispatcher(b, opts.Logs),
+		disp:      disp,
 		follower:  opts.Follower,
 		opts:      opts,
 		ctx:       ctx,

@@ -103,11 +103,15 @@ func (inst *instance) onTransition(tr procman.Transition) {
 // openServers opens every [unix_http_server]/[inet_http_server] listener,
 // as Python's openhttpservers does before daemonizing.
 func (inst *instance) openServers() error {
-	inst.srv = rpc.NewServer(inst, rpc.Options{
+	opts := rpc.Options{
 		Logs:     logrot.Files{},
 		Follower: logrot.Files{},
 		ErrorLog: func(msg string) { inst.d.log(logrot.LevelError, msg) },
-	})
+	}
+	if gosupervisorEnabled(inst.cfg) {
+		opts.Extensions = inst
+	}
+	inst.srv = rpc.NewServer(inst, opts)
 	for _, hs := range inst.cfg.HTTPServers {
 		l, err := rpc.Listen(rpc.ListenConfig{
 			Section:  hs.Section,
@@ -133,8 +137,8 @@ func (inst *instance) openServers() error {
 		}
 		inst.listeners = append(inst.listeners, l)
 		for _, ri := range inst.cfg.RPCInterfaces {
-			if ri.Factory != "supervisor.rpcinterface:make_main_rpcinterface" {
-				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the main supervisor interface is served", pyRepr(ri.Name), ri.Factory))
+			if ri.Factory != "supervisor.rpcinterface:make_main_rpcinterface" && !isGosupervisorInterface(ri) {
+				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the supervisor and gosupervisor interfaces are served", pyRepr(ri.Name), ri.Factory))
 				continue
 			}
 			inst.mainlog.Log(logrot.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyRepr(ri.Name)))

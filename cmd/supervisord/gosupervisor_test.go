@@ -1,0 +1,100 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const gosupervisorSectionConf = "\n[rpcinterface:gosupervisor]\nsupervisor.rpcinterface_factory = gosupervisor.rpcinterface:make_main_rpcinterface\n"
+
+// health is gosupervisor.getProcessHealth's struct as a Go client reads it.
+type health struct {
+	Name      string   `xmlrpc:"name"`
+	Group     string   `xmlrpc:"group"`
+	Ready     bool     `xmlrpc:"ready"`
+	Healthy   bool     `xmlrpc:"healthy"`
+	LastCheck int64    `xmlrpc:"last_check"`
+	LastError string   `xmlrpc:"last_error"`
+	Restarts  int      `xmlrpc:"restarts"`
+	DependsOn []string `xmlrpc:"depends_on"`
+}
+
+// TestGosupervisorNamespaceIsOptIn: without [rpcinterface:gosupervisor]
+// the method table is Python's; with it the health methods answer.
+func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(map[bool]string{false: "off", true: "on"}[on], func(t *testing.T) {
+			extra := ""
+			if on {
+				extra = gosupervisorSectionConf
+			}
+			e := newEnv(t, extra, map[string]string{"a": progA, "c": progC})
+			d := e.startForeground()
+			e.waitStates(map[string]string{"a:a": "RUNNING", "c:c": "STOPPED"})
+			var names []string
+			if err := e.rpc("system.listMethods", nil, &names); err != nil {
+				t.Fatal(err)
+			}
+			var all []health
+			err := e.rpc("gosupervisor.getAllProcessHealth", nil, &all)
+			if !on {
+				if len(names) != 41 || slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "gosupervisor.") }) {
+					t.Fatalf("listMethods without the section: %d %v", len(names), names)
+				}
+				if err == nil || !strings.Contains(err.Error(), "UNKNOWN_METHOD") {
+					t.Fatalf("getAllProcessHealth without the section: %v", err)
+				}
+				if strings.Contains(e.mainLog(), "gosupervisor") {
+					t.Errorf("main log mentions gosupervisor:\n%s", e.mainLog())
+				}
+				d.signal(syscall.SIGTERM)
+				d.wait(15 * time.Second)
+				return
+			}
+			if len(names) != 43 || !slices.Contains(names, "gosupervisor.getProcessHealth") {
+				t.Fatalf("listMethods with the section: %d %v", len(names), names)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 2 || all[0].Name != "a" || !all[0].Ready || !all[0].Healthy || all[0].Restarts != 0 ||
+				all[1].Name != "c" || all[1].Ready || all[1].Healthy {
+				t.Fatalf("getAllProcessHealth: %+v", all)
+			}
+			e.ctlOrRPCRestart(t, "a:a")
+			var one health
+			if err := e.rpc("gosupervisor.getProcessHealth", "a", &one); err != nil {
+				t.Fatal(err)
+			}
+			if one.Restarts != 1 || !one.Ready || one.Group != "a" {
+				t.Errorf("after a restart: %+v", one)
+			}
+			if err := e.rpc("gosupervisor.getProcessHealth", "nosuch", &one); err == nil || !strings.Contains(err.Error(), "BAD_NAME: nosuch") {
+				t.Errorf("unknown name: %v", err)
+			}
+			if !strings.Contains(e.mainLog(), "RPC interface 'gosupervisor' initialized") {
+				t.Errorf("main log:\n%s", e.mainLog())
+			}
+			d.signal(syscall.SIGTERM)
+			if st := d.wait(15 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+				t.Fatalf("exit status after SIGTERM: %v", st)
+			}
+		})
+	}
+}
+
+// ctlOrRPCRestart stops and starts one process over XML-RPC.
+func (e *env) ctlOrRPCRestart(t *testing.T, spec string) {
+	t.Helper()
+	var ok bool
+	if err := e.rpc("supervisor.stopProcess", spec, &ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rpc("supervisor.startProcess", spec, &ok); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStates(map[string]string{spec: "RUNNING"})
+}
