@@ -12,10 +12,10 @@ import (
 // defaultPath is Python's fallback when supervisord has no PATH.
 var defaultPath = []string{"/bin", "/usr/bin", "/usr/local/bin"}
 
-// commandError is a failure to resolve a command, with the fault it maps to
-// (NO_FILE or NOT_EXECUTABLE) and Python's spawnerr text.
+// commandError is a failure to resolve a command: its kind (ErrNoFile or
+// ErrNotExecutable) and Python's spawnerr text.
 type commandError struct {
-	code int
+	kind error
 	msg  string
 }
 
@@ -55,10 +55,10 @@ func pathJoin(dir, name string) string {
 func resolveCommand(command string, path []string) (filename string, argv []string, err error) {
 	argv, perr := shlexSplit(command)
 	if perr != nil {
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(command), perr)}
+		return "", nil, &commandError{ErrNotExecutable, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(command), perr)}
 	}
 	if len(argv) == 0 {
-		return "", nil, &commandError{NotExecutable, "command is empty"}
+		return "", nil, &commandError{ErrNotExecutable, "command is empty"}
 	}
 	program := argv[0]
 	var st os.FileInfo
@@ -77,13 +77,13 @@ func resolveCommand(command string, path []string) (filename string, argv []stri
 	}
 	switch {
 	case st == nil:
-		return "", nil, &commandError{NoFile, fmt.Sprintf("can't find command %s", pyrepr.Str(filename))}
+		return "", nil, &commandError{ErrNoFile, fmt.Sprintf("can't find command %s", pyrepr.Str(filename))}
 	case st.IsDir():
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is a directory", pyrepr.Str(filename))}
+		return "", nil, &commandError{ErrNotExecutable, fmt.Sprintf("command at %s is a directory", pyrepr.Str(filename))}
 	case st.Mode().Perm()&0o111 == 0:
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("command at %s is not executable", pyrepr.Str(filename))}
+		return "", nil, &commandError{ErrNotExecutable, fmt.Sprintf("command at %s is not executable", pyrepr.Str(filename))}
 	case syscall.Access(filename, 1 /* X_OK */) != nil:
-		return "", nil, &commandError{NotExecutable, fmt.Sprintf("no permission to run command %s", pyrepr.Str(filename))}
+		return "", nil, &commandError{ErrNotExecutable, fmt.Sprintf("no permission to run command %s", pyrepr.Str(filename))}
 	}
 	return filename, argv, nil
 }

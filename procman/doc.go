@@ -2,8 +2,8 @@
 // state machine (STOPPED, STARTING, RUNNING, BACKOFF, STOPPING, EXITED,
 // FATAL, UNKNOWN), spawning children as process-group leaders, the single
 // reaper that owns wait4 (and reaps orphans as PID 1), stop escalation to
-// SIGKILL, process groups, and the faults that start/stop/signal requests
-// get. It knows nothing about log files or XML-RPC: a child's output pipes
+// SIGKILL, process groups, and which requests a process's state refuses. It
+// knows nothing about log files or XML-RPC: a child's output pipes
 // are handed to an OutputSink, and every state transition is published
 // through a callback.
 //
@@ -29,6 +29,8 @@
 //	(*Supervisor).Shutdown(ctx) / Restart(ctx) stop everything in reverse priority
 //	(*Supervisor).Close()                      shut down if needed, release the reaper
 //
-// Faults are *Error values whose Error() is the XML-RPC faultString
-// ("BAD_NAME: foo"); a cancelled ctx returns ctx.Err() instead.
+// A refused request returns an *Error: its Kind (ErrBadName, ErrNotRunning,
+// ...; test with errors.Is) and the subject Python's fault text names. The
+// rpc package turns it into the XML-RPC fault. A cancelled ctx returns
+// ctx.Err() instead.
 package procman

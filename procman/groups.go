@@ -74,13 +74,13 @@ func (s *Supervisor) AddGroupsDeferred(cfgs []*config.Group) (start func(), errs
 
 func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	if cfg == nil {
-		return nil, fault(BadName, "")
+		return nil, reqError(ErrBadName, "")
 	}
 	s.mu.Lock()
 	_, active := s.groups[cfg.Name]
 	if active || s.adding[cfg.Name] {
 		s.mu.Unlock()
-		return nil, fault(AlreadyAdded, cfg.Name)
+		return nil, reqError(ErrAlreadyAdded, cfg.Name)
 	}
 	s.adding[cfg.Name] = true
 	s.mu.Unlock()
@@ -93,7 +93,7 @@ func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 			s.mu.Lock()
 			delete(s.adding, cfg.Name)
 			s.mu.Unlock()
-			return nil, fault(Failed, fmt.Sprintf("Could not create FastCGI socket %s: %v", cfg.Socket.URL, err))
+			return nil, reqError(ErrFailed, fmt.Sprintf("Could not create FastCGI socket %s: %v", cfg.Socket.URL, err))
 		}
 		g.fcgi.release()
 	}
@@ -142,7 +142,7 @@ func (s *Supervisor) RemoveGroup(name string) error {
 	g, ok := s.groups[name]
 	if !ok {
 		s.mu.Unlock()
-		return fault(BadName, name)
+		return reqError(ErrBadName, name)
 	}
 	for _, p := range g.procs {
 		p.mu.Lock()
@@ -194,6 +194,15 @@ func SplitNamespec(spec string) (groupName, processName string) {
 	return g, p
 }
 
+// MakeNamespec is Python's make_namespec: the process name alone when it
+// is its group's name, else "group:name".
+func MakeNamespec(group, process string) string {
+	if group == process {
+		return process
+	}
+	return group + ":" + process
+}
+
 // lookup resolves a namespec as _getGroupAndProcess does: an unknown group
 // or process is BAD_NAME with the spec as given; a group spec returns p nil.
 func (s *Supervisor) lookup(spec string) (*group, *process, error) {
@@ -202,14 +211,14 @@ func (s *Supervisor) lookup(spec string) (*group, *process, error) {
 	defer s.mu.RUnlock()
 	g, ok := s.groups[gname]
 	if !ok {
-		return nil, nil, fault(BadName, spec)
+		return nil, nil, reqError(ErrBadName, spec)
 	}
 	if pname == "" {
 		return g, nil, nil
 	}
 	p, ok := g.by[pname]
 	if !ok {
-		return nil, nil, fault(BadName, spec)
+		return nil, nil, reqError(ErrBadName, spec)
 	}
 	return g, p, nil
 }
@@ -222,7 +231,7 @@ func (s *Supervisor) lookupProcess(spec string) (*process, error) {
 		return nil, err
 	}
 	if p == nil {
-		return nil, fault(BadName, spec)
+		return nil, reqError(ErrBadName, spec)
 	}
 	return p, nil
 }
@@ -260,7 +269,7 @@ func (s *Supervisor) groupProcesses(name string) ([]*process, error) {
 	g, ok := s.groups[name]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, fault(BadName, name)
+		return nil, reqError(ErrBadName, name)
 	}
 	return byPriority(g.procs), nil
 }

@@ -1,6 +1,7 @@
 package procman
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -45,7 +46,7 @@ func TestOutputPrepareFailsSpawn(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As Python's startProcess: the spawn error is a SPAWN_ERROR fault.
-	if _, _, err := s.Start(bg, "p", false); err == nil || err.(*Error).Code != SpawnError {
+	if _, _, err := s.Start(bg, "p", false); !errors.Is(err, ErrSpawnError) {
 		t.Fatalf("start: %v, want SPAWN_ERROR", err)
 	}
 	rec.waitState(t, "p", Fatal, 10*time.Second)

@@ -59,7 +59,9 @@ func newProcess(s *Supervisor, g *group, cfg *config.Process, out Output) *proce
 	}
 }
 
-func (p *process) namespec() string { return p.group.cfg.Name + ":" + p.cfg.Name }
+// namespec names p in the faults of the group operations, as Python's
+// make_allfunc does.
+func (p *process) namespec() string { return MakeNamespec(p.group.cfg.Name, p.cfg.Name) }
 
 func (p *process) logf(level config.LogLevel, format string, args ...any) {
 	p.s.logf(level, format, args...)
@@ -498,12 +500,12 @@ func (p *process) closeStdin() {
 // pipe takes without blocking. mu is held. It reports EPIPE as NO_FILE.
 func (p *process) writeStdin(data []byte, name string) error {
 	if p.stdin == nil || p.stdinBroken {
-		return fault(NoFile, name)
+		return reqError(ErrNoFile, name)
 	}
 	if len(p.stdinBuf) == 0 && !p.stdinWriting {
 		rc, err := p.stdin.SyscallConn()
 		if err != nil {
-			return fault(NoFile, name)
+			return reqError(ErrNoFile, name)
 		}
 		var n int
 		var werr error
@@ -519,9 +521,9 @@ func (p *process) writeStdin(data []byte, name string) error {
 		} else {
 			p.stdinBroken = true
 			if errors.Is(werr, syscall.EPIPE) {
-				return fault(NoFile, name)
+				return reqError(ErrNoFile, name)
 			}
-			return fault(Failed, fmt.Sprintf("%s: %v", name, werr))
+			return reqError(ErrFailed, fmt.Sprintf("%s: %v", name, werr))
 		}
 		if len(data) == 0 {
 			return nil

@@ -23,14 +23,21 @@ import (
 
 var bg = context.Background()
 
-func wantFault(t *testing.T, err error, code int, text string) {
+// equateErrors compares errors by kind and text.
+var equateErrors = cmp.Comparer(func(a, b error) bool {
+	return a == b || a != nil && b != nil && errors.Is(a, errors.Unwrap(b)) && a.Error() == b.Error()
+})
+
+// wantFault checks that err is an *Error of that kind and subject ("*":
+// any subject).
+func wantFault(t *testing.T, err error, kind error, subject string) {
 	t.Helper()
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("got %v, want fault %s", err, FaultName(code))
+	if !errors.As(err, &e) || !errors.Is(err, kind) {
+		t.Fatalf("got %v, want %v", err, kind)
 	}
-	if e.Code != code || (text != "" && e.Error() != text) {
-		t.Fatalf("got %q (%d), want %q (%d)", e.Error(), e.Code, text, code)
+	if subject != "*" && e.Subject != subject {
+		t.Fatalf("got subject %q, want %q", e.Subject, subject)
 	}
 }
 
@@ -81,7 +88,7 @@ func TestStartStopLifecycle(t *testing.T) {
 	if _, _, err := s.Start(bg, "sleeper", true); err == nil {
 		t.Fatal("second start succeeded")
 	} else {
-		wantFault(t, err, AlreadyStarted, "ALREADY_STARTED: sleeper")
+		wantFault(t, err, ErrAlreadyStarted, "sleeper")
 	}
 	if _, _, err := s.Stop(bg, "sleeper", true); err != nil {
 		t.Fatal(err)
@@ -110,7 +117,7 @@ func TestStartStopLifecycle(t *testing.T) {
 	if _, _, err := s.Stop(bg, "sleeper", true); err == nil {
 		t.Fatal("stop of stopped process succeeded")
 	} else {
-		wantFault(t, err, NotRunning, "NOT_RUNNING: sleeper")
+		wantFault(t, err, ErrNotRunning, "sleeper")
 	}
 }
 
@@ -222,7 +229,7 @@ func TestFastExitNeverExited(t *testing.T) {
 	}
 	for _, name := range names {
 		_, _, err := s.Start(bg, name, true)
-		wantFault(t, err, SpawnError, "SPAWN_ERROR: "+name)
+		wantFault(t, err, ErrSpawnError, name)
 	}
 	for _, name := range names {
 		rec.waitState(t, name, Fatal, 5*time.Second)
@@ -385,14 +392,14 @@ func TestSpawnErrors(t *testing.T) {
 	s, rec := newTestSupervisor(t, Options{Clock: newFakeClock()})
 	for _, c := range []struct {
 		name, command string
-		code          int
+		code          error
 		text          string
 	}{
-		{"missing", "/nonexistent/binary", NoFile, "NO_FILE: can't find command '/nonexistent/binary'"},
-		{"nopath", "definitely-not-on-path-xyz", NoFile, "NO_FILE: can't find command 'definitely-not-on-path-xyz'"},
-		{"dir", dir, NotExecutable, "NOT_EXECUTABLE: command at '" + dir + "' is a directory"},
-		{"noexec", noexec, NotExecutable, "NOT_EXECUTABLE: command at '" + noexec + "' is not executable"},
-		{"quote", "'oops", NotExecutable, "NOT_EXECUTABLE: can't parse command \"'oops\": No closing quotation"},
+		{"missing", "/nonexistent/binary", ErrNoFile, "can't find command '/nonexistent/binary'"},
+		{"nopath", "definitely-not-on-path-xyz", ErrNoFile, "can't find command 'definitely-not-on-path-xyz'"},
+		{"dir", dir, ErrNotExecutable, "command at '" + dir + "' is a directory"},
+		{"noexec", noexec, ErrNotExecutable, "command at '" + noexec + "' is not executable"},
+		{"quote", "'oops", ErrNotExecutable, "can't parse command \"'oops\": No closing quotation"},
 	} {
 		p := proc(c.name)
 		p.Command = c.command
@@ -458,7 +465,7 @@ func TestChildSideFailuresLookLikePython(t *testing.T) {
 			}
 			_, _, err := s.Start(bg, c.name, true)
 			if c.startsecs > 0 {
-				wantFault(t, err, SpawnError, "SPAWN_ERROR: "+c.name)
+				wantFault(t, err, ErrSpawnError, c.name)
 			} else if err != nil {
 				t.Fatal(err)
 			}
@@ -489,23 +496,22 @@ func TestNamespecsAndFaults(t *testing.T) {
 	}
 	for _, c := range []struct {
 		spec string
-		code int
-	}{{"nosuch", BadName}, {"grp", BadName}, {"grp:*", BadName}, {"grp:", BadName}, {"grp:zz", BadName}, {"x:a", BadName}} {
+	}{{"nosuch"}, {"grp"}, {"grp:*"}, {"grp:"}, {"grp:zz"}, {"x:a"}, {""}} {
 		_, err := s.Info(c.spec)
-		wantFault(t, err, c.code, FaultName(c.code)+": "+c.spec)
-		wantFault(t, s.SendStdin(c.spec, []byte("x")), c.code, FaultName(c.code)+": "+c.spec)
+		wantFault(t, err, ErrBadName, c.spec)
+		wantFault(t, s.SendStdin(c.spec, []byte("x")), ErrBadName, c.spec)
 	}
 	_, _, err := s.Start(bg, "nosuch:*", true)
-	wantFault(t, err, BadName, "BAD_NAME: nosuch:*")
+	wantFault(t, err, ErrBadName, "nosuch:*")
 	_, err = s.StartGroup(bg, "nosuch", true)
-	wantFault(t, err, BadName, "BAD_NAME: nosuch")
+	wantFault(t, err, ErrBadName, "nosuch")
 
 	res, isGroup, err := s.Start(bg, "grp:*", true)
 	if err != nil || !isGroup {
 		t.Fatal(err, isGroup)
 	}
-	want := []Result{{"a", "grp", Success, "OK"}, {"b", "grp", Success, "OK"}}
-	if diff := cmp.Diff(want, res); diff != "" {
+	want := []Result{{"a", "grp", nil}, {"b", "grp", nil}}
+	if diff := cmp.Diff(want, res, equateErrors); diff != "" {
 		t.Fatal(diff)
 	}
 	// Running processes are skipped by a group start.
@@ -514,9 +520,9 @@ func TestNamespecsAndFaults(t *testing.T) {
 		t.Fatalf("restart of running group: %v %v", res, err)
 	}
 	_, _, err = s.Start(bg, "grp:a", true)
-	wantFault(t, err, AlreadyStarted, "ALREADY_STARTED: grp:a")
+	wantFault(t, err, ErrAlreadyStarted, "grp:a")
 	_, _, err = s.Signal("grp:a", "nosig")
-	wantFault(t, err, BadSignal, "BAD_SIGNAL: nosig")
+	wantFault(t, err, ErrBadSignal, "nosig")
 	if _, _, err := s.Signal("grp:a", "hup"); err != nil {
 		t.Fatal(err)
 	}
@@ -525,32 +531,32 @@ func TestNamespecsAndFaults(t *testing.T) {
 		t.Errorf("logs %q", rec.logLines())
 	}
 	_, _, err = s.Signal("grp:a", "HUP")
-	wantFault(t, err, NotRunning, "NOT_RUNNING: grp:a")
-	wantFault(t, s.SendStdin("grp:a", []byte("x")), NotRunning, "NOT_RUNNING: grp:a")
-	wantFault(t, s.RemoveGroup("grp"), StillRunning, "STILL_RUNNING: grp")
-	wantFault(t, s.RemoveGroup("nosuch"), BadName, "BAD_NAME: nosuch")
-	wantFault(t, s.AddGroup(&config.Group{Name: "grp"}), AlreadyAdded, "ALREADY_ADDED: grp")
+	wantFault(t, err, ErrNotRunning, "grp:a")
+	wantFault(t, s.SendStdin("grp:a", []byte("x")), ErrNotRunning, "grp:a")
+	wantFault(t, s.RemoveGroup("grp"), ErrStillRunning, "grp")
+	wantFault(t, s.RemoveGroup("nosuch"), ErrBadName, "nosuch")
+	wantFault(t, s.AddGroup(&config.Group{Name: "grp"}), ErrAlreadyAdded, "grp")
 	// A group signal skips what cannot be signalled and reports a bad
 	// signal per process.
 	res, err = s.SignalGroup("grp", "bogus")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]Result{{"b", "grp", BadSignal, "BAD_SIGNAL: bogus"}}, res); diff != "" {
+	if diff := cmp.Diff([]Result{{"b", "grp", reqError(ErrBadSignal, "bogus")}}, res, equateErrors); diff != "" {
 		t.Error(diff)
 	}
 	res, isGroup, err = s.Stop(bg, "grp:", true)
 	if err != nil || !isGroup {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]Result{{"b", "grp", Success, "OK"}}, res); diff != "" {
+	if diff := cmp.Diff([]Result{{"b", "grp", nil}}, res, equateErrors); diff != "" {
 		t.Error(diff)
 	}
 	if err := s.RemoveGroup("grp"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Info("grp:a")
-	wantFault(t, err, BadName, "")
+	wantFault(t, err, ErrBadName, "*")
 	rec.mu.Lock()
 	groups := slices.Clone(rec.group)
 	rec.mu.Unlock()
@@ -566,7 +572,7 @@ func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := s.Start(bg, "quick", true)
-	wantFault(t, err, SpawnError, "SPAWN_ERROR: quick")
+	wantFault(t, err, ErrSpawnError, "quick")
 
 	// Stopped by someone else while we wait for RUNNING.
 	slow := proc("slow", "sleep", "30")
@@ -586,7 +592,7 @@ func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
 	if _, _, err := s.Stop(bg, "slow", false); err != nil {
 		t.Fatal(err)
 	}
-	wantFault(t, <-done, AbnormalTermination, "ABNORMAL_TERMINATION: slow")
+	wantFault(t, <-done, ErrAbnormalTermination, "slow")
 	for {
 		if info, _ := s.Info("slow"); info.State == Stopped {
 			break
@@ -639,8 +645,8 @@ func TestSendStdin(t *testing.T) {
 	if got := out.next(t); got != "closed" {
 		t.Fatal(got)
 	}
-	wantFault(t, s.SendStdin("closer", []byte("x\n")), NoFile, "NO_FILE: closer")
-	wantFault(t, s.SendStdin("closer", []byte("x\n")), NoFile, "NO_FILE: closer")
+	wantFault(t, s.SendStdin("closer", []byte("x\n")), ErrNoFile, "closer")
+	wantFault(t, s.SendStdin("closer", []byte("x\n")), ErrNoFile, "closer")
 	_ = rec
 }
 
@@ -727,7 +733,7 @@ func TestGroupsPriorityOrder(t *testing.T) {
 		t.Errorf("shutdown order (-want +got)\n%s", diff)
 	}
 	_, _, err := s.Start(bg, "late:l1", true)
-	wantFault(t, err, ShutdownState, "SHUTDOWN_STATE")
+	wantFault(t, err, ErrShuttingDown, "")
 }
 
 func TestShutdownTurnsBackoffFatal(t *testing.T) {
@@ -818,12 +824,12 @@ func TestSignalErrorGoesUnknown(t *testing.T) {
 	}
 	info, _ := s.Info("odd")
 	_, _, err := s.Stop(bg, "odd", true)
-	wantFault(t, err, Failed, fmt.Sprintf("FAILED: unknown problem killing odd (%d):invalid argument", info.PID))
+	wantFault(t, err, ErrFailed, fmt.Sprintf("unknown problem killing odd (%d):invalid argument", info.PID))
 	wantStates(t, rec, "odd", "STARTING", "RUNNING", "STOPPING", "UNKNOWN")
 	_, _, err = s.Start(bg, "odd", true)
-	wantFault(t, err, Failed, "FAILED: odd is in an unknown process state")
+	wantFault(t, err, ErrFailed, "odd is in an unknown process state")
 	_, _, err = s.Stop(bg, "odd", true)
-	wantFault(t, err, NotRunning, "NOT_RUNNING: odd")
+	wantFault(t, err, ErrNotRunning, "odd")
 	// Shutdown still leaves no child: the pid is killed outright.
 	if err := s.Shutdown(bg); err != nil {
 		t.Fatal(err)
@@ -857,8 +863,8 @@ func TestStopGroupResultsInCompletionOrder(t *testing.T) {
 	rec.waitState(t, "slow", Stopping, 5*time.Second)
 	clk.Advance(10 * time.Second) // SIGKILL for the stubborn one
 	res := <-done
-	want := []Result{{"fast", "g", Success, "OK"}, {"slow", "g", Success, "OK"}}
-	if diff := cmp.Diff(want, res); diff != "" {
+	want := []Result{{"fast", "g", nil}, {"slow", "g", nil}}
+	if diff := cmp.Diff(want, res, equateErrors); diff != "" {
 		t.Error(diff)
 	}
 	// Stop signals go out in descending priority order.
@@ -965,7 +971,7 @@ func TestFastCGISocket(t *testing.T) {
 	if err := s.AddGroup(g); err != nil {
 		t.Fatal(err)
 	}
-	if res := s.StartAll(bg, true); len(res) != 2 || res[0].Status != Success || res[1].Status != Success {
+	if res := s.StartAll(bg, true); len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("start: %v", res)
 	}
 	for i := 0; i < 2; i++ {
@@ -982,7 +988,7 @@ func TestFastCGISocket(t *testing.T) {
 		t.Fatalf("dial while running: %v", err)
 	}
 	c.Close()
-	wantFault(t, s.SendStdin("fcgi:f0", []byte("x")), NoFile, "NO_FILE: fcgi:f0")
+	wantFault(t, s.SendStdin("fcgi:f0", []byte("x")), ErrNoFile, "fcgi:f0")
 	// One process stopped: the other still holds the socket.
 	if _, _, err := s.Stop(bg, "fcgi:f0", true); err != nil {
 		t.Fatal(err)
@@ -1005,7 +1011,7 @@ func TestFastCGISocket(t *testing.T) {
 	bad := &config.Group{Name: "bad", Kind: config.KindFastCGI, Processes: []*config.Process{proc("b0")},
 		Socket: &config.FCGISocket{URL: "unix:///nonexistent/dir/s.sock", OwnerUID: -1, OwnerGID: -1}}
 	err = s.AddGroup(bad)
-	wantFault(t, err, Failed, "")
+	wantFault(t, err, ErrFailed, "*")
 	if !strings.Contains(err.Error(), "Could not create FastCGI socket unix:///nonexistent/dir/s.sock") {
 		t.Errorf("error %q", err)
 	}

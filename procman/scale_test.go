@@ -66,7 +66,7 @@ func TestThousandProcesses(t *testing.T) {
 		t.Fatalf("%d results", len(res))
 	}
 	for _, r := range res {
-		if r.Status != Success {
+		if r.Err != nil {
 			t.Fatalf("start result %+v", r)
 		}
 	}
@@ -89,7 +89,7 @@ func TestThousandProcesses(t *testing.T) {
 		t.Fatalf("%d stop results", len(res))
 	}
 	for _, r := range res {
-		if r.Status != Success {
+		if r.Err != nil {
 			t.Fatalf("stop result %+v", r)
 		}
 	}
@@ -193,13 +193,13 @@ func BenchmarkStartStop1000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		for _, r := range s.StartAll(bg, true) {
-			if r.Status != Success {
+			if r.Err != nil {
 				b.Fatal(r)
 			}
 		}
 		t1 := time.Now()
 		for _, r := range s.StopAll(bg, true) {
-			if r.Status != Success {
+			if r.Err != nil {
 				b.Fatal(r)
 			}
 		}

@@ -65,12 +65,12 @@ func ParseSignal(value string) (syscall.Signal, error) {
 		}
 		num, ok := signalByName[name]
 		if !ok {
-			return 0, fault(BadSignal, value)
+			return 0, reqError(ErrBadSignal, value)
 		}
 		n = num
 	}
 	if !validSignum(n) {
-		return 0, fault(BadSignal, value)
+		return 0, reqError(ErrBadSignal, value)
 	}
 	return syscall.Signal(n), nil
 }

@@ -33,23 +33,23 @@ func (s *Supervisor) Start(ctx context.Context, spec string, wait bool) ([]Resul
 // still to do (nil when done).
 func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
 	if s.State() != SupervisorRunning {
-		return nil, fault(ShutdownState, "")
+		return nil, &Error{Kind: ErrShuttingDown}
 	}
 	path := searchPath(p.penv, s.environ())
 	if _, _, err := resolveCommand(p.cfg.Command, path); err != nil {
 		ce := err.(*commandError)
-		return nil, fault(ce.code, ce.msg)
+		return nil, reqError(ce.kind, ce.msg)
 	}
 	p.mu.Lock()
 	switch {
 	case p.removed:
 		p.unlock()
-		return nil, fault(BadName, spec)
+		return nil, reqError(ErrBadName, spec)
 	case s.State() != SupervisorRunning:
 		// Checked again under the lock: a shutdown that already passed
 		// this process must not find a new child behind it.
 		p.unlock()
-		return nil, fault(ShutdownState, "")
+		return nil, &Error{Kind: ErrShuttingDown}
 	}
 	if f := requestFault(reqStart, p.state, spec); f != nil {
 		p.unlock()
@@ -61,7 +61,7 @@ func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.
 	state := p.state
 	p.unlock()
 	if spawnerr != "" {
-		return nil, fault(SpawnError, spec)
+		return nil, reqError(ErrSpawnError, spec)
 	}
 	if !wait || state == Running {
 		return nil, nil
@@ -72,9 +72,9 @@ func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.
 			case p.runningAttempt == attempt:
 				return true, nil
 			case p.attempt != attempt || p.spawnerr != "":
-				return true, fault(SpawnError, spec)
+				return true, reqError(ErrSpawnError, spec)
 			case p.state != Starting && p.state != Running:
-				return true, fault(AbnormalTermination, spec)
+				return true, reqError(ErrAbnormalTermination, spec)
 			}
 			return false, nil
 		})
@@ -156,15 +156,7 @@ func samePriority(a, b *process) bool {
 // begins, so ordering by priority holds.
 func (s *Supervisor) runMany(ctx context.Context, ps []*process, parallel, settle bool, pred func(State) bool, op func(*process) (func(context.Context) error, error)) []Result {
 	result := func(p *process, err error) Result {
-		r := Result{Name: p.cfg.Name, Group: p.group.cfg.Name, Status: Success, Description: "OK"}
-		if err != nil {
-			if f, ok := err.(*Error); ok {
-				r.Status, r.Description = f.Code, f.Error()
-			} else {
-				r.Status, r.Description = Failed, FaultName(Failed)+": "+err.Error()
-			}
-		}
-		return r
+		return Result{Name: p.cfg.Name, Group: p.group.cfg.Name, Err: err}
 	}
 	syncRes := make([]*Result, len(ps))
 	var mu sync.Mutex

@@ -42,7 +42,7 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 		msg := fmt.Sprintf("attempted to kill %s with sig %s but it wasn't running", p.cfg.Name, SigName(p.cfg.Stopsignal))
 		p.logf(config.LevelDebug, "%s", msg)
 		p.unlock()
-		return nil, fault(Failed, msg)
+		return nil, reqError(ErrFailed, msg)
 	}
 	p.laststopreport = time.Time{}
 	attempt := p.attempt
@@ -52,7 +52,7 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 	done := p.state.IsStopped()
 	p.unlock()
 	if killErr != "" {
-		return nil, fault(Failed, killErr)
+		return nil, reqError(ErrFailed, killErr)
 	}
 	if !wait || done {
 		return nil, nil
@@ -129,7 +129,7 @@ func (s *Supervisor) signalOne(p *process, spec, sigText string) error {
 	if p.pid == 0 {
 		msg := fmt.Sprintf("attempted to send %s sig %s but it wasn't running", name, SigName(int(sig)))
 		p.logf(config.LevelDebug, "%s", msg)
-		return fault(Failed, msg)
+		return reqError(ErrFailed, msg)
 	}
 	p.logf(config.LevelDebug, "sending %s (pid %d) sig %s", name, p.pid, SigName(int(sig)))
 	if err := syscall.Kill(p.pid, sig); err != nil {
@@ -140,7 +140,7 @@ func (s *Supervisor) signalOne(p *process, spec, sigText string) error {
 		msg := fmt.Sprintf("unknown problem sending sig %s (%d):%v", name, p.pid, err)
 		p.logf(config.LevelCritical, "%s", msg)
 		p.fire(evSignalError, nil)
-		return fault(Failed, msg)
+		return reqError(ErrFailed, msg)
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func (s *Supervisor) SendStdin(spec string, data []byte) error {
 		return f
 	}
 	if p.pid == 0 {
-		return fault(NotRunning, spec)
+		return reqError(ErrNotRunning, spec)
 	}
 	return p.writeStdin(data, spec)
 }

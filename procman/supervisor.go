@@ -64,10 +64,9 @@ type Options struct {
 
 // Result is one entry of a group/all operation (startProcessGroup & co).
 type Result struct {
-	Name        string
-	Group       string
-	Status      int    // Success (80) or a fault code
-	Description string // "OK" or the fault string
+	Name  string
+	Group string
+	Err   error // nil on success
 }
 
 // Supervisor owns the process groups and their processes.

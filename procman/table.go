@@ -111,33 +111,33 @@ func requestFault(req request, st State, name string) *Error {
 	case reqStart:
 		switch {
 		case st.IsRunning():
-			return fault(AlreadyStarted, name)
+			return reqError(ErrAlreadyStarted, name)
 		case st == Unknown:
-			return fault(Failed, name+" is in an unknown process state")
+			return reqError(ErrFailed, name+" is in an unknown process state")
 		case st == Stopping:
 			// Python would neither spawn nor fail here; the wait then
 			// reports ABNORMAL_TERMINATION. We say so at once.
-			return fault(AbnormalTermination, name)
+			return reqError(ErrAbnormalTermination, name)
 		}
 	case reqStop:
 		if !st.IsRunning() {
-			return fault(NotRunning, name)
+			return reqError(ErrNotRunning, name)
 		}
 	case reqSignal:
 		if !st.IsSignallable() {
-			return fault(NotRunning, name)
+			return reqError(ErrNotRunning, name)
 		}
 	case reqStdin:
 		// Python: "not process.pid or process.killing".
 		if st != Starting && st != Running {
-			return fault(NotRunning, name)
+			return reqError(ErrNotRunning, name)
 		}
 	case reqRemove:
 		if !st.IsStopped() {
-			return fault(StillRunning, name)
+			return reqError(ErrStillRunning, name)
 		}
 	default:
-		return fault(Failed, fmt.Sprintf("unknown request %d", int(req)))
+		return reqError(ErrFailed, fmt.Sprintf("unknown request %d", int(req)))
 	}
 	return nil
 }

@@ -110,29 +110,29 @@ func TestFireRejectsIllegalEdges(t *testing.T) {
 }
 
 func TestRequestFaults(t *testing.T) {
-	want := map[request]map[State]int{
-		reqStart:  {Stopped: 0, Starting: AlreadyStarted, Running: AlreadyStarted, Backoff: AlreadyStarted, Stopping: AbnormalTermination, Exited: 0, Fatal: 0, Unknown: Failed},
-		reqStop:   {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: 0, Stopping: NotRunning, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
-		reqSignal: {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: NotRunning, Stopping: 0, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
-		reqStdin:  {Stopped: NotRunning, Starting: 0, Running: 0, Backoff: NotRunning, Stopping: NotRunning, Exited: NotRunning, Fatal: NotRunning, Unknown: NotRunning},
-		reqRemove: {Stopped: 0, Starting: StillRunning, Running: StillRunning, Backoff: StillRunning, Stopping: StillRunning, Exited: 0, Fatal: 0, Unknown: 0},
+	want := map[request]map[State]error{
+		reqStart:  {Stopped: nil, Starting: ErrAlreadyStarted, Running: ErrAlreadyStarted, Backoff: ErrAlreadyStarted, Stopping: ErrAbnormalTermination, Exited: nil, Fatal: nil, Unknown: ErrFailed},
+		reqStop:   {Stopped: ErrNotRunning, Starting: nil, Running: nil, Backoff: nil, Stopping: ErrNotRunning, Exited: ErrNotRunning, Fatal: ErrNotRunning, Unknown: ErrNotRunning},
+		reqSignal: {Stopped: ErrNotRunning, Starting: nil, Running: nil, Backoff: ErrNotRunning, Stopping: nil, Exited: ErrNotRunning, Fatal: ErrNotRunning, Unknown: ErrNotRunning},
+		reqStdin:  {Stopped: ErrNotRunning, Starting: nil, Running: nil, Backoff: ErrNotRunning, Stopping: ErrNotRunning, Exited: ErrNotRunning, Fatal: ErrNotRunning, Unknown: ErrNotRunning},
+		reqRemove: {Stopped: nil, Starting: ErrStillRunning, Running: ErrStillRunning, Backoff: ErrStillRunning, Stopping: ErrStillRunning, Exited: nil, Fatal: nil, Unknown: nil},
 	}
 	for req := request(0); req < numRequests; req++ {
 		for _, st := range AllStates {
 			f := requestFault(req, st, "g:p")
-			code := 0
+			var kind error
 			if f != nil {
-				code = f.Code
+				kind = f.Kind
 			}
-			if code != want[req][st] {
-				t.Errorf("request %d in %s: fault %d, want %d", req, st, code, want[req][st])
+			if kind != want[req][st] {
+				t.Errorf("request %d in %s: %v, want %v", req, st, kind, want[req][st])
 			}
 		}
 	}
-	if got := requestFault(reqStart, Unknown, "x").Error(); got != "FAILED: x is in an unknown process state" {
+	if got := requestFault(reqStart, Unknown, "x").Subject; got != "x is in an unknown process state" {
 		t.Errorf("unknown state start: %q", got)
 	}
-	if got := requestFault(reqStop, Exited, "g:x").Error(); got != "NOT_RUNNING: g:x" {
+	if got := requestFault(reqStop, Exited, "g:x").Subject; got != "g:x" {
 		t.Errorf("stop: %q", got)
 	}
 }
@@ -142,14 +142,16 @@ func TestErrorString(t *testing.T) {
 		e    *Error
 		want string
 	}{
-		{fault(BadName, "foo"), "BAD_NAME: foo"},
-		{fault(ShutdownState, ""), "SHUTDOWN_STATE"},
-		{fault(NoFile, "can't find command '/x'"), "NO_FILE: can't find command '/x'"},
-		{fault(5, "x"), "UNKNOWN: x"},
-		{fault(StillRunning, "g"), "STILL_RUNNING: g"},
+		{reqError(ErrBadName, "foo"), "no such process or group: foo"},
+		{reqError(ErrBadName, ""), "no such process or group: "},
+		{&Error{Kind: ErrShuttingDown}, "supervisor is shutting down"},
+		{reqError(ErrNoFile, "can't find command '/x'"), "no such file: can't find command '/x'"},
 	} {
 		if got := c.e.Error(); got != c.want {
-			t.Errorf("%d: %q, want %q", c.e.Code, got, c.want)
+			t.Errorf("%q, want %q", got, c.want)
+		}
+		if !errors.Is(c.e, c.e.Kind) {
+			t.Errorf("%v is not its kind", c.e)
 		}
 	}
 }
@@ -202,7 +204,7 @@ func TestParseSignal(t *testing.T) {
 		sig, err := ParseSignal(c.in)
 		if c.bad {
 			var e *Error
-			if !errors.As(err, &e) || e.Code != BadSignal || e.Text != c.in {
+			if !errors.As(err, &e) || e.Kind != ErrBadSignal || e.Subject != c.in {
 				t.Errorf("%q: %v, want BAD_SIGNAL", c.in, err)
 			}
 			continue
@@ -265,27 +267,27 @@ func TestResolveCommand(t *testing.T) {
 		path     []string
 		wantFile string
 		wantArgv []string
-		code     int
+		code     error
 		msg      string
 	}{
 		{cmd: exe + " a 'b c'", wantFile: exe, wantArgv: []string{exe, "a", "b c"}},
 		{cmd: "exe -x", path: []string{"/nonexistent", dir}, wantFile: exe, wantArgv: []string{"exe", "-x"}},
 		{cmd: "exe", path: []string{dir + "/"}, wantFile: dir + "/exe", wantArgv: []string{"exe"}},
-		{cmd: "nosuch", path: []string{dir}, code: NoFile, msg: "can't find command 'nosuch'"},
-		{cmd: "/nonexistent/binary", code: NoFile, msg: "can't find command '/nonexistent/binary'"},
-		{cmd: sub, code: NotExecutable, msg: "command at '" + sub + "' is a directory"},
-		{cmd: "sub", path: []string{dir}, code: NotExecutable, msg: "command at '" + sub + "' is a directory"},
-		{cmd: noexec, code: NotExecutable, msg: "command at '" + noexec + "' is not executable"},
-		{cmd: "", code: NotExecutable, msg: "command is empty"},
-		{cmd: "   ", code: NotExecutable, msg: "command is empty"},
-		{cmd: "a 'b", code: NotExecutable, msg: `can't parse command "a 'b": No closing quotation`},
-		{cmd: `a \`, code: NotExecutable, msg: `can't parse command 'a \\': No escaped character`},
+		{cmd: "nosuch", path: []string{dir}, code: ErrNoFile, msg: "can't find command 'nosuch'"},
+		{cmd: "/nonexistent/binary", code: ErrNoFile, msg: "can't find command '/nonexistent/binary'"},
+		{cmd: sub, code: ErrNotExecutable, msg: "command at '" + sub + "' is a directory"},
+		{cmd: "sub", path: []string{dir}, code: ErrNotExecutable, msg: "command at '" + sub + "' is a directory"},
+		{cmd: noexec, code: ErrNotExecutable, msg: "command at '" + noexec + "' is not executable"},
+		{cmd: "", code: ErrNotExecutable, msg: "command is empty"},
+		{cmd: "   ", code: ErrNotExecutable, msg: "command is empty"},
+		{cmd: "a 'b", code: ErrNotExecutable, msg: `can't parse command "a 'b": No closing quotation`},
+		{cmd: `a \`, code: ErrNotExecutable, msg: `can't parse command 'a \\': No escaped character`},
 	} {
 		file, argv, err := resolveCommand(c.cmd, c.path)
-		if c.code != 0 {
+		if c.code != nil {
 			var ce *commandError
-			if !errors.As(err, &ce) || ce.code != c.code || ce.msg != c.msg {
-				t.Errorf("%q: %v, want %d %q", c.cmd, err, c.code, c.msg)
+			if !errors.As(err, &ce) || ce.kind != c.code || ce.msg != c.msg {
+				t.Errorf("%q: %v, want %v %q", c.cmd, err, c.code, c.msg)
 			}
 			continue
 		}

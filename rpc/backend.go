@@ -220,7 +220,8 @@ func ResultOK(group, name string) Result {
 	return Result{Name: name, Group: group, Status: Success, Description: "OK"}
 }
 
-// ResultFault builds a Result from a fault-carrying error.
+// ResultFault builds a Result from an error, with the fault AsFault
+// chooses.
 func ResultFault(group, name string, err error) Result {
 	f := AsFault(err)
 	return Result{Name: name, Group: group, Status: f.Code, Description: f.String}
@@ -235,12 +236,12 @@ func (r *Result) toStruct() Struct {
 	}
 }
 
-// Backend is what the daemon provides to the RPC layer. Errors carry
-// faults: return a *Fault, or any error implementing Faulter (FaultCode()
-// int and FaultString() string with the full "NAME: extra" text); any other
-// error is reported as FAILED with its text. The rpc package does the
-// SHUTDOWN_STATE check (via State), argument coercion, readLog/tail rules
-// and method dispatch; the Backend resolves names and acts.
+// Backend is what the daemon provides to the RPC layer. Its errors are
+// sent as AsFault chooses: a *Fault as it is, procman's and logrot's typed
+// errors by their kind, anything else as FAILED with its text. The rpc
+// package does the SHUTDOWN_STATE check (via State), argument coercion,
+// readLog/tail rules and method dispatch; the Backend resolves names and
+// acts.
 //
 // Namespecs follow Python: "name" is group=name,process=name; "g:p" one
 // process; "g:" or "g:*" a whole group. Methods taking a single process

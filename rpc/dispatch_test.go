@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // dispatchBackend is a fake with one group "g" of p1 (running) and p2
@@ -316,22 +320,28 @@ func TestDescription(t *testing.T) {
 	}
 }
 
+// TestAsFault: the fault comes from the error's type, never its text.
 func TestAsFault(t *testing.T) {
-	named := errors.New("BAD_ARGUMENTS")
 	tests := []struct {
 		err  error
 		code int
 		text string
 	}{
 		{NewFault(BadName, "x"), BadName, "BAD_NAME: x"},
+		{NewFault(BadName, ""), BadName, "BAD_NAME: "},
 		{NewFault(77), 77, "UNKNOWN"},
-		{errors.Join(errors.New("ctx"), named), BadArguments, "BAD_ARGUMENTS"},
-		{wrapErr{named}, BadArguments, "BAD_ARGUMENTS"},
+		{fmt.Errorf("ctx: %w", NewFault(NoFile, "p")), NoFile, "NO_FILE: p"},
+		{&procman.Error{Kind: procman.ErrBadName, Subject: "g:x"}, BadName, "BAD_NAME: g:x"},
+		{&procman.Error{Kind: procman.ErrBadName}, BadName, "BAD_NAME: "},
+		{&procman.Error{Kind: procman.ErrShuttingDown}, ShutdownState, "SHUTDOWN_STATE"},
+		{fmt.Errorf("group: %w", &procman.Error{Kind: procman.ErrStillRunning, Subject: "g"}), StillRunning, "STILL_RUNNING: g"},
+		{&procman.Error{Kind: procman.ErrSpawnError, Subject: "p"}, SpawnError, "SPAWN_ERROR: p"},
+		{&procman.Error{Kind: procman.ErrFailed, Subject: "p: broken pipe"}, Failed, "FAILED: p: broken pipe"},
+		{errors.Join(errors.New("ctx"), logrot.ErrBadArguments), BadArguments, "BAD_ARGUMENTS"},
+		{fmt.Errorf("read: %w", logrot.ErrFailed), Failed, "FAILED"},
 		{errors.New("disk on fire"), Failed, "FAILED: disk on fire"},
-		{faulter{}, NotRunning, "NOT_RUNNING: p"},
-		{textErr("BAD_NAME: g:x"), BadName, "BAD_NAME: g:x"},
-		{fmt.Errorf("procman: %w", textErr("STILL_RUNNING: g")), StillRunning, "STILL_RUNNING: g"},
-		{errors.New("NOT_A_FAULT: x"), Failed, "FAILED: NOT_A_FAULT: x"},
+		{errors.New("BAD_NAME: g:x"), Failed, "FAILED: BAD_NAME: g:x"},
+		{context.Canceled, Failed, "FAILED: context canceled"},
 	}
 	for _, tt := range tests {
 		f := AsFault(tt.err)
@@ -340,18 +350,3 @@ func TestAsFault(t *testing.T) {
 		}
 	}
 }
-
-type textErr string
-
-func (e textErr) Error() string { return string(e) }
-
-type wrapErr struct{ e error }
-
-func (w wrapErr) Error() string { return "wrapped: " + w.e.Error() }
-func (w wrapErr) Unwrap() error { return w.e }
-
-type faulter struct{}
-
-func (faulter) Error() string       { return "x" }
-func (faulter) FaultCode() int      { return NotRunning }
-func (faulter) FaultString() string { return "NOT_RUNNING: p" }

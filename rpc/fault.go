@@ -3,46 +3,58 @@ package rpc
 import (
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
 
-// Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults). procman owns
-// the table (its errors carry these codes); rpc re-exports it for its callers.
+// Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults).
 const (
-	UnknownMethod        = procman.UnknownMethod
-	IncorrectParameters  = procman.IncorrectParameters
-	BadArguments         = procman.BadArguments
-	SignatureUnsupported = procman.SignatureUnsupported
-	ShutdownState        = procman.ShutdownState
-	BadName              = procman.BadName
-	BadSignal            = procman.BadSignal
-	NoFile               = procman.NoFile
-	NotExecutable        = procman.NotExecutable
-	Failed               = procman.Failed
-	AbnormalTermination  = procman.AbnormalTermination
-	SpawnError           = procman.SpawnError
-	AlreadyStarted       = procman.AlreadyStarted
-	NotRunning           = procman.NotRunning
-	Success              = procman.Success
-	AlreadyAdded         = procman.AlreadyAdded
-	StillRunning         = procman.StillRunning
-	CantReread           = procman.CantReread
+	UnknownMethod        = 1
+	IncorrectParameters  = 2
+	BadArguments         = 3
+	SignatureUnsupported = 4
+	ShutdownState        = 6
+	BadName              = 10
+	BadSignal            = 11
+	NoFile               = 20
+	NotExecutable        = 21
+	Failed               = 30
+	AbnormalTermination  = 40
+	SpawnError           = 50
+	AlreadyStarted       = 60
+	NotRunning           = 70
+	Success              = 80
+	AlreadyAdded         = 90
+	StillRunning         = 91
+	CantReread           = 92
 )
 
-// faultName maps a code to its name ("" when unlisted).
-func faultName(code int) string {
-	if n := procman.FaultName(code); n != "UNKNOWN" {
-		return n
-	}
-	return ""
+var faultNames = map[int]string{
+	UnknownMethod:        "UNKNOWN_METHOD",
+	IncorrectParameters:  "INCORRECT_PARAMETERS",
+	BadArguments:         "BAD_ARGUMENTS",
+	SignatureUnsupported: "SIGNATURE_UNSUPPORTED",
+	ShutdownState:        "SHUTDOWN_STATE",
+	BadName:              "BAD_NAME",
+	BadSignal:            "BAD_SIGNAL",
+	NoFile:               "NO_FILE",
+	NotExecutable:        "NOT_EXECUTABLE",
+	Failed:               "FAILED",
+	AbnormalTermination:  "ABNORMAL_TERMINATION",
+	SpawnError:           "SPAWN_ERROR",
+	AlreadyStarted:       "ALREADY_STARTED",
+	NotRunning:           "NOT_RUNNING",
+	Success:              "SUCCESS",
+	AlreadyAdded:         "ALREADY_ADDED",
+	StillRunning:         "STILL_RUNNING",
+	CantReread:           "CANT_REREAD",
 }
 
 // FaultName returns the symbolic name of a fault code, or "UNKNOWN" for an
 // unlisted code, as Python's getFaultDescription does.
 func FaultName(code int) string {
-	if n := faultName(code); n != "" {
+	if n, ok := faultNames[code]; ok {
 		return n
 	}
 	return "UNKNOWN"
@@ -56,7 +68,8 @@ type Fault struct {
 }
 
 // NewFault builds a Fault the way Python's RPCError does: the string is the
-// code's name, followed by ": extra" when extra is given.
+// code's name, followed by ": extra" when extra is given (even when it is
+// empty: RPCError(BAD_NAME, "") is "BAD_NAME: ").
 func NewFault(code int, extra ...any) *Fault {
 	s := FaultName(code)
 	if len(extra) > 0 {
@@ -67,25 +80,37 @@ func NewFault(code int, extra ...any) *Fault {
 
 func (f *Fault) Error() string { return fmt.Sprintf("fault %d: %s", f.Code, f.String) }
 
-// FaultCode implements Faulter.
-func (f *Fault) FaultCode() int { return f.Code }
-
-// FaultString implements Faulter.
-func (f *Fault) FaultString() string { return f.String }
-
-// Faulter is satisfied by any error that carries an XML-RPC fault, so other
-// packages can return faults without importing rpc. FaultString is the full
-// text, e.g. "BAD_NAME: foo".
-type Faulter interface {
-	error
-	FaultCode() int
-	FaultString() string
+// procmanFaults is the fault each kind of procman error is sent as; the
+// fault text is the error's Subject.
+var procmanFaults = map[error]int{
+	procman.ErrBadName:             BadName,
+	procman.ErrBadSignal:           BadSignal,
+	procman.ErrNoFile:              NoFile,
+	procman.ErrNotExecutable:       NotExecutable,
+	procman.ErrSpawnError:          SpawnError,
+	procman.ErrAbnormalTermination: AbnormalTermination,
+	procman.ErrAlreadyStarted:      AlreadyStarted,
+	procman.ErrNotRunning:          NotRunning,
+	procman.ErrAlreadyAdded:        AlreadyAdded,
+	procman.ErrStillRunning:        StillRunning,
+	procman.ErrFailed:              Failed,
 }
 
-// AsFault extracts a fault from err: a *Fault or any Faulter in its chain;
-// else an error in the chain whose text is a fault string, "NAME" or
-// "NAME: extra" with a known NAME (procman.Error, logrot.ErrBadArguments),
-// taken as that fault; else FAILED with the error text.
+// logFaults are the faults of logrot's read errors; like Python's
+// readFile ValueError('BAD_ARGUMENTS'), they carry no text.
+var logFaults = []struct {
+	err  error
+	code int
+}{
+	{logrot.ErrBadArguments, BadArguments},
+	{logrot.ErrNoFile, NoFile},
+	{logrot.ErrFailed, Failed},
+}
+
+// AsFault chooses the fault for err from its type: a *Fault in the chain is
+// sent as it is; a *procman.Error by its Kind, with its Subject as the text
+// (SHUTDOWN_STATE has none); logrot's read errors by kind, with no text;
+// anything else is FAILED with the error's text.
 func AsFault(err error) *Fault {
 	if err == nil {
 		return nil
@@ -94,49 +119,21 @@ func AsFault(err error) *Fault {
 	if errors.As(err, &f) {
 		return f
 	}
-	var fl Faulter
-	if errors.As(err, &fl) {
-		return &Fault{Code: fl.FaultCode(), String: fl.FaultString()}
+	var pe *procman.Error
+	if errors.As(err, &pe) {
+		if pe.Kind == procman.ErrShuttingDown {
+			return NewFault(ShutdownState)
+		}
+		if code, ok := procmanFaults[pe.Kind]; ok {
+			return NewFault(code, pe.Subject)
+		}
 	}
-	if f := textFault(err); f != nil {
-		return f
+	for _, lf := range logFaults {
+		if errors.Is(err, lf.err) {
+			return NewFault(lf.code)
+		}
 	}
 	return NewFault(Failed, err.Error())
-}
-
-// textFault finds an error in err's chain whose text is a fault string.
-func textFault(err error) *Fault {
-	for err != nil {
-		text := err.Error()
-		name, _, _ := strings.Cut(text, ": ")
-		if code, ok := faultCodeByName(name); ok {
-			return &Fault{Code: code, String: text}
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if f := textFault(e); f != nil {
-					return f
-				}
-			}
-			return nil
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		default:
-			return nil
-		}
-	}
-	return nil
-}
-
-// faultCodeByName is the inverse of faultName.
-func faultCodeByName(name string) (int, bool) {
-	for code := 1; code <= CantReread; code++ {
-		if n := faultName(code); n != "" && n == name {
-			return code, true
-		}
-	}
-	return 0, false
 }
 
 // pyError stands for a non-RPC Python exception (ValueError, TypeError,

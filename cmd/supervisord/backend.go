@@ -108,7 +108,11 @@ func toRPCInfo(p procman.ProcessInfo) rpc.ProcessInfo {
 func toRPCResults(rs []procman.Result) []rpc.Result {
 	out := make([]rpc.Result, len(rs))
 	for i, r := range rs {
-		out[i] = rpc.Result{Name: r.Name, Group: r.Group, Status: r.Status, Description: r.Description}
+		if r.Err != nil {
+			out[i] = rpc.ResultFault(r.Group, r.Name, r.Err)
+		} else {
+			out[i] = rpc.ResultOK(r.Group, r.Name)
+		}
 	}
 	return out
 }
@@ -283,7 +287,7 @@ func (inst *instance) channelsOf(group, name string) []*logrot.Channel {
 }
 
 // ClearProcessLogs is clearProcessLogs: BAD_NAME for an unknown process or
-// a group spec, FAILED: name when a log cannot be cleared.
+// a group spec, FAILED: namespec (as given) when a log cannot be cleared.
 func (inst *instance) ClearProcessLogs(namespec string) error {
 	inst.waitLoaded()
 	p, err := inst.sup.Info(namespec)
@@ -292,13 +296,14 @@ func (inst *instance) ClearProcessLogs(namespec string) error {
 	}
 	for _, ch := range inst.channelsOf(p.Group, p.Name) {
 		if err := ch.Clear(); err != nil {
-			return rpc.NewFault(rpc.Failed, p.Name)
+			return rpc.NewFault(rpc.Failed, namespec)
 		}
 	}
 	return nil
 }
 
-// ClearAllProcessLogs clears every active process's logs.
+// ClearAllProcessLogs clears every active process's logs; a failure names
+// the process as Python's clearall does (make_namespec).
 func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 	inst.waitLoaded()
 	var out []rpc.Result
@@ -306,7 +311,7 @@ func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 		r := rpc.ResultOK(p.Group, p.Name)
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Clear(); err != nil {
-				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, p.Name))
+				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, procman.MakeNamespec(p.Group, p.Name)))
 				break
 			}
 		}
