@@ -24,6 +24,11 @@ type Options struct {
 	ReadTimeout    time.Duration // to read one request once it began; default 30 s
 	IdleTimeout    time.Duration // keep-alive wait for the next request; default 30 min (medusa's zombie timeout)
 	WriteTimeout   time.Duration // to write one response (not streams); default 60 s
+	// MaxConns caps the open connections (default 4096). At the cap a new
+	// connection evicts the one that has waited longest without a request
+	// being handled (idle, or still sending its head or body); when every
+	// connection is busy in a handler the new one is closed at once.
+	MaxConns int
 	// ErrorLog receives what supervisord logs at ERROR/CRIT level: bad
 	// requests ("XML-RPC request data '...' is invalid: unmarshallable")
 	// and the causes of HTTP 500 answers. nil discards.
@@ -75,6 +80,9 @@ func NewServer(b Backend, opts Options) *Server {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 60 * time.Second
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4096
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	disp := NewDispatcher(b, opts.Logs)
@@ -152,11 +160,43 @@ func (s *Server) Serve(l net.Listener) error {
 			nc.Close()
 			return ErrServerClosed
 		}
+		if len(s.conns) >= s.opts.MaxConns && !s.evictLocked() {
+			s.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		c.waiting, c.since = true, time.Now()
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go c.serve()
 	}
+}
+
+// evictLocked closes the connection that has waited longest without a
+// request being handled, to make room for a new one; it reports false
+// when every connection is busy in a handler. s.mu is held. A closed
+// connection stays counted until its goroutine ends, so the count may
+// pass MaxConns by the connections being torn down.
+func (s *Server) evictLocked() bool {
+	var victim *conn
+	var since time.Time
+	for c := range s.conns {
+		c.mu.Lock()
+		ok, t := c.waiting && !c.evicted, c.since
+		c.mu.Unlock()
+		if ok && (victim == nil || t.Before(since)) {
+			victim, since = c, t
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	victim.mu.Lock()
+	victim.evicted = true
+	victim.mu.Unlock()
+	victim.nc.Close()
+	return true
 }
 
 // Shutdown closes the listeners, cancels blocking calls and streams, and
@@ -208,6 +248,22 @@ type conn struct {
 
 	mu   sync.Mutex
 	idle bool
+	// waiting: no request is being handled (idle, or one is still being
+	// read) since the time in since; evictLocked picks the oldest.
+	waiting bool
+	since   time.Time
+	evicted bool
+}
+
+// setWaiting marks whether the connection waits for (or reads) a request
+// rather than running a handler.
+func (c *conn) setWaiting(v bool) {
+	c.mu.Lock()
+	c.waiting = v
+	if v {
+		c.since = time.Now()
+	}
+	c.mu.Unlock()
 }
 
 func (c *conn) closeIfIdle() {
@@ -272,10 +328,12 @@ func (c *conn) serve() {
 			w.sendError(status)
 			return
 		}
+		c.setWaiting(false)
 		c.srv.handle(w, req)
 		if w.close || w.err != nil {
 			return
 		}
+		c.setWaiting(true)
 	}
 }
 
