@@ -1,0 +1,68 @@
+package reliability
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	soakFlag   = flag.Duration("soak", 0, "run TestSoak for this long (0: skip it)")
+	pythonFlag = flag.Bool("python", false, "also run the scenarios against Python supervisord 4.2.5 (/usr/bin/supervisord)")
+	pauseFlag  = flag.Duration("pause", 3*time.Second, "how long TestDaemonPaused keeps the daemon SIGSTOPped")
+)
+
+// Binaries under test: ours (built in TestMain) and Debian's Python one.
+var (
+	ourBin = ""
+	pyBin  = "/usr/bin/supervisord"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	// Raise the soft RLIMIT_NOFILE to the hard one explicitly: the Go
+	// runtime does it for this process only, an explicit Setrlimit also
+	// applies to the daemons we start (2,000 connections need the room on
+	// both sides).
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	}
+	dir, err := os.MkdirTemp("", "gosupd-reliability-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ourBin = filepath.Join(dir, "supervisord")
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	// Built without -race: the figures (RSS, threads, latency) are the
+	// shipped binary's; cmd/supervisord's end-to-end tests run the race build.
+	build := exec.Command(gobin, "build", "-o", ourBin, "../cmd/supervisord")
+	build.Stderr = os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building supervisord:", err)
+		return 1
+	}
+	// Become a child subreaper: grandchildren the daemon leaks (or forks
+	// by design and loses) are re-parented here, where the tests see them.
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); errno != 0 {
+		fmt.Fprintln(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER):", errno)
+		return 1
+	}
+	return m.Run()
+}
