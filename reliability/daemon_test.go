@@ -53,6 +53,7 @@ type setup struct {
 	password string
 	inet     bool   // also serve [inet_http_server] on a loopback port
 	chmod    string // [unix_http_server] chmod
+	chown    string // [unix_http_server] chown
 	nofile   uint64 // RLIMIT_NOFILE (soft and hard) of the daemon; 0: inherited
 	dir      string // "" : t.TempDir()
 	loglevel string // default "info"
@@ -114,6 +115,9 @@ func writeConfig(t *testing.T, s setup, dir string, port int) string {
 	chmod := ""
 	if s.chmod != "" {
 		chmod = "chmod=" + s.chmod + "\n"
+	}
+	if s.chown != "" {
+		chmod += "chown=" + s.chown + "\n"
 	}
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\n%s%s\n", filepath.Join(dir, "s.sock"), chmod, auth)
 	if s.inet {
@@ -253,15 +257,6 @@ func (d *daemon) url() string {
 		return fmt.Sprintf("http://%s:%s@localhost/RPC2", d.user, d.password)
 	}
 	return "http://localhost/RPC2"
-}
-
-// client is a keep-alive XML-RPC client over the unix socket.
-func (d *daemon) client() *xmlrpc.Client {
-	c, err := xmlrpc.NewClient(d.url(), d.transport(false))
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return c
 }
 
 // call makes one XML-RPC call on a fresh connection, as supervisorctl does.

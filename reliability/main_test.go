@@ -12,7 +12,6 @@ import (
 )
 
 var (
-	soakFlag   = flag.Duration("soak", 0, "run TestSoak for this long (0: skip it)")
 	pythonFlag = flag.Bool("python", false, "also run the scenarios against Python supervisord 4.2.5 (/usr/bin/supervisord)")
 	pauseFlag  = flag.Duration("pause", 3*time.Second, "how long TestDaemonPaused keeps the daemon SIGSTOPped")
 )
