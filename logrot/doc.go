@@ -31,11 +31,20 @@
 //   - The AUTO cleanup regex quotes the identifier instead of pasting it in
 //     as a regular expression.
 //
-// Each pipe has one goroutine that waits for it with a 2 KiB stack and no
-// buffer; reading, writing and hooks run on Hub workers started on demand
-// (a worker keeps a busy pipe until it is quiet for 50 ms, and exits after
-// 0.5 s without work). Read buffers (128 KiB, pooled) exist only while
+// Files: hub.go (what channels share: buffer pool, workers, shared sinks),
+// channel.go (a process channel's lifecycle), stream.go (one pipe of one
+// spawn: serving, batching, draining), route.go (where a chunk goes: file,
+// syslog, main log, event hooks), sink.go (a rotating file), and the Linux
+// plumbing in *_linux.go (epoll poller, splice, pipe sizing). Only the
+// daemon imports this package, so it builds for Linux only.
+//
+// No goroutine waits on an idle pipe: the Hub's poller (one epoll instance,
+// one goroutine, existing only while some pipe is open) waits on all of
+// them and hands a readable pipe to a Hub worker. Workers are started on
+// demand (a worker keeps a busy pipe until it is quiet for 2 ms, and exits
+// after 0.5 s without work). Read buffers (128 KiB, pooled) exist only while
 // bytes are being handled. When no hook needs to see the bytes (no capture,
-// events, syslog, strip_ansi, or main log at debug level), they move from
-// the pipe to the file with splice(2): no user-space copy, no buffer.
+// events, syslog, strip_ansi, timestamps, or main log at debug level), they
+// move from the pipe to the file with splice(2): no user-space copy, no
+// buffer.
 package logrot

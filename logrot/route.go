@@ -1,0 +1,167 @@
+package logrot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+func clone(p []byte) []byte {
+	return append([]byte(nil), p...)
+}
+
+// handle routes one chunk read from st.
+func (c *Channel) handle(st *stream, data []byte) {
+	c.read.Add(int64(len(data)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg.OnRaw != nil {
+		c.cfg.OnRaw(st.pid, clone(data))
+	}
+	if c.cfg.Listener {
+		if m := c.cfg.MainLog; m != nil && m.Enabled(LevelDebug) {
+			m.Log(LevelDebug, pyStrRepr(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyBytesRepr(data))
+		}
+		if c.cfg.StripANSI {
+			data = st.ansi.strip(data)
+		}
+		c.writeFile(data)
+		return
+	}
+	if st.scan == nil {
+		c.logData(st, data, false)
+		return
+	}
+	st.scan.scan(data, func(s segment) { c.segment(st, s) })
+}
+
+// finish flushes what a stream held back at EOF. Callers hold c.mu.
+func (c *Channel) finish(st *stream) {
+	if st.scan != nil {
+		st.scan.flush(func(s segment) { c.segment(st, s) })
+	}
+	if c.cfg.StripANSI {
+		if esc := st.ansi.flush(); esc != nil {
+			if c.cfg.Listener {
+				c.writeFile(esc)
+			} else {
+				c.logStripped(st, esc, st.scan != nil && st.scan.capturing)
+			}
+		}
+	}
+}
+
+// segment handles a capture-scanner segment. Callers hold c.mu.
+func (c *Channel) segment(st *stream, s segment) {
+	if !s.toggle {
+		c.logData(st, s.data, s.capturing)
+		return
+	}
+	if s.capturing {
+		return // BEGIN: the capture buffer starts empty
+	}
+	// END: emit PROCESS_COMMUNICATION with the captured bytes.
+	data := st.capture.buf
+	st.capture.reset()
+	if c.cfg.OnCommunication != nil {
+		if data == nil {
+			data = []byte{}
+		}
+		c.cfg.OnCommunication(st.pid, data)
+	}
+	if m := c.cfg.MainLog; m != nil {
+		m.Logf(LevelDebug, "%s %s emitted a comm event", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel)
+	}
+}
+
+// logData is Python's POutputDispatcher._log. Callers hold c.mu.
+func (c *Channel) logData(st *stream, data []byte, capturing bool) {
+	if len(data) == 0 {
+		return
+	}
+	if c.cfg.StripANSI {
+		data = st.ansi.strip(data)
+		if len(data) == 0 {
+			return
+		}
+	}
+	c.logStripped(st, data, capturing)
+}
+
+func (c *Channel) logStripped(st *stream, data []byte, capturing bool) {
+	if capturing {
+		st.capture.write(data)
+	} else {
+		c.writeFile(data)
+		if c.cfg.Syslog {
+			c.hub.syslog.sendLines(c.cfg.ProcessName+" ", string(data), "") //nolint:errcheck // no daemon: dropped like syslog(3)
+		}
+	}
+	if m := c.cfg.MainLog; m != nil {
+		m.childOutput(c.cfg.ProcessName, c.cfg.Channel, data)
+	}
+	if c.cfg.EventsEnabled && c.cfg.OnLog != nil {
+		c.cfg.OnLog(st.pid, clone(data))
+	}
+}
+
+// writeFile appends to the log file; a failure is counted and reported to
+// the main log (rate-limited), never silent. Callers hold c.mu.
+func (c *Channel) writeFile(data []byte) {
+	if c.sink == nil || len(data) == 0 {
+		return
+	}
+	n, err := c.sink.Write(data)
+	c.written.Add(int64(n))
+	if err != nil {
+		lost := int64(len(data) - n)
+		c.dropped.Add(lost)
+		c.reportDrop(err, lost)
+	}
+}
+
+// reportDrop reports a write or rotation failure in the main log (or on
+// stderr without one), at most once per errorReportEvery with the bytes
+// lost meanwhile.
+func (c *Channel) reportDrop(err error, lost int64) {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	now := time.Now()
+	if !c.errLast.IsZero() && now.Sub(c.errLast) < errorReportEvery {
+		c.errSuppessed += lost
+		return
+	}
+	lost += c.errSuppessed
+	c.errSuppessed = 0
+	c.errLast = now
+	var msg string
+	var rerr *rotateError
+	if lost == 0 && errors.As(err, &rerr) {
+		msg = fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err)
+	} else {
+		msg = fmt.Sprintf("%s %s log write failed, %d bytes not logged: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err)
+	}
+	if c.cfg.MainLog != nil {
+		c.cfg.MainLog.Log(LevelError, msg)
+	} else {
+		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
+	}
+}
+
+// flushDropReport reports bytes lost since the last (rate-limited) report.
+func (c *Channel) flushDropReport() {
+	c.errMu.Lock()
+	lost := c.errSuppessed
+	c.errSuppessed = 0
+	c.errMu.Unlock()
+	if lost == 0 {
+		return
+	}
+	msg := fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost)
+	if c.cfg.MainLog != nil {
+		c.cfg.MainLog.Log(LevelError, msg)
+	} else {
+		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
+	}
+}
