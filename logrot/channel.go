@@ -53,9 +53,14 @@ type ChannelConfig struct {
 
 // Stats counts a channel's bytes.
 type Stats struct {
-	Read      int64 // bytes read from pipes
-	Written   int64 // bytes written to the log file
-	Dropped   int64 // bytes that should have reached the file but did not (write errors)
+	// Read is what the child wrote: bytes read from its pipes.
+	Read int64
+	// Written is what was stored in the log file (with timestamps on, it
+	// includes their prefixes).
+	Written int64
+	// Dropped is what should have been stored but was not (a full disk,
+	// a write error).
+	Dropped   int64
 	Rotations int64
 }
 
@@ -80,9 +85,13 @@ type Channel struct {
 	read, written, dropped atomic.Int64
 	reads                  atomic.Int64 // read(2)/splice(2) calls that moved bytes
 
-	errMu        sync.Mutex
-	errLast      time.Time
-	errSuppessed int64
+	// Write failures (see reportDrop): failing is set during an episode
+	// of lost bytes, failLost counts them after the first report, rotLast
+	// rate-limits rotation failure reports.
+	errMu    sync.Mutex
+	failing  atomic.Bool
+	failLost int64
+	rotLast  time.Time
 }
 
 // NewChannel opens the channel's log file (creating it, as Python does at
@@ -105,6 +114,7 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI &&
 			!cfg.Syslog && !(cfg.EventsEnabled && cfg.OnLog != nil) && !debug
 	}
+	h.register(c)
 	return c, nil
 }
 
@@ -213,6 +223,7 @@ func (c *Channel) Close() error {
 	}
 	c.closed = true
 	c.closing.Store(true)
+	c.hub.unregister(c)
 	streams := make([]*stream, 0, len(c.streams))
 	for st := range c.streams {
 		streams = append(streams, st)

@@ -503,7 +503,8 @@ func TestUndecodableBytesPassThrough(t *testing.T) {
 }
 
 // TestWriteFailureIsReported: bytes that cannot be written (/dev/full:
-// ENOSPC) are counted and reported in the main log, never silently lost.
+// ENOSPC) are counted and reported in the main log once (CRIT), never
+// silently lost.
 func TestWriteFailureIsReported(t *testing.T) {
 	dir := t.TempDir()
 	mainPath := filepath.Join(dir, "supervisord.log")
@@ -525,7 +526,7 @@ func TestWriteFailureIsReported(t *testing.T) {
 		t.Fatalf("stats %+v, want 1500 dropped", st)
 	}
 	logged, _ := os.ReadFile(mainPath)
-	want := "2026-11-25 13:14:15,987 ERRO 'full' stderr log write failed, 1000 bytes not logged: "
+	want := "2026-11-25 13:14:15,987 CRIT 'full' stderr log write failed, 1000 bytes not logged, output is dropped until it can be written: "
 	if !strings.HasPrefix(string(logged), want) || !strings.Contains(string(logged), "no space left on device") {
 		t.Fatalf("main log %q, want prefix %q", logged, want)
 	}

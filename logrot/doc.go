@@ -7,8 +7,9 @@
 // /mainlogtail streams.
 //
 // No byte is dropped silently: a slow disk slows the reader, which slows the
-// child (backpressure); a failed write is counted in Stats.Dropped and
-// reported in the main log. Bytes are never decoded or altered (except by
+// child (backpressure); a failed write (a full disk) is counted in
+// Stats.Dropped and reported in the main log once per episode, and the child
+// is never blocked by it. Bytes are never decoded or altered (except by
 // strip_ansi when configured).
 //
 // Differences from Python supervisor 4.2.5, on purpose:
@@ -16,10 +17,10 @@
 //     (app-2026-11-25T22-00-00.000.log), not app.log.1, app.log.2 (README
 //     must list this). Two rotations never share a millisecond, so a backup
 //     is never overwritten.
-//   - Child logs rotate at exactly maxbytes: a read is split so each backup
-//     holds exactly maxbytes bytes. Python rotates after the write that
-//     reaches maxbytes (a file may hold up to one 128 KiB read more). The
-//     main log keeps Python's rule, so its lines are never split.
+//   - Logs rotate at a line boundary before a file would pass maxbytes (see
+//     sink_rotate.go): no file exceeds maxbytes and no line shorter than
+//     maxbytes is split. Python rotates after the write that reaches
+//     maxbytes, cutting lines wherever a read ended.
 //   - Capture mode does not hold back output shorter than a token, and bytes
 //     held back for a possible split token are flushed at EOF (Python loses
 //     up to 24 trailing bytes of a process in capture mode).

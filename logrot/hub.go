@@ -1,7 +1,9 @@
 package logrot
 
 import (
+	"cmp"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,9 @@ type Hub struct {
 	sinks  map[string]*sharedSink
 
 	work chan task // to an idle worker (see do)
+
+	chMu     sync.Mutex
+	channels map[*Channel]struct{} // open channels, for ChannelStats
 
 	poller     *poller
 	privileged bool         // the kernel's per-user pipe page limits do not apply
@@ -88,7 +93,8 @@ func NewHub(s *Syslog) *Hub {
 		s = NewSyslog("supervisord")
 	}
 	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink), work: make(chan task),
-		poller: newPoller(), privileged: pipeLimitsExempt()}
+		channels: make(map[*Channel]struct{}),
+		poller:   newPoller(), privileged: pipeLimitsExempt()}
 	h.pool.New = func() any {
 		b := make([]byte, ChunkSize)
 		return &b
@@ -149,3 +155,41 @@ func (h *Hub) putBuf(b *[]byte) {
 // BuffersInUse is how many read buffers are held right now (readers that
 // are between a read and the end of handling it). Idle pipes hold none.
 func (h *Hub) BuffersInUse() int64 { return h.inUse.Load() }
+
+// ChannelStats is one open channel's counters with the names that
+// identify it (metrics label them by group, process and channel).
+type ChannelStats struct {
+	Group   string
+	Process string
+	Channel string // "stdout" or "stderr"
+	Stats
+}
+
+// ChannelStats returns the counters of every open channel, sorted by
+// group, process and channel. A channel's counters start at zero when it
+// is created (a process added, the daemon reloaded) and are gone once it
+// is closed. Reading them takes no lock that capture holds.
+func (h *Hub) ChannelStats() []ChannelStats {
+	h.chMu.Lock()
+	out := make([]ChannelStats, 0, len(h.channels))
+	for c := range h.channels {
+		out = append(out, ChannelStats{Group: c.cfg.GroupName, Process: c.cfg.ProcessName, Channel: c.cfg.Channel, Stats: c.Stats()})
+	}
+	h.chMu.Unlock()
+	slices.SortFunc(out, func(a, b ChannelStats) int {
+		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Process, b.Process), cmp.Compare(a.Channel, b.Channel))
+	})
+	return out
+}
+
+func (h *Hub) register(c *Channel) {
+	h.chMu.Lock()
+	h.channels[c] = struct{}{}
+	h.chMu.Unlock()
+}
+
+func (h *Hub) unregister(c *Channel) {
+	h.chMu.Lock()
+	delete(h.channels, c)
+	h.chMu.Unlock()
+}

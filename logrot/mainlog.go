@@ -109,6 +109,8 @@ type MainLog struct {
 	sink   *fileSink // nil for syslog
 	syslog *Syslog
 	buf    []byte
+	// failing is set while writes to the file fail (see emit).
+	failing bool
 }
 
 // NewMainLog opens the main log.
@@ -125,12 +127,12 @@ func NewMainLog(opt MainLogOptions) (*MainLog, error) {
 		return m, nil
 	}
 	sink, err := openSink(sinkOptions{
-		Path:       opt.Logfile,
-		MaxBytes:   opt.MaxBytes,
-		Backups:    opt.Backups,
-		Compress:   opt.Compress,
-		MaxAgeDays: opt.MaxAgeDays,
-		AfterWrite: true,
+		Path:        opt.Logfile,
+		MaxBytes:    opt.MaxBytes,
+		Backups:     opt.Backups,
+		Compress:    opt.Compress,
+		MaxAgeDays:  opt.MaxAgeDays,
+		WholeWrites: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("logrot: main log: %w", err)
@@ -197,8 +199,18 @@ func (m *MainLog) emit(level Level, msg string) {
 		m.opt.Stdout.Write(b) //nolint:errcheck // like Python, EPIPE on stdout is ignored
 	}
 	if m.sink != nil {
-		if _, err := m.sink.Write(b); err != nil && !errors.Is(err, fs.ErrClosed) {
-			fmt.Fprintf(os.Stderr, "supervisord: main log: %v\n", err)
+		// A failure is reported on stderr once, not once per line, until
+		// a write works again.
+		_, err := m.sink.Write(b)
+		switch {
+		case err != nil && !errors.Is(err, fs.ErrClosed):
+			if !m.failing {
+				m.failing = true
+				fmt.Fprintf(os.Stderr, "supervisord: main log: %v (lines are dropped until it can be written)\n", err)
+			}
+		case err == nil && m.failing:
+			m.failing = false
+			fmt.Fprintf(os.Stderr, "supervisord: main log: writing resumed\n")
 		}
 	}
 	if m.syslog != nil {

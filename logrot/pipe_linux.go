@@ -148,6 +148,7 @@ func (c *Channel) spliceChunk(fd int) (int, error) {
 	if n > 0 {
 		c.read.Add(int64(n))
 		c.written.Add(int64(n))
+		c.writeOK()
 	}
 	if err != errSinkFull {
 		return n, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -107,7 +108,7 @@ func (c *Channel) logStripped(st *stream, data []byte, capturing bool) {
 }
 
 // writeFile appends to the log file; a failure is counted and reported to
-// the main log (rate-limited), never silent. Callers hold c.mu.
+// the main log once per episode, never silent. Callers hold c.mu.
 func (c *Channel) writeFile(data []byte) {
 	if c.sink == nil || len(data) == 0 {
 		return
@@ -118,50 +119,81 @@ func (c *Channel) writeFile(data []byte) {
 		lost := int64(len(data) - n)
 		c.dropped.Add(lost)
 		c.reportDrop(err, lost)
+		return
 	}
+	c.writeOK()
+}
+
+// isDiskFull reports whether err means the file system has no room.
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // reportDrop reports a write or rotation failure in the main log (or on
-// stderr without one), at most once per errorReportEvery with the bytes
-// lost meanwhile.
+// stderr without one). Lost bytes start a failure episode: its first
+// failure is logged (CRIT when the disk is full, ERRO otherwise), later
+// ones are only counted, and the first write that works again ends it
+// with one line saying how much was lost (writeOK). A rotation failure
+// that lost nothing is logged at most once per errorReportEvery.
 func (c *Channel) reportDrop(err error, lost int64) {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
-	now := time.Now()
-	if !c.errLast.IsZero() && now.Sub(c.errLast) < errorReportEvery {
-		c.errSuppessed += lost
-		return
-	}
-	lost += c.errSuppessed
-	c.errSuppessed = 0
-	c.errLast = now
-	var msg string
 	var rerr *rotateError
 	if lost == 0 && errors.As(err, &rerr) {
-		msg = fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err)
-	} else {
-		msg = fmt.Sprintf("%s %s log write failed, %d bytes not logged: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err)
+		now := time.Now()
+		if !c.rotLast.IsZero() && now.Sub(c.rotLast) < errorReportEvery {
+			return
+		}
+		c.rotLast = now
+		c.logDrop(LevelError, fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err))
+		return
 	}
+	if c.failing.Load() {
+		c.failLost += lost
+		return
+	}
+	c.failing.Store(true)
+	c.failLost = 0
+	level := LevelError
+	if isDiskFull(err) {
+		level = LevelCritical
+	}
+	c.logDrop(level, fmt.Sprintf("%s %s log write failed, %d bytes not logged, output is dropped until it can be written: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err))
+}
+
+// writeOK ends a failure episode after a write that worked. Callers hold
+// c.mu.
+func (c *Channel) writeOK() {
+	if !c.failing.Load() {
+		return
+	}
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	c.failing.Store(false)
+	lost := c.failLost
+	c.failLost = 0
+	c.logDrop(LevelInfo, fmt.Sprintf("%s %s log writing resumed, %d more bytes were not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost))
+}
+
+// logDrop writes a failure report to the main log, or to stderr without
+// one.
+func (c *Channel) logDrop(level Level, msg string) {
 	if c.cfg.MainLog != nil {
-		c.cfg.MainLog.Log(LevelError, msg)
+		c.cfg.MainLog.Log(level, msg)
 	} else {
 		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
 	}
 }
 
-// flushDropReport reports bytes lost since the last (rate-limited) report.
+// flushDropReport reports bytes lost since the episode's first report
+// (Close, while writes still fail).
 func (c *Channel) flushDropReport() {
 	c.errMu.Lock()
-	lost := c.errSuppessed
-	c.errSuppessed = 0
-	c.errMu.Unlock()
+	defer c.errMu.Unlock()
+	lost := c.failLost
+	c.failLost = 0
 	if lost == 0 {
 		return
 	}
-	msg := fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost)
-	if c.cfg.MainLog != nil {
-		c.cfg.MainLog.Log(LevelError, msg)
-	} else {
-		fmt.Fprintln(os.Stderr, "supervisord: "+msg)
-	}
+	c.logDrop(LevelError, fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost))
 }

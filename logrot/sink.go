@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -33,11 +34,12 @@ type sinkOptions struct {
 	// MaxAgeDays removes backups older than this many days (lumberjack's
 	// option; 0 keeps them regardless of age).
 	MaxAgeDays int
-	// AfterWrite selects Python's rule: rotate after a write once the size
-	// is >= MaxBytes, so a file may exceed MaxBytes by less than one write
-	// and a write is never split. The default (false) splits writes so every
-	// rotated file holds exactly MaxBytes bytes.
-	AfterWrite bool
+	// RotateEvery, when set, also rotates a non-empty file at every
+	// multiple of it in UTC (each hour, at midnight UTC, Monday 00:00 UTC).
+	RotateEvery time.Duration
+	// WholeWrites keeps each write in one file when it fits in MaxBytes
+	// (the main log: a write is one record, possibly of several lines).
+	WholeWrites bool
 }
 
 // fileSink is one log file: it appends, counts bytes and rotates. Targets
@@ -63,15 +65,28 @@ type fileSink struct {
 	// rotation waits until the wall clock has left that millisecond so two
 	// backups never get the same timestamped name (which would overwrite).
 	lastRotate time.Time
-	rotations  int64
+	rotations  atomic.Int64
 	closed     bool
 	noSplice   bool // splice(2) failed once with this target
 	// rotateFailed is when the last rotation failed (zero: it did not);
 	// rotateErr is that failure, until a write reports it.
 	rotateFailed time.Time
 	rotateErr    error
-	// failRotate, set only by tests, makes rotate fail.
+	// lineStart is where the live file's unterminated last line starts
+	// (== size when it ends with a newline); lineKnown is false when bytes
+	// went in unseen (splice, an existing file, an external change) until
+	// findLineStart reads the file's tail.
+	lineStart int64
+	lineKnown bool
+	// timer fires the next RotateEvery rotation at nextRotate; now is the
+	// clock (time.Now; tests replace it).
+	timer      *time.Timer
+	nextRotate time.Time
+	now        func() time.Time
+	// failRotate and failWrite, set only by tests, make rotate and writes
+	// fail.
 	failRotate func() error
+	failWrite  func() error
 }
 
 // openSink opens (creating if needed) the file at opt.Path for appending.
@@ -79,11 +94,14 @@ func openSink(opt sinkOptions) (*fileSink, error) {
 	if opt.Path == "" {
 		return nil, errors.New("logrot: empty log file path")
 	}
-	s := &fileSink{opt: opt}
+	s := &fileSink{opt: opt, now: time.Now}
 	if err := s.open(); err != nil {
 		return nil, err
 	}
 	s.release()
+	s.mu.Lock()
+	s.schedule()
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -124,10 +142,11 @@ func (s *fileSink) open() error {
 	s.size = 0
 	if s.regular {
 		s.size = fi.Size()
-		if s.opt.MaxBytes > 0 && s.opt.Backups > 0 && s.lj == nil {
+		if s.opt.Backups > 0 && s.lj == nil {
 			s.lj = s.newLumberjack()
 		}
 	}
+	s.lineStart, s.lineKnown = 0, s.size == 0
 	s.f = f
 	return nil
 }
@@ -145,9 +164,10 @@ func (s *fileSink) setOptions(opt sinkOptions) {
 	}
 	s.opt = opt
 	s.lj = nil
-	if s.regular && opt.MaxBytes > 0 && opt.Backups > 0 {
+	if s.regular && opt.Backups > 0 {
 		s.lj = s.newLumberjack()
 	}
+	s.schedule()
 }
 
 func (s *fileSink) newLumberjack() *lumberjack.Logger {
@@ -184,158 +204,11 @@ func (s *fileSink) seekEnd() error {
 	if err != nil {
 		return fmt.Errorf("logrot: seek %s: %w", s.opt.Path, err)
 	}
+	if end != s.size {
+		s.lineKnown = false // another writer, or a truncation (copytruncate)
+	}
 	s.size = end
 	return nil
-}
-
-// room is how many bytes may be written before the next rotation (-1: no
-// limit), rotating first when the file is full. Callers hold s.mu.
-func (s *fileSink) room() (int64, error) {
-	if s.f == nil {
-		// A reopen failed (the directory was gone?): try again.
-		if err := s.open(); err != nil {
-			return 0, err
-		}
-	}
-	if err := s.seekEnd(); err != nil {
-		return 0, err
-	}
-	if !s.rotating() || s.opt.AfterWrite {
-		return -1, nil
-	}
-	if s.size >= s.opt.MaxBytes {
-		if !s.tryRotate() {
-			return -1, nil // keep writing past maxbytes rather than lose bytes
-		}
-	}
-	return s.opt.MaxBytes - s.size, nil
-}
-
-// rotateRetry is how long a failed rotation is not retried; meanwhile the
-// file grows past maxbytes, as Python's does when doRollover fails.
-const rotateRetry = time.Second
-
-// tryRotate rotates unless a rotation failed less than rotateRetry ago.
-// A failure is kept in rotateErr for Write to report. Callers hold s.mu.
-func (s *fileSink) tryRotate() bool {
-	if !s.rotateFailed.IsZero() && time.Since(s.rotateFailed) < rotateRetry {
-		return false
-	}
-	if err := s.rotate(); err != nil {
-		s.rotateFailed = time.Now()
-		s.rotateErr = err
-		if s.f == nil {
-			s.open() //nolint:errcheck // the next write retries and reports
-		}
-		return false
-	}
-	s.rotateFailed = time.Time{}
-	return true
-}
-
-// rotateError is returned by a write whose bytes all reached the file but
-// whose rotation failed.
-type rotateError struct{ Err error }
-
-func (e *rotateError) Error() string { return e.Err.Error() }
-func (e *rotateError) Unwrap() error { return e.Err }
-
-// takeRotateErr returns and clears a pending rotation failure.
-func (s *fileSink) takeRotateErr() error {
-	if s.rotateErr == nil {
-		return nil
-	}
-	err := &rotateError{Err: s.rotateErr}
-	s.rotateErr = nil
-	return err
-}
-
-// afterWrite applies Python's rotation rule when AfterWrite is set.
-// Callers hold s.mu.
-func (s *fileSink) afterWrite() error {
-	if s.rotating() && s.opt.AfterWrite && s.size >= s.opt.MaxBytes {
-		s.tryRotate()
-	}
-	return nil
-}
-
-// Write appends p, rotating at the configured threshold. It returns the
-// number of bytes of p that reached a file.
-func (s *fileSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, fs.ErrClosed
-	}
-	written := 0
-	for len(p) > 0 {
-		room, err := s.room()
-		if err != nil {
-			return written, err
-		}
-		chunk := p
-		if room >= 0 && int64(len(chunk)) > room {
-			chunk = chunk[:room]
-		}
-		n, err := s.f.Write(chunk)
-		s.size += int64(n)
-		written += n
-		p = p[n:]
-		if err != nil {
-			return written, fmt.Errorf("logrot: write %s: %w", s.opt.Path, err)
-		}
-		if err := s.afterWrite(); err != nil {
-			return written, err
-		}
-	}
-	return written, s.takeRotateErr()
-}
-
-// rotate moves the live file aside (or truncates it when Backups is 0) and
-// reopens the path. Callers hold s.mu.
-func (s *fileSink) rotate() error {
-	if s.failRotate != nil {
-		if err := s.failRotate(); err != nil {
-			return err
-		}
-	}
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
-	}
-	if s.lj == nil {
-		// backups=0: Python closes the file and reopens it with 'wb'.
-		f, err := os.OpenFile(s.opt.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-		if err != nil {
-			return fmt.Errorf("logrot: truncate log file on rotation: %w", err)
-		}
-		s.f = f
-		s.size = 0
-		s.rotations++
-		return nil
-	}
-	if !s.lastRotate.IsZero() {
-		last := s.lastRotate.UnixMilli()
-		for {
-			now := time.Now()
-			if now.UnixMilli() > last {
-				break
-			}
-			time.Sleep(time.Duration(1e6 - now.Nanosecond()%1e6))
-		}
-	}
-	err := s.lj.Rotate()
-	s.lastRotate = time.Now()
-	// lumberjack keeps the new file open; the sink writes through its own.
-	err = errors.Join(err, s.lj.Close())
-	if err != nil {
-		err = fmt.Errorf("logrot: rotate %s: %w", s.opt.Path, err)
-	}
-	if oerr := s.open(); oerr != nil {
-		return errors.Join(err, oerr)
-	}
-	s.rotations++
-	return err
 }
 
 // closeFiles closes whatever is open. Callers hold s.mu.
@@ -399,6 +272,9 @@ func (s *fileSink) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	return s.closeFiles()
 }
 
@@ -410,8 +286,4 @@ func (s *fileSink) Size() int64 {
 }
 
 // Rotations counts rotations since the sink was opened.
-func (s *fileSink) Rotations() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rotations
-}
+func (s *fileSink) Rotations() int64 { return s.rotations.Load() }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"syscall"
+	"unsafe"
 )
 
 // spliceFlags: never block on an empty pipe (the poller waits instead).
@@ -12,8 +13,9 @@ const spliceFlags = 0x1 | 0x2 // SPLICE_F_MOVE | SPLICE_F_NONBLOCK
 // errNoSplice means the caller must read and Write instead.
 var errNoSplice = errors.New("logrot: splice not usable")
 
-// errSinkFull means the file is at its threshold: the caller reads the next
-// bytes and Writes them, which rotates first.
+// errSinkFull means this chunk must go through Write: the file is at its
+// threshold (Write rotates first), released, or the disk is full (Write
+// fails, counts and reports; the next chunk tries splice again).
 var errSinkFull = errors.New("logrot: log file full")
 
 // spliceFrom moves up to max bytes from the pipe fd straight into the file
@@ -26,7 +28,7 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	if s.closed {
 		return 0, fs.ErrClosed
 	}
-	if s.noSplice || !s.regular {
+	if s.noSplice || !s.regular || s.failWrite != nil {
 		return 0, errNoSplice
 	}
 	if s.f == nil {
@@ -37,13 +39,19 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	if err := s.seekEnd(); err != nil {
 		return 0, err
 	}
-	if s.rotating() && !s.opt.AfterWrite {
+	if s.rotating() {
 		room := s.opt.MaxBytes - s.size
 		if room <= 0 {
 			// Rotate only once there are bytes for the new file.
 			return 0, errSinkFull
 		}
 		if int64(max) > room {
+			// Near the threshold: splice only when the pipe's bytes all
+			// fit, so a chunk is never cut here by a byte count; Write
+			// cuts it at a line boundary, in one piece under s.mu.
+			if avail, err := pipeBytes(pipefd); err != nil || int64(avail) > room {
+				return 0, errSinkFull
+			}
 			max = int(room)
 		}
 	}
@@ -61,15 +69,28 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	if err == syscall.EAGAIN {
 		return 0, err
 	}
+	if isDiskFull(err) {
+		return 0, errSinkFull
+	}
 	if err != nil {
-		// Whatever the cause (EINVAL from an odd file system, ENOSPC),
+		// Whatever the cause (EINVAL from an odd file system),
 		// the data is still in the pipe: let Write handle and report it.
 		s.noSplice = true
 		return 0, errNoSplice
 	}
 	s.size += n
-	if err := s.afterWrite(); err != nil {
-		return int(n), err
+	s.lineKnown = false // the bytes went in unseen
+	return int(n), nil
+}
+
+// fionread is FIONREAD (asm-generic/ioctls.h: amd64, arm64, arm).
+const fionread = 0x541B
+
+// pipeBytes is how many bytes the pipe holds.
+func pipeBytes(fd int) (int, error) {
+	var n int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), fionread, uintptr(unsafe.Pointer(&n))); e != 0 {
+		return 0, e
 	}
 	return int(n), nil
 }
