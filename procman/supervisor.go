@@ -2,18 +2,19 @@ package procman
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // Logger receives supervisord main-log messages, with Python's texts and
-// levels. It is called with process locks held: it must not call back into
-// the Supervisor.
+// levels, in order, from one goroutine at a time and never with a lock of
+// the Supervisor held: a Logger that blocks delays only the messages after
+// it (see logq.go), and it may call back into the Supervisor.
 type Logger interface {
 	Log(level config.LogLevel, msg string)
 }
@@ -90,6 +91,14 @@ type Supervisor struct {
 	delivSeq   uint64     // notes delivered so far
 	drained    *sync.Cond // on qmu: delivSeq grew or delivery went idle
 
+	logMu      sync.Mutex // guards the log queue (logq.go)
+	logQueue   []logEntry
+	logDropped int
+	logging    bool       // a goroutine is delivering logQueue
+	logIdle    *sync.Cond // on logMu: logging became false
+
+	kill func(pid int, sig syscall.Signal) error // syscall.Kill; tests replace it
+
 	shutdownMu sync.Mutex // one Shutdown at a time
 	closeOnce  sync.Once
 }
@@ -127,18 +136,14 @@ func New(opts Options) (*Supervisor, error) {
 		s.ownReaper = true
 	}
 	s.drained = sync.NewCond(&s.qmu)
+	s.logIdle = sync.NewCond(&s.logMu)
+	s.kill = syscall.Kill
 	s.state.Store(int32(SupervisorRunning))
 	return s, nil
 }
 
 // State is the supervisor state (RUNNING, RESTARTING, SHUTDOWN).
 func (s *Supervisor) State() SupervisorState { return SupervisorState(s.state.Load()) }
-
-func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
-	if s.opts.Logger != nil {
-		s.opts.Logger.Log(level, fmt.Sprintf(format, args...))
-	}
-}
 
 func (s *Supervisor) environ() []string {
 	if s.opts.Environ != nil {
@@ -155,7 +160,7 @@ func (s *Supervisor) serverURL(p *config.Process) string {
 }
 
 // Close shuts down (if Shutdown was not called), stops the reaper it owns
-// and delivers pending notifications.
+// and delivers pending notifications and log messages.
 func (s *Supervisor) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -164,6 +169,7 @@ func (s *Supervisor) Close() error {
 			s.reaper.Close()
 		}
 		s.drain()
+		s.flushLogs()
 	})
 	return err
 }

@@ -1,0 +1,73 @@
+package procman
+
+import (
+	"fmt"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// The log queue: main-log messages are queued (in order) and handed to the
+// Logger by one goroutine, so a Logger that blocks (supervisord -n writing
+// to a stdout nobody reads) never holds a process lock, a request or the
+// reaper. Close waits until the queue is empty.
+
+// maxQueuedLogs bounds the messages held while the Logger is stalled; past
+// it messages are counted and dropped, and the count is reported once the
+// Logger takes messages again.
+const maxQueuedLogs = 10000
+
+type logEntry struct {
+	level config.LogLevel
+	msg   string
+}
+
+func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
+	if s.opts.Logger == nil {
+		return
+	}
+	s.logMu.Lock()
+	if len(s.logQueue) >= maxQueuedLogs {
+		s.logDropped++
+		s.logMu.Unlock()
+		return
+	}
+	s.logQueue = append(s.logQueue, logEntry{level, fmt.Sprintf(format, args...)})
+	start := !s.logging
+	s.logging = true
+	s.logMu.Unlock()
+	if start {
+		go s.deliverLogs()
+	}
+}
+
+// deliverLogs hands queued messages to the Logger until the queue is empty.
+func (s *Supervisor) deliverLogs() {
+	s.logMu.Lock()
+	for len(s.logQueue) > 0 {
+		batch := s.logQueue
+		s.logQueue = nil
+		dropped := s.logDropped
+		s.logDropped = 0
+		s.logMu.Unlock()
+		for _, e := range batch {
+			s.opts.Logger.Log(e.level, e.msg)
+		}
+		if dropped > 0 {
+			s.opts.Logger.Log(config.LevelWarn, fmt.Sprintf("%d main log messages were dropped while the log output was blocked", dropped))
+		}
+		s.logMu.Lock()
+	}
+	s.logging = false
+	s.logIdle.Broadcast()
+	s.logMu.Unlock()
+}
+
+// flushLogs returns once every message queued so far was handed to the
+// Logger (it blocks as long as the Logger does).
+func (s *Supervisor) flushLogs() {
+	s.logMu.Lock()
+	for s.logging {
+		s.logIdle.Wait()
+	}
+	s.logMu.Unlock()
+}

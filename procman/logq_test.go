@@ -1,0 +1,137 @@
+package procman
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// stalledLogger is supervisord -n writing to a stdout nobody reads: every
+// Log blocks until release is closed.
+type stalledLogger struct {
+	release chan struct{}
+	entered chan struct{} // closed when the first Log call blocks
+	once    sync.Once
+
+	mu    sync.Mutex
+	lines []string
+}
+
+func newStalledLogger() *stalledLogger {
+	return &stalledLogger{release: make(chan struct{}), entered: make(chan struct{})}
+}
+
+func (l *stalledLogger) Log(_ config.LogLevel, msg string) {
+	l.once.Do(func() { close(l.entered) })
+	<-l.release
+	l.mu.Lock()
+	l.lines = append(l.lines, msg)
+	l.mu.Unlock()
+}
+
+// TestStalledLoggerBlocksNoOperation: while the Logger is stuck, starting,
+// stopping, signalling and inspecting processes still complete, and the
+// messages come out, in order, once it moves again.
+func TestStalledLoggerBlocksNoOperation(t *testing.T) {
+	log := newStalledLogger()
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(log.release) }) }
+	t.Cleanup(release) // runs before the supervisor's Close
+	s, rec := newTestSupervisor(t, Options{Logger: log})
+	a := proc("a", "sleep", "60")
+	b := proc("b", "sleep", "60")
+	a.Startsecs, b.Startsecs = 0, 0
+	if err := s.AddGroup(&config.Group{Name: "g", Processes: []*config.Process{a, b}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			if _, _, err := s.Start(bg, "g:a", true); err != nil {
+				return fmt.Errorf("start a: %w", err)
+			}
+			<-log.entered // the Logger is stuck from here on
+			if _, _, err := s.Start(bg, "g:b", true); err != nil {
+				return fmt.Errorf("start b: %w", err)
+			}
+			if in, err := s.Info("g:a"); err != nil || in.State != Running {
+				return fmt.Errorf("info a: %+v %v", in, err)
+			}
+			if n := len(s.AllInfo()); n != 2 {
+				return fmt.Errorf("AllInfo has %d entries", n)
+			}
+			if _, _, err := s.Signal("g:b", "CONT"); err != nil {
+				return fmt.Errorf("signal b: %w", err)
+			}
+			if _, _, err := s.Stop(bg, "g:a", true); err != nil {
+				return fmt.Errorf("stop a: %w", err)
+			}
+			if res, err := s.StopGroup(bg, "g", true); err != nil || len(res) != 1 || res[0].Status != Success {
+				return fmt.Errorf("stop group: %v %v", res, err)
+			}
+			return nil
+		}()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("process operations blocked behind a stalled Logger")
+	}
+	wantStates(t, rec, "a", "STARTING", "RUNNING", "STOPPING", "STOPPED")
+	wantStates(t, rec, "b", "STARTING", "RUNNING", "STOPPING", "STOPPED")
+	release()
+	s.flushLogs()
+	log.mu.Lock()
+	got := strings.Join(log.lines, "\n")
+	log.mu.Unlock()
+	var at []int
+	for _, want := range []string{"spawned: 'a' with pid ", "success: a entered RUNNING", "spawned: 'b' with pid ", "success: b entered RUNNING", "stopped: a (terminated by SIGTERM)", "stopped: b (terminated by SIGTERM)"} {
+		i := strings.Index(got, want)
+		if i < 0 {
+			t.Fatalf("missing %q in:\n%s", want, got)
+		}
+		at = append(at, i)
+	}
+	for k := 1; k < len(at); k++ {
+		if at[k] < at[k-1] {
+			t.Fatalf("messages out of order:\n%s", got)
+		}
+	}
+}
+
+// TestLogQueueBound: a Logger stalled for long loses the messages past
+// maxQueuedLogs, and says how many once it moves again.
+func TestLogQueueBound(t *testing.T) {
+	log := newStalledLogger()
+	s, err := New(Options{Logger: log, Clock: newFakeClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.logf(config.LevelInfo, "first")
+	<-log.entered // the Logger holds "first"; the queue is empty
+	for i := range maxQueuedLogs + 15 {
+		s.logf(config.LevelInfo, "m%d", i)
+	}
+	close(log.release)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if n := len(log.lines); n != maxQueuedLogs+2 {
+		t.Fatalf("%d lines delivered, want %d", n, maxQueuedLogs+2)
+	}
+	if got := log.lines[maxQueuedLogs]; got != fmt.Sprintf("m%d", maxQueuedLogs-1) {
+		t.Errorf("last queued line %q", got)
+	}
+	if last := log.lines[len(log.lines)-1]; last != "15 main log messages were dropped while the log output was blocked" {
+		t.Errorf("last line %q", last)
+	}
+}
