@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(pid1Env) == "1" {
 		os.Exit(pid1Main())
 	}
+	if os.Getenv(unkillableEnv) != "" {
+		os.Exit(unkillableMain(os.Getenv(unkillableEnv)))
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -76,6 +79,15 @@ func helperMain(args []string) int {
 			}
 		case "cat":
 			_, _ = io.Copy(os.Stdout, os.Stdin)
+		case "becomeroot":
+			// Run from a setuid-root copy of this binary: take root as the
+			// real and saved uid too, so the (unprivileged) supervisor may
+			// no longer signal us.
+			if err := syscall.Setresuid(0, 0, 0); err != nil {
+				fmt.Println("setresuid:", err)
+				return 96
+			}
+			fmt.Printf("uid=%d\n", os.Getuid())
 		case "closestdin":
 			os.Stdin.Close()
 		case "selfkill":
@@ -155,6 +167,7 @@ func homogeneous(p *config.Process) *config.Group {
 
 // recorder collects transitions and log lines.
 type recorder struct {
+	s     *Supervisor // set by newTestSupervisor: log reads flush its log queue first
 	mu    sync.Mutex
 	trs   []Transition
 	logs  []string
@@ -233,7 +246,16 @@ func (r *recorder) transitions(name string) []Transition {
 	return out
 }
 
+// syncLogs waits until the messages the supervisor queued so far reached
+// the recorder.
+func (r *recorder) syncLogs() {
+	if r.s != nil {
+		r.s.flushLogs()
+	}
+}
+
 func (r *recorder) hasLog(line string) bool {
+	r.syncLogs()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, l := range r.logs {
@@ -245,6 +267,7 @@ func (r *recorder) hasLog(line string) bool {
 }
 
 func (r *recorder) logLines() []string {
+	r.syncLogs()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.logs...)
@@ -377,6 +400,7 @@ func newTestSupervisor(t testing.TB, opts Options) (*Supervisor, *recorder) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec.s = s
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)

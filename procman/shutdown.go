@@ -2,6 +2,7 @@ package procman
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"syscall"
@@ -50,6 +51,14 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 			}
 			p.unlock()
 		}
+		// A group gets its longest stopwaitsecs, then killGrace after the
+		// SIGKILL; a child still not gone is left to the sweep below.
+		var wait time.Duration
+		for _, p := range ps {
+			wait = max(wait, time.Duration(p.cfg.Stopwaitsecs)*time.Second)
+		}
+		expired := make(chan struct{})
+		t := s.clock.AfterFunc(wait+killGrace, func() { close(expired) })
 		for {
 			if !anyUnstopped(ps) {
 				break
@@ -68,15 +77,21 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 					s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
 				}
 			}
-			if werr := waitAnyChange(ctx, ps, time.Second); werr != nil {
+			timedOut, werr := waitAnyChange(ctx, expired, ps, time.Second)
+			if werr != nil {
 				err = werr
+			}
+			if werr != nil || timedOut {
 				break
 			}
 		}
+		t.Stop()
 	}
 	// Whatever is left (ctx ended, or a pid in UNKNOWN) is killed outright.
-	all := s.allProcesses()
-	for _, p := range all {
+	// A child we may not signal (it changed its uid) or one that does not
+	// die of SIGKILL is left behind, with a line saying so: Shutdown ends.
+	var dying []*process
+	for _, p := range s.allProcesses() {
 		p.mu.Lock()
 		if p.pid != 0 {
 			target := p.pid
@@ -84,11 +99,33 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 				target = -p.pid
 			}
 			p.logf(config.LevelWarn, "killing '%s' (%d) with SIGKILL", p.cfg.Name, p.pid)
-			_ = syscall.Kill(target, syscall.SIGKILL)
+			if kerr := s.kill(target, syscall.SIGKILL); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
+				p.logf(config.LevelCritical, "left behind: '%s' (pid %d) could not be killed: %s", p.cfg.Name, p.pid, errnoName(kerr))
+			} else {
+				dying = append(dying, p)
+			}
 		}
 		p.mu.Unlock()
 	}
-	for _, p := range all {
+	s.awaitGone(dying)
+	s.drain()
+	return err
+}
+
+// killGrace is how long a child may take to die after SIGKILL before
+// Shutdown leaves it behind and a waiting Stop gives up on it.
+const killGrace = 5 * time.Second
+
+// awaitGone waits, at most killGrace on the Clock, until every process of
+// ps has been reaped, and logs the ones left behind.
+func (s *Supervisor) awaitGone(ps []*process) {
+	if len(ps) == 0 {
+		return
+	}
+	expired := make(chan struct{})
+	t := s.clock.AfterFunc(killGrace, func() { close(expired) })
+	defer t.Stop()
+	for _, p := range ps {
 		for {
 			p.mu.Lock()
 			pid, ch := p.pid, p.changed
@@ -96,11 +133,21 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 			if pid == 0 {
 				break
 			}
-			<-ch
+			select {
+			case <-ch:
+				continue
+			case <-expired:
+			}
+			for _, p := range ps {
+				p.mu.Lock()
+				if p.pid != 0 {
+					p.logf(config.LevelCritical, "left behind: '%s' (pid %d) is still alive %v after SIGKILL", p.cfg.Name, p.pid, killGrace)
+				}
+				p.mu.Unlock()
+			}
+			return
 		}
 	}
-	s.drain()
-	return err
 }
 
 func anyUnstopped(ps []*process) bool {
@@ -115,9 +162,9 @@ func anyUnstopped(ps []*process) bool {
 	return false
 }
 
-// waitAnyChange waits until some process in ps changes state, d passes, or
-// ctx ends.
-func waitAnyChange(ctx context.Context, ps []*process, d time.Duration) error {
+// waitAnyChange waits until some process in ps changes state, d passes,
+// expired is closed (it reports true) or ctx ends.
+func waitAnyChange(ctx context.Context, expired <-chan struct{}, ps []*process, d time.Duration) (bool, error) {
 	var ch chan struct{}
 	for _, p := range ps {
 		p.mu.Lock()
@@ -130,15 +177,17 @@ func waitAnyChange(ctx context.Context, ps []*process, d time.Duration) error {
 		}
 	}
 	if ch == nil {
-		return nil
+		return false, nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ch:
 	case <-t.C:
+	case <-expired:
+		return true, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
-	return nil
+	return false, nil
 }

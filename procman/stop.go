@@ -2,6 +2,7 @@ package procman
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"syscall"
@@ -29,6 +30,9 @@ func (s *Supervisor) Stop(ctx context.Context, spec string, wait bool) ([]Result
 	s.settle(p)
 	return nil, false, err
 }
+
+// errStillAlive ends a Stop wait for a child that outlived SIGKILL.
+var errStillAlive = errors.New("still alive after SIGKILL")
 
 func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
 	p.mu.Lock()
@@ -69,10 +73,24 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 		}
 		p.mu.Lock()
 		report()
+		pid := p.pid
 		p.mu.Unlock()
-		return p.waitFor(ctx, report, func() (bool, error) {
+		// SIGKILL goes out after stopwaitsecs; a child still there
+		// killGrace later (one the kernel does not let die) is given up
+		// on rather than waited for forever.
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		t := p.s.clock.AfterFunc(time.Duration(p.cfg.Stopwaitsecs)*time.Second+killGrace, func() { cancel(errStillAlive) })
+		defer t.Stop()
+		err := p.waitFor(ctx, report, func() (bool, error) {
 			return p.state.IsStopped() || p.attempt != attempt, nil
 		})
+		if err != nil && errors.Is(context.Cause(ctx), errStillAlive) {
+			msg := fmt.Sprintf("%s (pid %d) is still alive %v after SIGKILL", spec, pid, killGrace)
+			p.logf(config.LevelCritical, "%s", msg)
+			return fault(Failed, msg)
+		}
+		return err
 	}, nil
 }
 
@@ -132,7 +150,7 @@ func (s *Supervisor) signalOne(p *process, spec, sigText string) error {
 		return reqError(ErrFailed, msg)
 	}
 	p.logf(config.LevelDebug, "sending %s (pid %d) sig %s", name, p.pid, SigName(int(sig)))
-	if err := syscall.Kill(p.pid, sig); err != nil {
+	if err := s.kill(p.pid, sig); err != nil {
 		if err == syscall.ESRCH {
 			p.logf(config.LevelDebug, "unable to signal %s (pid %d), it probably just now exited on its own: %v", name, p.pid, err)
 			return nil

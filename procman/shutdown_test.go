@@ -1,0 +1,259 @@
+package procman
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// unkillableEnv makes the test binary run unkillableMain; its value is the
+// path of the setuid-root copy of this binary the supervised child runs.
+const unkillableEnv = "PROCMAN_UNKILLABLE"
+
+// stNosuid is ST_NOSUID in statfs(2) flags.
+const stNosuid = 0x2
+
+// setuidDir makes a directory, readable by everyone, on a filesystem that
+// honours setuid bits.
+func setuidDir(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	for _, base := range []string{os.TempDir(), "/var/tmp", wd} {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(base, &st); err != nil || st.Flags&stNosuid != 0 {
+			continue
+		}
+		dir, err := os.MkdirTemp(base, "procman-suid-")
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	t.Fatal("no filesystem here honours setuid bits (tried TMPDIR, /var/tmp, the package directory)")
+	return ""
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownLeavesUnkillableChild runs a supervisor as user nobody whose
+// child makes itself root (through a setuid-root copy of this binary), so
+// every signal the supervisor sends it fails with EPERM. Stop must answer
+// (FAILED, UNKNOWN state) and Shutdown must end, saying what it left
+// behind and why, instead of waiting forever.
+func TestShutdownLeavesUnkillableChild(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root: the supervisor runs as nobody and its child becomes root again")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := setuidDir(t)
+	sup := filepath.Join(dir, "supervisor.test")
+	suid := filepath.Join(dir, "suid-helper")
+	copyFile(t, exe, sup, 0o755)
+	copyFile(t, exe, suid, 0o755)
+	if err := os.Chown(suid, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sup)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), unkillableEnv+"="+suid)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	if m := regexp.MustCompile(`child=(\d+)`).FindStringSubmatch(out); m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		_ = syscall.Kill(pid, syscall.SIGKILL) // root may; the supervisor could not
+	}
+	if err != nil {
+		t.Fatalf("supervisor as nobody: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`child=(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no child pid reported:\n%s", out)
+	}
+	pid := m[1]
+	for _, want := range []string{
+		"stop: FAILED: unknown problem killing rootchild (" + pid + "):operation not permitted\n",
+		"state after stop: UNKNOWN\n",
+		"shutdown: <nil>\n",
+		"log: killing 'rootchild' (" + pid + ") with SIGKILL\n",
+		"log: left behind: 'rootchild' (pid " + pid + ") could not be killed: EPERM\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+// unkillableMain is the supervisor side of TestShutdownLeavesUnkillableChild.
+func unkillableMain(helper string) int {
+	fail := func(format string, args ...any) int {
+		fmt.Printf("FAIL "+format+"\n", args...)
+		return 1
+	}
+	if os.Getuid() == 0 {
+		return fail("running as root")
+	}
+	log := &countingLogger{}
+	out := newLineSink()
+	s, err := New(Options{Logger: log, Output: func(*config.Group, *config.Process) Output { return Output{Stdout: out} }})
+	if err != nil {
+		return fail("New: %v", err)
+	}
+	p := proc("rootchild")
+	p.Command = helper + " becomeroot sleep 120"
+	p.Startsecs = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		return fail("AddGroup: %v", err)
+	}
+	if _, _, err := s.Start(bg, "rootchild", true); err != nil {
+		return fail("Start: %v", err)
+	}
+	info, _ := s.Info("rootchild")
+	fmt.Printf("child=%d\n", info.PID)
+	select {
+	case line := <-out.lines:
+		if line != "uid=0" {
+			return fail("child says %q", line)
+		}
+	case <-time.After(30 * time.Second):
+		return fail("child did not report its uid")
+	}
+	_, _, err = s.Stop(bg, "rootchild", true)
+	fmt.Printf("stop: %v\n", err)
+	info, _ = s.Info("rootchild")
+	fmt.Printf("state after stop: %s\n", info.StateName)
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(bg) }()
+	select {
+	case err := <-done:
+		fmt.Printf("shutdown: %v\n", err)
+	case <-time.After(60 * time.Second):
+		return fail("Shutdown did not end")
+	}
+	s.flushLogs()
+	log.mu.Lock()
+	for _, l := range log.lines {
+		fmt.Println("log: " + l)
+	}
+	log.mu.Unlock()
+	return 0
+}
+
+// TestStopAndShutdownGiveUpOnChildOutlivingSIGKILL: a child that SIGKILL
+// does not end (the kernel keeps a process in uninterruptible sleep; here
+// the supervisor's kill is made to not deliver SIGKILL) ends a waiting Stop
+// killGrace after the SIGKILL, and Shutdown after its sweep, on the clock.
+func TestStopAndShutdownGiveUpOnChildOutlivingSIGKILL(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	var swallow atomic.Bool
+	swallow.Store(true)
+	s.kill = func(pid int, sig syscall.Signal) error {
+		if sig == syscall.SIGKILL && swallow.Load() {
+			return nil
+		}
+		return syscall.Kill(pid, sig)
+	}
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("tough", "ignoreterm", "out", "ready", "sleep", "120")
+	p.Startsecs = 0
+	p.Stopwaitsecs = 3
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "tough", true); err != nil {
+		t.Fatal(err)
+	}
+	out.next(t)
+	info, _ := s.Info("tough")
+	done := make(chan error, 1)
+	go func() { _, _, err := s.Stop(bg, "tough", true); done <- err }()
+	rec.waitState(t, "tough", Stopping, 10*time.Second)
+	advanceUntil(t, clk, done, func(err error) {
+		wantFault(t, err, Failed, fmt.Sprintf("FAILED: tough (pid %d) is still alive 5s after SIGKILL", info.PID))
+	})
+	if in, _ := s.Info("tough"); in.State != Stopping || in.PID != info.PID {
+		t.Fatalf("after the stop gave up: %+v", in)
+	}
+	if !rec.hasLog(fmt.Sprintf("WARN killing 'tough' (%d) with SIGKILL", info.PID)) {
+		t.Errorf("no SIGKILL before giving up: %q", rec.logLines())
+	}
+
+	sd := make(chan error, 1)
+	go func() { sd <- s.Shutdown(bg) }()
+	advanceUntil(t, clk, sd, func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if l := fmt.Sprintf("CRIT left behind: 'tough' (pid %d) is still alive 5s after SIGKILL", info.PID); !rec.hasLog(l) {
+		t.Errorf("missing %q in %q", l, rec.logLines())
+	}
+	if !pidAlive(info.PID) {
+		t.Fatal("the child died: the test did not exercise a child outliving SIGKILL")
+	}
+	// Let the cleanup's Close really kill it.
+	swallow.Store(false)
+	_ = syscall.Kill(info.PID, syscall.SIGKILL)
+	rec.waitState(t, "tough", Stopped, 10*time.Second)
+}
+
+// advanceUntil moves the fake clock a second at a time until done yields,
+// then hands the value to check.
+func advanceUntil(t *testing.T, clk *fakeClock, done <-chan error, check func(error)) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			check(err)
+			return
+		case <-deadline:
+			t.Fatalf("still waiting after the clock moved %v", clk.Now().Sub(newFakeClock().Now()))
+		case <-time.After(5 * time.Millisecond):
+			clk.Advance(time.Second)
+		}
+	}
+}
