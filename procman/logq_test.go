@@ -70,7 +70,7 @@ func TestStalledLoggerBlocksNoOperation(t *testing.T) {
 			if _, _, err := s.Stop(bg, "g:a", true); err != nil {
 				return fmt.Errorf("stop a: %w", err)
 			}
-			if res, err := s.StopGroup(bg, "g", true); err != nil || len(res) != 1 || res[0].Status != Success {
+			if res, err := s.StopGroup(bg, "g", true); err != nil || len(res) != 1 || res[0].Err != nil {
 				return fmt.Errorf("stop group: %v %v", res, err)
 			}
 			return nil

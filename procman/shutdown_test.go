@@ -113,7 +113,7 @@ func TestShutdownLeavesUnkillableChild(t *testing.T) {
 	}
 	pid := m[1]
 	for _, want := range []string{
-		"stop: FAILED: unknown problem killing rootchild (" + pid + "):operation not permitted\n",
+		"stop: failed: unknown problem killing rootchild (" + pid + "):operation not permitted\n",
 		"state after stop: UNKNOWN\n",
 		"shutdown: <nil>\n",
 		"log: killing 'rootchild' (" + pid + ") with SIGKILL\n",
@@ -212,7 +212,7 @@ func TestStopAndShutdownGiveUpOnChildOutlivingSIGKILL(t *testing.T) {
 	go func() { _, _, err := s.Stop(bg, "tough", true); done <- err }()
 	rec.waitState(t, "tough", Stopping, 10*time.Second)
 	advanceUntil(t, clk, done, func(err error) {
-		wantFault(t, err, Failed, fmt.Sprintf("FAILED: tough (pid %d) is still alive 5s after SIGKILL", info.PID))
+		wantFault(t, err, ErrFailed, fmt.Sprintf("tough (pid %d) is still alive 5s after SIGKILL", info.PID))
 	})
 	if in, _ := s.Info("tough"); in.State != Stopping || in.PID != info.PID {
 		t.Fatalf("after the stop gave up: %+v", in)

@@ -88,7 +88,7 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 		if err != nil && errors.Is(context.Cause(ctx), errStillAlive) {
 			msg := fmt.Sprintf("%s (pid %d) is still alive %v after SIGKILL", spec, pid, killGrace)
 			p.logf(config.LevelCritical, "%s", msg)
-			return fault(Failed, msg)
+			return reqError(ErrFailed, msg)
 		}
 		return err
 	}, nil
