@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // benchBackend has n running processes in groups of 10.
@@ -150,7 +152,7 @@ func BenchmarkDecodeGetState(b *testing.B) {
 	body := []byte(call("supervisor.getState"))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := Decode(body); err != nil {
+		if _, _, err := xmlrpcvalue.DecodeCall(body); err != nil {
 			b.Fatal(err)
 		}
 	}

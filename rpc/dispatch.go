@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // APIVersion and SupervisorVersion are what getAPIVersion and
@@ -129,7 +131,7 @@ func argGroup(v any) (name string, match bool, err error) {
 	case []any, map[string]any:
 		return "", false, typeError()
 	}
-	return pyStr(v), false, nil
+	return xmlrpcvalue.Str(v), false, nil
 }
 
 // signallable reports whether group exists (any group when group is "")
@@ -160,7 +162,7 @@ func argSignal(v any) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return pyStr(n), nil
+		return xmlrpcvalue.Str(n), nil
 	}
 	return "", &pyError{"AttributeError", "'" + pyTypeName(v) + "' object has no attribute 'strip'"}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // Credentials protect a listener with HTTP basic auth. A Password starting
@@ -30,7 +31,7 @@ func (a *Credentials) check(req *request) int {
 	if !ok || !strings.EqualFold(scheme, "basic") {
 		return 401
 	}
-	raw, err := pyB64Decode(strings.TrimSpace(cookie))
+	raw, err := xmlrpcvalue.B64Decode(strings.TrimSpace(cookie))
 	if err != nil {
 		return 400
 	}
@@ -116,7 +117,7 @@ func (s *Server) handleRPC(w *response, req *request) {
 		w.sendError(400)
 		return
 	}
-	name, params, err := Decode(req.body)
+	name, params, err := xmlrpcvalue.DecodeCall(req.body)
 	if err != nil {
 		s.logf("XML-RPC request data %s is invalid: unmarshallable", logBody(req.body))
 		w.sendError(400)

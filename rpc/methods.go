@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 func sig(s ...string) []string { return s }
@@ -122,7 +124,7 @@ func methodTable() map[string]*method {
 			// any non-string is just an unknown name.
 			name, ok := p[0].(string)
 			if !ok {
-				return nil, NewFault(BadName, pyStr(p[0]))
+				return nil, NewFault(BadName, xmlrpcvalue.Str(p[0]))
 			}
 			if err := d.backend.AddProcessGroup(name); err != nil {
 				return nil, err
@@ -313,7 +315,7 @@ func methodTable() map[string]*method {
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 			chars, ok := p[1].(string)
 			if !ok {
-				return nil, NewFault(IncorrectParameters, pyStr(p[1]))
+				return nil, NewFault(IncorrectParameters, xmlrpcvalue.Str(p[1]))
 			}
 			name, err := argNamespec(p[0])
 			if err != nil {
@@ -326,7 +328,7 @@ func methodTable() map[string]*method {
 		})
 	m := add("supervisor.sendRemoteCommEvent", sig("boolean", "string", "string"), "Emit a REMOTE_COMMUNICATION event with the given type and data to the event listeners that subscribe to it.\n\n@param string type\n@param string data\n@return boolean sent", 2, 2,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			if err := d.backend.SendRemoteCommEvent(pyStr(p[0]), pyStr(p[1])); err != nil {
+			if err := d.backend.SendRemoteCommEvent(xmlrpcvalue.Str(p[0]), xmlrpcvalue.Str(p[1])); err != nil {
 				return nil, err
 			}
 			return true, nil

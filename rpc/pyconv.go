@@ -2,12 +2,8 @@ package rpc
 
 import (
 	"math"
-	"sort"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // Python's loose argument handling, reproduced for the decoded value types.
@@ -57,7 +53,7 @@ func pyInt(v any) (int64, error) {
 		}
 		return int64(x), nil
 	case string:
-		n, err := pyParseInt(x)
+		n, err := xmlrpcvalue.ParseInt(x)
 		if err != nil {
 			return 0, &pyError{"ValueError", err.Error()}
 		}
@@ -69,53 +65,3 @@ func pyInt(v any) (int64, error) {
 // typeError is a Python TypeError raised inside a method: traverse()
 // reports it as INCORRECT_PARAMETERS with no extra text.
 func typeError() error { return NewFault(IncorrectParameters) }
-
-// pyStr is Python's str(v) for the decoded value types.
-func pyStr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case string:
-		return x
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return pyrepr.Float(x)
-	case time.Time:
-		return x.Format("2006-01-02 15:04:05")
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyReprValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyrepr.Str(k) + ": " + pyReprValue(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return ""
-}
-
-func pyReprValue(v any) string {
-	if s, ok := v.(string); ok {
-		return pyrepr.Str(s)
-	}
-	if t, ok := v.(time.Time); ok {
-		return "datetime.datetime(" + strconv.Itoa(t.Year()) + ", " + strconv.Itoa(int(t.Month())) + ", " +
-			strconv.Itoa(t.Day()) + ", " + strconv.Itoa(t.Hour()) + ", " + strconv.Itoa(t.Minute()) + ", " + strconv.Itoa(t.Second()) + ")"
-	}
-	return pyStr(v)
-}

@@ -1,4 +1,8 @@
-package rpc
+// Package xmlrpcvalue owns the decoding of XML-RPC bodies into Go values
+// with the rules of Python supervisor's own parser, and Python's str() of
+// those values. The daemon (rpc) decodes requests with it and supervisorctl
+// decodes answers with it, so both read the wire the same way.
+package xmlrpcvalue
 
 import (
 	"bytes"
@@ -24,8 +28,9 @@ import (
 // MaxDepth is the deepest element nesting a request may have.
 const MaxDepth = 64
 
-// errDecode marks a request body that Python's parser would reject (HTTP 400).
-var errDecode = errors.New("unmarshallable XML-RPC request")
+// ErrDecode marks a body that Python's parser would reject (HTTP 400 for
+// a request).
+var ErrDecode = errors.New("unmarshallable XML-RPC body")
 
 type xnode struct {
 	tag      string
@@ -36,11 +41,55 @@ type xnode struct {
 	conv     bool
 }
 
-// Decode parses an XML-RPC methodCall body with the rules of supervisor's
-// own parser (supervisor_xmlrpc_handler.loads). It returns the method name
-// (empty when there is none) and the parameters (nil when <params> is
-// absent). Any error means the body is unmarshallable (HTTP 400).
-func Decode(body []byte) (method string, params []any, err error) {
+// DecodeCall parses an XML-RPC methodCall body with the rules of
+// supervisor's own parser (supervisor_xmlrpc_handler.loads). It returns the
+// method name (empty when there is none) and the parameters (nil when
+// <params> is absent). Any error means the body is unmarshallable (HTTP 400).
+func DecodeCall(body []byte) (method string, params []any, err error) {
+	m, err := decode(body)
+	return m.method, m.params, err
+}
+
+// Fault is a methodResponse's <fault>: its faultCode and faultString
+// members.
+type Fault struct {
+	Code   int64
+	String string
+}
+
+// DecodeResponse parses a methodResponse body with the same rules: the
+// one result value, or the fault. A body with neither, or whose fault is
+// not a struct with an int faultCode, is an error wrapping ErrDecode.
+func DecodeResponse(body []byte) (result any, fault *Fault, err error) {
+	m, err := decode(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.hasFault {
+		s, ok := m.fault.(map[string]any)
+		code, okc := s["faultCode"].(int64)
+		str, oks := s["faultString"].(string)
+		if !ok || !okc || !oks {
+			return nil, nil, fmt.Errorf("%w: malformed fault %s", ErrDecode, Str(m.fault))
+		}
+		return nil, &Fault{Code: code, String: str}, nil
+	}
+	if len(m.params) != 1 {
+		return nil, nil, fmt.Errorf("%w: a response needs one value, got %d", ErrDecode, len(m.params))
+	}
+	return m.params[0], nil, nil
+}
+
+// message is what decode finds: a call's method name and params, or a
+// response's params or fault value.
+type message struct {
+	method   string
+	params   []any
+	fault    any
+	hasFault bool
+}
+
+func decode(body []byte) (msg message, err error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
@@ -52,15 +101,15 @@ func Decode(body []byte) (method string, params []any, err error) {
 			break
 		}
 		if terr != nil {
-			return "", nil, fmt.Errorf("%w: %v", errDecode, terr)
+			return msg, fmt.Errorf("%w: %v", ErrDecode, terr)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if root != nil && len(stack) == 0 {
-				return "", nil, fmt.Errorf("%w: junk after document element", errDecode)
+				return msg, fmt.Errorf("%w: junk after document element", ErrDecode)
 			}
 			if len(stack) >= MaxDepth {
-				return "", nil, fmt.Errorf("%w: nesting deeper than %d", errDecode, MaxDepth)
+				return msg, fmt.Errorf("%w: nesting deeper than %d", ErrDecode, MaxDepth)
 			}
 			tag := t.Name.Local
 			if t.Name.Space != "" {
@@ -77,20 +126,24 @@ func Decode(body []byte) (method string, params []any, err error) {
 			stack = append(stack, n)
 		case xml.EndElement:
 			if len(stack) == 0 {
-				return "", nil, fmt.Errorf("%w: unexpected end element", errDecode)
+				return msg, fmt.Errorf("%w: unexpected end element", ErrDecode)
 			}
 			n := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			if err := n.finish(); err != nil {
-				return "", nil, err
+				return msg, err
 			}
 			switch n.tag {
 			case "methodName":
-				method = n.rawText()
+				msg.method = n.rawText()
 			case "params":
-				params = make([]any, 0, len(n.children))
+				msg.params = make([]any, 0, len(n.children))
 				for _, c := range n.children {
-					params = append(params, c.value())
+					msg.params = append(msg.params, c.value())
+				}
+			case "fault":
+				if len(n.children) > 0 {
+					msg.fault, msg.hasFault = n.children[0].value(), true
 				}
 			}
 			if n.conv {
@@ -106,14 +159,14 @@ func Decode(body []byte) (method string, params []any, err error) {
 					n.hasText = true
 				}
 			} else if len(bytes.TrimSpace(t)) > 0 {
-				return "", nil, fmt.Errorf("%w: text outside the document element", errDecode)
+				return msg, fmt.Errorf("%w: text outside the document element", ErrDecode)
 			}
 		}
 	}
 	if root == nil || len(stack) != 0 {
-		return "", nil, fmt.Errorf("%w: incomplete document", errDecode)
+		return msg, fmt.Errorf("%w: incomplete document", ErrDecode)
 	}
-	return method, params, nil
+	return msg, nil
 }
 
 // rawText is Python's elem.text for an element no rule converted: the text,
@@ -137,7 +190,7 @@ func (n *xnode) textOrNil() (string, bool) { return n.text.String(), n.hasText }
 
 func (n *xnode) finish() error {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: <%s>: %s", errDecode, n.tag, fmt.Sprintf(format, a...))
+		return fmt.Errorf("%w: <%s>: %s", ErrDecode, n.tag, fmt.Sprintf(format, a...))
 	}
 	switch n.tag {
 	case "int", "i4":
@@ -145,7 +198,7 @@ func (n *xnode) finish() error {
 		if !ok {
 			return bad("no text")
 		}
-		v, err := pyParseInt(s)
+		v, err := ParseInt(s)
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -160,7 +213,7 @@ func (n *xnode) finish() error {
 		if !ok {
 			return bad("no text")
 		}
-		v, err := pyParseFloat(s)
+		v, err := ParseFloat(s)
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -201,13 +254,13 @@ func (n *xnode) finish() error {
 			default:
 				// Python would key the dict by a non-string; no
 				// supervisor method can use such a key.
-				key = pyStr(kv)
+				key = Str(kv)
 			}
 			m[key] = c.children[1].value()
 		}
 		n.val = m
 	case "base64":
-		raw, err := pyB64Decode(n.rawText())
+		raw, err := B64Decode(n.rawText())
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -233,9 +286,9 @@ func (n *xnode) finish() error {
 	return nil
 }
 
-// pyParseInt parses like Python's int(str): surrounding whitespace, a sign,
+// ParseInt parses like Python's int(str): surrounding whitespace, a sign,
 // and single underscores between digits are allowed.
-func pyParseInt(s string) (int64, error) {
+func ParseInt(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
@@ -259,8 +312,8 @@ func pyParseInt(s string) (int64, error) {
 	return v, nil
 }
 
-// pyParseFloat parses like Python's float(str).
-func pyParseFloat(s string) (float64, error) {
+// ParseFloat parses like Python's float(str).
+func ParseFloat(s string) (float64, error) {
 	t := strings.TrimSpace(s)
 	l := strings.ToLower(strings.TrimLeft(t, "+-"))
 	switch l {
@@ -286,9 +339,9 @@ func pyParseFloat(s string) (float64, error) {
 	return v, nil
 }
 
-// pyB64Decode decodes like base64.decodebytes: characters outside the
+// B64Decode decodes like base64.decodebytes: characters outside the
 // alphabet are skipped, padding must be right.
-func pyB64Decode(s string) ([]byte, error) {
+func B64Decode(s string) ([]byte, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
