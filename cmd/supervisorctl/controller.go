@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // LSB exit statuses used by supervisorctl 4.2.5.
@@ -180,27 +182,11 @@ func (c *controller) upcheck() (bool, error) {
 	if api != supervisorAPIVersion {
 		c.output(fmt.Sprintf("Sorry, this version of supervisorctl expects to "+
 			"talk to a server with API version %s, but the "+
-			"remote version is %s.", supervisorAPIVersion, pyStr(api)))
+			"remote version is %s.", supervisorAPIVersion, xmlrpcvalue.Str(api)))
 		c.exitStatus = exitNotInstalled
 		return false, nil
 	}
 	return true, nil
-}
-
-// pyStr is Python's str() of a decoded XML-RPC value.
-func pyStr(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case nil:
-		return "None"
-	}
-	return fmt.Sprint(v)
 }
 
 // parseline is cmd.Cmd.parseline.

@@ -236,15 +236,17 @@ func (d *testDaemon) call(method string, args ...any) (any, error) {
 
 // states returns namespec -> statename and records the pids seen.
 func (d *testDaemon) states() (map[string]string, error) {
-	v, err := d.call("supervisor.getAllProcessInfo")
-	if err != nil {
+	c := d.client()
+	defer c.close()
+	var infos []processInfo
+	if err := c.callInto(&infos, "supervisor.getAllProcessInfo"); err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
-	for _, info := range asList(v) {
-		out[makeNamespec(fieldStr(info, "group"), fieldStr(info, "name"))] = fieldStr(info, "statename")
-		if pid := fieldInt(info, "pid"); pid > 0 {
-			d.seenPID[pid] = true
+	for _, info := range infos {
+		out[info.namespec()] = info.StateName
+		if info.PID > 0 {
+			d.seenPID[int(info.PID)] = true
 		}
 	}
 	return out, nil

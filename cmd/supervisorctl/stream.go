@@ -214,8 +214,8 @@ func doFg(c *controller, arg string) (bool, error) {
 		return false, err
 	}
 	defer s.close()
-	info, err := s.call("supervisor.getProcessInfo", name)
-	if err != nil {
+	var info processInfo
+	if err := s.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
 		f, ok := asFault(err)
 		if !ok {
 			return false, err
@@ -228,7 +228,7 @@ func doFg(c *controller, arg string) (bool, error) {
 		}
 		return false, nil
 	}
-	if fieldInt(info, "state") != 20 { // RUNNING
+	if info.State != stateRunning {
 		c.output("ERROR: process not running")
 		c.exitStatus = exitGeneric
 		return false, nil
@@ -271,11 +271,10 @@ func doFg(c *controller, arg string) (bool, error) {
 			c.output("Exiting foreground")
 			return false, nil
 		}
-		info, err := s.call("supervisor.getProcessInfo", name)
-		if err != nil {
+		if err := s.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
 			return false, err
 		}
-		if fieldInt(info, "state") != 20 {
+		if info.State != stateRunning {
 			c.output("Process got killed")
 			c.output("Exiting foreground")
 			return false, nil

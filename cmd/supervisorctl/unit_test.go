@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -60,12 +61,12 @@ func TestDecodeResponse(t *testing.T) {
 		err  error
 	}{
 		{"process info", processInfoResponse, []any{map[string]any{
-			"name": "manual", "description": "", "spawnerr": "", "pid": 0, "inuse": true,
+			"name": "manual", "description": "", "spawnerr": "", "pid": int64(0), "inuse": true,
 			"logfile": "/tmp/a & b <c> é"}}, nil},
 		{"untyped value is a string, spaces kept", "<methodResponse><params><param><value> 4.2.5 </value></param></params></methodResponse>", " 4.2.5 ", nil},
 		{"nil", "<methodResponse><params><param><value><nil/></value></param></params></methodResponse>", nil, nil},
-		{"large int and i8", "<methodResponse><params><param><value><array><data><value><i8>4294967296</i8></value><value><int>-2147483648</int></value></data></array></value></param></params></methodResponse>",
-			[]any{intValue(4294967296), -2147483648}, nil},
+		{"32-bit ints", "<methodResponse><params><param><value><array><data><value><int>2147483647</int></value><value><i4>-2147483648</i4></value></data></array></value></param></params></methodResponse>",
+			[]any{int64(2147483647), int64(-2147483648)}, nil},
 		{"empty array", "<methodResponse><params><param><value><array><data></data></array></value></param></params></methodResponse>", []any{}, nil},
 		{"double and base64", "<methodResponse><params><param><value><array><data><value><double>1.5</double></value><value><base64>c2xlZXBlcg==</base64></value></data></array></value></param></params></methodResponse>",
 			[]any{1.5, "sleeper"}, nil},
@@ -103,7 +104,7 @@ func TestKoloEmptyString(t *testing.T) {
 		t.Skip("kolo now decodes empty strings; the own decoder could go")
 	}
 	ours, err := decodeResponse([]byte(processInfoResponse))
-	if err != nil || fieldStr(asList(ours)[0], "description") != "" {
+	if err != nil || ours.([]any)[0].(map[string]any)["description"] != "" {
 		t.Fatalf("our decoder: %v %v", ours, err)
 	}
 }
@@ -248,5 +249,43 @@ func TestPyException(t *testing.T) {
 		if got := strings.TrimSuffix(out.String(), "\n"); got != tt.want {
 			t.Errorf("got  %s\nwant %s", got, tt.want)
 		}
+	}
+}
+
+func TestDecodeAnswer(t *testing.T) {
+	info := map[string]any{"name": "web", "group": "g", "description": "pid 3, uptime 0:00:01", "start": int64(1),
+		"stop": int64(0), "now": int64(2), "state": int64(20), "statename": "RUNNING", "spawnerr": "", "exitstatus": int64(0),
+		"logfile": "/l", "stdout_logfile": "/l", "stderr_logfile": "", "pid": int64(3)}
+	var got []processInfo
+	if err := decodeAnswer([]any{info}, reflect.ValueOf(&got).Elem()); err != nil {
+		t.Fatal(err)
+	}
+	want := []processInfo{{Name: "web", Group: "g", Description: "pid 3, uptime 0:00:01", Start: 1, Now: 2, State: stateRunning,
+		StateName: "RUNNING", Logfile: "/l", StdoutLogfile: "/l", PID: 3}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	bad := []struct {
+		name string
+		v    any
+		dst  any
+	}{
+		{"missing member", map[string]any{"name": "x"}, &processInfo{}},
+		{"string for int", []any{map[string]any{"name": "a", "group": "a", "status": "80", "description": ""}}, &[]result{}},
+		{"struct for list", map[string]any{}, &[]result{}},
+		{"int for string", int64(3), new(string)},
+		{"nested list type", []any{[]any{[]any{int64(1)}}}, &configChanges{}},
+	}
+	for _, tt := range bad {
+		if err := decodeAnswer(tt.v, reflect.ValueOf(tt.dst).Elem()); err == nil {
+			t.Errorf("%s: decoded %v without error", tt.name, tt.dst)
+		}
+	}
+	var ch configChanges
+	if err := decodeAnswer([]any{[]any{[]any{"a"}, []any{}, []any{"c"}}}, reflect.ValueOf(&ch).Elem()); err != nil {
+		t.Fatal(err)
+	}
+	if a, c, r := ch.lists(); !reflect.DeepEqual(a, []string{"a"}) || len(c) != 0 || !reflect.DeepEqual(r, []string{"c"}) {
+		t.Errorf("lists: %v %v %v", a, c, r)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 	"github.com/kolo/xmlrpc"
 )
 
@@ -163,7 +161,8 @@ func (c *rpcClient) close() {
 }
 
 // call invokes method with args (strings and ints) and returns the decoded
-// result: string, int, bool, float64, []any, map[string]any or nil.
+// result: string, int64, bool, float64, time.Time, []any, map[string]any
+// or nil.
 func (c *rpcClient) call(method string, args ...any) (any, error) {
 	for _, a := range args {
 		if n, ok := a.(int); ok && (n > 1<<31-1 || n < -(1<<31)) {
@@ -207,238 +206,23 @@ func (c *rpcClient) call(method string, args ...any) (any, error) {
 // errOverflow is xmlrpc.client's OverflowError for an int beyond 32 bits.
 var errOverflow = errors.New("int exceeds XML-RPC limits")
 
-// decodeResponse parses a methodResponse. kolo/xmlrpc's decoder cannot be
-// used: it mis-decodes an empty <string></string> (which supervisord sends
-// for every empty description or spawnerr) and has no <nil/>.
+// decodeResponse parses a methodResponse with the shared decoder (kolo's
+// cannot be used: it mis-decodes an empty <string></string>, which
+// supervisord sends for every empty description or spawnerr, and has no
+// <nil/>). A control character XML forbids is reported where expat would
+// find it.
 func decodeResponse(data []byte) (any, error) {
 	if pe := findInvalidChar(data); pe != nil {
 		return nil, pe
 	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var (
-		result   any
-		haveVal  bool
-		isFault  bool
-		foundTop bool
-	)
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, &parseError{Line: 1, Column: 0, Err: err}
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch se.Name.Local {
-		case "methodResponse":
-			foundTop = true
-		case "fault":
-			isFault = true
-		case "value":
-			if haveVal {
-				return nil, fmt.Errorf("response has more than one value")
-			}
-			v, err := decodeValue(d)
-			if err != nil {
-				return nil, &parseError{Line: 1, Column: 0, Err: err}
-			}
-			result, haveVal = v, true
-		}
+	v, f, err := xmlrpcvalue.DecodeResponse(data)
+	if err != nil {
+		return nil, &parseError{Line: 1, Column: 0, Err: err}
 	}
-	if !foundTop || !haveVal {
-		return nil, fmt.Errorf("response has no methodResponse value")
+	if f != nil {
+		return nil, &rpcFault{Code: int(f.Code), String: f.String}
 	}
-	if isFault {
-		m, _ := result.(map[string]any)
-		code, _ := m["faultCode"].(int)
-		s, _ := m["faultString"].(string)
-		return nil, &rpcFault{Code: code, String: s}
-	}
-	return result, nil
-}
-
-// decodeValue reads the content of a <value> element up to its end tag.
-func decodeValue(d *xml.Decoder) (any, error) {
-	var text strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			text.Write(t)
-		case xml.EndElement:
-			// an untyped <value>text</value> is a string
-			return text.String(), nil
-		case xml.StartElement:
-			v, err := decodeTyped(d, t.Name.Local)
-			if err != nil {
-				return nil, err
-			}
-			if err := skipToEnd(d); err != nil {
-				return nil, err
-			}
-			return v, nil
-		}
-	}
-}
-
-// skipToEnd consumes tokens up to the end of the current element.
-func skipToEnd(d *xml.Decoder) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			return fmt.Errorf("unexpected element in value")
-		}
-	}
-}
-
-func decodeTyped(d *xml.Decoder, typ string) (any, error) {
-	switch typ {
-	case "struct":
-		return decodeStruct(d)
-	case "array":
-		return decodeArray(d)
-	case "nil":
-		return nil, d.Skip()
-	}
-	var text strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		if cd, ok := tok.(xml.CharData); ok {
-			text.Write(cd)
-			continue
-		}
-		if _, ok := tok.(xml.EndElement); ok {
-			break
-		}
-		return nil, fmt.Errorf("unexpected element in <%s>", typ)
-	}
-	s := text.String()
-	switch typ {
-	case "string":
-		return s, nil
-	case "int", "i4", "i8", "i1", "i2":
-		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad <%s> %q: %w", typ, s, err)
-		}
-		return intValue(n), nil
-	case "boolean":
-		switch strings.TrimSpace(s) {
-		case "1":
-			return true, nil
-		case "0":
-			return false, nil
-		}
-		return nil, fmt.Errorf("bad boolean value %q", s)
-	case "double":
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad double %q: %w", s, err)
-		}
-		return f, nil
-	case "base64":
-		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
-		if err != nil {
-			return nil, fmt.Errorf("bad base64: %w", err)
-		}
-		return string(b), nil
-	case "dateTime.iso8601":
-		t, err := time.Parse("20060102T15:04:05", strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("bad dateTime %q: %w", s, err)
-		}
-		return t, nil
-	}
-	return nil, fmt.Errorf("unknown XML-RPC type <%s>", typ)
-}
-
-// intValue is n as an int, or as an int64 where int is 32 bits and n
-// does not fit.
-func intValue(n int64) any {
-	if int64(int(n)) == n {
-		return int(n)
-	}
-	return n
-}
-
-func decodeStruct(d *xml.Decoder) (any, error) {
-	m := map[string]any{}
-	var name string
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "member":
-				name = ""
-			case "name":
-				var s string
-				if err := d.DecodeElement(&s, &t); err != nil {
-					return nil, err
-				}
-				name = s
-			case "value":
-				v, err := decodeValue(d)
-				if err != nil {
-					return nil, err
-				}
-				m[name] = v
-			default:
-				return nil, fmt.Errorf("unexpected <%s> in struct", t.Name.Local)
-			}
-		case xml.EndElement:
-			if t.Name.Local == "struct" {
-				return m, nil
-			}
-		}
-	}
-}
-
-func decodeArray(d *xml.Decoder) (any, error) {
-	out := []any{}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "data":
-			case "value":
-				v, err := decodeValue(d)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, v)
-			default:
-				return nil, fmt.Errorf("unexpected <%s> in array", t.Name.Local)
-			}
-		case xml.EndElement:
-			if t.Name.Local == "array" {
-				return out, nil
-			}
-		}
-	}
+	return v, nil
 }
 
 // findInvalidChar reports the first control character XML forbids, with

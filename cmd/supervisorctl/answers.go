@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// The answers supervisorctl reads, as typed structs. decodeAnswer fills
+// them from the decoded XML-RPC value; the xmlrpc tag names the struct
+// member, ",optional" marks one an older server may not send.
+
+// Process states of supervisor.states.ProcessStates, as the state member
+// of processInfo carries them.
+const (
+	stateStopped  = 0
+	stateStarting = 10
+	stateRunning  = 20
+	stateBackoff  = 30
+	stateStopping = 40
+	stateExited   = 100
+	stateFatal    = 200
+	stateUnknown  = 1000
+)
+
+// processInfo is supervisor.getProcessInfo's struct.
+type processInfo struct {
+	Name          string `xmlrpc:"name" json:"name"`
+	Group         string `xmlrpc:"group" json:"group"`
+	Description   string `xmlrpc:"description" json:"description"`
+	Start         int64  `xmlrpc:"start" json:"start"`
+	Stop          int64  `xmlrpc:"stop" json:"stop"`
+	Now           int64  `xmlrpc:"now" json:"now"`
+	State         int64  `xmlrpc:"state" json:"state"`
+	StateName     string `xmlrpc:"statename" json:"statename"`
+	SpawnErr      string `xmlrpc:"spawnerr" json:"spawnerr"`
+	ExitStatus    int64  `xmlrpc:"exitstatus" json:"exitstatus"`
+	Logfile       string `xmlrpc:"logfile" json:"logfile"`
+	StdoutLogfile string `xmlrpc:"stdout_logfile" json:"stdout_logfile"`
+	StderrLogfile string `xmlrpc:"stderr_logfile" json:"stderr_logfile"`
+	PID           int64  `xmlrpc:"pid" json:"pid"`
+}
+
+// namespec is the name supervisorctl shows for the process.
+func (p processInfo) namespec() string { return makeNamespec(p.Group, p.Name) }
+
+// result is one entry of a multi-process result list (startAllProcesses
+// and the like), or a fault turned into one.
+type result struct {
+	Name        string `xmlrpc:"name"`
+	Group       string `xmlrpc:"group"`
+	Status      int    `xmlrpc:"status"`
+	Description string `xmlrpc:"description"`
+}
+
+// configInfo is one entry of supervisor.getAllConfigInfo.
+type configInfo struct {
+	Name        string `xmlrpc:"name"`
+	Group       string `xmlrpc:"group"`
+	InUse       bool   `xmlrpc:"inuse"`
+	Autostart   bool   `xmlrpc:"autostart"`
+	GroupPrio   int64  `xmlrpc:"group_prio"`
+	ProcessPrio int64  `xmlrpc:"process_prio"`
+}
+
+// configChanges is supervisor.reloadConfig's [[added, changed, removed]].
+type configChanges [][][]string
+
+// lists returns the added, changed and removed group names.
+func (c configChanges) lists() (added, changed, removed []string) {
+	if len(c) == 0 {
+		return nil, nil, nil
+	}
+	l := c[0]
+	get := func(i int) []string {
+		if i < len(l) {
+			return l[i]
+		}
+		return nil
+	}
+	return get(0), get(1), get(2)
+}
+
+// answerError is an answer whose shape is not what the method promises.
+type answerError struct {
+	method string
+	err    error
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("unexpected answer to %s: %v", e.method, e.err)
+}
+func (e *answerError) Unwrap() error { return e.err }
+
+// callInto calls method and decodes its answer into dst (a pointer).
+func (c *rpcClient) callInto(dst any, method string, args ...any) error {
+	v, err := c.call(method, args...)
+	if err != nil {
+		return err
+	}
+	if err := decodeAnswer(v, reflect.ValueOf(dst).Elem()); err != nil {
+		return &answerError{method: method, err: err}
+	}
+	return nil
+}
+
+// decodeAnswer stores the decoded XML-RPC value v in dst: strings, int64
+// (and int), bool, float64, slices and tagged structs.
+func decodeAnswer(v any, dst reflect.Value) error {
+	switch dst.Kind() {
+	case reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("want a string, got %T", v)
+		}
+		dst.SetString(s)
+	case reflect.Int, reflect.Int64:
+		n, ok := v.(int64)
+		if !ok {
+			return fmt.Errorf("want an int, got %T", v)
+		}
+		dst.SetInt(n)
+	case reflect.Bool:
+		switch x := v.(type) {
+		case bool:
+			dst.SetBool(x)
+		case int64: // Python's truth of an int
+			dst.SetBool(x != 0)
+		default:
+			return fmt.Errorf("want a boolean, got %T", v)
+		}
+	case reflect.Float64:
+		switch x := v.(type) {
+		case float64:
+			dst.SetFloat(x)
+		case int64:
+			dst.SetFloat(float64(x))
+		default:
+			return fmt.Errorf("want a double, got %T", v)
+		}
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("want an array, got %T", v)
+		}
+		s := reflect.MakeSlice(dst.Type(), len(l), len(l))
+		for i, e := range l {
+			if err := decodeAnswer(e, s.Index(i)); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		dst.Set(s)
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("want a struct, got %T", v)
+		}
+		t := dst.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag := t.Field(i).Tag.Get("xmlrpc")
+			if tag == "" {
+				continue
+			}
+			name, opt, _ := strings.Cut(tag, ",")
+			e, ok := m[name]
+			if !ok {
+				if opt == "optional" {
+					continue
+				}
+				return fmt.Errorf("no member %q", name)
+			}
+			if e == nil && opt == "optional" {
+				continue
+			}
+			if err := decodeAnswer(e, dst.Field(i)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	default:
+		return fmt.Errorf("cannot decode into %s", dst.Type())
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// formatChanges is DefaultControllerPlugin._formatChanges.
+func formatChanges(c *controller, changes configChanges) {
+	added, changed, removed := changes.lists()
+	m := map[string]string{}
+	for _, l := range []struct {
+		names []string
+		kind  string
+	}{{added, "available"}, {changed, "changed"}, {removed, "disappeared"}} {
+		for _, n := range l.names {
+			m[n] = l.kind
+		}
+	}
+	if len(m) == 0 {
+		c.output("No config updates to processes")
+		return
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c.output(n + ": " + m[n])
+	}
+}
+
+func doAvail(c *controller, arg string) (bool, error) {
+	if arg != "" {
+		c.output("Error: avail accepts no arguments")
+		c.exitStatus = exitGeneric
+		helpAvail(c)
+		return false, nil
+	}
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	var infos []configInfo
+	if err := s.callInto(&infos, "supervisor.getAllConfigInfo"); err != nil {
+		c.exitStatus = exitGeneric
+		if f, ok := asFault(err); ok && f.Code == faultShutdownState {
+			c.output("ERROR: supervisor shutting down")
+			return false, nil
+		}
+		return false, err
+	}
+	for _, ci := range infos {
+		inuse, auto := "avail", "manual"
+		if ci.InUse {
+			inuse = "in use"
+		}
+		if ci.Autostart {
+			auto = "auto"
+		}
+		name := makeNamespec(ci.Group, ci.Name)
+		prio := strconv.FormatInt(ci.GroupPrio, 10) + ":" + strconv.FormatInt(ci.ProcessPrio, 10)
+		c.output(padRight(name, 32) + " " + padRight(inuse, 9) + " " + padRight(auto, 9) + " " + prio)
+	}
+	return false, nil
+}
+
+func doReread(c *controller, arg string) (bool, error) {
+	if arg != "" {
+		c.output("Error: reread accepts no arguments")
+		c.exitStatus = exitGeneric
+		helpReread(c)
+		return false, nil
+	}
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	var res configChanges
+	if err := s.callInto(&res, "supervisor.reloadConfig"); err != nil {
+		c.exitStatus = exitGeneric
+		if f, ok := asFault(err); ok {
+			switch f.Code {
+			case faultShutdownState:
+				c.output("ERROR: supervisor shutting down")
+				return false, nil
+			case faultCantReread:
+				c.output("ERROR: " + f.String)
+				return false, nil
+			}
+		}
+		return false, err
+	}
+	formatChanges(c, res)
+	return false, nil
+}
+
+func doAdd(c *controller, arg string) (bool, error) {
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	for _, name := range strings.Fields(arg) {
+		if _, err := s.call("supervisor.addProcessGroup", name); err != nil {
+			f, ok := asFault(err)
+			switch {
+			case ok && f.Code == faultShutdownState:
+				c.output("ERROR: shutting down")
+				c.exitStatus = exitGeneric
+			case ok && f.Code == faultAlreadyAdded:
+				c.output("ERROR: process group already active")
+			case ok && f.Code == faultBadName:
+				c.output("ERROR: no such process/group: " + name)
+				c.exitStatus = exitGeneric
+			default:
+				c.exitStatus = exitGeneric
+				return false, err
+			}
+			continue
+		}
+		c.output(name + ": added process group")
+	}
+	return false, nil
+}
+
+func doRemove(c *controller, arg string) (bool, error) {
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	for _, name := range strings.Fields(arg) {
+		if _, err := s.call("supervisor.removeProcessGroup", name); err != nil {
+			c.exitStatus = exitGeneric
+			f, ok := asFault(err)
+			switch {
+			case ok && f.Code == faultStillRunning:
+				c.output("ERROR: process/group still running: " + name)
+			case ok && f.Code == faultBadName:
+				c.output("ERROR: no such process/group: " + name)
+			default:
+				return false, err
+			}
+			continue
+		}
+		c.output(name + ": removed process group")
+	}
+	return false, nil
+}
+
+func doUpdate(c *controller, arg string) (bool, error) {
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	var res configChanges
+	if err := s.callInto(&res, "supervisor.reloadConfig"); err != nil {
+		c.exitStatus = exitGeneric
+		if f, ok := asFault(err); ok && f.Code == faultShutdownState {
+			c.output("ERROR: already shutting down")
+			return false, nil
+		}
+		return false, err
+	}
+	added, changed, removed := res.lists()
+	// Python keeps the names in a set; ours keeps the order given.
+	var valid []string
+	validSet := map[string]bool{}
+	for _, n := range strings.Fields(arg) {
+		if !validSet[n] {
+			validSet[n] = true
+			valid = append(valid, n)
+		}
+	}
+	if validSet["all"] {
+		valid, validSet = nil, map[string]bool{}
+	}
+	if len(valid) > 0 {
+		groups := map[string]bool{}
+		var infos []processInfo
+		if err := s.callInto(&infos, "supervisor.getAllProcessInfo"); err != nil {
+			return false, err
+		}
+		for _, info := range infos {
+			groups[info.Group] = true
+		}
+		for _, g := range added {
+			groups[g] = true
+		}
+		for _, g := range valid {
+			if !groups[g] {
+				c.output("ERROR: no such group: " + g)
+				c.exitStatus = exitGeneric
+			}
+		}
+	}
+	skip := func(g string) bool { return len(valid) > 0 && !validSet[g] }
+	for _, g := range removed {
+		if skip(g) {
+			continue
+		}
+		results, err := callResults(s, "supervisor.stopProcessGroup", g)
+		if err != nil {
+			return false, err
+		}
+		c.output(g + ": stopped")
+		failed := false
+		for _, r := range results {
+			if r.Status == faultFailed {
+				failed = true
+			}
+		}
+		if failed {
+			c.output(g + ": has problems; not removing")
+			c.exitStatus = exitGeneric
+			continue
+		}
+		if _, err := s.call("supervisor.removeProcessGroup", g); err != nil {
+			return false, err
+		}
+		c.output(g + ": removed process group")
+	}
+	for _, g := range changed {
+		if skip(g) {
+			continue
+		}
+		if _, err := s.call("supervisor.stopProcessGroup", g); err != nil {
+			return false, err
+		}
+		c.output(g + ": stopped")
+		if _, err := s.call("supervisor.removeProcessGroup", g); err != nil {
+			return false, err
+		}
+		if _, err := s.call("supervisor.addProcessGroup", g); err != nil {
+			return false, err
+		}
+		c.output(g + ": updated process group")
+	}
+	for _, g := range added {
+		if skip(g) {
+			continue
+		}
+		if _, err := s.call("supervisor.addProcessGroup", g); err != nil {
+			return false, err
+		}
+		c.output(g + ": added process group")
+	}
+	return false, nil
+}
