@@ -13,8 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"syscall"
-	"unsafe"
+
+	"golang.org/x/term"
 )
 
 func main() {
@@ -118,30 +118,12 @@ func (c *controller) getpass(prompt string) (string, error) {
 		return line, nil
 	}
 	defer tty.Close()
-	fd := tty.Fd()
-	var old syscall.Termios
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCGETS, uintptr(unsafe.Pointer(&old))); e == 0 {
-		noEcho := old
-		noEcho.Lflag &^= syscall.ECHO
-		syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCSETS, uintptr(unsafe.Pointer(&noEcho)))
-		defer syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCSETS, uintptr(unsafe.Pointer(&old)))
-	}
 	io.WriteString(tty, prompt)
-	var b strings.Builder
-	buf := make([]byte, 1)
-	for {
-		n, err := tty.Read(buf)
-		if n == 0 || err != nil {
-			if b.Len() == 0 {
-				return "", io.EOF
-			}
-			break
-		}
-		if buf[0] == '\n' {
-			break
-		}
-		b.WriteByte(buf[0])
+	// echo off, the line read in the terminal's canonical mode
+	pw, err := term.ReadPassword(int(tty.Fd()))
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
 	}
 	io.WriteString(tty, "\n")
-	return b.String(), nil
+	return string(pw), nil
 }
