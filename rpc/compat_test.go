@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/logrot"
 )
 
 func needPython(t *testing.T) {
@@ -124,7 +126,7 @@ func TestPythonSupervisorctl(t *testing.T) {
 	solo := b.groups["solo"][0]
 	os.WriteFile(solo.stdout, []byte("hello from solo\n"), 0o600)
 	os.WriteFile(solo.stderr, []byte("err line\n"), 0o600)
-	sock, _ := startServer(t, b, nil, Options{Follower: FileLogs{Poll: 20 * time.Millisecond}})
+	sock, _ := startServer(t, b, nil, Options{Follower: logrot.Files{Poll: 20 * time.Millisecond}})
 	conf := filepath.Join(t.TempDir(), "ctl.conf")
 	os.WriteFile(conf, []byte("[supervisorctl]\nserverurl=unix://"+sock+"\n"), 0o600)
 	ctl := func(args ...string) (string, string, int) {

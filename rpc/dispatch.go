@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
+	"github.com/gosupervisor/gosupervisor/logrot"
 )
 
 // APIVersion and SupervisorVersion are what getAPIVersion and
@@ -41,10 +42,10 @@ type Dispatcher struct {
 }
 
 // NewDispatcher returns a Dispatcher over b, reading logs with logs
-// (FileLogs{} when nil).
+// (logrot.Files{} when nil).
 func NewDispatcher(b Backend, logs LogReader) *Dispatcher {
 	if logs == nil {
-		logs = FileLogs{}
+		logs = logrot.Files{}
 	}
 	d := &Dispatcher{backend: b, logs: logs, methods: methodTable()}
 	for n := range d.methods {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/logrot"
 )
 
 func dial(t testing.TB, sock string) (net.Conn, *bufio.Reader) {
@@ -310,7 +312,7 @@ func TestLogtailFollow(t *testing.T) {
 	solo := b.groups["solo"][0]
 	big := strings.Repeat("x", 2000) + "tail-start\n"
 	os.WriteFile(solo.stderr, []byte(big), 0o600)
-	sock, _ := startServer(t, b, nil, Options{Follower: FileLogs{Poll: 20 * time.Millisecond}})
+	sock, _ := startServer(t, b, nil, Options{Follower: logrot.Files{Poll: 20 * time.Millisecond}})
 	c, br := dial(t, sock)
 	// the tail -f client: empty Host, stray CRLF
 	c.Write([]byte("GET /logtail/solo/stderr HTTP/1.1\r\nHost: \r\nAccept-Encoding: chunked\r\nAccept: */*\r\nUser-agent: Supervisor HTTP Client\r\n\r\n\r\n"))
@@ -376,7 +378,7 @@ func TestLogtailFollow(t *testing.T) {
 
 func TestMainLogtailAndShutdownEndsStreams(t *testing.T) {
 	b := dispatchBackend(t)
-	sock, srv := startServer(t, b, nil, Options{Follower: FileLogs{Poll: 20 * time.Millisecond}})
+	sock, srv := startServer(t, b, nil, Options{Follower: logrot.Files{Poll: 20 * time.Millisecond}})
 	c, br := dial(t, sock)
 	c.Write([]byte("GET /mainlogtail HTTP/1.1\r\nHost: \r\n\r\n"))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))

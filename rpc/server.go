@@ -13,12 +13,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/logrot"
 )
 
 // Options tunes a Server. Zero values pick the defaults.
 type Options struct {
-	Logs           LogReader     // readLog & co.; default FileLogs{}
-	Follower       LogFollower   // /logtail, /mainlogtail; default FileLogs{}
+	Logs           LogReader     // readLog & co.; default logrot.Files{}
+	Follower       LogFollower   // /logtail, /mainlogtail; default logrot.Files{}
 	MaxBodyBytes   int64         // largest request body; default 16 MiB
 	MaxHeaderBytes int           // largest request head; default 64 KiB
 	ReadTimeout    time.Duration // to read one request once it began; default 30 s
@@ -61,10 +63,10 @@ type Server struct {
 // NewServer returns a Server over b.
 func NewServer(b Backend, opts Options) *Server {
 	if opts.Logs == nil {
-		opts.Logs = FileLogs{}
+		opts.Logs = logrot.Files{}
 	}
 	if opts.Follower == nil {
-		opts.Follower = FileLogs{}
+		opts.Follower = logrot.Files{}
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 16 << 20
