@@ -30,7 +30,10 @@ type fakeBackend struct {
 	groups     map[string][]*fakeProc
 	inactive   map[string][]*fakeProc // configured but not added
 	nextPID    int
-	startDelay time.Duration // how long a waited start blocks
+	// startGate, when set, holds a waited start (in STARTING) until it
+	// is closed; startEntered (if set) gets a value once the start waits.
+	startGate    chan struct{}
+	startEntered chan struct{}
 	now        int64         // fixed clock when non-zero
 	calls      []string
 	events     [][2]string
@@ -241,15 +244,20 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 	p.info.PID = f.nextPID
 	p.info.Start = time.Now().Unix()
 	p.info.State = ProcStarting
-	delay := f.startDelay
+	gate, entered := f.startGate, f.startEntered
 	f.mu.Unlock()
 	if !wait {
 		return nil
 	}
-	select {
-	case <-time.After(delay):
-	case <-ctx.Done():
-		return ctx.Err()
+	if entered != nil {
+		entered <- struct{}{}
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	f.mu.Lock()
 	p.info.State = ProcRunning
