@@ -124,7 +124,8 @@ type Step struct {
 	// Normalize adds replacements for this step only.
 	Normalize []Replace `json:"normalize"`
 	// Unordered sorts every typed array of the observation before comparing,
-	// for results Python appends in completion order (stopProcessGroup...).
+	// for results Python appends in completion order (stopProcessGroup...),
+	// and the stdout lines of a ctl step (stop grp:* prints them so).
 	Unordered bool `json:"unordered"`
 	// Creds overrides the case creds for this step ([] sends none).
 	Creds *[]string `json:"creds"`

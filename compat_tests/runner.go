@@ -191,9 +191,12 @@ func RunCase(ctx context.Context, c *Case, env *Env) map[string][]string {
 			obs[idx] = s.normalizer(st).Value(toGeneric(v))
 			if st.Unordered {
 				obs[idx] = sortArrays(obs[idx])
+				if st.Ctl != nil {
+					obs[idx] = sortLinesOf(obs[idx], "stdout")
+				}
 			}
 			if st.Read != nil && st.Read.SortLines {
-				obs[idx] = sortContentLines(obs[idx])
+				obs[idx] = sortLinesOf(obs[idx], "content")
 			}
 			return nil
 		})
@@ -564,14 +567,15 @@ func sortArrays(v any) any {
 	}
 }
 
-// sortContentLines sorts the lines of a read observation's content (after
-// normalization, so timestamps do not decide the order).
-func sortContentLines(v any) any {
+// sortLinesOf sorts the lines of an observation's text member key: a read
+// step's content (after normalization, so timestamps do not decide the
+// order) or a ctl step's stdout (lines printed in completion order).
+func sortLinesOf(v any, key string) any {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return v
 	}
-	text, ok := m["content"].(string)
+	text, ok := m[key].(string)
 	if !ok {
 		return v
 	}
@@ -581,6 +585,6 @@ func sortContentLines(v any) any {
 	for k, e := range m {
 		out[k] = e
 	}
-	out["content"] = strings.Join(lines, "")
+	out[key] = strings.Join(lines, "")
 	return out
 }
