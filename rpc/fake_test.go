@@ -22,21 +22,21 @@ type fakeProc struct {
 // fakeBackend is an in-memory Backend with procman-like semantics, used to
 // exercise the rpc layer.
 type fakeBackend struct {
-	mu         sync.Mutex
-	state      int
-	pid        int
-	ident      string
-	mainLog    string
-	groups     map[string][]*fakeProc
-	inactive   map[string][]*fakeProc // configured but not added
-	nextPID    int
+	mu       sync.Mutex
+	state    int
+	pid      int
+	ident    string
+	mainLog  string
+	groups   map[string][]*fakeProc
+	inactive map[string][]*fakeProc // configured but not added
+	nextPID  int
 	// startGate, when set, holds a waited start (in STARTING) until it
 	// is closed; startEntered (if set) gets a value once the start waits.
 	startGate    chan struct{}
 	startEntered chan struct{}
-	now        int64         // fixed clock when non-zero
-	calls      []string
-	events     [][2]string
+	now          int64 // fixed clock when non-zero
+	calls        []string
+	events       [][2]string
 }
 
 func newFakeBackend() *fakeBackend {
