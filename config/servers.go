@@ -51,6 +51,9 @@ func (l *loader) serverConfigs() ([]HTTPServer, error) {
 		if s.Host, s.Port, err = inetAddress(port); err != nil {
 			return nil, err
 		}
+		if s.Extras, err = l.httpExtras(section, s.Family); err != nil {
+			return nil, err
+		}
 		out = append(out, s)
 	}
 	for _, section := range l.parser.sectionNames() {
@@ -92,6 +95,9 @@ func (l *loader) serverConfigs() ([]HTTPServer, error) {
 				return nil, errorf("Invalid chmod value " + chmod)
 			}
 			s.Chmod = os.FileMode(m)
+		}
+		if s.Extras, err = l.httpExtras(section, s.Family); err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}

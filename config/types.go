@@ -117,6 +117,7 @@ type HTTPServer struct {
 	ChownGID int         // -1 when not set
 	Username string      // "" when not set (Python: None)
 	Password string      // may start with {SHA}
+	Extras   HTTPExtras  // gosupervisor keys (http_options.go)
 }
 
 // Supervisorctl is the [supervisorctl] section.
