@@ -238,6 +238,9 @@ func (l *loader) readConfig(path string) error {
 			p.Environment = env
 		}
 	}
+	if err := l.checkDependencies(groups); err != nil {
+		return err
+	}
 	l.cfg.Groups = groups
 	servers, err := l.serverConfigs()
 	if err != nil {

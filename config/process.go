@@ -197,6 +197,9 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 	if numprocs > 1 && !strings.Contains(processName, "%(process_num)") {
 		return nil, errorf("%(process_num) must be present within process_name when numprocs > 1")
 	}
+	if p.Lifecycle, err = l.lifecycle(getv); err != nil {
+		return nil, err
+	}
 	if p.Stopasgroup && !p.Killasgroup {
 		return nil, errorf("Cannot set stopasgroup=true and killasgroup=false")
 	}

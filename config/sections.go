@@ -111,7 +111,7 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	for _, b := range []struct {
 		opt string
 		dst *bool
-	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}} {
+	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}, {"exit_on_fatal", &s.ExitOnFatal}} {
 		if v, err = get(b.opt, "false"); err != nil {
 			return err
 		}

@@ -65,6 +65,7 @@ type Supervisord struct {
 	Directory       string // "" when not set; ~ expanded
 	Identifier      string
 	Environment     Environment // nil when not set
+	ExitOnFatal     bool        // exit_on_fatal: the default of every program's
 }
 
 // LogLevel is supervisord's log level; larger is more severe.
@@ -217,6 +218,7 @@ type Process struct {
 	ServerURL      string      // "AUTO" when not set
 	Stdout         LogConfig
 	Stderr         LogConfig
+	Lifecycle      // issue-13 keys (lifecycle.go)
 }
 
 // Special values of LogConfig.File.
