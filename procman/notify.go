@@ -56,6 +56,10 @@ func (s *Supervisor) flush() {
 				if s.opts.OnTransition != nil {
 					s.opts.OnTransition(*n.tr)
 				}
+			case n.exit != nil:
+				if s.opts.OnExitRequest != nil {
+					s.opts.OnExitRequest(*n.exit)
+				}
 			case s.opts.OnGroup != nil:
 				s.opts.OnGroup(n.group, n.added)
 			}

@@ -34,8 +34,10 @@ type process struct {
 	spawnerr       string
 	exitstatus     int
 	expected       bool
-	attempt        uint64 // spawns so far
-	runningAttempt uint64 // the attempt that last reached RUNNING
+	attempt        uint64    // spawns so far
+	runningAttempt uint64    // the attempt that last reached RUNNING
+	runningSince   time.Time // when it last entered RUNNING (restart_backoff_reset)
+	quickExits     int       // consecutive exits within restart_backoff_reset
 	timer          Timer
 	timerGen       uint64
 	killErr        string        // set by a failing signal action
@@ -130,6 +132,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 		p.changed = make(chan struct{})
 		if rule.to == Running {
 			p.runningAttempt = p.attempt
+			p.runningSince = now
 		}
 		p.lastSeq = p.s.enqueue(note{tr: &Transition{
 			Process: p.cfg.Name, Group: p.group.cfg.Name,
@@ -162,6 +165,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 	}
 	if a&aGaveUp != 0 {
 		p.logf(config.LevelInfo, "gave up: %s entered FATAL state, too many start retries too quickly", name)
+		p.afterGiveUp()
 	}
 	if a&aIncBackoff != 0 {
 		if p.backoff > p.cfg.Startretries {
@@ -178,14 +182,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 		p.sendKill(syscall.SIGKILL, p.cfg.Killasgroup)
 	}
 	if a&aAutorestart != 0 && p.s.State() == SupervisorRunning {
-		switch p.cfg.Autorestart {
-		case config.AutorestartAlways:
-			p.fire(evSpawn, nil)
-		case config.AutorestartUnexpected:
-			if !expected {
-				p.fire(evSpawn, nil)
-			}
-		}
+		p.afterExit(expected, ex)
 	}
 	if a&aSpawn != 0 {
 		p.spawn()
@@ -231,6 +228,11 @@ func (p *process) onTimer(ev event) {
 		}
 	case evStopTimeout:
 		// Python re-arms after each SIGKILL too.
+	case evFatalRetry:
+		if p.s.State() != SupervisorRunning || p.removed {
+			return
+		}
+		p.logf(config.LevelInfo, "retrying %s after %d seconds in FATAL state (fatal_retry_after)", p.cfg.Name, p.cfg.FatalRetryAfter)
 	}
 	p.fire(ev, nil)
 }

@@ -43,6 +43,11 @@ type Options struct {
 	// OnGroup is told when a group was added or removed, through the same
 	// ordered queue (so PROCESS_GROUP_ADDED precedes its autostarts).
 	OnGroup func(name string, added bool)
+	// OnExitRequest is told, through the same ordered queue, when a
+	// process with exit_on_fatal or exit_on_exit asks the daemon to stop
+	// everything and exit (restartpolicy.go). nil: the request is only
+	// logged.
+	OnExitRequest func(ExitRequest)
 	// Output returns, once per process when its group is added, the sinks
 	// for its output and the log paths ProcessInfo reports. nil:
 	// DefaultOutput.
@@ -112,6 +117,7 @@ type group struct {
 
 type note struct {
 	tr    *Transition
+	exit  *ExitRequest
 	group string
 	added bool
 }

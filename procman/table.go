@@ -17,10 +17,12 @@ const (
 	evGiveUp                   // retries exhausted, or shutdown met a BACKOFF process
 	evSignalError              // sending a signal failed with an unexpected error
 	evAbandon                  // shutdown met a BACKOFF process (Python's stop_all give_up)
+	evDelay                    // an autorestart waits for restart_delay (restartpolicy.go)
+	evFatalRetry               // fatal_retry_after elapsed in FATAL
 	numEvents
 )
 
-var eventNames = [...]string{"spawn", "retry", "spawn-failed", "startsecs", "exit", "stop", "stop-timeout", "give-up", "signal-error", "abandon"}
+var eventNames = [...]string{"spawn", "retry", "spawn-failed", "startsecs", "exit", "stop", "stop-timeout", "give-up", "signal-error", "abandon", "delay", "fatal-retry"}
 
 func (e event) String() string {
 	if e >= 0 && int(e) < len(eventNames) {
@@ -62,11 +64,13 @@ type transitionRule struct {
 // transitions is the whole process state machine. A (state, event) pair
 // that is not in the table is not a legal edge: fire refuses it.
 var transitions = map[transitionKey]transitionRule{
-	{Stopped, evSpawn}: {Starting, aCancelTimer | aSpawn},
-	{Exited, evSpawn}:  {Starting, aCancelTimer | aSpawn},
-	{Fatal, evSpawn}:   {Starting, aCancelTimer | aSpawn},
-	{Backoff, evSpawn}: {Starting, aCancelTimer | aSpawn},
-	{Backoff, evRetry}: {Starting, aCancelTimer | aSpawn},
+	{Stopped, evSpawn}:    {Starting, aCancelTimer | aSpawn},
+	{Exited, evSpawn}:     {Starting, aCancelTimer | aSpawn},
+	{Fatal, evSpawn}:      {Starting, aCancelTimer | aSpawn},
+	{Backoff, evSpawn}:    {Starting, aCancelTimer | aSpawn},
+	{Backoff, evRetry}:    {Starting, aCancelTimer | aSpawn},
+	{Fatal, evFatalRetry}: {Starting, aCancelTimer | aSpawn},
+	{Exited, evDelay}:     {Backoff, aCancelTimer},
 
 	{Starting, evSpawnFailed}: {Backoff, aCancelTimer | aIncBackoff},
 	{Starting, evStartsecs}:   {Running, aCancelTimer | aResetBackoff | aRunning},

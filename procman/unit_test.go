@@ -23,8 +23,8 @@ func TestTransitionTable(t *testing.T) {
 	}
 	want := map[State]map[event]edge{
 		Stopped: {evSpawn: {Starting, aCancelTimer | aSpawn}},
-		Exited:  {evSpawn: {Starting, aCancelTimer | aSpawn}},
-		Fatal:   {evSpawn: {Starting, aCancelTimer | aSpawn}},
+		Exited:  {evSpawn: {Starting, aCancelTimer | aSpawn}, evDelay: {Backoff, aCancelTimer}},
+		Fatal:   {evSpawn: {Starting, aCancelTimer | aSpawn}, evFatalRetry: {Starting, aCancelTimer | aSpawn}},
 		Backoff: {
 			evSpawn:   {Starting, aCancelTimer | aSpawn},
 			evRetry:   {Starting, aCancelTimer | aSpawn},
