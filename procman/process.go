@@ -294,7 +294,8 @@ func (p *process) spawn() {
 	cfg := p.cfg
 	name := cfg.Name
 	base := p.s.environ()
-	filename, argv, err := resolveCommand(cfg.Command, searchPath(p.penv, base))
+	penv, envErr := p.programEnv()
+	filename, argv, err := resolveCommand(cfg.Command, searchPath(penv, base))
 	if err != nil {
 		p.spawnFailed(err.Error())
 		return
@@ -368,9 +369,14 @@ func (p *process) spawn() {
 			sys.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: supplementaryGroups(u)}
 		}
 	}
+	if setuidMsg == "" && envErr != nil {
+		// Where Python's child fails a bad directory=: after the
+		// privileges are dropped, before the exec.
+		setuidMsg = envErr.Error() + "\n"
+	}
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Directory,
-		Env:   childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, p.penv),
+		Env:   childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, penv),
 		Files: []uintptr{stdinR.Fd(), stdoutW.Fd(), errW.Fd()},
 		Sys:   sys,
 	}

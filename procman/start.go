@@ -35,7 +35,8 @@ func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.
 	if s.State() != SupervisorRunning {
 		return nil, &Error{Kind: ErrShuttingDown}
 	}
-	path := searchPath(p.penv, s.environ())
+	penv, _ := p.programEnv()
+	path := searchPath(penv, s.environ())
 	if _, _, err := resolveCommand(p.cfg.Command, path); err != nil {
 		ce := err.(*commandError)
 		return nil, reqError(ce.kind, ce.msg)
