@@ -44,6 +44,22 @@ type daemon struct {
 	mainlog *logrot.MainLog // the current run's, nil between runs
 
 	rootWarned atomic.Bool // the default-search warning is printed once
+
+	// exitStatus is the status a shutdown asked for by exit_on_fatal or
+	// exit_on_exit ends the daemon with (exitAsked says one did).
+	exitAsked  atomic.Bool
+	exitStatus atomic.Int32
+}
+
+// requestExit is procman's OnExitRequest: the first request shuts the
+// daemon down in normal order, to exit with its status.
+func (d *daemon) requestExit(r procman.ExitRequest) {
+	if !d.exitAsked.CompareAndSwap(false, true) {
+		return
+	}
+	d.exitStatus.Store(int32(r.Status))
+	d.logf(logrot.LevelCritical, "process %s ended the daemon: %s; exit status %d", r.Group+":"+r.Process, r.Reason, r.Status)
+	d.requestStop(rpc.StateShutdown)
 }
 
 // realize reads the configuration the command line names (or the first
@@ -130,7 +146,7 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 			return 2, err
 		}
 		if !restart {
-			return 0, nil
+			return int(d.exitStatus.Load()), nil
 		}
 		first = false
 		newCfg, err := d.realize()

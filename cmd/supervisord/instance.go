@@ -74,9 +74,10 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 				d.bus.Publish(events.NewGroupEvent(name, added))
 			}
 		},
-		Output:    inst.output,
-		ServerURL: cfg.ServerURL,
-		Reaper:    d.reaper,
+		OnExitRequest: d.requestExit,
+		Output:        inst.output,
+		ServerURL:     cfg.ServerURL,
+		Reaper:        d.reaper,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the process manager: %w", err)
