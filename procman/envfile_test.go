@@ -128,7 +128,7 @@ func TestEnvFileSpawn(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := s.Start(bg, "y", true)
-	wantFault(t, err, SpawnError, "SPAWN_ERROR: y")
+	wantFault(t, err, ErrSpawnError, "y")
 	rec.waitState(t, "y", Fatal, 10*time.Second)
 	ys.Wait()
 	want := "supervisor: couldn't read env_file " + a + ": ENOENT\nsupervisor: child process was not spawned\n"

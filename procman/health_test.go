@@ -1,6 +1,7 @@
 package procman
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -60,7 +61,8 @@ func TestHealthRestartsAndReady(t *testing.T) {
 		t.Errorf("AllHealth order %v", names)
 	}
 	for _, spec := range []string{"nope", "idle:*", "idle:nope"} {
-		if _, err := s.Health(spec); err == nil || err.Error() != "BAD_NAME: "+spec {
+		var e *Error
+		if _, err := s.Health(spec); !errors.As(err, &e) || !errors.Is(err, ErrBadName) || e.Subject != spec {
 			t.Errorf("Health(%q): %v", spec, err)
 		}
 	}

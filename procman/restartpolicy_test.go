@@ -227,11 +227,11 @@ func TestExitOnExit(t *testing.T) {
 		want        *ExitRequest
 	}{
 		{"status", []string{"exit", "3"}, false, config.AutorestartNever,
-			&ExitRequest{Process: "x", Group: "x", Status: 3, Reason: "x:x exited (exit status 3) and will not be restarted (exit_on_exit)"}},
+			&ExitRequest{Process: "x", Group: "x", Status: 3, Reason: "x exited (exit status 3) and will not be restarted (exit_on_exit)"}},
 		{"expected", []string{"exit", "0"}, false, config.AutorestartUnexpected,
-			&ExitRequest{Process: "x", Group: "x", Status: 0, Reason: "x:x exited (exit status 0) and will not be restarted (exit_on_exit)"}},
+			&ExitRequest{Process: "x", Group: "x", Status: 0, Reason: "x exited (exit status 0) and will not be restarted (exit_on_exit)"}},
 		{"signal", []string{"sleep", "30"}, true, config.AutorestartNever,
-			&ExitRequest{Process: "x", Group: "x", Status: 137, Reason: "x:x exited (terminated by SIGKILL) and will not be restarted (exit_on_exit)"}},
+			&ExitRequest{Process: "x", Group: "x", Status: 137, Reason: "x exited (terminated by SIGKILL) and will not be restarted (exit_on_exit)"}},
 		{"restarted", []string{"sleep", "30"}, true, config.AutorestartAlways, nil},
 	}
 	for _, c := range cases {
@@ -300,7 +300,7 @@ func TestExitOnFatal(t *testing.T) {
 	clk.Advance(time.Second)
 	rec.waitState(t, "x", Fatal, 10*time.Second)
 	rec.waitFor(t, "exit request", 10*time.Second, func() bool { return len(reqs.list()) > 0 })
-	want := []ExitRequest{{Process: "x", Group: "x", Status: 1, Reason: "x:x entered FATAL (exit_on_fatal)"}}
+	want := []ExitRequest{{Process: "x", Group: "x", Status: 1, Reason: "x entered FATAL (exit_on_fatal)"}}
 	if d := cmp.Diff(want, reqs.list()); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)
 	}

@@ -58,7 +58,7 @@ func (d *daemon) requestExit(r procman.ExitRequest) {
 		return
 	}
 	d.exitStatus.Store(int32(r.Status))
-	d.logf(logrot.LevelCritical, "process %s ended the daemon: %s; exit status %d", r.Group+":"+r.Process, r.Reason, r.Status)
+	d.logf(logrot.LevelCritical, "process %s ended the daemon: %s; exit status %d", procman.MakeNamespec(r.Group, r.Process), r.Reason, r.Status)
 	d.requestStop(rpc.StateShutdown)
 }
 

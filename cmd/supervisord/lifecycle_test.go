@@ -32,7 +32,7 @@ func TestExitOnExitEndsTheDaemon(t *testing.T) {
 			}
 			log := e.mainLog()
 			for _, want := range []string{
-				"process main:main ended the daemon: main:main exited (",
+				"process main ended the daemon: main exited (",
 				"and will not be restarted (exit_on_exit)",
 				"stopped: side (terminated by SIGTERM)",
 			} {
