@@ -57,6 +57,11 @@ type setup struct {
 	nofile   uint64 // RLIMIT_NOFILE (soft and hard) of the daemon; 0: inherited
 	dir      string // "" : t.TempDir()
 	loglevel string // default "info"
+	// logDir holds the main log and the child logs when set (else dir).
+	logDir string
+	// wrap returns the command line that runs the daemon's argv (for
+	// unshare, prlimit...); it must exec the daemon in place.
+	wrap func(argv []string) []string
 }
 
 // daemon is one running supervisord.
@@ -67,6 +72,7 @@ type daemon struct {
 	conf     string
 	sock     string
 	inetAddr string // host:port when setup.inet
+	logfile  string
 	user     string
 	password string
 	cmd      *exec.Cmd
@@ -127,13 +133,16 @@ func writeConfig(t *testing.T, s setup, dir string, port int) string {
 	if level == "" {
 		level = "info"
 	}
+	logfile, childlogs := filepath.Join(dir, "supervisord.log"), filepath.Join(dir, "childlogs")
+	if s.logDir != "" {
+		logfile, childlogs = filepath.Join(s.logDir, "supervisord.log"), s.logDir
+	}
 	fmt.Fprintf(&b, "[supervisord]\nlogfile=%s\npidfile=%s\nchildlogdir=%s\nloglevel=%s\n%s\n",
-		filepath.Join(dir, "supervisord.log"), filepath.Join(dir, "supervisord.pid"),
-		filepath.Join(dir, "childlogs"), level, s.extra)
+		logfile, filepath.Join(dir, "supervisord.pid"), childlogs, level, s.extra)
 	b.WriteString("[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
 	b.WriteString(s.programs)
 	conf := filepath.Join(dir, "supervisord.conf")
-	if err := os.MkdirAll(filepath.Join(dir, "childlogs"), 0o755); err != nil {
+	if err := os.MkdirAll(childlogs, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
@@ -154,7 +163,11 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 		port = freePort(t)
 	}
 	d := &daemon{t: t, fl: fl, dir: dir, conf: writeConfig(t, s, dir, port), sock: filepath.Join(dir, "s.sock"),
-		user: s.user, password: s.password, out: &syncBuffer{}, done: make(chan struct{})}
+		user: s.user, password: s.password, out: &syncBuffer{}, done: make(chan struct{}),
+		logfile: filepath.Join(dir, "supervisord.log")}
+	if s.logDir != "" {
+		d.logfile = filepath.Join(s.logDir, "supervisord.log")
+	}
 	if s.inet {
 		d.inetAddr = fmt.Sprintf("127.0.0.1:%d", port)
 	}
@@ -162,6 +175,9 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 	if s.nofile != 0 {
 		n := strconv.FormatUint(s.nofile, 10)
 		args = append([]string{"prlimit", "--nofile=" + n + ":" + n, "--"}, args...)
+	}
+	if s.wrap != nil {
+		args = s.wrap(args)
 	}
 	d.cmd = exec.Command(args[0], args[1:]...)
 	d.cmd.Dir = dir
@@ -193,8 +209,17 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 }
 
 func (d *daemon) mainLog() string {
-	b, _ := os.ReadFile(filepath.Join(d.dir, "supervisord.log"))
+	b, _ := os.ReadFile(d.path(d.logfile))
 	return string(b)
+}
+
+// path is a file path as the daemon sees it: through /proc/PID/root while
+// it runs (it may live in its own mount namespace).
+func (d *daemon) path(p string) string {
+	if d.exited() {
+		return p
+	}
+	return filepath.Join("/proc", strconv.Itoa(d.pid), "root", p)
 }
 
 func (d *daemon) exited() bool {

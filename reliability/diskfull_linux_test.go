@@ -1,0 +1,145 @@
+package reliability
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// diskWriter writes phase 1 (1,000,000 bytes of lines, far more than the
+// disk holds), says so, waits for the go-ahead, writes phase 2 (100,000
+// bytes) and says so.
+const diskWriter = `import os, sys, time
+d = sys.argv[1]
+line = ("x" * 99 + "\n")
+for i in range(10000):
+    sys.stdout.write(line)
+    sys.stdout.flush()
+open(os.path.join(d, "phase1.done"), "w").close()
+while not os.path.exists(os.path.join(d, "go2")):
+    time.sleep(0.05)
+for i in range(1000):
+    sys.stdout.write(line)
+    sys.stdout.flush()
+open(os.path.join(d, "phase2.done"), "w").close()
+time.sleep(1000)
+`
+
+const diskWritten = 1_100_000 // bytes the writer produces in all
+
+// TestDiskFull runs the daemon in a private mount namespace whose log
+// directory is a 1 MiB tmpfs, 700 KB of it taken by a ballast file, and a
+// child that writes 1 MB: the child is never blocked, the daemon keeps
+// answering, reports the full disk once, and counts what it could not
+// store; once the ballast is removed it writes again. Stored plus counted
+// as dropped must be every byte the child wrote.
+func TestDiskFull(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to mount a tmpfs in a private mount namespace")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare(1) missing")
+	}
+	eachFlavor(t, func(t *testing.T, fl flavor) {
+		dir := t.TempDir()
+		full := filepath.Join(dir, "full")
+		os.WriteFile(filepath.Join(dir, "writer.py"), []byte(diskWriter), 0o644)
+		progs := fmt.Sprintf("[program:writer]\ncommand=python3 %s %s\nstartsecs=0\nautorestart=false\nstdout_logfile=%s\n",
+			filepath.Join(dir, "writer.py"), dir, filepath.Join(full, "writer.log"))
+		wrap := func(argv []string) []string {
+			script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && head -c 700000 /dev/zero > %s/ballast && exec \"$@\"", full, full)
+			return append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"}, argv...)
+		}
+		d := start(t, fl, setup{dir: dir, logDir: full, wrap: wrap, programs: progs})
+		waitFor(t, 60*time.Second, "the writer to finish phase 1 (never blocked by the full disk)", func() bool {
+			_, err := os.Stat(filepath.Join(dir, "phase1.done"))
+			return err == nil
+		})
+		var st struct {
+			Code int `xmlrpc:"statecode"`
+		}
+		d.mustCall("supervisor.getState", nil, &st)
+		if p := d.states()["writer:writer"]; p.StateName != "RUNNING" {
+			t.Errorf("writer is %s while the disk is full", p.StateName)
+		}
+		// Free the space, let phase 2 run.
+		if err := os.Remove(d.path(filepath.Join(full, "ballast"))); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "go2"), nil, 0o644)
+		waitFor(t, 60*time.Second, "the writer to finish phase 2", func() bool {
+			_, err := os.Stat(filepath.Join(dir, "phase2.done"))
+			return err == nil
+		})
+		logPath := d.path(filepath.Join(full, "writer.log"))
+		var stored int64
+		var mainLog string
+		var dropped int64
+		waitFor(t, 30*time.Second, "the phase-2 bytes in the log", func() bool {
+			fi, err := os.Stat(logPath)
+			if err != nil {
+				return false
+			}
+			stored = fi.Size()
+			mainLog = d.out.String()
+			dropped = droppedBytes(mainLog)
+			return stored+dropped >= diskWritten && strings.Contains(mainLog, "writing resumed")
+		})
+		crits := strings.Count(mainLog, " CRIT ")
+		figure(t, fl, "stored_bytes", stored)
+		figure(t, fl, "dropped_bytes_reported", dropped)
+		figure(t, fl, "crit_lines", crits)
+		figure(t, fl, "output_lines_about_the_disk", countMatching(mainLog, "No space left|space|log write"))
+		d.mustCall("supervisor.getState", nil, &st)
+		if fl.name != "ours" {
+			return
+		}
+		if stored+dropped != diskWritten {
+			t.Errorf("stored %d + reported dropped %d = %d, want %d written", stored, dropped, stored+dropped, diskWritten)
+		}
+		// One CRIT for the writer's full-disk episode. (The "running as
+		// root" CRIT is Python's startup line, counted apart.)
+		writeCrits := 0
+		for _, l := range strings.Split(mainLog, "\n") {
+			if strings.Contains(l, " CRIT ") && strings.Contains(l, "log write failed") {
+				writeCrits++
+			}
+		}
+		if writeCrits != 1 {
+			t.Errorf("%d CRIT lines for the full disk, want 1:\n%s", writeCrits, mainLog)
+		}
+		b, _ := os.ReadFile(logPath)
+		if !strings.HasSuffix(string(b), strings.Repeat("x", 99)+"\n") || int64(len(b)) < 100_000 {
+			t.Errorf("the log did not take the phase-2 lines once space was free (%d bytes)", len(b))
+		}
+	})
+}
+
+var droppedRE = regexp.MustCompile(`(\d+) (?:more )?bytes (?:were )?not logged`)
+
+// droppedBytes adds up the byte counts of the daemon's "not logged" lines.
+func droppedBytes(log string) int64 {
+	var n int64
+	for _, m := range droppedRE.FindAllStringSubmatch(log, -1) {
+		v, _ := strconv.ParseInt(m[1], 10, 64)
+		n += v
+	}
+	return n
+}
+
+func countMatching(text, pattern string) int {
+	re := regexp.MustCompile(pattern)
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		if re.MatchString(l) {
+			n++
+		}
+	}
+	return n
+}
