@@ -38,14 +38,16 @@ type Extensions interface {
 // ProcessHealth is the struct of getProcessHealth: readiness, health
 // checks, restarts, dependencies and resource use of one process.
 type ProcessHealth struct {
-	Name      string
-	Group     string
-	Ready     bool     // it is RUNNING (after its ready check passed, when it has one)
-	Healthy   bool     // ready, and its health check has not failed healthcheck_retries times in a row
-	LastCheck int64    // unix time of the last ready/health/memory check, 0 if never
-	LastError string   // why the last failing check failed, "" after a success
-	Restarts  int      // spawns after the first
-	DependsOn []string // the depends_on entries as configured
+	Name       string
+	Group      string
+	Ready      bool     // it is RUNNING (after its ready check passed, when it has one)
+	Healthy    bool     // ready, and its health check has not failed healthcheck_retries times in a row
+	LastCheck  int64    // unix time of the last ready/health/memory check, 0 if never
+	LastError  string   // why the last failing check failed, "" after a success
+	Restarts   int      // spawns after the first
+	DependsOn  []string // the depends_on entries as configured
+	RSS        int64    // resident bytes of the process and its descendants, 0 if not running
+	CPUSeconds float64  // user+system CPU seconds of the process and its descendants
 }
 
 func (h *ProcessHealth) toStruct() Struct {
@@ -62,6 +64,8 @@ func (h *ProcessHealth) toStruct() Struct {
 		{"last_error", h.LastError},
 		{"restarts", h.Restarts},
 		{"depends_on", deps},
+		{"rss", h.RSS},
+		{"cpu_seconds", h.CPUSeconds},
 	}
 }
 
@@ -71,7 +75,7 @@ func gosupervisorTable(t map[string]*method) {
 		t["gosupervisor."+name] = &method{sig: s, help: help, minArgs: minA, maxArgs: maxA, run: run}
 	}
 	add("getProcessHealth", sig("struct", "string"),
-		"Report one process's readiness and health: name, group, ready, healthy, last_check (unix time, 0 if never), last_error, restarts (spawns after the first) and depends_on.\n\n@param string name  process name\n@return struct health", 1, 1,
+		"Report one process's readiness and health: name, group, ready, healthy, last_check (unix time, 0 if never), last_error, restarts (spawns after the first), depends_on, rss (resident bytes with descendants, 0 if not running) and cpu_seconds (with descendants).\n\n@param string name  process name\n@return struct health", 1, 1,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 			name, err := argNamespec(p[0])
 			if err != nil {

@@ -52,7 +52,7 @@ func healthDispatcher(t *testing.T) (*fakeBackend, *Dispatcher) {
 	b := dispatchBackend(t)
 	x := &fakeExt{b: b, health: map[string]ProcessHealth{
 		"g:p1": {Name: "p1", Group: "g", Ready: true, Healthy: true, LastCheck: 1700000000,
-			Restarts: 3, DependsOn: []string{"solo", "db:*"}},
+			Restarts: 3, DependsOn: []string{"solo", "db:*"}, RSS: 5 << 30, CPUSeconds: 1.25},
 		"solo:solo": {Name: "solo", Group: "solo", LastError: "tcp 127.0.0.1:1: connection refused"},
 	}}
 	d := NewDispatcher(b, nil)
@@ -86,13 +86,13 @@ func TestGosupervisorNamespace(t *testing.T) {
 	_, d := healthDispatcher(t)
 	p1 := Struct{{"name", "p1"}, {"group", "g"}, {"ready", true}, {"healthy", true},
 		{"last_check", int64(1700000000)}, {"last_error", ""}, {"restarts", 3},
-		{"depends_on", []string{"solo", "db:*"}}}
+		{"depends_on", []string{"solo", "db:*"}}, {"rss", int64(5 << 30)}, {"cpu_seconds", 1.25}}
 	p2 := Struct{{"name", "p2"}, {"group", "g"}, {"ready", false}, {"healthy", false},
 		{"last_check", int64(0)}, {"last_error", ""}, {"restarts", 0},
-		{"depends_on", []string{}}}
+		{"depends_on", []string{}}, {"rss", int64(0)}, {"cpu_seconds", 0.0}}
 	solo := Struct{{"name", "solo"}, {"group", "solo"}, {"ready", false}, {"healthy", false},
 		{"last_check", int64(0)}, {"last_error", "tcp 127.0.0.1:1: connection refused"}, {"restarts", 0},
-		{"depends_on", []string{}}}
+		{"depends_on", []string{}}, {"rss", int64(0)}, {"cpu_seconds", 0.0}}
 	tests := []struct {
 		name   string
 		method string
@@ -176,7 +176,7 @@ func TestGosupervisorShutdownAndMulticall(t *testing.T) {
 }
 
 // TestGosupervisorWire checks the XML types: booleans, an int beyond 32
-// bits and an empty array, through a served socket.
+// bits, a double and an empty array, through a served socket.
 func TestGosupervisorWire(t *testing.T) {
 	b, _ := healthDispatcher(t)
 	x := &fakeExt{b: b, health: map[string]ProcessHealth{
@@ -193,6 +193,8 @@ func TestGosupervisorWire(t *testing.T) {
 		"<member>\n<name>last_error</name>\n<value><string></string></value>\n</member>\n" +
 		"<member>\n<name>restarts</name>\n<value><int>0</int></value>\n</member>\n" +
 		"<member>\n<name>depends_on</name>\n<value><array><data>\n</data></array></value>\n</member>\n" +
+		"<member>\n<name>rss</name>\n<value><int>0</int></value>\n</member>\n" +
+		"<member>\n<name>cpu_seconds</name>\n<value><double>0.0</double></value>\n</member>\n" +
 		"</struct></value>\n"
 	if !strings.Contains(got, want) {
 		t.Errorf("response:\n%s\nwant body:\n%s", got, want)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/procman"
@@ -33,6 +34,10 @@ func gosupervisorEnabled(cfg *config.Config) bool {
 	return false
 }
 
+// healthSampleAge is how old a /proc snapshot may be for a health answer:
+// a burst of calls (a ctl "health" per process) shares one pass.
+const healthSampleAge = time.Second
+
 func toRPCHealth(h procman.Health) rpc.ProcessHealth {
 	out := rpc.ProcessHealth{
 		Name:      h.Name,
@@ -56,7 +61,9 @@ func (inst *instance) ProcessHealth(namespec string) (rpc.ProcessHealth, error) 
 	if err != nil {
 		return rpc.ProcessHealth{}, err
 	}
-	return toRPCHealth(h), nil
+	out := []rpc.ProcessHealth{toRPCHealth(h)}
+	inst.addResources([]procman.Health{h}, out)
+	return out[0], nil
 }
 
 // AllProcessHealth is gosupervisor.getAllProcessHealth.
@@ -67,5 +74,35 @@ func (inst *instance) AllProcessHealth() []rpc.ProcessHealth {
 	for i, h := range all {
 		out[i] = toRPCHealth(h)
 	}
+	inst.addResources(all, out)
 	return out
+}
+
+// addResources fills rss and cpu_seconds of out[i] from the process tree
+// of hs[i]'s pid, with one shared /proc pass; a pass that misses a running
+// pid (it predates a spawn) is replaced by a fresh one. Where sampling is
+// unavailable they stay 0.
+func (inst *instance) addResources(hs []procman.Health, out []rpc.ProcessHealth) {
+	maxAge := healthSampleAge
+	for {
+		snap, err := inst.stats.Snapshot(maxAge)
+		if err != nil {
+			return
+		}
+		missed := false
+		for i, h := range hs {
+			if h.PID <= 0 {
+				continue
+			}
+			if u, ok := snap.Tree(h.PID); ok {
+				out[i].RSS, out[i].CPUSeconds = u.RSSBytes, u.CPUSeconds
+			} else {
+				missed = true
+			}
+		}
+		if !missed || maxAge == 0 {
+			return
+		}
+		maxAge = 0
+	}
 }

@@ -12,14 +12,16 @@ const gosupervisorSectionConf = "\n[rpcinterface:gosupervisor]\nsupervisor.rpcin
 
 // health is gosupervisor.getProcessHealth's struct as a Go client reads it.
 type health struct {
-	Name      string   `xmlrpc:"name"`
-	Group     string   `xmlrpc:"group"`
-	Ready     bool     `xmlrpc:"ready"`
-	Healthy   bool     `xmlrpc:"healthy"`
-	LastCheck int64    `xmlrpc:"last_check"`
-	LastError string   `xmlrpc:"last_error"`
-	Restarts  int      `xmlrpc:"restarts"`
-	DependsOn []string `xmlrpc:"depends_on"`
+	Name       string   `xmlrpc:"name"`
+	Group      string   `xmlrpc:"group"`
+	Ready      bool     `xmlrpc:"ready"`
+	Healthy    bool     `xmlrpc:"healthy"`
+	LastCheck  int64    `xmlrpc:"last_check"`
+	LastError  string   `xmlrpc:"last_error"`
+	Restarts   int      `xmlrpc:"restarts"`
+	DependsOn  []string `xmlrpc:"depends_on"`
+	RSS        int64    `xmlrpc:"rss"`
+	CPUSeconds float64  `xmlrpc:"cpu_seconds"`
 }
 
 // TestGosupervisorNamespaceIsOptIn: without [rpcinterface:gosupervisor]
@@ -61,7 +63,7 @@ func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(all) != 2 || all[0].Name != "a" || !all[0].Ready || !all[0].Healthy || all[0].Restarts != 0 ||
-				all[1].Name != "c" || all[1].Ready || all[1].Healthy {
+				all[1].Name != "c" || all[1].Ready || all[1].Healthy || all[1].RSS != 0 || all[1].CPUSeconds != 0 {
 				t.Fatalf("getAllProcessHealth: %+v", all)
 			}
 			e.ctlOrRPCRestart(t, "a:a")
@@ -69,7 +71,8 @@ func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
 			if err := e.rpc("gosupervisor.getProcessHealth", "a", &one); err != nil {
 				t.Fatal(err)
 			}
-			if one.Restarts != 1 || !one.Ready || one.Group != "a" {
+			// a is a sleep: resident, with a few CPU ticks at most.
+			if one.Restarts != 1 || !one.Ready || one.Group != "a" || one.RSS <= 0 || one.CPUSeconds < 0 {
 				t.Errorf("after a restart: %+v", one)
 			}
 			if err := e.rpc("gosupervisor.getProcessHealth", "nosuch", &one); err == nil || !strings.Contains(err.Error(), "BAD_NAME: nosuch") {

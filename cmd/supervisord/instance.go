@@ -12,6 +12,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/events"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
 )
 
@@ -28,6 +29,7 @@ type instance struct {
 	mainlog *logrot.MainLog
 	hub     *logrot.Hub
 	sup     *procman.Supervisor
+	stats   *procstat.Sampler // resource figures for the gosupervisor namespace
 
 	srv       *rpc.Server
 	listeners []*rpc.Listener
@@ -61,6 +63,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 
 		announced: map[string]bool{},
 		loaded:    make(chan struct{}),
+		stats:     procstat.New(procstat.Options{}),
 	}
 	sup, err := procman.New(procman.Options{
 		Logger:       procLogger{d},
