@@ -107,7 +107,7 @@ func (p *Process) Equal(o *Process) bool {
 		p.ServerURL != o.ServerURL || !p.Stdout.equal(o.Stdout) || !p.Stderr.equal(o.Stderr) {
 		return false
 	}
-	return envEqual(p.Environment, o.Environment) && p.Lifecycle.equal(o.Lifecycle)
+	return envEqual(p.Environment, o.Environment) && p.Lifecycle.equal(o.Lifecycle) && p.Probes.Equal(o.Probes)
 }
 
 func (c LogConfig) equal(o LogConfig) bool {

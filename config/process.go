@@ -232,6 +232,9 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 			return nil, err
 		}
 		q.Directory = dir
+		if q.Probes, err = readProbes(getv); err != nil {
+			return nil, err
+		}
 		for _, c := range []struct {
 			ch  string
 			dst *LogConfig

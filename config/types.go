@@ -218,7 +218,8 @@ type Process struct {
 	ServerURL      string      // "AUTO" when not set
 	Stdout         LogConfig
 	Stderr         LogConfig
-	Lifecycle      // issue-13 keys (lifecycle.go)
+	Lifecycle             // issue-13 keys (lifecycle.go)
+	Probes         Probes // ready, healthcheck, memory_max (probes.go)
 }
 
 // Special values of LogConfig.File.
