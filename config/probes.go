@@ -236,3 +236,9 @@ func checkHostPort(addr string, needHost bool) error {
 	}
 	return nil
 }
+
+// ParseCheck parses a ready= (opt "ready") or healthcheck= value as the
+// config loader does; "" is no check.
+func ParseCheck(opt, value string) (*Check, error) {
+	return parseCheck(opt, value, opt == "ready")
+}
