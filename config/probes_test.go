@@ -9,7 +9,7 @@ import (
 )
 
 // loadText loads one config text from a temporary file.
-func loadText(t *testing.T, text string) (*Config, string, error) {
+func loadProbesText(t *testing.T, text string) (*Config, string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.conf")
@@ -21,7 +21,7 @@ func loadText(t *testing.T, text string) (*Config, string, error) {
 }
 
 func TestProbesDefaultsAndValues(t *testing.T) {
-	cfg, _, err := loadText(t, `[supervisord]
+	cfg, _, err := loadProbesText(t, `[supervisord]
 [program:plain]
 command = /bin/cat
 [program:web]
@@ -120,7 +120,7 @@ func TestProbesBadValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.opt+"="+tt.value, func(t *testing.T) {
-			_, path, err := loadText(t, "[supervisord]\n[program:x]\ncommand = /bin/cat\n"+tt.opt+" = "+tt.value+"\n")
+			_, path, err := loadProbesText(t, "[supervisord]\n[program:x]\ncommand = /bin/cat\n"+tt.opt+" = "+tt.value+"\n")
 			want := tt.want + " in section 'program:x' (file: '" + path + "')"
 			if err == nil || err.Error() != want {
 				t.Errorf("got  %v\nwant %s", err, want)
@@ -131,7 +131,7 @@ func TestProbesBadValues(t *testing.T) {
 
 func TestProbesDiff(t *testing.T) {
 	base := "[supervisord]\n[program:a]\ncommand = /bin/cat\nready = tcp://127.0.0.1:1\n[program:b]\ncommand = /bin/cat\n"
-	old, _, err := loadText(t, base)
+	old, _, err := loadProbesText(t, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestProbesDiff(t *testing.T) {
 		{"default spelled out", base + "healthcheck_retries = 3\nmemory_check_interval = 5.0\n", []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			nc, _, err := loadText(t, tc.text)
+			nc, _, err := loadProbesText(t, tc.text)
 			if err != nil {
 				t.Fatal(err)
 			}

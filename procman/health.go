@@ -26,11 +26,12 @@ func (p *process) health() Health {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	h := Health{
-		Name:     p.cfg.Name,
-		Group:    p.group.cfg.Name,
-		PID:      p.pid,
-		Ready:    p.state == Running,
-		Restarts: max(int(p.attempt)-1, 0),
+		Name:      p.cfg.Name,
+		Group:     p.group.cfg.Name,
+		PID:       p.pid,
+		Ready:     p.state == Running,
+		Restarts:  max(int(p.attempt)-1, 0),
+		DependsOn: p.cfg.DependsOn,
 	}
 	h.Healthy = h.Ready
 	return h
