@@ -1,0 +1,286 @@
+package reliability
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	soakFlag      = flag.Duration("soak", 0, "run TestSoak for this long (0: skip it)")
+	soakProgs     = flag.Int("soakprogs", 1000, "TestSoak: programs (a third crash-looping, a third writing, a third idle)")
+	soakRate      = flag.Int("soakrate", 20000, "TestSoak: bytes per second each writer writes (bounds the disk traffic)")
+	soakSample    = flag.Duration("soaksample", 10*time.Second, "TestSoak: sampling interval")
+	soakUSR2Every = flag.Duration("soakusr2", time.Minute, "TestSoak: SIGUSR2 interval")
+)
+
+// soakWriter writes numbered lines at a bounded rate until SIGTERM, then
+// records how many it wrote in <dir>/<name>.count.
+const soakWriter = `import os, signal, sys, time
+name, d, rate = sys.argv[1], sys.argv[2], int(sys.argv[3])
+n = 0
+def done(*a):
+    sys.stdout.flush()
+    with open(os.path.join(d, name + ".count"), "w") as f:
+        f.write(str(n))
+    os._exit(0)
+signal.signal(signal.SIGTERM, done)
+pad = "y" * 80
+per = max(1, rate // 100 // 100)  # lines per 10 ms
+while True:
+    t = time.time()
+    for _ in range(per):
+        sys.stdout.write("%d %s\n" % (n, pad))
+        n += 1
+    sys.stdout.flush()
+    time.sleep(max(0, 0.01 - (time.time() - t)))
+`
+
+type soakSampleRow struct {
+	at                  time.Duration
+	rss, fds, thr, zomb int
+	stored              int64
+	calls, errs         int64
+}
+
+// TestSoak runs -soak long (skipped without it): -soakprogs programs, a
+// third crash-looping, a third writing numbered lines with rotation, a
+// third idle; 8 RPC clients looping getAllProcessInfo, stop/start and
+// readLog; SIGUSR2 every -soakusr2. It samples RSS, descriptors, OS
+// threads, zombies and stored log bytes every -soaksample and passes when
+// every RPC was answered, no zombie is left, the descriptor and memory
+// figures are flat after warm-up, and every writer's retained log is a
+// gapless, duplicate-free run of its lines ending at its last one.
+func TestSoak(t *testing.T) {
+	if *soakFlag <= 0 {
+		t.Skip("run with -args -soak=DURATION")
+	}
+	eachFlavor(t, func(t *testing.T, fl flavor) {
+		dir := t.TempDir()
+		counts := filepath.Join(dir, "counts")
+		os.Mkdir(counts, 0o755)
+		os.WriteFile(filepath.Join(dir, "writer.py"), []byte(soakWriter), 0o644)
+		third := *soakProgs / 3
+		var b strings.Builder
+		fmt.Fprintf(&b, "[program:crash]\ncommand=sh -c \"sleep 5; exit 1\"\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=1\nautorestart=true\nstartretries=1000000\n\n", third)
+		fmt.Fprintf(&b, "[program:writer]\ncommand=python3 %s %%(program_name)s%%(process_num)04d %s %d\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile_maxbytes=1MB\nstdout_logfile_backups=50\nstopwaitsecs=30\n\n",
+			filepath.Join(dir, "writer.py"), counts, *soakRate, third)
+		fmt.Fprintf(&b, "[program:idle]\ncommand=sleep 100000\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\n\n", *soakProgs-2*third)
+		d := start(t, fl, setup{dir: dir, programs: b.String(), extra: "minfds=16384"})
+		waitFor(t, 10*time.Minute, "every writer and idle program RUNNING", func() bool {
+			list, err := d.infos()
+			if err != nil {
+				return false
+			}
+			n := 0
+			for _, p := range list {
+				if p.Group != "crash" && p.StateName == "RUNNING" {
+					n++
+				}
+			}
+			return n == *soakProgs-third
+		})
+
+		var calls, errs atomic.Int64
+		var firstErr atomic.Value
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				idle := fmt.Sprintf("idle:idle%04d", i)
+				writer := fmt.Sprintf("writer:writer%04d", i)
+				for k := 0; ; k++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					var err error
+					switch k % 4 {
+					case 0:
+						_, err = d.infos()
+					case 1:
+						err = d.call("supervisor.stopProcess", []any{idle, true}, nil)
+					case 2:
+						err = d.call("supervisor.startProcess", []any{idle, true}, nil)
+					case 3:
+						var r []any
+						err = d.call("supervisor.tailProcessStdoutLog", []any{writer, 0, 4096}, &r)
+					}
+					calls.Add(1)
+					if err != nil {
+						errs.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+					}
+				}
+			}()
+		}
+
+		var rows []soakSampleRow
+		t0 := time.Now()
+		nextUSR2 := t0.Add(*soakUSR2Every)
+		usr2 := 0
+		for time.Since(t0) < *soakFlag {
+			time.Sleep(min(*soakSample, time.Until(nextUSR2)))
+			if time.Now().After(nextUSR2) {
+				syscall.Kill(d.pid, syscall.SIGUSR2)
+				usr2++
+				nextUSR2 = nextUSR2.Add(*soakUSR2Every)
+			}
+			if len(rows) == 0 || time.Since(t0)-rows[len(rows)-1].at >= *soakSample-50*time.Millisecond {
+				row := soakSampleRow{at: time.Since(t0), rss: rssKiB(d.pid), fds: fdCount(d.pid), thr: threads(d.pid),
+					zomb: zombies(d.pid), stored: dirBytes(filepath.Join(dir, "childlogs")), calls: calls.Load(), errs: errs.Load()}
+				rows = append(rows, row)
+				t.Logf("sample t=%ds rss=%dKiB fds=%d threads=%d zombies=%d stored=%dB calls=%d errors=%d",
+					int(row.at.Seconds()), row.rss, row.fds, row.thr, row.zomb, row.stored, row.calls, row.errs)
+			}
+		}
+		close(stop)
+		wg.Wait()
+
+		// Stop the writers (they record their counts) and judge their logs.
+		d.mustCall("supervisor.stopProcessGroup", []any{"writer", true}, nil)
+		lost, checked := 0, 0
+		for i := range third {
+			name := fmt.Sprintf("writer%04d", i)
+			cb, err := os.ReadFile(filepath.Join(counts, name+".count"))
+			if err != nil {
+				t.Errorf("%s wrote no count: %v", name, err)
+				continue
+			}
+			n, _ := strconv.Atoi(string(cb))
+			if msg := checkSequence(filepath.Join(dir, "childlogs"), name, n); msg != "" {
+				lost++
+				if lost <= 5 {
+					t.Errorf("%s: %s", name, msg)
+				}
+			}
+			checked++
+		}
+		d.settleConsistent(60 * time.Second)
+		warm := len(rows) / 5
+		post := rows[warm:]
+		figure(t, fl, "duration", *soakFlag)
+		figure(t, fl, "programs", *soakProgs)
+		figure(t, fl, "rpc_calls", calls.Load())
+		figure(t, fl, "rpc_errors", errs.Load())
+		figure(t, fl, "sigusr2_sent", usr2)
+		figure(t, fl, "writers_checked", checked)
+		figure(t, fl, "writers_with_gaps", lost)
+		figure(t, fl, "zombies_at_end", zombies(d.pid))
+		if len(post) >= 2 {
+			figure(t, fl, "rss_kib_slope_per_min", fmt.Sprintf("%.1f", slope(post, func(r soakSampleRow) float64 { return float64(r.rss) })))
+			figure(t, fl, "fds_slope_per_min", fmt.Sprintf("%.2f", slope(post, func(r soakSampleRow) float64 { return float64(r.fds) })))
+			figure(t, fl, "threads_slope_per_min", fmt.Sprintf("%.2f", slope(post, func(r soakSampleRow) float64 { return float64(r.thr) })))
+			figure(t, fl, "max_rss_kib", maxOf(rows, func(r soakSampleRow) int { return r.rss }))
+			figure(t, fl, "max_fds", maxOf(rows, func(r soakSampleRow) int { return r.fds }))
+			figure(t, fl, "max_threads", maxOf(rows, func(r soakSampleRow) int { return r.thr }))
+			figure(t, fl, "max_zombies_sampled", maxOf(rows, func(r soakSampleRow) int { return r.zomb }))
+		}
+		if fl.name != "ours" {
+			return
+		}
+		if errs.Load() != 0 {
+			t.Errorf("%d of %d RPC calls failed, first: %v", errs.Load(), calls.Load(), firstErr.Load())
+		}
+		if len(post) >= 2 {
+			first, last := post[0], post[len(post)-1]
+			if last.fds > first.fds+16 {
+				t.Errorf("descriptors grew after warm-up: %d -> %d", first.fds, last.fds)
+			}
+			if last.rss > first.rss*3/2+8192 {
+				t.Errorf("RSS grew after warm-up: %d -> %d KiB", first.rss, last.rss)
+			}
+		}
+	})
+}
+
+// checkSequence reads every retained log file of writer name (current and
+// rotated) and checks that its numbered lines form a gapless,
+// duplicate-free run ending at n-1 (the writer's last line).
+func checkSequence(logdir, name string, n int) string {
+	files, _ := filepath.Glob(filepath.Join(logdir, name+"*stdout*"))
+	var seqs []int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err.Error()
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			if line == "" {
+				continue
+			}
+			v, err := strconv.Atoi(strings.Fields(line)[0])
+			if err != nil {
+				return fmt.Sprintf("garbled line %q in %s", line, f)
+			}
+			seqs = append(seqs, v)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	if len(seqs) == 0 {
+		return fmt.Sprintf("wrote %d lines, none stored", n)
+	}
+	sort.Ints(seqs)
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] == seqs[i-1] {
+			return fmt.Sprintf("line %d stored twice", seqs[i])
+		}
+		if seqs[i] != seqs[i-1]+1 {
+			return fmt.Sprintf("lines %d..%d missing", seqs[i-1]+1, seqs[i]-1)
+		}
+	}
+	if last := seqs[len(seqs)-1]; last != n-1 {
+		return fmt.Sprintf("wrote %d lines, the log ends at line %d", n, last)
+	}
+	return ""
+}
+
+// slope is the least-squares slope of f over the rows, per minute.
+func slope(rows []soakSampleRow, f func(soakSampleRow) float64) float64 {
+	var sx, sy, sxx, sxy float64
+	for _, r := range rows {
+		x := r.at.Minutes()
+		y := f(r)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	n := float64(len(rows))
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0
+	}
+	return (n*sxy - sx*sy) / den
+}
+
+func maxOf(rows []soakSampleRow, f func(soakSampleRow) int) int {
+	m := 0
+	for _, r := range rows {
+		m = max(m, f(r))
+	}
+	return m
+}
+
+// dirBytes sums the sizes of the regular files in dir.
+func dirBytes(dir string) int64 {
+	ents, _ := os.ReadDir(dir)
+	var n int64
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n
+}
