@@ -309,11 +309,20 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	}
 	close(inst.loaded)
 	d.bus.Publish(events.NewSupervisorStateEvent(true))
-	start()
-	if first {
-		d.child.ready()
-	}
-	return d.loop(inst), nil
+	// The autostart wave runs while the loop handles signals: a SIGTERM
+	// (or SIGHUP) during it moves procman out of RUNNING, which stops the
+	// spawns not yet made, and the shutdown stops the ones that were.
+	spawned := make(chan struct{})
+	go func() {
+		defer close(spawned)
+		start()
+		if first {
+			d.child.ready()
+		}
+	}()
+	restart = d.loop(inst)
+	<-spawned
+	return restart, nil
 }
 
 // loop handles signals and stop requests until every process is stopped
