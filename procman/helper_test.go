@@ -34,7 +34,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(unkillableEnv) != "" {
 		os.Exit(unkillableMain(os.Getenv(unkillableEnv)))
 	}
-	goleak.VerifyTestMain(m)
+	// logrot.Hub workers (settle_test.go) exit on their own once idle.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/gosupervisor/gosupervisor/logrot.(*Hub).worker"))
 }
 
 // helperMain runs a sequence of steps, e.g. "out hello sleep 0.2 exit 3".

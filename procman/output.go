@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 )
@@ -25,6 +26,20 @@ type OutputSink interface {
 type Preparer interface {
 	Prepare() error
 }
+
+// A Settler is an OutputSink that can tell when it has handled what a
+// child wrote. When a child has exited, procman calls Settle before it
+// handles the exit (logs it, publishes EXITED/BACKOFF, restarts), so the
+// child's last output comes first, as Python drains a child's pipes before
+// it reports the exit. Settle returns once every pipe consumed for pid is
+// at EOF and handled, or idle with nothing left to read (a grandchild may
+// hold it open), or timeout has passed.
+type Settler interface {
+	Settle(pid int, timeout time.Duration) bool
+}
+
+// settleTimeout bounds how long an exit waits for its output to settle.
+const settleTimeout = time.Second
 
 // Output is what the Options.Output hook returns for one process.
 type Output struct {
@@ -85,6 +100,18 @@ func (b *BufferSink) Consume(r *os.File, _ int) {
 			}
 		}
 	}()
+}
+
+// Settle is Wait, bounded by timeout (BufferSink is not per pid).
+func (b *BufferSink) Settle(_ int, timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Wait blocks until every consumed pipe reached EOF.

@@ -237,13 +237,25 @@ func (p *process) onTimer(ev event) {
 	p.fire(ev, nil)
 }
 
-// onExit is the reaper's callback for our child.
+// onExit is the reaper's callback for our child. The child's output is
+// handled first (see Settler).
 func (p *process) onExit(ex Exit) {
+	p.settleOutput(ex.Pid)
 	p.mu.Lock()
 	if ex.Pid == p.pid && p.pid != 0 {
 		p.fire(evExit, &ex)
 	}
 	p.unlock()
+}
+
+// settleOutput waits (bounded) until the output of the child pid was
+// handled. mu must not be held.
+func (p *process) settleOutput(pid int) {
+	for _, sink := range []OutputSink{p.out.Stdout, p.out.Stderr} {
+		if st, ok := sink.(Settler); ok {
+			st.Settle(pid, settleTimeout)
+		}
+	}
 }
 
 // sendKill sends sig to the child (to its process group when asGroup) as
@@ -446,6 +458,7 @@ func (p *process) spawn() {
 			p.fire(evStartsecs, nil)
 		}
 		go func() {
+			p.settleOutput(0) // what the "child" wrote above
 			p.mu.Lock()
 			if p.attempt == attempt && p.pid == 0 && (p.state == Starting || p.state == Running) {
 				p.fire(evExit, &Exit{Status: syscall.WaitStatus(127 << 8), Time: time.Now()})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
@@ -477,6 +478,17 @@ func (l *pendingLog) Consume(r *os.File, pid int) {
 	sink.Consume(r, pid)
 }
 
+// Settle waits for the opened channel's output of pid (procman.Settler).
+func (l *pendingLog) Settle(pid int, timeout time.Duration) bool {
+	l.mu.Lock()
+	sink := l.sink
+	l.mu.Unlock()
+	if st, ok := sink.(procman.Settler); ok {
+		return st.Settle(pid, timeout)
+	}
+	return true
+}
+
 // listenerSink tells the pool a new listener instance started before its
 // stdout is read, so its first READY counts.
 type listenerSink struct {
@@ -489,6 +501,8 @@ func (s listenerSink) Consume(r *os.File, pid int) {
 	s.pool.ListenerSpawned(s.name, pid)
 	s.ch.Consume(r, pid)
 }
+
+func (s listenerSink) Settle(pid int, timeout time.Duration) bool { return s.ch.Settle(pid, timeout) }
 
 // stdinListener is an event listener process as its pool sees it.
 type stdinListener struct {
