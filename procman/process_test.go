@@ -154,7 +154,8 @@ func TestExitCodesAndAutorestart(t *testing.T) {
 				rec.waitFor(t, "restart", 10*time.Second, func() bool { return len(rec.states("x")) >= 4 })
 				wantStatesPrefix(t, rec, "x", "STARTING", "RUNNING", "EXITED", "STARTING")
 			} else {
-				time.Sleep(50 * time.Millisecond)
+				// An autorestart is queued with the EXITED it follows.
+				s.drain()
 				wantStates(t, rec, "x", "STARTING", "RUNNING", "EXITED")
 				info, _ := s.Info("x")
 				code, _ := strconv.Atoi(c.code)
@@ -264,12 +265,12 @@ func TestBackoffRetriesThenFatal(t *testing.T) {
 	waitLen(2)
 	// The retry comes exactly backoff seconds later: 1 s, then 2 s.
 	clk.Advance(999 * time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	s.drain() // Advance ran the due timers; what they caused is queued
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF")
 	clk.Advance(time.Millisecond)
 	waitLen(4)
 	clk.Advance(1999 * time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	s.drain()
 	if n := len(rec.states("flaky")); n != 4 {
 		t.Fatalf("retried early: %v", rec.states("flaky"))
 	}
@@ -300,7 +301,7 @@ func TestBackoffRetriesThenFatal(t *testing.T) {
 	}
 	wantStatesPrefix(t, rec, "flaky", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "FATAL", "STARTING", "BACKOFF", "STOPPED")
 	clk.Advance(10 * time.Second)
-	time.Sleep(50 * time.Millisecond)
+	s.drain()
 	if n := len(rec.states("flaky")); n != 10 {
 		t.Errorf("activity after stop: %v", rec.states("flaky"))
 	}
@@ -325,11 +326,14 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Stop(bg, "stubborn", true); done <- err }()
 	rec.waitState(t, "stubborn", Stopping, 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
-	if !pidAlive(info.PID) {
-		t.Fatal("died of SIGTERM it ignores")
+	// Just short of stopwaitsecs: no SIGKILL yet (the SIGTERM is ignored;
+	// the "stopped:" line below says which signal ended it).
+	clk.Advance(2*time.Second - time.Millisecond)
+	s.drain()
+	if rec.hasLog(fmt.Sprintf("WARN killing 'stubborn' (%d) with SIGKILL", info.PID)) {
+		t.Fatal("SIGKILL before stopwaitsecs")
 	}
-	clk.Advance(2 * time.Second)
+	clk.Advance(time.Millisecond)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +570,7 @@ func TestNamespecsAndFaults(t *testing.T) {
 }
 
 func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
-	s, _ := newTestSupervisor(t, Options{})
+	s, rec := newTestSupervisor(t, Options{})
 	quick := proc("quick", "exit", "1")
 	if err := s.AddGroup(homogeneous(quick)); err != nil {
 		t.Fatal(err)
@@ -582,23 +586,12 @@ func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Start(bg, "slow", true); done <- err }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if info, _ := s.Info("slow"); info.State == Starting || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	rec.waitState(t, "slow", Starting, 5*time.Second)
 	if _, _, err := s.Stop(bg, "slow", false); err != nil {
 		t.Fatal(err)
 	}
 	wantFault(t, <-done, ErrAbnormalTermination, "slow")
-	for {
-		if info, _ := s.Info("slow"); info.State == Stopped {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	rec.waitState(t, "slow", Stopped, 5*time.Second)
 
 	// A cancelled context ends the wait.
 	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
@@ -755,7 +748,7 @@ func TestShutdownTurnsBackoffFatal(t *testing.T) {
 		t.Error("shutdown logged a give-up, Python does not")
 	}
 	clk.Advance(time.Minute)
-	time.Sleep(20 * time.Millisecond)
+	s.drain()
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "FATAL")
 }
 
@@ -942,7 +935,20 @@ func TestShutdownRacesStarts(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Let the starters get going before the shutdown races them.
+	deadline := time.Now().Add(10 * time.Second)
+	for started := 0; started < 8; {
+		started = 0
+		for _, in := range s.AllInfo() {
+			if in.PID != 0 {
+				started++
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d processes started", started)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := s.Shutdown(bg); err != nil {
 		t.Fatal(err)
 	}
@@ -1029,7 +1035,17 @@ func TestReaperLeavesForeignChildren(t *testing.T) {
 	if err := foreign.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // now a zombie nobody has waited for
+	// Wait (without reaping) until it is a zombie nobody has waited for.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if pid, err := waitidPeek(pPID, foreign.Process.Pid); err != nil || pid == foreign.Process.Pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the foreign child did not exit")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	p := proc("mine", "sleep", "0.1", "exit", "3")
 	p.Startsecs = 0
 	if err := s.AddGroup(homogeneous(p)); err != nil {

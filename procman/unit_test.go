@@ -6,106 +6,56 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
-// TestTransitionTable checks every (state, event) pair against the edges
-// Python's Subprocess takes (process.py), with our one deliberate change:
-// an exit while STARTING is always BACKOFF.
-func TestTransitionTable(t *testing.T) {
-	type edge struct {
-		to State
-		a  action
-	}
-	want := map[State]map[event]edge{
-		Stopped: {evSpawn: {Starting, aCancelTimer | aSpawn}},
-		Exited:  {evSpawn: {Starting, aCancelTimer | aSpawn}, evDelay: {Backoff, aCancelTimer}},
-		Fatal:   {evSpawn: {Starting, aCancelTimer | aSpawn}, evFatalRetry: {Starting, aCancelTimer | aSpawn}},
-		Backoff: {
-			evSpawn:   {Starting, aCancelTimer | aSpawn},
-			evRetry:   {Starting, aCancelTimer | aSpawn},
-			evStop:    {Stopped, aCancelTimer},
-			evGiveUp:  {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
-			evAbandon: {Fatal, aCancelTimer | aResetBackoff},
-		},
-		Starting: {
-			evSpawnFailed: {Backoff, aCancelTimer | aIncBackoff},
-			evStartsecs:   {Running, aCancelTimer | aResetBackoff | aRunning},
-			evExit:        {Backoff, aCancelTimer | aClearPid | aTooQuickly | aIncBackoff},
-			evStop:        {Stopping, aCancelTimer | aSendStop},
-			evSignalError: {Unknown, aCancelTimer},
-		},
-		Running: {
-			evExit:        {Exited, aCancelTimer | aClearPid | aRecordExit | aResetBackoff | aAutorestart},
-			evStop:        {Stopping, aCancelTimer | aSendStop},
-			evSignalError: {Unknown, aCancelTimer},
-		},
-		Stopping: {
-			evExit:        {Stopped, aCancelTimer | aClearPid | aRecordStop},
-			evStopTimeout: {Stopping, aSendKill},
-			evSignalError: {Unknown, aCancelTimer},
-		},
-		Unknown: {evExit: {Exited, aCancelTimer | aClearPid | aRecordExit}},
-	}
-	n := 0
-	for _, st := range AllStates {
-		for ev := event(0); ev < numEvents; ev++ {
-			got, ok := transitions[transitionKey{st, ev}]
-			w, wok := want[st][ev]
-			if ok != wok {
-				t.Errorf("(%s, %s): in table %v, want %v", st, ev, ok, wok)
-				continue
-			}
-			if ok {
-				n++
-				if got.to != w.to || got.actions != w.a {
-					t.Errorf("(%s, %s) -> (%s, %b), want (%s, %b)", st, ev, got.to, got.actions, w.to, w.a)
-				}
-			}
+// TestLateTimersChangeNothing: timers armed for a state the process has
+// left (startsecs after a stop, stopwaitsecs after the child died, a
+// backoff retry after a stop) never move it: no RUNNING, no SIGKILL, no
+// respawn, and no timer is left armed.
+func TestLateTimersChangeNothing(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	slow := proc("slow", "sleep", "60")
+	slow.Startsecs = 5
+	slow.Stopwaitsecs = 3
+	flaky := proc("flaky", "exit", "1")
+	for _, p := range []*config.Process{slow, flaky} {
+		if err := s.AddGroup(homogeneous(p)); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if n != len(transitions) {
-		t.Errorf("table has %d edges, %d checked", len(transitions), n)
-	}
-	// Every state but the transient ones can be left by a spawn or exit.
-	for _, st := range AllStates {
-		if len(want[st]) == 0 {
-			t.Errorf("state %s has no way out", st)
-		}
-	}
-}
-
-// TestFireRejectsIllegalEdges drives fire with every event the table lacks
-// for each state and checks that nothing changes.
-func TestFireRejectsIllegalEdges(t *testing.T) {
-	s, rec := newTestSupervisor(t, Options{Clock: newFakeClock()})
-	g := homogeneous(proc("p", "exit", "0"))
-	if err := s.AddGroup(g); err != nil {
+	if _, _, err := s.Start(bg, "slow", false); err != nil {
 		t.Fatal(err)
 	}
-	p := s.groups["p"].procs[0]
-	for _, st := range AllStates {
-		for ev := event(0); ev < numEvents; ev++ {
-			if _, ok := transitions[transitionKey{st, ev}]; ok {
-				continue
-			}
-			p.mu.Lock()
-			p.state = st
-			ok := p.fire(ev, nil)
-			after := p.state
-			p.state = Stopped
-			p.mu.Unlock()
-			if ok || after != st {
-				t.Errorf("(%s, %s) accepted: now %s", st, ev, after)
-			}
+	if _, _, err := s.Stop(bg, "slow", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "flaky", false); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitState(t, "flaky", Backoff, 10*time.Second)
+	if _, _, err := s.Stop(bg, "flaky", true); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	s.drain()
+	wantStates(t, rec, "slow", "STARTING", "STOPPING", "STOPPED")
+	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "STOPPED")
+	for _, l := range rec.logLines() {
+		if strings.Contains(l, "success:") || strings.Contains(l, "SIGKILL") {
+			t.Errorf("late timer acted: %q", l)
 		}
 	}
-	if got := rec.states("p"); len(got) != 0 {
-		t.Errorf("illegal edges published %v", got)
+	if n := clk.pending(); n != 0 {
+		t.Errorf("%d timers still armed", n)
 	}
 }
 
