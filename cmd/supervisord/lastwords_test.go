@@ -8,14 +8,15 @@ import (
 )
 
 // TestLastOutputBeforeExit is the case, 40 times at once: a
-// program that prints and exits at once, in the foreground at loglevel
+// program that prints and exits at once (always too quickly: startsecs is
+// long, so a loaded machine cannot make it RUNNING), in the foreground at loglevel
 // debug; its "stdout output" line must come before its "exited:" and
 // "gave up:" lines, as in Python, which drains a child's pipes first.
 func TestLastOutputBeforeExit(t *testing.T) {
 	const n = 40
 	var conf strings.Builder
 	for i := range n {
-		fmt.Fprintf(&conf, "[program:w%02d]\ncommand=bash -c 'echo -e \"\\x88\"'\nstartretries=0\nautorestart=false\n\n", i)
+		fmt.Fprintf(&conf, "[program:w%02d]\ncommand=bash -c 'echo -e \"\\x88\"'\nstartsecs=30\nstartretries=0\nautorestart=false\n\n", i)
 	}
 	e := newEnv(t, "", map[string]string{"words": conf.String()})
 	d := e.startForeground()
