@@ -124,7 +124,6 @@ const (
 // supervisorctl through the everyday commands; the expected outputs are
 // what Python supervisord 4.2.5 gives for the same sequence.
 func TestForegroundLifecycle(t *testing.T) {
-	needOracle(t)
 	e := newEnv(t, "", map[string]string{"a": progA, "b": progB, "c": progC})
 	d := e.startForeground()
 	e.waitStates(map[string]string{"a:a": "RUNNING", "b:b_0": "RUNNING", "b:b_1": "RUNNING", "c:c": "STOPPED"})
@@ -229,7 +228,6 @@ func TestForegroundLifecycle(t *testing.T) {
 // it is up, the daemon leads its own session, writes its pidfile, handles
 // SIGHUP (reload in place), SIGUSR2 (log reopen) and SIGTERM.
 func TestDaemonMode(t *testing.T) {
-	needOracle(t)
 	e := newEnv(t, "umask=027\ndirectory=%(here)s/childlogs", map[string]string{
 		"a":      progA,
 		"w":      "[program:w]\ncommand=/bin/sh -c 'umask; pwd; exec sleep 1000'\nstartsecs=0\nstdout_logfile=%(here)s/../w.log\n",
@@ -352,7 +350,6 @@ func descendants(pid int) []int {
 // signal, supervisorctl shutdown), in both modes, and checks that every
 // process it started, grandchildren included, is gone and reaped.
 func TestNoChildSurvivesShutdown(t *testing.T) {
-	needOracle(t)
 	ways := []struct {
 		name      string
 		daemonize bool
@@ -398,7 +395,6 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 // TestSignalsDuringShutdown: a second SIGTERM is logged and changes
 // nothing; SIGHUP during a shutdown is ignored with Python's message.
 func TestSignalsDuringShutdown(t *testing.T) {
-	needOracle(t)
 	e := newEnv(t, "", map[string]string{"stubborn": strings.Replace(progStubborn, "stopwaitsecs=1", "stopwaitsecs=4", 1)})
 	d := e.startForeground()
 	e.waitStates(map[string]string{"stubborn:stubborn": "RUNNING"})
@@ -482,7 +478,6 @@ func TestStartupErrors(t *testing.T) {
 // TestReloadKeepsConfigOnError: a SIGHUP with a broken config keeps the
 // daemon up on the config it had (Python exits) and says why in the log.
 func TestReloadKeepsConfigOnError(t *testing.T) {
-	needOracle(t)
 	e := newEnv(t, "", map[string]string{"a": progA})
 	d := e.startForeground()
 	before := e.waitStates(map[string]string{"a:a": "RUNNING"})

@@ -19,11 +19,13 @@ import (
 	"github.com/kolo/xmlrpc"
 )
 
-// Binaries the end-to-end tests use: ours (built in TestMain) and the
-// Python oracle's client and daemon from Debian's supervisor package.
+// Binaries the end-to-end tests use: our daemon and our client (built in
+// TestMain; the client speaks and prints as Python's does, and the compat
+// tests check that), and the Python oracle's daemon from Debian's
+// supervisor package for the tests that compare with it.
 var (
 	ourBin        string
-	supervisorctl = "/usr/bin/supervisorctl"
+	ourCtl        string
 	pySupervisord = "/usr/bin/supervisord"
 )
 
@@ -55,6 +57,14 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building supervisord:", err)
 		return 1
 	}
+	ourCtl = filepath.Join(dir, "supervisorctl")
+	build = exec.Command(gobin, "build", "-o", ourCtl, "../supervisorctl")
+	build.Stderr = os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building supervisorctl:", err)
+		return 1
+	}
 	// Become a child subreaper: a daemonized supervisord (whose parent
 	// exits) and anything it leaks are re-parented to this process, where
 	// the tests can see and reap them.
@@ -65,10 +75,12 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// needOracle skips a test that compares with Python's supervisord when
+// Debian's supervisor package is not installed.
 func needOracle(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(supervisorctl); err != nil {
-		t.Skip("Debian's supervisor package is not installed (/usr/bin/supervisorctl)")
+	if _, err := os.Stat(pySupervisord); err != nil {
+		t.Skip("Debian's supervisor package is not installed (" + pySupervisord + ")")
 	}
 }
 
@@ -160,12 +172,12 @@ func (e *env) mainLog() string {
 	return string(b)
 }
 
-// ctl runs the real Python supervisorctl against the daemon.
+// ctl runs our supervisorctl against the daemon.
 func (e *env) ctl(args ...string) (string, int) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, supervisorctl, append([]string{"-c", e.conf}, args...)...)
+	cmd := exec.CommandContext(ctx, ourCtl, append([]string{"-c", e.conf}, args...)...)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 // TestSilentCleanupIdentifier covers -s (nothing on stdout in the
 // foreground), the AUTO child log cleanup and -k, and -i.
 func TestSilentCleanupIdentifier(t *testing.T) {
-	needOracle(t)
 	e := newEnv(t, "", map[string]string{"a": progA})
 	old := filepath.Join(e.dir, "childlogs", "a-stdout---e2e-abcd1234.log")
 	oldBackup := old + ".1"
@@ -65,7 +64,6 @@ func TestSilentCleanupIdentifier(t *testing.T) {
 // TestUserDropsPrivileges: as root, user= switches the daemon (and so its
 // children) to that user before anything is opened.
 func TestUserDropsPrivileges(t *testing.T) {
-	needOracle(t)
 	if os.Getuid() != 0 {
 		t.Skip("needs root")
 	}
