@@ -1,15 +1,15 @@
 package config
 
 import (
-	"math/big"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
 // This file ports supervisor.datatypes: each function returns the value
@@ -19,96 +19,11 @@ func errorf(msg string) *Error { return &Error{Msg: msg} }
 
 // pyInt is Python's int(s, base) for base 10 or 8, with its error text.
 func pyInt(s string, base int) (int, error) {
-	t := pyStrip(s)
-	neg := false
-	if strings.HasPrefix(t, "+") || strings.HasPrefix(t, "-") {
-		neg = t[0] == '-'
-		t = t[1:]
-	}
-	if base == 8 && len(t) >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') {
-		t = strings.TrimPrefix(t[2:], "_")
-	}
-	bad := func() (int, error) {
-		return 0, errorf("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyrepr.Str(s))
-	}
-	if t == "" {
-		return bad()
-	}
-	var digits strings.Builder
-	prevUnderscore := true
-	for _, r := range t {
-		if r == '_' {
-			if prevUnderscore {
-				return bad()
-			}
-			prevUnderscore = true
-			continue
-		}
-		d := -1
-		if r >= '0' && r <= '9' {
-			d = int(r - '0')
-		} else if unicode.Is(unicode.Nd, r) {
-			d = ndValue(r)
-		}
-		if d < 0 || d >= base {
-			return bad()
-		}
-		prevUnderscore = false
-		digits.WriteByte(byte('0' + d))
-	}
-	if prevUnderscore {
-		return bad()
-	}
-	ds := digits.String()
-	if base == 10 && len(ds) > 1 && ds[0] == '0' {
-		// Python accepts "007" in base 10 (int() not literals)
-		ds = strings.TrimLeft(ds, "0")
-		if ds == "" {
-			ds = "0"
-		}
-	}
-	v, err := strconv.ParseInt(ds, base, 64)
+	v, err := pyint.Parse(s, base)
 	if err != nil {
-		// Python has arbitrary precision; clamp so callers see a huge
-		// value rather than an error Python would not give.
-		bi, ok := new(big.Int).SetString(ds, base)
-		if !ok {
-			return bad()
-		}
-		if neg {
-			bi.Neg(bi)
-		}
-		if bi.Sign() < 0 {
-			return -clampInt, nil
-		}
-		return clampInt, nil
+		return 0, errorf(err.Error())
 	}
-	if v > int64(clampInt) {
-		v = int64(clampInt)
-	}
-	if neg {
-		v = -v
-	}
-	return int(v), nil
-}
-
-// clampInt is where huge integers are clamped: 2^62 on 64-bit platforms,
-// 2^30 on 32-bit ones (GOARCH=arm), so it always fits an int.
-const clampInt = int(^uint(0) >> 2)
-
-// ndValue is the decimal value of a Unicode Nd digit.
-func ndValue(r rune) int {
-	for _, rt := range unicode.Nd.R16 {
-		if uint16(r) >= rt.Lo && uint16(r) <= rt.Hi && r <= 0xffff {
-			return int(uint16(r)-rt.Lo) % 10
-		}
-	}
-	for _, rt := range unicode.Nd.R32 {
-		if uint32(r) >= rt.Lo && uint32(r) <= rt.Hi {
-			return int(uint32(r)-rt.Lo) % 10
-		}
-	}
-	return -1
+	return v, nil
 }
 
 // integer is datatypes.integer.
@@ -145,7 +60,7 @@ func listOfStrings(s string) []string {
 	}
 	parts := strings.Split(s, ",")
 	for i := range parts {
-		parts[i] = pyStrip(parts[i])
+		parts[i] = pyint.Strip(parts[i])
 	}
 	return parts
 }
@@ -169,7 +84,7 @@ func listOfExitcodes(s string) ([]int, error) {
 
 // processOrGroupName is datatypes.process_or_group_name.
 func processOrGroupName(name string) (string, error) {
-	s := pyStrip(name)
+	s := pyint.Strip(name)
 	for _, c := range " :/" {
 		if strings.ContainsRune(s, c) {
 			return "", errorf("Invalid name: " + pyrepr.Str(name) + " because of character: " + pyrepr.Str(string(c)))
@@ -209,37 +124,13 @@ func octalType(s string) (int, error) {
 	return v, nil
 }
 
-// Linux signal names as Python's signal module has them.
-var signalNames = map[string]int{
-	"SIGABRT": 6, "SIGALRM": 14, "SIGBUS": 7, "SIGCHLD": 17, "SIGCLD": 17,
-	"SIGCONT": 18, "SIGFPE": 8, "SIGHUP": 1, "SIGILL": 4, "SIGINT": 2,
-	"SIGIO": 29, "SIGIOT": 6, "SIGKILL": 9, "SIGPIPE": 13, "SIGPOLL": 29,
-	"SIGPROF": 27, "SIGPWR": 30, "SIGQUIT": 3, "SIGRTMAX": 64, "SIGRTMIN": 34,
-	"SIGSEGV": 11, "SIGSTKFLT": 16, "SIGSTOP": 19, "SIGSYS": 31, "SIGTERM": 15,
-	"SIGTRAP": 5, "SIGTSTP": 20, "SIGTTIN": 21, "SIGTTOU": 22, "SIGURG": 23,
-	"SIGUSR1": 10, "SIGUSR2": 12, "SIGVTALRM": 26, "SIGWINCH": 28,
-	"SIGXCPU": 24, "SIGXFSZ": 25, "SIG_BLOCK": 0, "SIG_DFL": 0, "SIG_IGN": 1,
-	"SIG_SETMASK": 2, "SIG_UNBLOCK": 1,
-}
-
 // signalNumber is datatypes.signal_number.
 func signalNumber(s string) (int, error) {
-	num, err := pyInt(s, 10)
+	n, err := signals.Number(s)
 	if err != nil {
-		name := strings.ToUpper(pyStrip(s))
-		if !strings.HasPrefix(name, "SIG") {
-			name = "SIG" + name
-		}
-		n, ok := signalNames[name]
-		if !ok {
-			return 0, errorf("value " + pyrepr.Str(s) + " is not a valid signal name")
-		}
-		num = n
+		return 0, errorf(err.Error())
 	}
-	if !(num >= 0 && num <= 31) && num != 34 && num != 64 {
-		return 0, errorf("value " + pyrepr.Str(s) + " is not a valid signal number")
-	}
-	return num, nil
+	return n, nil
 }
 
 // autoRestart is datatypes.auto_restart.

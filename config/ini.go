@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -59,24 +60,6 @@ func (s *iniSection) set(key, value string) {
 	s.values[key] = &iniValue{text: value}
 }
 
-// pyIsSpace reports whether Python's str.isspace() is true for r.
-func pyIsSpace(r rune) bool {
-	switch {
-	case r >= 0x09 && r <= 0x0d, r >= 0x1c && r <= 0x20:
-		return true
-	case r < 0x80:
-		return false
-	}
-	switch r {
-	case 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200a
-}
-
-// pyStrip is Python's str.strip() with no arguments.
-func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
-
 // splitPyLines splits text the way Python iterates a file opened in text
 // mode with universal newlines: "\r\n" and "\r" become "\n", and every
 // line keeps its "\n".
@@ -123,13 +106,13 @@ func commentStart(line []rune) int {
 				continue
 			}
 			next[p] = i
-			if i == 0 || pyIsSpace(line[i-1]) {
+			if i == 0 || pyint.IsSpace(line[i-1]) {
 				start = min(start, i)
 			}
 		}
 		idx = next
 	}
-	stripped := strings.TrimFunc(string(line), pyIsSpace)
+	stripped := strings.TrimFunc(string(line), pyint.IsSpace)
 	if strings.HasPrefix(stripped, "#") || strings.HasPrefix(stripped, ";") {
 		start = 0
 	}
@@ -159,9 +142,9 @@ func (f *iniFile) read(text, source string) error {
 		cs := commentStart(runes)
 		var value string
 		if cs >= 0 {
-			value = pyStrip(string(runes[:cs]))
+			value = pyint.Strip(string(runes[:cs]))
 		} else {
-			value = pyStrip(line)
+			value = pyint.Strip(line)
 		}
 		if value == "" {
 			if cs < 0 && cursect != nil && haveOpt && optname != "" {
@@ -173,7 +156,7 @@ func (f *iniFile) read(text, source string) error {
 		}
 		cur := 0
 		for j, r := range runes {
-			if !pyIsSpace(r) {
+			if !pyint.IsSpace(r) {
 				cur = j
 				break
 			}
@@ -210,12 +193,12 @@ func (f *iniFile) read(text, source string) error {
 		if name == "" {
 			addErr(lineno, line)
 		}
-		name = strings.ToLower(strings.TrimRightFunc(name, pyIsSpace))
+		name = strings.ToLower(strings.TrimRightFunc(name, pyint.IsSpace))
 		optname, haveOpt = name, true
 		if _, exists := cursect.values[name]; !exists {
 			cursect.keys = append(cursect.keys, name)
 		}
-		cursect.values[name] = &iniValue{lines: []string{pyStrip(val)}}
+		cursect.values[name] = &iniValue{lines: []string{pyint.Strip(val)}}
 	}
 	f.joinMultiline()
 	if perr != nil {
@@ -243,7 +226,7 @@ func matchOption(value string) (name, val string, ok bool) {
 	if i < 0 {
 		return "", "", false
 	}
-	return value[:i], strings.TrimLeftFunc(value[i+1:], pyIsSpace), true
+	return value[:i], strings.TrimLeftFunc(value[i+1:], pyint.IsSpace), true
 }
 
 func (f *iniFile) joinMultiline() {
@@ -251,7 +234,7 @@ func (f *iniFile) joinMultiline() {
 		for _, k := range s.keys {
 			v := s.values[k]
 			if v.lines != nil {
-				v.text = strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyIsSpace)
+				v.text = strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyint.IsSpace)
 				v.lines = nil
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 )
 
 // Error is a configuration error. Error() is Python's message, without the
@@ -267,7 +269,7 @@ func (l *loader) readIncludes(path string, exps *expansions) error {
 		return err
 	}
 	base := pyDirname(l.fs.abspath(path))
-	for _, pattern := range strings.FieldsFunc(files, pyIsSpace) {
+	for _, pattern := range strings.FieldsFunc(files, pyint.IsSpace) {
 		pattern = pyJoin(base, pattern)
 		filenames := pyGlob(pattern)
 		if len(filenames) == 0 {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -162,7 +163,7 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 		return nil, err
 	}
 	p.ServerURL = serverURL
-	if !ok || (serverURL != "" && strings.ToUpper(pyStrip(serverURL)) == "AUTO") {
+	if !ok || (serverURL != "" && strings.ToUpper(pyint.Strip(serverURL)) == "AUTO") {
 		p.ServerURL = "AUTO"
 	}
 	userName, hasUser, err := get("user", nil, true)

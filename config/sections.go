@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -150,9 +151,9 @@ var knownFactories = map[string]bool{
 // spec outside the supervisor package names a third-party plugin that a Go
 // supervisord cannot run; it is accepted and reported by name.
 func resolvable(spec string) bool {
-	s := pyStrip(spec)
+	s := pyint.Strip(spec)
 	mod, _, _ := strings.Cut(s, ":")
-	mod = pyStrip(mod)
+	mod = pyint.Strip(mod)
 	if mod == "supervisor" || strings.HasPrefix(mod, "supervisor.") {
 		return knownFactories[strings.ReplaceAll(s, " ", "")]
 	}
@@ -505,7 +506,7 @@ func (l *loader) parseFCGISocket(url string, procUID int, hasOwner, hasMode bool
 		i := strings.LastIndexByte(rest, ':')
 		if i > 0 {
 			host, port := rest[:i], rest[i+1:]
-			okHost := !strings.ContainsFunc(host, func(r rune) bool { return r == ':' || pyIsSpace(r) })
+			okHost := !strings.ContainsFunc(host, func(r rune) bool { return r == ':' || pyint.IsSpace(r) })
 			okPort := port != "" && strings.Trim(port, "0123456789") == ""
 			if okHost && okPort {
 				p, err := portNumber(port)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 )
 
 func (l *loader) usernamePassword(section string) (string, string, error) {
@@ -70,7 +72,7 @@ func (l *loader) serverConfigs() ([]HTTPServer, error) {
 		if !ok {
 			return nil, errorf("section [" + section + "] has no file value")
 		}
-		s.File = l.fs.normalizePath(pyStrip(file))
+		s.File = l.fs.normalizePath(pyint.Strip(file))
 		if s.Username, s.Password, err = l.usernamePassword(section); err != nil {
 			return nil, err
 		}

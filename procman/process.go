@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/errno"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
 // process is one supervised process. mu is its one owner: every field below
@@ -96,7 +98,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 	var es int
 	var exitMsg string
 	if ex != nil {
-		es, exitMsg = decodeWaitStatus(ex.Status)
+		es, exitMsg = signals.WaitStatus(ex.Status)
 	}
 	expected := true
 	if a&aSpawn != 0 {
@@ -270,7 +272,7 @@ func (p *process) sendKill(sig syscall.Signal, asGroup bool) {
 		as = "process group "
 		target = -p.pid
 	}
-	p.logf(config.LevelDebug, "killing %s (pid %d) %swith signal %s", p.cfg.Name, p.pid, as, SigName(int(sig)))
+	p.logf(config.LevelDebug, "killing %s (pid %d) %swith signal %s", p.cfg.Name, p.pid, as, signals.Name(int(sig)))
 	p.armTimer(time.Duration(p.cfg.Stopwaitsecs)*time.Second, evStopTimeout)
 	if err := p.s.kill(target, sig); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
@@ -297,7 +299,7 @@ func (p *process) dispatchersFailed(err error) {
 		p.spawnFailed(fmt.Sprintf("too many open files to spawn '%s'", p.cfg.Name))
 		return
 	}
-	p.spawnFailed(fmt.Sprintf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err)))
+	p.spawnFailed(fmt.Sprintf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errno.NameOr(err)))
 }
 
 // spawn forks and execs the child; the state is already STARTING. It is
@@ -412,7 +414,7 @@ func (p *process) spawn() {
 	case err != nil && (errors.Is(err, syscall.EAGAIN)):
 		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
 	case err != nil && errors.Is(err, syscall.ENOMEM):
-		p.spawnFailed(fmt.Sprintf("unknown error during fork for '%s': %s", name, errnoName(err)))
+		p.spawnFailed(fmt.Sprintf("unknown error during fork for '%s': %s", name, errno.NameOr(err)))
 	case err != nil:
 		// The child was forked but failed before exec: Python's child
 		// writes why to its stderr and exits 127.
@@ -422,11 +424,11 @@ func (p *process) spawn() {
 				if cerr == nil {
 					cerr = syscall.ENOTDIR
 				}
-				childMsg = fmt.Sprintf("couldn't chdir to %s: %s\n", cfg.Directory, errnoName(cerr))
+				childMsg = fmt.Sprintf("couldn't chdir to %s: %s\n", cfg.Directory, errno.NameOr(cerr))
 				break
 			}
 		}
-		childMsg = fmt.Sprintf("couldn't exec %s: %s\n", argv[0], errnoName(err))
+		childMsg = fmt.Sprintf("couldn't exec %s: %s\n", argv[0], errno.NameOr(err))
 	}
 	if childMsg != "" {
 		_, _ = errW.Write([]byte("supervisor: " + childMsg + "supervisor: child process was not spawned\n"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/errno"
 )
 
 // Shutdown sets the state to SHUTDOWN and stops every group, highest group
@@ -100,7 +101,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 			}
 			p.logf(config.LevelWarn, "killing '%s' (%d) with SIGKILL", p.cfg.Name, p.pid)
 			if kerr := s.kill(target, syscall.SIGKILL); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
-				p.logf(config.LevelCritical, "left behind: '%s' (pid %d) could not be killed: %s", p.cfg.Name, p.pid, errnoName(kerr))
+				p.logf(config.LevelCritical, "left behind: '%s' (pid %d) could not be killed: %s", p.cfg.Name, p.pid, errno.NameOr(kerr))
 			} else {
 				dying = append(dying, p)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
 // Stop is stopProcess; a group spec is stopProcessGroup (see Start). With
@@ -43,7 +44,7 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 	if p.state == Backoff {
 		p.logf(config.LevelDebug, "Attempted to kill %s, which is in BACKOFF state.", p.cfg.Name)
 	} else if p.pid == 0 {
-		msg := fmt.Sprintf("attempted to kill %s with sig %s but it wasn't running", p.cfg.Name, SigName(p.cfg.Stopsignal))
+		msg := fmt.Sprintf("attempted to kill %s with sig %s but it wasn't running", p.cfg.Name, signals.Name(p.cfg.Stopsignal))
 		p.logf(config.LevelDebug, "%s", msg)
 		p.unlock()
 		return nil, reqError(ErrFailed, msg)
@@ -145,11 +146,11 @@ func (s *Supervisor) signalOne(p *process, spec, sigText string) error {
 	}
 	name := p.cfg.Name
 	if p.pid == 0 {
-		msg := fmt.Sprintf("attempted to send %s sig %s but it wasn't running", name, SigName(int(sig)))
+		msg := fmt.Sprintf("attempted to send %s sig %s but it wasn't running", name, signals.Name(int(sig)))
 		p.logf(config.LevelDebug, "%s", msg)
 		return reqError(ErrFailed, msg)
 	}
-	p.logf(config.LevelDebug, "sending %s (pid %d) sig %s", name, p.pid, SigName(int(sig)))
+	p.logf(config.LevelDebug, "sending %s (pid %d) sig %s", name, p.pid, signals.Name(int(sig)))
 	if err := s.kill(p.pid, sig); err != nil {
 		if err == syscall.ESRCH {
 			p.logf(config.LevelDebug, "unable to signal %s (pid %d), it probably just now exited on its own: %v", name, p.pid, err)

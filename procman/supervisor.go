@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
 // Logger receives supervisord main-log messages, with Python's texts and
@@ -136,7 +137,7 @@ func New(opts Options) (*Supervisor, error) {
 	s.reaper = opts.Reaper
 	if s.reaper == nil {
 		s.reaper = NewReaper(opts.ReapAll || os.Getpid() == 1, func(ex Exit) {
-			_, msg := decodeWaitStatus(ex.Status)
+			_, msg := signals.WaitStatus(ex.Status)
 			s.logf(config.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, msg)
 		})
 		s.ownReaper = true

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/rpc"
@@ -128,7 +129,7 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	defer signal.Stop(d.chld)
 
 	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
-		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, describeExit(ex.Status))
+		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, waitText(ex.Status))
 	})
 	defer d.reaper.Close()
 	d.syslog = logrot.NewSyslog("supervisord")
@@ -357,7 +358,7 @@ func (d *daemon) loop(inst *instance) bool {
 
 // handleSignal is Supervisor.handle_signal.
 func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
-	name := procman.SigName(int(sig))
+	name := signals.Name(int(sig))
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 		d.logf(logrot.LevelWarn, "received %s indicating exit request", name)
@@ -379,19 +380,10 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 	}
 }
 
-// describeExit is Python's decode_wait_status message.
-func describeExit(st syscall.WaitStatus) string {
-	switch {
-	case st.Exited():
-		return fmt.Sprintf("exit status %d", st.ExitStatus())
-	case st.Signaled():
-		msg := "terminated by " + procman.SigName(int(st.Signal()))
-		if st.CoreDump() {
-			msg += " (core dumped)"
-		}
-		return msg
-	}
-	return fmt.Sprintf("unknown termination cause 0x%04x", int(st))
+// waitText is Python's decode_wait_status message.
+func waitText(ws syscall.WaitStatus) string {
+	_, msg := signals.WaitStatus(ws)
+	return msg
 }
 
 // eventLogger sends the events package's messages to the main log.

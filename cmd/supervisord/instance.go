@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/internal/errno"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
@@ -515,26 +516,16 @@ func (l stdinListener) Name() string { return l.name }
 
 func (l stdinListener) WriteStdin(data []byte) error { return l.inst.sup.SendStdin(l.spec, data) }
 
-// errnoNames are the errno.errorcode names Python prints for the socket
-// errors an HTTP server can meet at startup.
-var errnoNames = map[syscall.Errno]string{
-	syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.EACCES: "EACCES",
-	syscall.ENOTDIR: "ENOTDIR", syscall.EINVAL: "EINVAL", syscall.ENOSPC: "ENOSPC",
-	syscall.EROFS: "EROFS", syscall.ENAMETOOLONG: "ENAMETOOLONG", syscall.ELOOP: "ELOOP",
-	syscall.EAFNOSUPPORT: "EAFNOSUPPORT", syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL",
-	syscall.ENETUNREACH: "ENETUNREACH", syscall.EMFILE: "EMFILE", syscall.ENFILE: "ENFILE",
-}
-
 // httpServerError is openhttpservers' message for a socket error other
 // than EADDRINUSE: "socket.error reported errno.NAME (N)".
 func httpServerError(err error) string {
 	const help = "Cannot open an HTTP server: socket.error reported"
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		if name, ok := errnoNames[errno]; ok {
-			return fmt.Sprintf("%s errno.%s (%d)", help, name, int(errno))
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		if name, ok := errno.Name(en); ok {
+			return fmt.Sprintf("%s errno.%s (%d)", help, name, int(en))
 		}
-		return fmt.Sprintf("%s %d", help, int(errno))
+		return fmt.Sprintf("%s %d", help, int(en))
 	}
 	return "Cannot open an HTTP server: " + err.Error()
 }

@@ -1,0 +1,134 @@
+// Package pyint owns Python's int() of a str, the rule config values,
+// signal numbers and octal modes are read with, and the str.strip()
+// whitespace it (and configparser) trims.
+package pyint
+
+import (
+	"errors"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+)
+
+// Parse is Python's int(s, base) for base 10 or 8: surrounding whitespace
+// (intSpace), a sign, single underscores between digits, any Unicode decimal
+// digit, "0o" in base 8. The error's text is Python's ValueError message.
+// Python's ints have no limit; a value beyond Clamp is clamped to it.
+func Parse(s string, base int) (int, error) {
+	t := strings.TrimFunc(s, intSpace)
+	neg := false
+	if strings.HasPrefix(t, "+") || strings.HasPrefix(t, "-") {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	if base == 8 && len(t) >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') {
+		t = strings.TrimPrefix(t[2:], "_")
+	}
+	bad := func() (int, error) {
+		return 0, errors.New("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyrepr.Str(s))
+	}
+	if t == "" {
+		return bad()
+	}
+	var digits strings.Builder
+	prevUnderscore := true
+	for _, r := range t {
+		if r == '_' {
+			if prevUnderscore {
+				return bad()
+			}
+			prevUnderscore = true
+			continue
+		}
+		d := -1
+		if r >= '0' && r <= '9' {
+			d = int(r - '0')
+		} else if unicode.Is(unicode.Nd, r) {
+			d = ndValue(r)
+		}
+		if d < 0 || d >= base {
+			return bad()
+		}
+		prevUnderscore = false
+		digits.WriteByte(byte('0' + d))
+	}
+	if prevUnderscore {
+		return bad()
+	}
+	ds := digits.String()
+	if base == 10 && len(ds) > 1 && ds[0] == '0' {
+		// Python accepts "007" in base 10 (int() not literals)
+		ds = strings.TrimLeft(ds, "0")
+		if ds == "" {
+			ds = "0"
+		}
+	}
+	v, err := strconv.ParseInt(ds, base, 64)
+	if err != nil {
+		// Python has arbitrary precision; clamp so callers see a huge
+		// value rather than an error Python would not give.
+		bi, ok := new(big.Int).SetString(ds, base)
+		if !ok {
+			return bad()
+		}
+		if neg {
+			bi.Neg(bi)
+		}
+		if bi.Sign() < 0 {
+			return -Clamp, nil
+		}
+		return Clamp, nil
+	}
+	if v > int64(Clamp) {
+		v = int64(Clamp)
+	}
+	if neg {
+		v = -v
+	}
+	return int(v), nil
+}
+
+// Clamp is where huge integers are clamped: 2^62 on 64-bit platforms,
+// 2^30 on 32-bit ones (GOARCH=arm), so it always fits an int.
+const Clamp = int(^uint(0) >> 2)
+
+// ndValue is the decimal value of a Unicode Nd digit.
+func ndValue(r rune) int {
+	for _, rt := range unicode.Nd.R16 {
+		if uint16(r) >= rt.Lo && uint16(r) <= rt.Hi && r <= 0xffff {
+			return int(uint16(r)-rt.Lo) % 10
+		}
+	}
+	for _, rt := range unicode.Nd.R32 {
+		if uint32(r) >= rt.Lo && uint32(r) <= rt.Hi {
+			return int(uint32(r)-rt.Lo) % 10
+		}
+	}
+	return -1
+}
+
+// IsSpace reports whether Python's str.isspace() is true for r.
+func IsSpace(r rune) bool {
+	switch {
+	case r >= 0x09 && r <= 0x0d, r >= 0x1c && r <= 0x20:
+		return true
+	case r < 0x80:
+		return false
+	}
+	switch r {
+	case 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+// intSpace is the whitespace int() skips: IsSpace but for U+001C..U+001F
+// (int() turns non-ASCII spaces into ' ', then skips only ASCII
+// whitespace).
+func intSpace(r rune) bool { return IsSpace(r) && (r < 0x1c || r > 0x1f) }
+
+// Strip is Python's str.strip() with no arguments.
+func Strip(s string) string { return strings.TrimFunc(s, IsSpace) }

@@ -1,0 +1,111 @@
+package pyint
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/big"
+	"os"
+	"os/exec"
+	"testing"
+	"unicode"
+)
+
+type golden struct {
+	Parse []struct {
+		In   string       `json:"in"`
+		Base int          `json:"base"`
+		Int  *json.Number `json:"int"`
+		Err  string       `json:"err"`
+	} `json:"parse"`
+	Space []rune `json:"space"`
+}
+
+func loadGolden(t *testing.T) golden {
+	t.Helper()
+	b, err := os.ReadFile("testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g golden
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestParseGolden compares Parse with Python's int(s, base).
+func TestParseGolden(t *testing.T) {
+	for _, c := range loadGolden(t).Parse {
+		got, err := Parse(c.In, c.Base)
+		var want big.Int
+		if c.Int != nil {
+			want.SetString(c.Int.String(), 10)
+		}
+		switch {
+		case c.Int == nil:
+			if err == nil || err.Error() != c.Err {
+				t.Errorf("int(%q, %d): %d %v, want error %q", c.In, c.Base, got, err, c.Err)
+			}
+		case err != nil:
+			t.Errorf("int(%q, %d): %v, want %s", c.In, c.Base, err, c.Int)
+		case want.CmpAbs(big.NewInt(int64(Clamp))) > 0:
+			if got != Clamp*want.Sign() {
+				t.Errorf("int(%q, %d) = %d, want clamped %s", c.In, c.Base, got, c.Int)
+			}
+		case int64(got) != want.Int64():
+			t.Errorf("int(%q, %d) = %d, want %s", c.In, c.Base, got, c.Int)
+		}
+	}
+}
+
+// TestIsSpaceGolden compares IsSpace with str.isspace() up to U+3000 (the
+// last space Python knows) and checks nothing above it is a space.
+func TestIsSpaceGolden(t *testing.T) {
+	want := map[rune]bool{}
+	for _, r := range loadGolden(t).Space {
+		want[r] = true
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if IsSpace(r) != want[r] {
+			t.Errorf("IsSpace(%U) = %v", r, IsSpace(r))
+		}
+	}
+	if got := Strip("\u3000 a b\t\n"); got != "a b" {
+		t.Errorf("Strip: %q", got)
+	}
+}
+
+// TestGoldenUpToDate regenerates the golden file with the oracle.
+func TestGoldenUpToDate(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3")
+	}
+	cmd := exec.Command("/usr/bin/python3", "gen.py")
+	cmd.Dir = "testdata"
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gen.py: %v", err)
+	}
+	want, err := os.ReadFile("testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(want) {
+		t.Errorf("testdata/golden.json is stale: run (cd testdata && /usr/bin/python3 gen.py > golden.json)")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"0", " 1_0 ", "-0o7", "\u0663"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, base := range []int{8, 10} {
+			if v, err := Parse(s, base); err != nil && v != 0 {
+				t.Fatalf("Parse(%q, %d) = %d with error %v", s, base, v, err)
+			}
+		}
+	})
+}

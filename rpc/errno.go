@@ -1,8 +1,0 @@
-package rpc
-
-import "syscall"
-
-const (
-	syscallEMFILE = syscall.EMFILE
-	syscallENFILE = syscall.ENFILE
-)
