@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -84,7 +85,7 @@ func (l *loader) httpExtras(section, family string) (HTTPExtras, error) {
 		if !ok {
 			continue
 		}
-		if v = pyStrip(v); v == "" {
+		if v = pyint.Strip(v); v == "" {
 			return fail(p.option, "empty path")
 		}
 		*p.dst = l.fs.normalizePath(v)
@@ -158,7 +159,7 @@ func LoadServerTLS(certFile, keyFile, caFile string) (cfg *tls.Config, option st
 func idList(v string, lookup func(string) (int, error)) ([]int, error) {
 	var ids []int
 	for _, f := range strings.Split(v, ",") {
-		f = pyStrip(f)
+		f = pyint.Strip(f)
 		if f == "" {
 			return nil, errorf("empty entry in " + pyrepr.Str(v))
 		}

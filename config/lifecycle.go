@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -156,7 +157,7 @@ func parseRlimits(s string) ([]Rlimit, error) {
 	var out []Rlimit
 	for _, item := range listOfStrings(s) {
 		name, val, ok := strings.Cut(item, "=")
-		name = strings.ToLower(pyStrip(name))
+		name = strings.ToLower(pyint.Strip(name))
 		if !ok {
 			return nil, fmt.Errorf("%s is not NAME=SOFT[:HARD]", pyrepr.Str(item))
 		}
@@ -175,7 +176,7 @@ func parseRlimits(s string) ([]Rlimit, error) {
 			}
 		}
 		if soft > hard {
-			return nil, fmt.Errorf("%s: soft limit %s is above the hard limit %s", name, pyStrip(softText), pyStrip(hardText))
+			return nil, fmt.Errorf("%s: soft limit %s is above the hard limit %s", name, pyint.Strip(softText), pyint.Strip(hardText))
 		}
 		r := Rlimit{Name: name, Soft: soft, Hard: hard}
 		out = slices.DeleteFunc(out, func(o Rlimit) bool { return o.Name == name })
@@ -185,7 +186,7 @@ func parseRlimits(s string) ([]Rlimit, error) {
 }
 
 func rlimitValue(s string) (uint64, error) {
-	s = pyStrip(s)
+	s = pyint.Strip(s)
 	if strings.EqualFold(s, "unlimited") || strings.EqualFold(s, "infinity") {
 		return RlimInfinity, nil
 	}

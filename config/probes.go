@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -134,7 +135,7 @@ func readProbes(get func(opt, def string) (string, error)) (Probes, error) {
 // positiveSeconds parses a number of seconds (fractions allowed) that must
 // be above zero.
 func positiveSeconds(opt, v string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(pyStrip(v), 64)
+	f, err := strconv.ParseFloat(pyint.Strip(v), 64)
 	if err != nil || math.IsNaN(f) || f <= 0 || f > 1e9 {
 		return 0, errorf(opt + " must be a positive number of seconds, not " + pyrepr.Str(v))
 	}
@@ -144,7 +145,7 @@ func positiveSeconds(opt, v string) (time.Duration, error) {
 // parseCheck parses a ready= (ready true) or healthcheck= value; "" is no
 // check.
 func parseCheck(opt, raw string, ready bool) (*Check, error) {
-	v := pyStrip(raw)
+	v := pyint.Strip(raw)
 	if v == "" {
 		return nil, nil
 	}
@@ -187,10 +188,10 @@ func parseCheck(opt, raw string, ready bool) (*Check, error) {
 		c.Addr, c.URL = addr, u.String()
 	case "exec":
 		c.Kind = CheckExec
-		if pyStrip(rest) == "" {
+		if pyint.Strip(rest) == "" {
 			return bad("no command after exec:")
 		}
-		c.Command = pyStrip(rest)
+		c.Command = pyint.Strip(rest)
 	case "log":
 		if !ready {
 			return bad("log: is only available for ready")

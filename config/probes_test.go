@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 )
 
 // loadText loads one config text from a temporary file.
@@ -173,7 +175,7 @@ func FuzzParseCheck(f *testing.F) {
 			return
 		}
 		if c == nil {
-			if pyStrip(v) != "" {
+			if pyint.Strip(v) != "" {
 				t.Fatalf("%q: no check and no error", v)
 			}
 			return

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/errno"
 )
 
 // env_file: KEY=VALUE files read at each spawn, below environment=.
@@ -18,7 +20,7 @@ func readEnvFiles(paths []string) ([]envVar, error) {
 	for _, path := range paths {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("couldn't read env_file %s: %s", path, errnoName(err))
+			return nil, fmt.Errorf("couldn't read env_file %s: %s", path, errno.NameOr(err))
 		}
 		vars, err := parseEnvFile(b)
 		if err != nil {

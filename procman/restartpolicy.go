@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
 // The issue-13 restart policy beyond Python's: restart_delay and its
@@ -49,7 +50,7 @@ func (p *process) afterExit(expected bool, ex *Exit) {
 	}
 	if !restart {
 		if p.cfg.ExitOnExit && ex != nil {
-			_, msg := decodeWaitStatus(ex.Status)
+			_, msg := signals.WaitStatus(ex.Status)
 			code := exitCode(ex.Status)
 			p.requestExit(code, fmt.Sprintf("%s exited (%s) and will not be restarted (exit_on_exit)", p.namespec(), msg))
 		}
