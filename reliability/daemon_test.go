@@ -154,6 +154,14 @@ func writeConfig(t *testing.T, s setup, dir string, port int) string {
 // start runs fl in the foreground on s and waits until it answers.
 func start(t *testing.T, fl flavor, s setup) *daemon {
 	t.Helper()
+	d := startNoWait(t, fl, s)
+	d.waitUp()
+	return d
+}
+
+// startNoWait runs fl in the foreground on s.
+func startNoWait(t *testing.T, fl flavor, s setup) *daemon {
+	t.Helper()
 	dir := s.dir
 	if dir == "" {
 		dir = t.TempDir()
@@ -194,6 +202,13 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 		close(d.done)
 	}()
 	t.Cleanup(d.kill)
+	return d
+}
+
+// waitUp waits until the daemon answers getState with RUNNING.
+func (d *daemon) waitUp() {
+	t, fl := d.t, d.fl
+	t.Helper()
 	waitFor(t, 60*time.Second, fl.name+" supervisord to answer", func() bool {
 		select {
 		case <-d.done:
@@ -205,7 +220,6 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 		}
 		return d.call("supervisor.getState", nil, &st) == nil && st.Code == 1
 	})
-	return d
 }
 
 func (d *daemon) mainLog() string {

@@ -50,7 +50,7 @@ func TestDiskFull(t *testing.T) {
 		dir := t.TempDir()
 		full := filepath.Join(dir, "full")
 		os.WriteFile(filepath.Join(dir, "writer.py"), []byte(diskWriter), 0o644)
-		progs := fmt.Sprintf("[program:writer]\ncommand=python3 %s %s\nstartsecs=0\nautorestart=false\nstdout_logfile=%s\n",
+		progs := fmt.Sprintf("[program:writer]\ncommand=/usr/bin/python3 %s %s\nstartsecs=0\nautorestart=false\nstdout_logfile=%s\n",
 			filepath.Join(dir, "writer.py"), dir, filepath.Join(full, "writer.log"))
 		wrap := func(argv []string) []string {
 			script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && head -c 700000 /dev/zero > %s/ballast && exec \"$@\"", full, full)

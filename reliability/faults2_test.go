@@ -32,7 +32,7 @@ command=sh -c "exit 1"
 startretries=2
 
 [program:ignoreterm]
-command=python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
+command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
 startsecs=0
 stopwaitsecs=1
 autostart=false
@@ -136,7 +136,7 @@ startsecs=2
 autostart=false
 
 [program:stubborn]
-command=python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
+command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
 startsecs=0
 stopwaitsecs=2
 `
@@ -194,7 +194,7 @@ func TestBadEventListeners(t *testing.T) {
 		os.WriteFile(script, []byte(listenerScript), 0o644)
 		progs := "[program:crash]\ncommand=sh -c \"sleep 0.2; exit 1\"\nstartsecs=0\nautorestart=true\n\n"
 		for _, mode := range []string{"mute", "garbage", "die"} {
-			progs += fmt.Sprintf("[eventlistener:%s]\ncommand=python3 %s %s\nevents=PROCESS_STATE,TICK_5\nbuffer_size=10\n\n", mode, script, mode)
+			progs += fmt.Sprintf("[eventlistener:%s]\ncommand=/usr/bin/python3 %s %s\nevents=PROCESS_STATE,TICK_5\nbuffer_size=10\n\n", mode, script, mode)
 		}
 		d := start(t, fl, setup{dir: dir, programs: progs})
 		deadline := time.Now().Add(8 * time.Second)
@@ -212,5 +212,30 @@ func TestBadEventListeners(t *testing.T) {
 		d.mustCall("supervisor.stopProcess", []any{"crash", true}, nil)
 		d.settleConsistent(30 * time.Second)
 		d.stop(60 * time.Second)
+	})
+}
+
+// TestTermDuringSpawnWave sends SIGTERM while 1,000 autostart programs
+// are spawning: the wave stops (few spawns after the signal), the daemon
+// exits and no child is left.
+func TestTermDuringSpawnWave(t *testing.T) {
+	const n = 1000
+	progs := fmt.Sprintf("[program:p]\ncommand=sleep 100000\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n", n)
+	eachFlavor(t, func(t *testing.T, fl flavor) {
+		d := startNoWait(t, fl, setup{programs: progs})
+		kids := 0
+		waitFor(t, 120*time.Second, "50 children", func() bool {
+			kids = len(descendants(d.pid))
+			return kids >= 50 || d.exited()
+		})
+		shutdown := d.stop(120 * time.Second) // SIGTERM
+
+		spawned := countMatching(d.mainLog(), "spawned: ")
+		figure(t, fl, "children_at_sigterm", kids)
+		figure(t, fl, "spawned_in_all", spawned)
+		figure(t, fl, "exit_after_sigterm_s", fmt.Sprintf("%.2f", shutdown.Seconds()))
+		if fl.name == "ours" && spawned > kids+100 {
+			t.Errorf("%d spawned in all, %d when SIGTERM came: the spawn wave went on", spawned, kids)
+		}
 	})
 }

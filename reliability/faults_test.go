@@ -75,7 +75,7 @@ func TestOutOfDescriptors(t *testing.T) {
 
 // hostileChildren are programs that make stopping hard.
 const hostileChildren = `[program:ignoreterm]
-command=python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
+command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
 stopwaitsecs=2
 startsecs=0
 

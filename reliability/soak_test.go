@@ -35,14 +35,14 @@ def done(*a):
     os._exit(0)
 signal.signal(signal.SIGTERM, done)
 pad = "y" * 80
-per = max(1, rate // 100 // 100)  # lines per 10 ms
+per = max(1, rate // 100 // 10)  # lines per 100 ms
 while True:
     t = time.time()
     for _ in range(per):
         sys.stdout.write("%d %s\n" % (n, pad))
         n += 1
     sys.stdout.flush()
-    time.sleep(max(0, 0.01 - (time.time() - t)))
+    time.sleep(max(0, 0.1 - (time.time() - t)))
 `
 
 type soakSampleRow struct {
@@ -72,7 +72,7 @@ func TestSoak(t *testing.T) {
 		third := *soakProgs / 3
 		var b strings.Builder
 		fmt.Fprintf(&b, "[program:crash]\ncommand=sh -c \"sleep 5; exit 1\"\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=1\nautorestart=true\nstartretries=1000000\n\n", third)
-		fmt.Fprintf(&b, "[program:writer]\ncommand=python3 %s %%(program_name)s%%(process_num)04d %s %d\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile_maxbytes=1MB\nstdout_logfile_backups=50\nstopwaitsecs=30\n\n",
+		fmt.Fprintf(&b, "[program:writer]\ncommand=/usr/bin/python3 %s %%(program_name)s%%(process_num)04d %s %d\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile_maxbytes=1MB\nstdout_logfile_backups=50\nstopwaitsecs=30\n\n",
 			filepath.Join(dir, "writer.py"), counts, *soakRate, third)
 		fmt.Fprintf(&b, "[program:idle]\ncommand=sleep 100000\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\n\n", *soakProgs-2*third)
 		d := start(t, fl, setup{dir: dir, programs: b.String(), extra: "minfds=16384"})
