@@ -83,6 +83,11 @@ func (s *Server) handle(w *response, req *request) {
 			}
 		}
 	}()
+	path, _ := splitURI(req.uri)
+	if h := w.c.route(path, true); h != nil {
+		s.serveRoute(w, req, h)
+		return
+	}
 	if w.c.auth != nil {
 		switch w.c.auth.check(req) {
 		case 0:
@@ -97,7 +102,10 @@ func (s *Server) handle(w *response, req *request) {
 			return
 		}
 	}
-	path, _ := splitURI(req.uri)
+	if h := w.c.route(path, false); h != nil {
+		s.serveRoute(w, req, h)
+		return
+	}
 	switch {
 	case strings.HasPrefix(req.uri, "/RPC2"):
 		s.handleRPC(w, req)
@@ -135,14 +143,17 @@ func (s *Server) handleRPC(w *response, req *request) {
 	if err != nil {
 		var f *Fault
 		if !errors.As(err, &f) {
+			s.countRPC(name, "INTERNAL_ERROR")
 			s.logf("rpc: %s raised: %v", name, err)
 			w.sendError(500)
 			return
 		}
+		s.countRPC(name, FaultName(f.Code))
 		body = EncodeFault(make([]byte, 0, 512), f)
 	} else {
 		buf := s.getBuf(sizeHint(v))
 		defer s.putBuf(buf)
+		s.countRPC(name, "")
 		body, err = EncodeResponse(buf[:0], v)
 		if err != nil {
 			s.logf("rpc: %s: %v", name, err)

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +29,15 @@ type ListenConfig struct {
 	// Username and Password turn on basic auth when Username is set.
 	Username string
 	Password string
+
+	// gosupervisor options (nil/empty: exactly Python's behaviour).
+	TLS       *tls.Config // inet: serve TLS with this configuration
+	AllowUIDs []int       // unix: admit only these peer uids...
+	AllowGIDs []int       // ...or peers in one of these groups
+	// Refused receives a line for each connection allow_uids/allow_groups
+	// refused.
+	Refused func(msg string)
+	Routes  []Route // extra routes (/metrics, /healthz)
 }
 
 // ErrAddressInUse is returned when a live server already owns the socket.
@@ -47,6 +57,8 @@ type Listener struct {
 	// the web UI's redirect both when the client sent no Host.
 	ServerName string
 	ServerPort string
+	// Routes are the extra routes this listener serves.
+	Routes []Route
 	// StaleRemoved is set when a stale unix socket (nothing answered on
 	// it) was unlinked; supervisord logs "Unlinking stale socket <file>".
 	StaleRemoved bool
@@ -117,14 +129,20 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		if ta, ok := l.Addr().(*net.TCPAddr); ok && port == 0 {
 			port = ta.Port // tests ask for any port; a config never does
 		}
-		return &Listener{Listener: l, Auth: auth, ServerName: pyServerName(context.Background(), net.DefaultResolver, host, os.Hostname),
+		if cfg.TLS != nil {
+			l = tls.NewListener(l, cfg.TLS.Clone())
+		}
+		return &Listener{Listener: l, Auth: auth, Routes: cfg.Routes, ServerName: pyServerName(context.Background(), net.DefaultResolver, host, os.Hostname),
 			ServerPort: strconv.Itoa(port)}, nil
 	case "unix":
 		l, ino, stale, err := listenUnix(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Section, err)
 		}
-		return &Listener{Listener: l, Auth: auth, ServerName: unixServerName, ServerPort: cfg.File, StaleRemoved: stale, path: cfg.File, ino: ino}, nil
+		if len(cfg.AllowUIDs) > 0 || len(cfg.AllowGIDs) > 0 {
+			l = &peerListener{Listener: l, file: cfg.File, uids: cfg.AllowUIDs, gids: cfg.AllowGIDs, refused: cfg.Refused}
+		}
+		return &Listener{Listener: l, Auth: auth, Routes: cfg.Routes, ServerName: unixServerName, ServerPort: cfg.File, StaleRemoved: stale, path: cfg.File, ino: ino}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown family %q", cfg.Section, cfg.Family)
 }

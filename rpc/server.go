@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,10 @@ type Options struct {
 	// Extensions, when non-nil, serves the gosupervisor.* methods (see
 	// GosupervisorFactory); nil keeps the method table Python's.
 	Extensions Extensions
+	// CountRPC, when set, is called once per answered XML-RPC request
+	// with the method name (one of the method table, or "unknown") and
+	// the fault's name ("" for a result, INTERNAL_ERROR for HTTP 500).
+	CountRPC func(method, fault string)
 }
 
 // Server is the HTTP front of supervisord: /RPC2, /logtail, /mainlogtail
@@ -114,9 +119,10 @@ var ErrServerClosed = errors.New("rpc: server closed")
 // credentials protect every route.
 func (s *Server) Serve(l net.Listener) error {
 	var auth *Credentials
+	var routes []Route
 	serverName, serverPort := "", ""
 	if al, ok := l.(*Listener); ok {
-		auth = al.Auth
+		auth, routes = al.Auth, al.Routes
 		serverName, serverPort = al.ServerName, al.ServerPort
 	}
 	if serverName == "" {
@@ -156,7 +162,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return fmt.Errorf("rpc: accept: %w", err)
 		}
 		delay = 0
-		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, serverName: serverName, serverPort: serverPort}
+		c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4096), auth: auth, routes: routes, serverName: serverName, serverPort: serverPort}
 		s.mu.Lock()
 		if s.closed.Load() {
 			s.mu.Unlock()
@@ -246,6 +252,7 @@ type conn struct {
 	nc         net.Conn
 	br         *bufio.Reader
 	auth       *Credentials
+	routes     []Route
 	serverName string // Python's server.server_name
 	serverPort string // Python's str(server.port): a number, or the socket path
 
@@ -299,6 +306,14 @@ func (c *conn) serve() {
 		c.srv.mu.Unlock()
 		c.srv.wg.Done()
 	}()
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		// The handshake gets the time a request head gets.
+		tc.SetDeadline(time.Now().Add(c.srv.opts.ReadTimeout))
+		if err := tc.HandshakeContext(c.srv.ctx); err != nil {
+			return
+		}
+		tc.SetDeadline(time.Time{})
+	}
 	for {
 		if !c.setIdle(true) {
 			return
