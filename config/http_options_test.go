@@ -140,6 +140,17 @@ func TestHTTPExtras(t *testing.T) {
 				t.Fatalf("%d servers", len(cfg.HTTPServers))
 			}
 			tc.check(t, cfg.HTTPServers[0].Extras)
+			// The URL children get in SUPERVISOR_SERVER_URL.
+			wantURL := "unix://" + dir + "/s.sock"
+			if tc.section == inet {
+				wantURL = "http://127.0.0.1:9001"
+				if cfg.HTTPServers[0].Extras.TLS != nil {
+					wantURL = "https://127.0.0.1:9001"
+				}
+			}
+			if cfg.ServerURL != wantURL {
+				t.Errorf("ServerURL = %q, want %q", cfg.ServerURL, wantURL)
+			}
 		})
 	}
 }

@@ -137,8 +137,12 @@ func (l *loader) realize() error {
 			if host == "" {
 				host = "localhost"
 			}
+			scheme := "http"
+			if srv.Extras.TLS != nil {
+				scheme = "https" // gosupervisor's tls_cert
+			}
 			// no break in Python: the last inet server wins
-			l.cfg.ServerURL = "http://" + host + ":" + strconv.Itoa(srv.Port)
+			l.cfg.ServerURL = scheme + "://" + host + ":" + strconv.Itoa(srv.Port)
 		}
 	}
 	return nil

@@ -71,6 +71,10 @@ type Options struct {
 	// characters. Python counts characters (a listener then reads too few
 	// bytes of a non-ASCII payload); the default reproduces that.
 	ByteLength bool
+	// Observe, when set, sees the type name of every event raised, whether
+	// or not a pool is subscribed to it (supervisord_events_total). It is
+	// called on the Bus goroutine and must not block.
+	Observe func(typeName string)
 }
 
 // Bus is the event system of one supervisord: the global event serial, the
@@ -237,6 +241,9 @@ func (b *Bus) Publish(ev *Event) {
 }
 
 func (b *Bus) publish(ev *Event) {
+	if b.opts.Observe != nil {
+		b.opts.Observe(ev.Name())
+	}
 	var d *delivery
 	for _, p := range b.pools {
 		if !p.subscribed(ev.typ) {

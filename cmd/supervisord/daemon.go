@@ -18,7 +18,9 @@ import (
 	"github.com/gosupervisor/gosupervisor/events"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/metrics"
 	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
 )
 
@@ -45,6 +47,12 @@ type daemon struct {
 	mainlog *logrot.MainLog // the current run's, nil between runs
 
 	rootWarned atomic.Bool // the default-search warning is printed once
+
+	// Observability (observe.go), for the daemon's whole life.
+	sampler *procstat.Sampler
+	metrics *metrics.Metrics
+	current atomic.Pointer[instance] // the run whose processes a scrape reports
+	ping    chan chan struct{}       // /healthz asks the main loop
 
 	// exitStatus is the status a shutdown asked for by exit_on_fatal or
 	// exit_on_exit ends the daemon with (exitAsked says one did).
@@ -134,9 +142,11 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	defer d.reaper.Close()
 	d.syslog = logrot.NewSyslog("supervisord")
 	defer d.syslog.Close()
+	d.observe()
 	d.bus = events.NewBus(events.Options{
 		Identifier: cfg.Supervisord.Identifier,
 		Logger:     eventLogger{d},
+		Observe:    d.metrics.CountEvent,
 	})
 	defer d.bus.Close()
 
@@ -261,6 +271,8 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		return false, err
 	}
 	defer inst.close()
+	d.current.Store(inst)
+	defer d.current.Store(nil)
 
 	if err := inst.openServers(); err != nil {
 		return false, err
@@ -337,6 +349,8 @@ func (d *daemon) loop(inst *instance) bool {
 		case sig := <-d.chld:
 			d.handleSignal(inst, sig.(syscall.Signal))
 		case <-d.wake:
+		case reply := <-d.ping:
+			close(reply) // /healthz: the loop answers
 		case <-stopped:
 			return d.mood.Load() == rpc.StateRestarting
 		}

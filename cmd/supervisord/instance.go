@@ -65,7 +65,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 
 		announced: map[string]bool{},
 		loaded:    make(chan struct{}),
-		stats:     procstat.New(procstat.Options{}),
+		stats:     d.sampler,
 	}
 	sup, err := procman.New(procman.Options{
 		Logger:       procLogger{d},
@@ -113,6 +113,7 @@ func (inst *instance) openServers() error {
 		Logs:     logrot.Files{},
 		Follower: logrot.Files{},
 		ErrorLog: func(msg string) { inst.d.log(logrot.LevelError, msg) },
+		CountRPC: inst.d.metrics.CountRPC,
 	}
 	if gosupervisorEnabled(inst.cfg) {
 		opts.Extensions = inst
@@ -130,6 +131,12 @@ func (inst *instance) openServers() error {
 			ChownGID: hs.ChownGID,
 			Username: hs.Username,
 			Password: hs.Password,
+
+			TLS:       hs.Extras.TLS,
+			AllowUIDs: hs.Extras.AllowUIDs,
+			AllowGIDs: hs.Extras.AllowGIDs,
+			Refused:   func(msg string) { inst.d.log(logrot.LevelWarn, msg) },
+			Routes:    inst.d.routes(hs.Extras),
 		})
 		if err != nil {
 			for _, l := range inst.listeners {
