@@ -388,6 +388,13 @@ func (p *process) spawn() {
 		// privileges are dropped, before the exec.
 		setuidMsg = envErr.Error() + "\n"
 	}
+	program := argv[0]
+	if len(cfg.Rlimits) > 0 {
+		// The child sets the limits and drops privileges itself
+		// (rlimit_linux.go).
+		filename, argv = rlimitCommand(cfg.Rlimits, sys.Credential, filename, argv)
+		sys.Credential = nil
+	}
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Directory,
 		Env:   childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, penv),
@@ -428,7 +435,7 @@ func (p *process) spawn() {
 				break
 			}
 		}
-		childMsg = fmt.Sprintf("couldn't exec %s: %s\n", argv[0], errno.NameOr(err))
+		childMsg = fmt.Sprintf("couldn't exec %s: %s\n", program, errno.NameOr(err))
 	}
 	if childMsg != "" {
 		_, _ = errW.Write([]byte("supervisor: " + childMsg + "supervisor: child process was not spawned\n"))
