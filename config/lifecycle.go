@@ -197,11 +197,11 @@ func rlimitValue(s string) (uint64, error) {
 	return n, nil
 }
 
-// dependencyTargets resolves one depends_on entry against groups: "g:p"
+// DependencyTargets resolves one depends_on entry against groups: "g:p"
 // is that process, "g:" and "g:*" every process of group g, a plain name
 // every process so named, else every process of the group so named. It
 // returns nil when nothing matches.
-func dependencyTargets(groups []*Group, spec string) []*Process {
+func DependencyTargets(groups []*Group, spec string) []*Process {
 	var out []*Process
 	if gname, pname, ok := strings.Cut(spec, ":"); ok {
 		for _, g := range groups {
@@ -260,7 +260,7 @@ func (l *loader) checkDependencies(groups []*Group) error {
 	for _, g := range groups {
 		for _, p := range g.Processes {
 			for _, d := range p.DependsOn {
-				ts := dependencyTargets(groups, d)
+				ts := DependencyTargets(groups, d)
 				if len(ts) == 0 {
 					return errorf("depends_on names unknown program " + pyrepr.Str(d) + where(p))
 				}

@@ -127,7 +127,14 @@ func (s *Supervisor) autostart(groups []*group) {
 	}
 	s.runMany(context.Background(), ps, true, false, func(st State) bool { return st == Stopped }, func(p *process) (func(context.Context) error, error) {
 		p.mu.Lock()
-		if s.State() == SupervisorRunning && !p.removed && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() {
+		if s.State() == SupervisorRunning && !p.removed && p.cfg.Autostart && p.state == Stopped && p.laststart.IsZero() && !p.depStarting {
+			if len(p.cfg.DependsOn) > 0 {
+				// Its dependencies may take long to be ready: wait
+				// for them aside, without holding up the next priority.
+				p.unlock()
+				go s.autostartAfterDependencies(p)
+				return nil, nil
+			}
 			p.fire(evSpawn, nil)
 		}
 		p.unlock()

@@ -40,6 +40,7 @@ type process struct {
 	runningAttempt uint64    // the attempt that last reached RUNNING
 	runningSince   time.Time // when it last entered RUNNING (restart_backoff_reset)
 	quickExits     int       // consecutive exits within restart_backoff_reset
+	depStarting    bool      // a start is waiting for its dependencies (depends.go)
 	timer          Timer
 	timerGen       uint64
 	killErr        string        // set by a failing signal action

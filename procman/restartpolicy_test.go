@@ -240,6 +240,8 @@ func TestExitOnExit(t *testing.T) {
 			rec := newRecorder()
 			reqs := &exitRequests{rec: rec}
 			s, _ := newTestSupervisor(t, Options{Clock: clk, Logger: rec, OnTransition: rec.onTransition, OnExitRequest: reqs.on})
+			rec.s = s
+			rec.s = s
 			p := proc("x", c.steps...)
 			p.Startsecs = 0
 			p.Autorestart = c.autorestart
@@ -267,9 +269,7 @@ func TestExitOnExit(t *testing.T) {
 				t.Errorf("requests (-want +got):\n%s", d)
 			}
 			want := fmt.Sprintf("CRIT %s: stopping all processes, supervisord will exit with status %d", c.want.Reason, c.want.Status)
-			if !rec.hasLog(want) {
-				t.Errorf("no log %q in %q", want, rec.logLines())
-			}
+			rec.waitFor(t, want, 10*time.Second, func() bool { return rec.hasLog(want) })
 			// The EXITED event comes before the request.
 			if st := rec.states("x"); st[len(st)-1] != "EXITED" {
 				t.Errorf("states %v", st)

@@ -3,7 +3,6 @@ package procman
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -34,12 +33,13 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 	}
 	s.shutdownMu.Lock()
 	defer s.shutdownMu.Unlock()
-	groups := s.sortedGroups()
+	// One batch per group in descending priority (each group's processes
+	// in descending priority), cut further by depends_on (depends.go).
+	batches := s.stopBatches()
 	var lastReport time.Time
 	var err error
-	for i := len(groups) - 1; i >= 0 && err == nil; i-- {
-		ps := byPriority(groups[i].procs)
-		slices.Reverse(ps)
+	for i := 0; i < len(batches) && err == nil; i++ {
+		ps := batches[i]
 		for _, p := range ps {
 			p.mu.Lock()
 			switch p.state {

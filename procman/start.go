@@ -32,6 +32,12 @@ func (s *Supervisor) Start(ctx context.Context, spec string, wait bool) ([]Resul
 // startOne does the synchronous part of startProcess and returns the wait
 // still to do (nil when done).
 func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
+	return s.start(p, spec, wait, true)
+}
+
+// start is startOne; with deps, a process with depends_on first waits for
+// its dependencies (in the returned wait).
+func (s *Supervisor) start(p *process, spec string, wait, deps bool) (func(context.Context) error, error) {
 	if s.State() != SupervisorRunning {
 		return nil, &Error{Kind: ErrShuttingDown}
 	}
@@ -55,6 +61,16 @@ func (s *Supervisor) startOne(p *process, spec string, wait bool) (func(context.
 	if f := requestFault(reqStart, p.state, spec); f != nil {
 		p.unlock()
 		return nil, f
+	}
+	if p.depStarting {
+		p.unlock()
+		return nil, reqError(ErrAlreadyStarted, spec)
+	}
+	p.quickExits = 0
+	if deps && len(p.cfg.DependsOn) > 0 {
+		p.depStarting = true
+		p.unlock()
+		return s.startAfterDependencies(p, spec, wait), nil
 	}
 	p.fire(evSpawn, nil)
 	attempt := p.attempt

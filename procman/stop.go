@@ -115,6 +115,9 @@ func (s *Supervisor) StopAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) stopMany(ctx context.Context, ps []*process, wait bool) []Result {
+	if batches, ordered := s.dependencyBatches(ps); ordered {
+		return s.stopInBatches(ctx, batches, wait)
+	}
 	return s.runMany(ctx, ps, false, true, State.IsRunning, func(p *process) (func(context.Context) error, error) {
 		return s.stopOne(p, p.namespec(), wait)
 	})
