@@ -101,6 +101,11 @@ func asFault(err error) (*rpcFault, bool) {
 }
 
 func doEOF(c *controller, _ string) (bool, error) {
+	if c.editorEOF {
+		// the line editor ended the line when it read Ctrl-D
+		c.editorEOF = false
+		return true, nil
+	}
 	c.output("")
 	return true, nil
 }

@@ -46,6 +46,13 @@ type controller struct {
 	lineReq     chan struct{}
 	lines       chan lineResult
 	linePending bool
+	// editor is the shell's line editor on a terminal, nil otherwise
+	editor *lineEditor
+	// editorEOF: the editor read Ctrl-D and already ended the line
+	editorEOF bool
+	// completeCache is the process list completion fetched for the
+	// current command line (Controller._complete_info)
+	completeCache *[]processInfo
 }
 
 type lineResult struct {
@@ -102,12 +109,25 @@ func (c *controller) readLine(interruptible bool) (string, error) {
 
 func (c *controller) output(s string) { io.WriteString(c.out, s+"\n") }
 
-// rawInput is Python's input(prompt): the prompt goes to stdout, the line
-// is read from stdin without its newline; io.EOF at end of input.
-func (c *controller) rawInput(prompt string) (string, error) {
+// input is Python's input(prompt): the prompt goes to stdout, the line
+// is read from stdin without its newline; io.EOF at end of input. In the
+// shell on a terminal the line editor reads it (and Ctrl-C there is
+// errInterrupted, as readline raises KeyboardInterrupt); otherwise Ctrl-C
+// interrupts only when interruptible.
+func (c *controller) input(prompt string, interruptible bool) (string, error) {
+	if c.editor != nil {
+		l, err := c.editor.readLine(prompt)
+		if err == io.EOF {
+			c.editorEOF = true
+		}
+		return l, err
+	}
 	io.WriteString(c.out, prompt)
-	return c.readLine(false)
+	return c.readLine(interruptible)
 }
+
+// rawInput is input(prompt) where Ctrl-C is not caught.
+func (c *controller) rawInput(prompt string) (string, error) { return c.input(prompt, false) }
 
 // supervisor returns a client for the current server URL; like Python's
 // getServerProxy it is created afresh for every command.
@@ -231,9 +251,14 @@ func (c *controller) onecmd(line string) bool {
 		c.unknown(line)
 		return false
 	}
+	c.completeCache = nil
 	stop, err := f(c, arg)
 	if err == nil {
 		return stop
+	}
+	if errors.Is(err, errInterrupted) {
+		// Ctrl-C at a question in the shell: KeyboardInterrupt ends it
+		return true
 	}
 	var pe *protocolError
 	if errors.As(err, &pe) {
@@ -245,6 +270,9 @@ func (c *controller) onecmd(line string) bool {
 		if c.opts.interactive {
 			c.output("Server requires authentication")
 			username, rerr := c.rawInput("Username:")
+			if errors.Is(rerr, errInterrupted) {
+				return true
+			}
 			if rerr != nil {
 				c.reportError(inputEOF(212))
 				c.exitStatus = exitGeneric

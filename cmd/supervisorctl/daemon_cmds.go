@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"syscall"
 )
@@ -19,6 +20,9 @@ func confirm(c *controller, cmd, arg, question string, eofLine int) (bool, error
 		return true, nil
 	}
 	yes, err := c.rawInput(question)
+	if errors.Is(err, errInterrupted) {
+		return false, err
+	}
 	if err != nil {
 		return false, inputEOF(eofLine)
 	}

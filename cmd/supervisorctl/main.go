@@ -68,8 +68,9 @@ func (c *controller) catchInterrupts() func() {
 }
 
 // cmdloop is Controller.exec_cmdloop: "status" first, then one command
-// per line until EOF, quit or exit. Without a readline library there is
-// no line editing, completion or history.
+// per line until EOF, quit or exit. On a terminal the lines are read by
+// the line editor (shell.go); history_file is read first and written back
+// at the end, as Python's readline does.
 //
 // Ctrl-C leaves the shell with status 0, as Python's KeyboardInterrupt
 // handler in exec_cmdloop does; during tail -f or fg it ends only those.
@@ -77,6 +78,21 @@ func (c *controller) catchInterrupts() func() {
 // (Python would abort it at once).
 func (c *controller) cmdloop() {
 	defer c.catchInterrupts()()
+	var history []string
+	if c.opts.historyFile != "" {
+		history = readHistory(c.opts.historyFile)
+	}
+	c.editor = c.newLineEditor(history)
+	defer func() {
+		if c.editor != nil {
+			history = c.editor.history
+			c.editor.close()
+			c.editor = nil
+		}
+		if c.opts.historyFile != "" {
+			writeHistory(c.opts.historyFile, history)
+		}
+	}()
 	line := "status"
 	for {
 		if c.onecmd(line) {
@@ -88,11 +104,12 @@ func (c *controller) cmdloop() {
 			return
 		default:
 		}
-		io.WriteString(c.out, c.opts.prompt+"> ")
-		l, err := c.readLine(true)
+		l, err := c.input(c.opts.prompt+"> ", true)
 		switch {
 		case errors.Is(err, errInterrupted):
-			c.output("")
+			if c.editor == nil {
+				c.output("")
+			}
 			return
 		case err != nil:
 			l = "EOF"

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,63 +30,6 @@ func openPty(t *testing.T) (*os.File, string) {
 		t.Fatalf("TIOCGPTN: %v", e)
 	}
 	return master, fmt.Sprintf("/dev/pts/%d", n)
-}
-
-// ptyScript is a conversation: when the output so far ends with Await,
-// Send is typed.
-type ptyStep struct{ Await, Send string }
-
-// terminal collects what a program writes to the pty master.
-type terminal struct {
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (tm *terminal) String() string {
-	tm.mu.Lock()
-	defer tm.mu.Unlock()
-	return tm.out.String()
-}
-
-// converse runs the steps against the master and returns the output once
-// the program has exited (exited is closed by the caller's Wait).
-func converse(t *testing.T, master *os.File, steps []ptyStep, exited <-chan struct{}) string {
-	t.Helper()
-	tm := &terminal{}
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			tm.mu.Lock()
-			tm.out.Write(buf[:n])
-			tm.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for _, s := range steps {
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.HasSuffix(tm.String(), s.Await) {
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %q; terminal shows %q", s.Await, tm.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		// let the program get to its read before typing
-		time.Sleep(100 * time.Millisecond)
-		master.WriteString(s.Send)
-	}
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("program still running; terminal shows %q", tm.String())
-	}
-	master.Close()
-	<-readDone
-	return tm.String()
 }
 
 // TestPythonDaemon runs the checks that need a daemon but do not compare
@@ -134,57 +74,32 @@ func testFg(t *testing.T, d *testDaemon) {
 // testTerminalAuth runs the interactive shell of both clients on a
 // terminal against a daemon that wants a password: the username is
 // echoed, the password is read from the terminal without echo (not taken
-// as a command), and the shell goes on with the credentials.
+// as a command), and the shell goes on with the credentials. The two
+// screens must be the same.
 func testTerminalAuth(t *testing.T, d *testDaemon) {
-	z := startZygote(t)
-	steps := []ptyStep{
-		{"Username:", "user\n"},
-		{"Password:", "pw\n"},
-		{"supervisor> ", "status sleeper\n"},
-		{"supervisor> ", "\x04"},
-	}
 	args := []string{"-s", "http://127.0.0.1:" + fmt.Sprint(d.port)}
-	var outs [2]string
-	for i, client := range []string{"python", "ours"} {
-		master, slave := openPty(t)
-		exited := make(chan struct{})
-		if client == "python" {
-			go func() {
-				defer close(exited)
-				r := z.runOn(ctlRun{args: args, dir: d.dir}, slave)
-				if r.Exit != 0 {
-					t.Errorf("python supervisorctl exit %d", r.Exit)
-				}
-			}()
-		} else {
-			tty, err := os.OpenFile(slave, os.O_RDWR|syscall.O_NOCTTY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(ourCtl, args...)
-			cmd.Dir = d.dir
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			tty.Close()
-			go func() {
-				defer close(exited)
-				if err := cmd.Wait(); err != nil {
-					t.Errorf("our supervisorctl: %v", err)
-				}
-			}()
+	var screens [2]string
+	for i, bin := range []string{pyCtl, ourCtl} {
+		p := startOnPty(t, bin, d.dir, args...)
+		p.waitLine("Username:")
+		p.send("user\n")
+		p.waitLine("Password:")
+		p.send("pw\n")
+		p.waitLine(prompt)
+		p.send("status sleeper\n")
+		p.waitFor("the second prompt", func(s string) bool { return strings.Count(s, prompt[:len(prompt)-1]) == 2 })
+		p.waitLine(prompt)
+		p.send("\x04")
+		if code := p.wait(); code != 0 {
+			t.Errorf("%s: exit %d", bin, code)
 		}
-		start := time.Now()
-		outs[i] = normalize(converse(t, master, steps, exited), d.dir, "")
-		t.Logf("%s: %v", client, time.Since(start))
+		<-p.readDone
+		screens[i] = regexp.MustCompile(`pid \d+, uptime [0-9:]+`).ReplaceAllString(p.scr.Text(), "pid N, uptime T")
 	}
-	if outs[0] != outs[1] {
-		t.Errorf("on a terminal\npython: %q\n  ours: %q", outs[0], outs[1])
+	if screens[0] != screens[1] {
+		t.Errorf("on a terminal\npython:\n%s\n\nours:\n%s", screens[0], screens[1])
 	}
-	if strings.Contains(outs[1], "pw") || !regexp.MustCompile(`supervisor> status sleeper\r\nsleeper +RUNNING`).MatchString(outs[1]) {
-		t.Errorf("ours on a terminal: %q", outs[1])
+	if strings.Contains(screens[1], "pw") || !regexp.MustCompile(`supervisor> status sleeper\nsleeper +RUNNING`).MatchString(screens[1]) {
+		t.Errorf("ours on a terminal:\n%s", screens[1])
 	}
-	z.close()
 }

@@ -253,7 +253,7 @@ func doFg(c *controller, arg string) (bool, error) {
 		streams = append(streams, ls)
 	}
 	for {
-		line, err := c.readLine(true)
+		line, err := c.input("", true)
 		if err != nil { // EOF or Ctrl-C
 			c.output("Exiting foreground")
 			return false, nil
