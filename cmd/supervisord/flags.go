@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/config"
@@ -13,9 +14,32 @@ import (
 // a drop-in for. Scripts parse it, so it is exactly Python's VERSION.
 const compatVersion = "4.2.5"
 
-// version is gosupervisor's own version, printed by --gosupervisor-version
-// (set at link time with -ldflags "-X main.version=...").
-var version = "0.1.0-dev"
+// version and commit are gosupervisor's own version and the commit it was
+// built from, printed by --gosupervisor-version. Release builds set both at
+// link time (-ldflags "-X main.version=... -X main.commit=..."); otherwise
+// commit comes from the VCS stamp the go command embeds, when there is one.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+// ownVersion is the --gosupervisor-version line.
+func ownVersion() string {
+	c := commit
+	if c == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					c = s.Value[:12]
+				}
+			}
+		}
+	}
+	if c == "" {
+		return fmt.Sprintf("gosupervisor %s (supervisord %s compatible)", version, compatVersion)
+	}
+	return fmt.Sprintf("gosupervisor %s (commit %s; supervisord %s compatible)", version, c, compatVersion)
+}
 
 // helpText is the -h output; %s is replaced by argv[0] as Python does.
 const helpText = `supervisord -- start and watch a set of programs, keeping them running.

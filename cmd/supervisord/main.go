@@ -38,7 +38,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, compatVersion)
 		return 0
 	case c.ownVersion:
-		fmt.Fprintf(stdout, "gosupervisor %s (supervisord %s compatible)\n", version, compatVersion)
+		fmt.Fprintln(stdout, ownVersion())
 		return 0
 	}
 	d := &daemon{
