@@ -66,8 +66,8 @@ func (d *daemon) requestExit(r procman.ExitRequest) {
 	if !d.exitAsked.CompareAndSwap(false, true) {
 		return
 	}
+	// procman logged why, in order with the process's own messages.
 	d.exitStatus.Store(int32(r.Status))
-	d.logf(logrot.LevelCritical, "process %s ended the daemon: %s; exit status %d", procman.MakeNamespec(r.Group, r.Process), r.Reason, r.Status)
 	d.requestStop(rpc.StateShutdown)
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +36,8 @@ func TestExitOnExitEndsTheDaemon(t *testing.T) {
 			}
 			log := e.mainLog()
 			for _, want := range []string{
-				"process main ended the daemon: main exited (",
-				"and will not be restarted (exit_on_exit)",
+				"CRIT main exited (",
+				") and will not be restarted (exit_on_exit): stopping all processes, supervisord will exit with status " + strconv.Itoa(c.status),
 				"stopped: side (terminated by SIGTERM)",
 			} {
 				if !strings.Contains(log, want) {
@@ -71,6 +75,163 @@ func TestLifecycleConfigErrors(t *testing.T) {
 			if _, err := os.Stat(e.pidfile()); err == nil {
 				t.Errorf("a pidfile was written")
 			}
+		})
+	}
+}
+
+// copyExample copies examples/<name> (files and the run/ and log/
+// directories) into a temporary directory.
+func copyExample(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
+	dir := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		if ent.IsDir() {
+			if err := os.Mkdir(filepath.Join(dir, ent.Name()), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, ent.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := ent.Info()
+		if err := os.WriteFile(filepath.Join(dir, ent.Name()), b, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// logIndex is the position of the first main-log line containing s, or -1.
+func logIndex(log, s string) int {
+	for i, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestWebappExample runs examples/webapp: web's start starts db first and
+// waits for it; env_file gives both their ports; web runs with its
+// rlimits; stop all stops web before db; an update that changes one of
+// web's issue-13 keys restarts web only.
+func TestWebappExample(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is needed by the example's programs")
+	}
+	dir := copyExample(t, "webapp")
+	envText, err := os.ReadFile(filepath.Join(dir, "webapp.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	webPort, dbPort := strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+	text := strings.NewReplacer("8431", dbPort, "8430", webPort).Replace(string(envText))
+	if text == string(envText) {
+		t.Fatal("the example no longer sets its ports in webapp.env")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "webapp.env"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dir: dir, conf: filepath.Join(dir, "supervisord.conf"),
+		sockPath: filepath.Join(dir, "run", "supervisor.sock"), pidPath: filepath.Join(dir, "run", "supervisord.pid")}
+	mainLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "log", "supervisord.log"))
+		return string(b)
+	}
+	d := e.startForeground()
+	infos := e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
+	log := mainLog()
+	if i, j := logIndex(log, "success: db entered RUNNING"), logIndex(log, "spawned: 'web'"); i < 0 || j < i {
+		t.Errorf("web spawned before db was RUNNING:\n%s", log)
+	}
+	if !strings.Contains(log, "starting db, a dependency of web") {
+		t.Errorf("no dependency start logged:\n%s", log)
+	}
+	for _, port := range []string{webPort, dbPort} {
+		waitFor(t, 15*time.Second, "http on "+port, func() bool {
+			resp, err := http.Get("http://127.0.0.1:" + port + "/webapp.env")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200
+		})
+	}
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", infos["web:web"].PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Max open files\s+1024\s+1024`).Match(limits) || !regexp.MustCompile(`Max core file size\s+0\s+0`).Match(limits) {
+		t.Errorf("web's limits:\n%s", limits)
+	}
+
+	// Stop all: web (the dependent) first.
+	e.ctlOK("web: stopped\ndb: stopped\n", "stop", "all")
+	log = mainLog()
+	if i, j := logIndex(log, "stopped: web"), logIndex(log, "stopped: db"); i < 0 || j < i {
+		t.Errorf("stop order:\n%s", log)
+	}
+	e.ctlOK("web: started", "start", "web")
+	infos = e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
+
+	// A changed issue-13 key restarts only that program.
+	conf, _ := os.ReadFile(e.conf)
+	e.write("supervisord.conf", strings.Replace(string(conf), "restart_delay=2", "restart_delay=3", 1))
+	e.ctlOK("web: stopped\nweb: updated process group\n", "update")
+	after := e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
+	if after["db:db"].PID != infos["db:db"].PID || after["web:web"].PID == infos["web:web"].PID {
+		t.Errorf("update restarted the wrong program: before %v, after %v", infos, after)
+	}
+	e.ctlOK("Shut down", "shutdown")
+	if st := d.wait(30 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+		t.Fatalf("exit status %v", st)
+	}
+	assertGone(t, pidsOf(after))
+}
+
+// TestContainerExample runs examples/container: supervisord exits with
+// app's exit status once app ends, after stopping the sidecar.
+func TestContainerExample(t *testing.T) {
+	for _, status := range []int{0, 3} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			dir := copyExample(t, "container")
+			cmd := exec.Command(ourBin, "-c", filepath.Join(dir, "supervisord.conf"))
+			cmd.Env = append(os.Environ(), "APP_SECONDS=1", "APP_EXIT="+strconv.Itoa(status))
+			var out syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("supervisord did not exit; output:\n%s", out.String())
+			}
+			if got := cmd.ProcessState.ExitCode(); got != status {
+				t.Errorf("exit status %d, want %d; output:\n%s", got, status, out.String())
+			}
+			o := out.String()
+			for _, want := range []string{
+				"app: working for 1 s", "app: done, exit status " + strconv.Itoa(status),
+				"and will not be restarted (exit_on_exit): stopping all processes, supervisord will exit with status " + strconv.Itoa(status),
+				"stopped: sidecar (terminated by SIGTERM)",
+			} {
+				if !strings.Contains(o, want) {
+					t.Errorf("output lacks %q:\n%s", want, o)
+				}
+			}
+			killLeftovers(t)
 		})
 	}
 }
