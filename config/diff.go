@@ -116,7 +116,8 @@ func (c LogConfig) equal(o LogConfig) bool {
 	}
 	return c.Maxbytes == o.Maxbytes && c.Backups == o.Backups &&
 		c.CaptureMaxbytes == o.CaptureMaxbytes && c.EventsEnabled == o.EventsEnabled &&
-		c.Syslog == o.Syslog
+		c.Syslog == o.Syslog && c.Timestamps == o.Timestamps && c.Compress == o.Compress &&
+		c.MaxAgeDays == o.MaxAgeDays && c.RotateEvery == o.RotateEvery
 }
 
 // envEqual compares as Python dicts do: order does not matter.

@@ -273,6 +273,9 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 			if c.dst.Syslog, err = boolean(v); err != nil {
 				return nil, err
 			}
+			if err := readChannelLogOptions(getv, c.ch, c.dst); err != nil {
+				return nil, err
+			}
 			if kind == logfileSyslog {
 				l.cfg.Warnings = append(l.cfg.Warnings, "For ["+section+"], "+key+
 					"=syslog but this is deprecated and will be removed.  Use "+c.ch+"_syslog=true to enable syslog instead.")

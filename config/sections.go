@@ -77,6 +77,9 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	if s.LogfileBackups, err = integer(v); err != nil {
 		return err
 	}
+	if err = l.readMainLogOptions(s); err != nil {
+		return err
+	}
 	if v, err = get("loglevel", "info"); err != nil {
 		return err
 	}

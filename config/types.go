@@ -1,6 +1,9 @@
 package config
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // Config is one supervisord.conf, with its includes, read, expanded and
 // validated the way supervisord 4.2.5's ServerOptions reads it.
@@ -66,6 +69,13 @@ type Supervisord struct {
 	Identifier      string
 	Environment     Environment // nil when not set
 	ExitOnFatal     bool        // exit_on_fatal: the default of every program's
+
+	// Opt-in (gosupervisor): logfile_compress, logfile_maxage (days),
+	// logfile_rotate_every, logfile_format (LogFormatText or LogFormatJSON).
+	LogfileCompress    bool
+	LogfileMaxAgeDays  int
+	LogfileRotateEvery time.Duration
+	LogfileFormat      string
 }
 
 // LogLevel is supervisord's log level; larger is more severe.
@@ -236,4 +246,12 @@ type LogConfig struct {
 	CaptureMaxbytes int64
 	EventsEnabled   bool
 	Syslog          bool
+
+	// Opt-in (gosupervisor): *_logfile_timestamps, *_logfile_compress,
+	// *_logfile_maxage (days, 0 = no limit), *_logfile_rotate_every
+	// (0 = size only).
+	Timestamps  bool
+	Compress    bool
+	MaxAgeDays  int
+	RotateEvery time.Duration
 }
