@@ -19,12 +19,19 @@ type ChannelConfig struct {
 	// Path is the resolved log file ("" = no file). AUTO must already be
 	// resolved with AutoName.
 	Path string
-	// MaxBytes is the rotation threshold; 0 never rotates. A read is split
-	// so every rotated file holds exactly MaxBytes bytes.
+	// MaxBytes is the rotation threshold; 0 never rotates by size. Files
+	// rotate at line boundaries and never exceed it (see sink_rotate.go).
 	MaxBytes   int64
 	Backups    int  // 0 keeps no backup: the file is truncated on rotation
 	Compress   bool // opt-in: gzip backups (lumberjack)
 	MaxAgeDays int  // opt-in: delete backups older than this (lumberjack)
+	// RotateEvery (opt-in) also rotates at each multiple of it in UTC.
+	RotateEvery time.Duration
+	// Timestamps (opt-in) stores each line with an RFC 3339 UTC
+	// millisecond prefix ("2026-12-02T19:58:00.123Z "), taken when the
+	// line's first bytes are read; Now is the clock (nil: time.Now).
+	Timestamps bool
+	Now        func() time.Time
 
 	Syslog          bool  // *_syslog: each chunk to syslog as "<name> <line>"
 	StripANSI       bool  // supervisord strip_ansi
@@ -82,6 +89,10 @@ type Channel struct {
 	closing atomic.Bool // set by Close before it sets the read deadlines
 	wg      sync.WaitGroup
 
+	// midLine: the last stored byte was not a newline, so the next bytes
+	// continue a line that already has its timestamp (under mu).
+	midLine bool
+
 	read, written, dropped atomic.Int64
 	reads                  atomic.Int64 // read(2)/splice(2) calls that moved bytes
 
@@ -97,21 +108,25 @@ type Channel struct {
 // NewChannel opens the channel's log file (creating it, as Python does at
 // spawn time).
 func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c := &Channel{hub: h, cfg: cfg, streams: make(map[*stream]struct{})}
 	if cfg.Path != "" {
 		s, err := h.acquireSink(sinkOptions{
-			Path:       cfg.Path,
-			MaxBytes:   cfg.MaxBytes,
-			Backups:    cfg.Backups,
-			Compress:   cfg.Compress,
-			MaxAgeDays: cfg.MaxAgeDays,
+			Path:        cfg.Path,
+			MaxBytes:    cfg.MaxBytes,
+			Backups:     cfg.Backups,
+			Compress:    cfg.Compress,
+			MaxAgeDays:  cfg.MaxAgeDays,
+			RotateEvery: cfg.RotateEvery,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("logrot: %s %s: %w", cfg.ProcessName, cfg.Channel, err)
 		}
 		c.sink = s
 		debug := cfg.MainLog != nil && cfg.MainLog.Enabled(LevelDebug)
-		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI &&
+		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI && !cfg.Timestamps &&
 			!cfg.Syslog && !(cfg.EventsEnabled && cfg.OnLog != nil) && !debug
 	}
 	h.register(c)
@@ -188,6 +203,19 @@ func (c *Channel) Consume(r *os.File, pid int) {
 // Wait blocks until every pipe given to Consume has reached EOF (or was
 // stopped by Close) and its bytes are handled.
 func (c *Channel) Wait() { c.wg.Wait() }
+
+// Rotate rotates the log file now, at its last line boundary (rotateLogs);
+// an empty file, a channel without one, or a target that is not a regular
+// file is left alone.
+func (c *Channel) Rotate() error {
+	if c.sink == nil {
+		return nil
+	}
+	if err := c.sink.Rotate(); err != nil {
+		return fmt.Errorf("logrot: rotate %s %s log: %w", c.cfg.ProcessName, c.cfg.Channel, err)
+	}
+	return nil
+}
 
 // Reopen reopens the log file by name (SIGUSR2 after an external logrotate).
 func (c *Channel) Reopen() error {

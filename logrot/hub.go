@@ -24,9 +24,11 @@ const errorReportEvery = 10 * time.Second
 // Hub holds what every Channel shares: the read buffer pool and the syslog
 // connection. Create one per supervisord.
 type Hub struct {
-	pool   sync.Pool
-	syslog *Syslog
-	inUse  atomic.Int64 // buffers taken from the pool and not yet returned
+	pool sync.Pool
+	// stampPool holds the buffers lines are stamped into (timestamps).
+	stampPool sync.Pool
+	syslog    *Syslog
+	inUse     atomic.Int64 // buffers taken from the pool and not yet returned
 
 	// sinks shares one open file between every Channel that logs to the
 	// same path (stdout_logfile = stderr_logfile, or several processes on
@@ -95,6 +97,10 @@ func NewHub(s *Syslog) *Hub {
 	h := &Hub{syslog: s, sinks: make(map[string]*sharedSink), work: make(chan task),
 		channels: make(map[*Channel]struct{}),
 		poller:   newPoller(), privileged: pipeLimitsExempt()}
+	h.stampPool.New = func() any {
+		b := make([]byte, 0, ChunkSize+ChunkSize/4)
+		return &b
+	}
 	h.pool.New = func() any {
 		b := make([]byte, ChunkSize)
 		return &b

@@ -1,11 +1,13 @@
 package logrot
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,14 +82,19 @@ const SyslogTarget = "syslog"
 type MainLogOptions struct {
 	// Logfile is an absolute path, or "syslog".
 	Logfile string
-	// MaxBytes and Backups are logfile_maxbytes and logfile_backups. The
-	// main log rotates after a write once it reaches MaxBytes (Python's
-	// rule), so a line is never split between two files.
+	// MaxBytes and Backups are logfile_maxbytes and logfile_backups. A
+	// record that does not fit rotates the file first, so a record is never
+	// split and no file exceeds MaxBytes.
 	MaxBytes int64
 	Backups  int
-	// Compress and MaxAgeDays are lumberjack's opt-in extras for backups.
-	Compress   bool
-	MaxAgeDays int
+	// Compress and MaxAgeDays are lumberjack's opt-in extras for backups;
+	// RotateEvery (opt-in) also rotates at each multiple of it in UTC.
+	Compress    bool
+	MaxAgeDays  int
+	RotateEvery time.Duration
+	// JSON (logfile_format = json) writes one JSON object per line
+	// instead of Python's text lines (see LogProcess).
+	JSON bool
 	// Level is the loglevel; lower levels are not logged.
 	Level Level
 	// Stdout, when set, gets a copy of every line (nodaemon and not
@@ -171,7 +178,7 @@ func (m *MainLog) Log(level Level, msg string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.emit(level, msg)
+	m.emit(level, msg, nil)
 }
 
 // Logf formats and logs at level.
@@ -182,18 +189,85 @@ func (m *MainLog) Logf(level Level, format string, args ...any) {
 	m.Log(level, fmt.Sprintf(format, args...))
 }
 
+// ProcessFields says which process a main log line is about. The text
+// format shows only the message; the JSON format adds the fields that
+// are set.
+type ProcessFields struct {
+	Process    string
+	Group      string
+	PID        int    // 0: not known
+	FromState  string // a state change's states ("" for other lines)
+	ToState    string
+	ExitStatus *int // set for lines about an exit
+}
+
+// LogProcess writes msg, a line about a process, at level.
+func (m *MainLog) LogProcess(level Level, msg string, f ProcessFields) {
+	if !m.Enabled(level) {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.emit(level, msg, &f)
+}
+
+// jsonRecord is one line of the JSON format.
+type jsonRecord struct {
+	Time       string `json:"time"`
+	Level      string `json:"level"`
+	Msg        string `json:"msg"`
+	Process    string `json:"process,omitempty"`
+	Group      string `json:"group,omitempty"`
+	PID        int    `json:"pid,omitempty"`
+	FromState  string `json:"from_state,omitempty"`
+	ToState    string `json:"to_state,omitempty"`
+	ExitStatus *int   `json:"exit_status,omitempty"`
+}
+
+// jsonTime is RFC 3339 in UTC with milliseconds.
+const jsonTime = "2006-01-02T15:04:05.000Z07:00"
+
+// appendJSON appends the JSON line of one record.
+func appendJSON(b []byte, now time.Time, level Level, msg string, f *ProcessFields) []byte {
+	r := jsonRecord{Time: now.UTC().Format(jsonTime), Level: levelDescription(level), Msg: msg}
+	if f != nil {
+		r.Process, r.Group, r.PID = f.Process, f.Group, f.PID
+		r.FromState, r.ToState, r.ExitStatus = f.FromState, f.ToState, f.ExitStatus
+	}
+	j, err := json.Marshal(r)
+	if err != nil { // not reachable: strings and ints only
+		j = []byte(`{"msg":"unencodable log record"}`)
+	}
+	return append(append(b, j...), '\n')
+}
+
+// levelDescription is the loglevel name of level (info, warn, ...).
+func levelDescription(l Level) string {
+	for _, d := range []string{"critical", "error", "warn", "info", "debug", "trace", "blather"} {
+		if lv, _ := LevelByDescription(d); lv == l {
+			return d
+		}
+	}
+	return strings.ToLower(LevelName(l))
+}
+
 // emit writes one record to every handler. Callers hold m.mu. A handler
 // error is reported on stderr, as Python's Handler.handleError does.
-func (m *MainLog) emit(level Level, msg string) {
-	ts := formatTime(m.opt.Now())
+func (m *MainLog) emit(level Level, msg string, f *ProcessFields) {
+	now := m.opt.Now()
+	ts := formatTime(now)
 	lvl := LevelName(level)
 	b := m.buf[:0]
-	b = append(b, ts...)
-	b = append(b, ' ')
-	b = append(b, lvl...)
-	b = append(b, ' ')
-	b = append(b, msg...)
-	b = append(b, '\n')
+	if m.opt.JSON {
+		b = appendJSON(b, now, level, msg, f)
+	} else {
+		b = append(b, ts...)
+		b = append(b, ' ')
+		b = append(b, lvl...)
+		b = append(b, ' ')
+		b = append(b, msg...)
+		b = append(b, '\n')
+	}
 	m.buf = b
 	if m.opt.Stdout != nil {
 		m.opt.Stdout.Write(b) //nolint:errcheck // like Python, EPIPE on stdout is ignored
@@ -216,6 +290,18 @@ func (m *MainLog) emit(level Level, msg string) {
 	if m.syslog != nil {
 		m.syslog.sendLines(ts+" "+lvl+" ", msg, "\n") //nolint:errcheck // no daemon: dropped like syslog(3)
 	}
+}
+
+// Rotate rotates the main log file now, at its last line boundary
+// (rotateLogs('main')); ErrNoFile when the main log goes to syslog.
+func (m *MainLog) Rotate() error {
+	if m.sink == nil {
+		return fmt.Errorf("logrot: rotate main log %s: %w", m.opt.Logfile, ErrNoFile)
+	}
+	if err := m.sink.Rotate(); err != nil {
+		return fmt.Errorf("logrot: rotate main log: %w", err)
+	}
+	return nil
 }
 
 // handlers is how many of Python's handlers have a reopen method (stdout,
@@ -260,7 +346,7 @@ func (m *MainLog) Clear() error {
 	// it reaches stdout and the removed file, never the new one.
 	if m.Enabled(LevelInfo) {
 		for range m.handlers() {
-			m.emit(LevelInfo, "reopening log file")
+			m.emit(LevelInfo, "reopening log file", nil)
 		}
 	}
 	if err := m.sink.Reopen(); err != nil {

@@ -1,6 +1,7 @@
 package logrot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -113,6 +114,12 @@ func (c *Channel) writeFile(data []byte) {
 	if c.sink == nil || len(data) == 0 {
 		return
 	}
+	if c.cfg.Timestamps {
+		bp := c.hub.stampPool.Get().(*[]byte)
+		*bp = c.stamp((*bp)[:0], data)
+		data = *bp
+		defer c.hub.stampPool.Put(bp)
+	}
 	n, err := c.sink.Write(data)
 	c.written.Add(int64(n))
 	if err != nil {
@@ -122,6 +129,33 @@ func (c *Channel) writeFile(data []byte) {
 		return
 	}
 	c.writeOK()
+}
+
+// stampLayout is RFC 3339 in UTC with milliseconds.
+const stampLayout = "2006-01-02T15:04:05.000Z"
+
+// stamp appends data to dst with the time of the read before every line
+// that starts in it. Callers hold c.mu.
+func (c *Channel) stamp(dst, data []byte) []byte {
+	var ts []byte
+	for len(data) > 0 {
+		if !c.midLine {
+			if ts == nil {
+				ts = c.cfg.Now().UTC().AppendFormat(make([]byte, 0, len(stampLayout)+1), stampLayout)
+				ts = append(ts, ' ')
+			}
+			dst = append(dst, ts...)
+			c.midLine = true
+		}
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return append(dst, data...)
+		}
+		dst = append(dst, data[:i+1]...)
+		data = data[i+1:]
+		c.midLine = false
+	}
+	return dst
 }
 
 // isDiskFull reports whether err means the file system has no room.

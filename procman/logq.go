@@ -17,11 +17,34 @@ import (
 const maxQueuedLogs = 10000
 
 type logEntry struct {
-	level config.LogLevel
-	msg   string
+	level  config.LogLevel
+	msg    string
+	fields *LogFields // a line about a process
+}
+
+// FieldLogger is implemented by a Logger that also wants to know which
+// process a line is about (the JSON main log shows it).
+type FieldLogger interface {
+	LogProcess(level config.LogLevel, msg string, f LogFields)
+}
+
+// LogFields says which process a main log line is about.
+type LogFields struct {
+	Process, Group string
+	PID            int // 0 when there is none
+	// Transition is set on the lines that report a state change (From,
+	// To); ExitStatus is set on the lines that report an exit.
+	Transition bool
+	From, To   State
+	ExitStatus *int
 }
 
 func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
+	s.logFields(level, nil, format, args...)
+}
+
+// logFields queues a line, about a process when f is set.
+func (s *Supervisor) logFields(level config.LogLevel, f *LogFields, format string, args ...any) {
 	if s.opts.Logger == nil {
 		return
 	}
@@ -31,7 +54,7 @@ func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
 		s.logMu.Unlock()
 		return
 	}
-	s.logQueue = append(s.logQueue, logEntry{level, fmt.Sprintf(format, args...)})
+	s.logQueue = append(s.logQueue, logEntry{level, fmt.Sprintf(format, args...), f})
 	start := !s.logging
 	s.logging = true
 	s.logMu.Unlock()
@@ -49,8 +72,13 @@ func (s *Supervisor) deliverLogs() {
 		dropped := s.logDropped
 		s.logDropped = 0
 		s.logMu.Unlock()
+		fl, _ := s.opts.Logger.(FieldLogger)
 		for _, e := range batch {
-			s.opts.Logger.Log(e.level, e.msg)
+			if fl != nil && e.fields != nil {
+				fl.LogProcess(e.level, e.msg, *e.fields)
+			} else {
+				s.opts.Logger.Log(e.level, e.msg)
+			}
 		}
 		if dropped > 0 {
 			s.opts.Logger.Log(config.LevelWarn, fmt.Sprintf("%d main log messages were dropped while the log output was blocked", dropped))

@@ -69,7 +69,14 @@ func newProcess(s *Supervisor, g *group, cfg *config.Process, out Output) *proce
 func (p *process) namespec() string { return MakeNamespec(p.group.cfg.Name, p.cfg.Name) }
 
 func (p *process) logf(level config.LogLevel, format string, args ...any) {
-	p.s.logf(level, format, args...)
+	p.s.logFields(level, &LogFields{Process: p.cfg.Name, Group: p.group.cfg.Name, PID: p.pid}, format, args...)
+}
+
+// logTransition logs a line that reports p's change from -> to (with the
+// exit status when es is set). pid is the process's pid at the change.
+func (p *process) logTransition(level config.LogLevel, pid int, from, to State, es *int, format string, args ...any) {
+	f := &LogFields{Process: p.cfg.Name, Group: p.group.cfg.Name, PID: pid, Transition: true, From: from, To: to, ExitStatus: es}
+	p.s.logFields(level, f, format, args...)
 }
 
 // unlock releases mu and delivers the transitions queued meanwhile.
@@ -145,29 +152,35 @@ func (p *process) fire(ev event, ex *Exit) bool {
 	}
 
 	name := p.cfg.Name
+	pid := p.pid
 	if a&aClearPid != 0 {
 		p.pid = 0
 		p.laststop = now
 		p.closeStdin()
 		p.releaseFCGI()
 	}
+	to := rule.to
+	var esp *int
+	if ex != nil {
+		esp = &es
+	}
 	switch {
 	case a&aTooQuickly != 0:
-		p.logf(config.LevelWarn, "exited: %s (%s; not expected)", name, exitMsg)
+		p.logTransition(config.LevelWarn, pid, from, to, esp, "exited: %s (%s; not expected)", name, exitMsg)
 	case a&aRecordExit != 0 && expected:
-		p.logf(config.LevelInfo, "exited: %s (%s; expected)", name, exitMsg)
+		p.logTransition(config.LevelInfo, pid, from, to, esp, "exited: %s (%s; expected)", name, exitMsg)
 	case a&aRecordExit != 0:
-		p.logf(config.LevelWarn, "exited: %s (%s; not expected)", name, exitMsg)
+		p.logTransition(config.LevelWarn, pid, from, to, esp, "exited: %s (%s; not expected)", name, exitMsg)
 	case a&aRecordStop != 0 && expected:
-		p.logf(config.LevelInfo, "stopped: %s (%s)", name, exitMsg)
+		p.logTransition(config.LevelInfo, pid, from, to, esp, "stopped: %s (%s)", name, exitMsg)
 	case a&aRecordStop != 0:
-		p.logf(config.LevelWarn, "stopped: %s (%s)", name, exitMsg)
+		p.logTransition(config.LevelWarn, pid, from, to, esp, "stopped: %s (%s)", name, exitMsg)
 	}
 	if a&aRunning != 0 {
-		p.logf(config.LevelInfo, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)", name, p.cfg.Startsecs)
+		p.logTransition(config.LevelInfo, pid, from, to, nil, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)", name, p.cfg.Startsecs)
 	}
 	if a&aGaveUp != 0 {
-		p.logf(config.LevelInfo, "gave up: %s entered FATAL state, too many start retries too quickly", name)
+		p.logTransition(config.LevelInfo, pid, from, to, nil, "gave up: %s entered FATAL state, too many start retries too quickly", name)
 		p.afterGiveUp()
 	}
 	if a&aIncBackoff != 0 {

@@ -193,6 +193,11 @@ func (d *daemon) mainLogOptions(cfg *config.Config) logrot.MainLogOptions {
 		Backups:  s.LogfileBackups,
 		Level:    logrot.Level(s.Loglevel),
 		Syslog:   d.syslog,
+		// Opt-in (gosupervisor) keys.
+		Compress:    s.LogfileCompress,
+		MaxAgeDays:  s.LogfileMaxAgeDays,
+		RotateEvery: s.LogfileRotateEvery,
+		JSON:        s.LogfileFormat == config.LogFormatJSON,
 	}
 	if s.Nodaemon && !s.Silent && d.child == nil {
 		opt.Stdout = os.Stdout
@@ -419,6 +424,22 @@ func (l eventLogger) Log(level events.Level, msg string) {
 type procLogger struct{ d *daemon }
 
 func (l procLogger) Log(level config.LogLevel, msg string) { l.d.log(logrot.Level(level), msg) }
+
+// LogProcess is procman.FieldLogger: a line about a process, with the
+// fields the JSON main log shows.
+func (l procLogger) LogProcess(level config.LogLevel, msg string, f procman.LogFields) {
+	l.d.logMu.Lock()
+	m := l.d.mainlog
+	l.d.logMu.Unlock()
+	if m == nil {
+		return
+	}
+	pf := logrot.ProcessFields{Process: f.Process, Group: f.Group, PID: f.PID, ExitStatus: f.ExitStatus}
+	if f.Transition {
+		pf.FromState, pf.ToState = f.From.String(), f.To.String()
+	}
+	m.LogProcess(logrot.Level(level), msg, pf)
+}
 
 // shutdownServers closes the HTTP front, giving in-flight requests a moment.
 func shutdownServers(srv *rpc.Server, ls []*rpc.Listener) {

@@ -392,6 +392,10 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 			CaptureMaxBytes: lc.CaptureMaxbytes,
 			EventsEnabled:   lc.EventsEnabled,
 			MainLog:         inst.mainlog,
+			Compress:        lc.Compress,
+			MaxAgeDays:      lc.MaxAgeDays,
+			RotateEvery:     lc.RotateEvery,
+			Timestamps:      lc.Timestamps,
 		}
 		listener := g.Kind == config.KindEventListener && channel == "stdout"
 		if listener {
