@@ -1,6 +1,7 @@
 package logrot
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -234,11 +235,13 @@ func appendJSON(b []byte, now time.Time, level Level, msg string, f *ProcessFiel
 		r.Process, r.Group, r.PID = f.Process, f.Group, f.PID
 		r.FromState, r.ToState, r.ExitStatus = f.FromState, f.ToState, f.ExitStatus
 	}
-	j, err := json.Marshal(r)
-	if err != nil { // not reachable: strings and ints only
-		j = []byte(`{"msg":"unencodable log record"}`)
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)              // "> than" stays readable
+	if err := enc.Encode(r); err != nil { // not reachable: strings and ints only
+		return append(b, "{\"msg\":\"unencodable log record\"}\n"...)
 	}
-	return append(append(b, j...), '\n')
+	return buf.Bytes()
 }
 
 // levelDescription is the loglevel name of level (info, warn, ...).
@@ -369,9 +372,10 @@ func (m *MainLog) Close() error {
 
 // childOutput logs a chunk of child output the way POutputDispatcher does
 // when loglevel <= debug.
-func (m *MainLog) childOutput(name, channel string, data []byte) {
+func (m *MainLog) childOutput(name, group string, pid int, channel string, data []byte) {
 	if !m.Enabled(LevelDebug) {
 		return
 	}
-	m.Log(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data))
+	m.LogProcess(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data),
+		ProcessFields{Process: name, Group: group, PID: pid})
 }

@@ -253,7 +253,7 @@ func TestMainLogGolden(t *testing.T) {
 		m.Log(l, desc+" message")
 	}
 	m.Log(LevelInfo, "multi\nline café 100%")
-	m.childOutput("prog", "stdout", []byte("hello"))
+	m.childOutput("prog", "prog", 1, "stdout", []byte("hello"))
 	m.Close()
 	if out.String() != string(want) {
 		t.Errorf("stdout\n%s\nPython gives\n%s", out.String(), want)

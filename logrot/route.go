@@ -101,7 +101,7 @@ func (c *Channel) logStripped(st *stream, data []byte, capturing bool) {
 		}
 	}
 	if m := c.cfg.MainLog; m != nil {
-		m.childOutput(c.cfg.ProcessName, c.cfg.Channel, data)
+		m.childOutput(c.cfg.ProcessName, c.cfg.GroupName, st.pid, c.cfg.Channel, data)
 	}
 	if c.cfg.EventsEnabled && c.cfg.OnLog != nil {
 		c.cfg.OnLog(st.pid, clone(data))

@@ -33,6 +33,11 @@ type Extensions interface {
 	// AllProcessHealth reports every active process; rpc sorts by
 	// (group, name).
 	AllProcessHealth() []ProcessHealth
+	// RotateLogs rotates log files now: name is a process ("name" or
+	// "group:name"), "group:*", "all" (every process) or "main" (the
+	// supervisord log). BAD_NAME for an unknown name, NO_FILE for "main"
+	// logging to syslog, FAILED: name when a rotation fails.
+	RotateLogs(name string) error
 }
 
 // ProcessHealth is the struct of getProcessHealth: readiness, health
@@ -102,6 +107,23 @@ func gosupervisorTable(t map[string]*method) {
 				out[i] = all[i].toStruct()
 			}
 			return out, nil
+		})
+	rotateLogsTable(add)
+}
+
+// rotateLogsTable adds gosupervisor.rotateLogs.
+func rotateLogsTable(add func(name string, s []string, help string, minA, maxA int, run handler)) {
+	add("rotateLogs", sig("boolean", "string"),
+		"Rotate log files now, each at its last line boundary (empty files are left alone). name is a process (name or group:name), group:* for every process of a group, all for every process, or main for the supervisord log.\n\n@param string name  process, group:*, all or main\n@return boolean result  always true unless error", 1, 1,
+		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
+			name, err := argNamespec(p[0])
+			if err != nil {
+				return nil, err
+			}
+			if err := d.ext.RotateLogs(name); err != nil {
+				return nil, err
+			}
+			return true, nil
 		})
 }
 

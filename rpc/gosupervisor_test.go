@@ -11,8 +11,25 @@ import (
 // fakeExt answers the gosupervisor namespace from a fakeBackend's table,
 // with per-process health set by the test.
 type fakeExt struct {
-	b      *fakeBackend
-	health map[string]ProcessHealth // by "group:name"
+	b       *fakeBackend
+	health  map[string]ProcessHealth // by "group:name"
+	rotated []string                 // RotateLogs names
+}
+
+func (x *fakeExt) RotateLogs(name string) error {
+	x.b.mu.Lock()
+	defer x.b.mu.Unlock()
+	switch name {
+	case "main", "all", "g:*", "solo:*":
+	case "syslogmain":
+		return NewFault(NoFile, "syslog")
+	default:
+		if _, p, err := x.b.lookup(name); err != nil || p == nil {
+			return NewFault(BadName, name)
+		}
+	}
+	x.rotated = append(x.rotated, name)
+	return nil
 }
 
 func (x *fakeExt) ProcessHealth(ns string) (ProcessHealth, error) {
@@ -49,6 +66,11 @@ func (x *fakeExt) AllProcessHealth() []ProcessHealth {
 }
 
 func healthDispatcher(t *testing.T) (*fakeBackend, *Dispatcher) {
+	b, _, d := extDispatcher(t)
+	return b, d
+}
+
+func extDispatcher(t *testing.T) (*fakeBackend, *fakeExt, *Dispatcher) {
 	b := dispatchBackend(t)
 	x := &fakeExt{b: b, health: map[string]ProcessHealth{
 		"g:p1": {Name: "p1", Group: "g", Ready: true, Healthy: true, LastCheck: 1700000000,
@@ -57,7 +79,7 @@ func healthDispatcher(t *testing.T) (*fakeBackend, *Dispatcher) {
 	}}
 	d := NewDispatcher(b, nil)
 	d.enableExtensions(x)
-	return b, d
+	return b, x, d
 }
 
 func TestGosupervisorNamespaceOffByDefault(t *testing.T) {
@@ -72,6 +94,7 @@ func TestGosupervisorNamespaceOffByDefault(t *testing.T) {
 	}{
 		{"gosupervisor.getProcessHealth", []any{"g:p1"}, "UNKNOWN_METHOD"},
 		{"gosupervisor.getAllProcessHealth", nil, "UNKNOWN_METHOD"},
+		{"gosupervisor.rotateLogs", []any{"all"}, "UNKNOWN_METHOD"},
 		{"system.methodHelp", []any{"gosupervisor.getProcessHealth"}, "SIGNATURE_UNSUPPORTED"},
 		{"system.methodSignature", []any{"gosupervisor.getAllProcessHealth"}, "SIGNATURE_UNSUPPORTED"},
 	} {
@@ -132,10 +155,10 @@ func TestGosupervisorNamespace(t *testing.T) {
 	}
 
 	names := d.Methods()
-	if len(names) != 43 || !slices.IsSorted(names) {
-		t.Errorf("listMethods: %d names (sorted %v), want 43 sorted", len(names), slices.IsSorted(names))
+	if len(names) != 44 || !slices.IsSorted(names) {
+		t.Errorf("listMethods: %d names (sorted %v), want 44 sorted", len(names), slices.IsSorted(names))
 	}
-	for _, n := range []string{"gosupervisor.getProcessHealth", "gosupervisor.getAllProcessHealth"} {
+	for _, n := range []string{"gosupervisor.getProcessHealth", "gosupervisor.getAllProcessHealth", "gosupervisor.rotateLogs"} {
 		if !slices.Contains(names, n) {
 			t.Errorf("listMethods lacks %s", n)
 		}
@@ -198,5 +221,44 @@ func TestGosupervisorWire(t *testing.T) {
 		"</struct></value>\n"
 	if !strings.Contains(got, want) {
 		t.Errorf("response:\n%s\nwant body:\n%s", got, want)
+	}
+}
+
+// TestGosupervisorRotateLogs: rotateLogs passes the name through and
+// answers true, or the fault the daemon chose.
+func TestGosupervisorRotateLogs(t *testing.T) {
+	_, x, d := extDispatcher(t)
+	for _, tc := range []struct {
+		params []any
+		fault  string
+	}{
+		{[]any{"main"}, ""},
+		{[]any{"all"}, ""},
+		{[]any{"g:*"}, ""},
+		{[]any{"g:p1"}, ""},
+		{[]any{"solo"}, ""},
+		{[]any{"nope"}, "BAD_NAME: nope"},
+		{[]any{"syslogmain"}, "NO_FILE: syslog"},
+		{[]any{int64(1)}, "AttributeError: 'int' object has no attribute 'split'"},
+		{nil, "INCORRECT_PARAMETERS"},
+		{[]any{"a", "b"}, "INCORRECT_PARAMETERS"},
+	} {
+		got, err := d.Call(t.Context(), "gosupervisor.rotateLogs", tc.params)
+		if tc.fault != "" {
+			if _, s := faultOf(err); s != tc.fault {
+				t.Errorf("rotateLogs%v: fault %q, want %q", tc.params, s, tc.fault)
+			}
+			continue
+		}
+		if err != nil || got != true {
+			t.Errorf("rotateLogs%v = %v, %v; want true", tc.params, got, err)
+		}
+	}
+	if want := []string{"main", "all", "g:*", "g:p1", "solo"}; !slices.Equal(x.rotated, want) {
+		t.Errorf("rotated %v, want %v", x.rotated, want)
+	}
+	sig, err := d.Call(t.Context(), "system.methodSignature", []any{"gosupervisor.rotateLogs"})
+	if err != nil || !slices.Equal(sig.([]string), []string{"boolean", "string"}) {
+		t.Errorf("signature %v, %v", sig, err)
 	}
 }

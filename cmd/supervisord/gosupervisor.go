@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/rpc"
 )
@@ -105,4 +107,48 @@ func (inst *instance) addResources(hs []procman.Health, out []rpc.ProcessHealth)
 		}
 		maxAge = 0
 	}
+}
+
+// RotateLogs is gosupervisor.rotateLogs: "main", "all", "group:*" or one
+// process. Each file rotates at its last line boundary; an empty one is
+// left alone.
+func (inst *instance) RotateLogs(name string) error {
+	inst.waitLoaded()
+	if name == "main" {
+		if err := inst.mainlog.Rotate(); err != nil {
+			if errors.Is(err, logrot.ErrNoFile) {
+				return rpc.NewFault(rpc.NoFile, inst.mainlog.Target())
+			}
+			return rpc.NewFault(rpc.Failed, "main: "+err.Error())
+		}
+		return nil
+	}
+	var procs []procman.ProcessInfo
+	switch group, proc, _ := strings.Cut(name, ":"); {
+	case name == "all":
+		procs = inst.sup.AllInfo()
+	case proc == "*":
+		for _, p := range inst.sup.AllInfo() {
+			if p.Group == group {
+				procs = append(procs, p)
+			}
+		}
+		if len(procs) == 0 {
+			return rpc.NewFault(rpc.BadName, name)
+		}
+	default:
+		p, err := inst.sup.Info(name)
+		if err != nil {
+			return err
+		}
+		procs = []procman.ProcessInfo{p}
+	}
+	for _, p := range procs {
+		for _, ch := range inst.channelsOf(p.Group, p.Name) {
+			if err := ch.Rotate(); err != nil {
+				return rpc.NewFault(rpc.Failed, procman.MakeNamespec(p.Group, p.Name)+": "+err.Error())
+			}
+		}
+	}
+	return nil
 }

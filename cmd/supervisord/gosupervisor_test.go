@@ -56,7 +56,7 @@ func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
 				d.wait(15 * time.Second)
 				return
 			}
-			if len(names) != 43 || !slices.Contains(names, "gosupervisor.getProcessHealth") {
+			if len(names) != 44 || !slices.Contains(names, "gosupervisor.rotateLogs") {
 				t.Fatalf("listMethods with the section: %d %v", len(names), names)
 			}
 			if err != nil {
