@@ -125,6 +125,9 @@ func optRotateEvery(getv func(opt, def string) (string, error), opt string) (tim
 	return d, nil
 }
 
+// maxRotateEvery is the longest rotate_every: a leap year.
+const maxRotateEvery = 366 * 24 * time.Hour
+
 // RotateInterval parses a rotate_every value: a whole number of hours or
 // days, "1h", "6h", "1d", "7d" ("" or "0": no time-based rotation).
 // Rotation happens at the interval's boundaries in UTC.
@@ -142,7 +145,7 @@ func RotateInterval(s string) (time.Duration, error) {
 		return 0, errorf(pyrepr.Str(s) + " is not an interval such as 1h, 1d or 7d")
 	}
 	n, err := strconv.Atoi(v[:len(v)-1])
-	if err != nil || n <= 0 || n > 366*24 {
+	if err != nil || n <= 0 || n > int(maxRotateEvery/unit) {
 		return 0, errorf(pyrepr.Str(s) + " is not an interval such as 1h, 1d or 7d")
 	}
 	return time.Duration(n) * unit, nil

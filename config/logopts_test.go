@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,31 @@ func TestDiffSeesLogOptions(t *testing.T) {
 			t.Errorf("%s: changed %v, want [p]", opt, changed)
 		}
 	}
+}
+
+// FuzzRotateInterval: any input either fails or gives a whole number of
+// hours (0 only for "", "0") that the canonical form parses back to.
+func FuzzRotateInterval(f *testing.F) {
+	for _, s := range []string{"", "0", "1h", "1d", "7d", " 6H ", "5m", "-1h", "99999999999h", "1.5h", "d", "0d", "400d", "366d", "8785h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := RotateInterval(s)
+		if err != nil {
+			if d != 0 || !strings.Contains(err.Error(), "is not an interval") {
+				t.Fatalf("RotateInterval(%q) = %v, %v", s, d, err)
+			}
+			return
+		}
+		if d < 0 || d%time.Hour != 0 {
+			t.Fatalf("RotateInterval(%q) = %v", s, d)
+		}
+		if d == 0 {
+			return
+		}
+		back, err := RotateInterval(strconv.Itoa(int(d/time.Hour)) + "h")
+		if err != nil || back != d {
+			t.Fatalf("%q -> %v does not round-trip: %v, %v", s, d, back, err)
+		}
+	})
 }
