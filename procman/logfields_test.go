@@ -41,13 +41,15 @@ func TestFieldLogger(t *testing.T) {
 	rec.waitState(t, "quits", Exited, 10*time.Second)
 	trs := rec.transitions("quits")
 	pid := trs[len(trs)-1].PID
+	const exitLine = "exited: quits (exit status 3; not expected)"
+	rec.waitFor(t, "the exit line (logs are delivered asynchronously)", 10*time.Second, func() bool { return rec.hasLog("WARN " + exitLine) })
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
 	spawned, ok := fl.fields["spawned: 'quits' with pid "+strconv.Itoa(pid)]
 	if !ok || spawned != (LogFields{Process: "quits", Group: "quits", PID: pid}) {
 		t.Errorf("spawned line fields %+v (found %v)", spawned, ok)
 	}
-	exited, ok := fl.fields["exited: quits (exit status 3; not expected)"]
+	exited, ok := fl.fields[exitLine]
 	if !ok || exited.ExitStatus == nil || *exited.ExitStatus != 3 || !exited.Transition ||
 		exited.From != Running || exited.To != Exited || exited.PID != pid || exited.Group != "quits" {
 		t.Errorf("exited line fields %+v (found %v)", exited, ok)
