@@ -21,13 +21,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 )
 
 // Process is what a scrape reports about one supervised process.
 type Process struct {
 	Group, Name string
-	State       int   // the supervisor process state code (20 RUNNING, ...)
+	State       procman.State
 	PID         int   // 0 when no process runs
 	Start       int64 // epoch seconds of the last spawn, 0 if never
 	ExitStatus  int

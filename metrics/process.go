@@ -5,11 +5,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 )
-
-// running is the RUNNING process state code.
-const running = 20
 
 // processCollector reads the Source and the sampler at each scrape.
 type processCollector struct {
@@ -61,7 +59,7 @@ func (c *processCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, p := range procs {
 		up := 0.0
-		if p.State == running {
+		if p.State == procman.Running {
 			up = 1
 		}
 		gauge(c.up, up, p.Group, p.Name)

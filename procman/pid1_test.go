@@ -130,7 +130,7 @@ func pid1Main() int {
 			zombies++
 		}
 	}
-	fmt.Printf("PID1 OK orphans=%d exitstatus=%d state=%s zombies=%d\n", log.count(), info.ExitStatus, info.StateName, zombies)
+	fmt.Printf("PID1 OK orphans=%d exitstatus=%d state=%s zombies=%d\n", log.count(), info.ExitStatus, info.State, zombies)
 	if log.count() != 5 {
 		log.mu.Lock()
 		fmt.Println(strings.Join(log.lines, "\n"))

@@ -614,11 +614,10 @@ func (p *process) info() ProcessInfo {
 	in := ProcessInfo{
 		Name:          p.cfg.Name,
 		Group:         p.group.cfg.Name,
-		Start:         cappedInt(p.laststart),
-		Stop:          cappedInt(p.laststop),
-		Now:           cappedInt(now),
+		Start:         epochSeconds(p.laststart),
+		Stop:          epochSeconds(p.laststop),
+		Now:           epochSeconds(now),
 		State:         p.state,
-		StateName:     p.state.String(),
 		Spawnerr:      p.spawnerr,
 		ExitStatus:    p.exitstatus,
 		Logfile:       p.out.StdoutLogfile,
@@ -627,6 +626,5 @@ func (p *process) info() ProcessInfo {
 		PID:           p.pid,
 	}
 	p.mu.Unlock()
-	in.Description = describe(&in, p.s.loc)
 	return in
 }

@@ -56,14 +56,14 @@ func TestStartStopLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, _ := s.Info("sleeper")
-	if info.State != Stopped || info.Description != "Not started" || info.PID != 0 {
+	if info.State != Stopped || info.Start != 0 || info.PID != 0 {
 		t.Fatalf("fresh: %+v", info)
 	}
 	if _, _, err := s.Start(bg, "sleeper", false); err != nil {
 		t.Fatal(err)
 	}
 	info, _ = s.Info("sleeper")
-	if info.State != Starting || info.PID == 0 || info.Description != "" || info.Start != clk.Now().Unix() {
+	if info.State != Starting || info.PID == 0 || info.Start != clk.Now().Unix() {
 		t.Fatalf("starting: %+v", info)
 	}
 	pid := info.PID
@@ -82,8 +82,8 @@ func TestStartStopLifecycle(t *testing.T) {
 	}
 	clk.Advance(13 * time.Second)
 	info, _ = s.Info("sleeper")
-	if want := fmt.Sprintf("pid %d, uptime 0:00:14", pid); info.Description != want {
-		t.Errorf("description %q, want %q", info.Description, want)
+	if up := info.Now - info.Start; up != 14 || info.PID != pid {
+		t.Errorf("uptime %d s, pid %d, want 14 s, %d", up, info.PID, pid)
 	}
 	if _, _, err := s.Start(bg, "sleeper", true); err == nil {
 		t.Fatal("second start succeeded")
@@ -97,8 +97,8 @@ func TestStartStopLifecycle(t *testing.T) {
 	if info.State != Stopped || info.PID != 0 || info.ExitStatus != -1 {
 		t.Fatalf("stopped: %+v", info)
 	}
-	if want := clk.Now().In(time.Local).Format("Jan 02 03:04 PM"); info.Description != want {
-		t.Errorf("stopped description %q, want %q", info.Description, want)
+	if info.Stop != clk.Now().Unix() {
+		t.Errorf("stop %d, want %d", info.Stop, clk.Now().Unix())
 	}
 	wantStates(t, rec, "sleeper", "STARTING", "RUNNING", "STOPPING", "STOPPED")
 	for _, l := range []string{
@@ -236,7 +236,7 @@ func TestFastExitNeverExited(t *testing.T) {
 		rec.waitState(t, name, Fatal, 5*time.Second)
 		wantStates(t, rec, name, "STARTING", "BACKOFF", "FATAL")
 		info, _ := s.Info(name)
-		if info.Description != "Exited too quickly (process log may have details)" {
+		if info.Spawnerr != "Exited too quickly (process log may have details)" {
 			t.Errorf("%s: %+v", name, info)
 		}
 	}
@@ -427,7 +427,7 @@ func TestSpawnErrors(t *testing.T) {
 	rec.waitState(t, "auto", Fatal, 5*time.Second)
 	wantStates(t, rec, "auto", "STARTING", "BACKOFF", "FATAL")
 	info, _ := s.Info("auto")
-	if info.Description != "can't find command '/nonexistent/binary'" || info.Spawnerr != info.Description {
+	if info.Spawnerr != "can't find command '/nonexistent/binary'" {
 		t.Errorf("info %+v", info)
 	}
 	if !rec.hasLog("INFO spawnerr: can't find command '/nonexistent/binary'") {

@@ -55,7 +55,7 @@ func TestRestartDelay(t *testing.T) {
 	rec.waitState(t, "x", Backoff, 10*time.Second)
 	wantStates(t, rec, "x", "STARTING", "RUNNING", "EXITED", "BACKOFF")
 	info := wantInfoState(t, s, "x", Backoff)
-	if info.Description != "restarting in 5 seconds" || info.PID != 0 {
+	if info.Spawnerr != "restarting in 5 seconds" || info.PID != 0 {
 		t.Errorf("waiting: %+v", info)
 	}
 	if !rec.hasLog("INFO delaying restart of x by 5 seconds (restart_delay)") {

@@ -162,7 +162,7 @@ func unkillableMain(helper string) int {
 	_, _, err = s.Stop(bg, "rootchild", true)
 	fmt.Printf("stop: %v\n", err)
 	info, _ = s.Info("rootchild")
-	fmt.Printf("state after stop: %s\n", info.StateName)
+	fmt.Printf("state after stop: %s\n", info.State)
 	done := make(chan error, 1)
 	go func() { done <- s.Shutdown(bg) }()
 	select {

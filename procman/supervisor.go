@@ -65,8 +65,6 @@ type Options struct {
 	// when ReapAll or when we are PID 1) and Close stops it.
 	Reaper  *Reaper
 	ReapAll bool
-	// Location is the zone for stop dates in descriptions. nil: time.Local.
-	Location *time.Location
 }
 
 // Result is one entry of a group/all operation (startProcessGroup & co).
@@ -80,7 +78,6 @@ type Result struct {
 type Supervisor struct {
 	opts      Options
 	clock     Clock
-	loc       *time.Location
 	reaper    *Reaper
 	ownReaper bool
 	state     atomic.Int32
@@ -129,10 +126,6 @@ func New(opts Options) (*Supervisor, error) {
 	s.clock = opts.Clock
 	if s.clock == nil {
 		s.clock = RealClock{}
-	}
-	s.loc = opts.Location
-	if s.loc == nil {
-		s.loc = time.Local
 	}
 	s.reaper = opts.Reaper
 	if s.reaper == nil {

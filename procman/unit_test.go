@@ -166,34 +166,6 @@ func TestParseSignal(t *testing.T) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
-	loc := time.FixedZone("X", 3600)
-	stop := time.Date(2026, 11, 25, 19, 17, 0, 0, time.UTC).Unix()
-	for _, c := range []struct {
-		in   ProcessInfo
-		want string
-	}{
-		{ProcessInfo{State: Running, PID: 7933, Start: 100, Now: 114}, "pid 7933, uptime 0:00:14"},
-		{ProcessInfo{State: Running, PID: 1, Start: 0, Now: 86400 + 2*3600 + 3*60 + 4}, "pid 1, uptime 1 day, 2:03:04"},
-		{ProcessInfo{State: Running, PID: 1, Start: 10, Now: 10 + 3*86400 + 5}, "pid 1, uptime 3 days, 0:00:05"},
-		{ProcessInfo{State: Running, PID: 1, Start: 100, Now: 90}, "pid 1, uptime 0:00:00"},
-		{ProcessInfo{State: Running, PID: 1, Start: 0, Now: 10*3600 + 59}, "pid 1, uptime 10:00:59"},
-		{ProcessInfo{State: Fatal, Name: "x", Spawnerr: "Exited too quickly (process log may have details)"}, "Exited too quickly (process log may have details)"},
-		{ProcessInfo{State: Backoff, Name: "x"}, `unknown error (try "tail x")`},
-		{ProcessInfo{State: Fatal, Name: "y"}, `unknown error (try "tail y")`},
-		{ProcessInfo{State: Stopped}, "Not started"},
-		{ProcessInfo{State: Exited, Start: 5, Stop: stop}, "Nov 25 08:17 PM"},
-		{ProcessInfo{State: Stopped, Start: 5, Stop: stop - 12*3600}, "Nov 25 08:17 AM"},
-		{ProcessInfo{State: Starting}, ""},
-		{ProcessInfo{State: Stopping}, ""},
-		{ProcessInfo{State: Unknown}, ""},
-	} {
-		if got := describe(&c.in, loc); got != c.want {
-			t.Errorf("%+v: %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
 func TestResolveCommand(t *testing.T) {
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "exe")

@@ -5,64 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
-
-// Supervisor (daemon) state codes.
-const (
-	StateRunning    = 1
-	StateRestarting = 0
-	StateShutdown   = -1
-)
-
-// SupervisorStateName returns the name of a supervisor state code.
-func SupervisorStateName(code int) string {
-	switch code {
-	case 2:
-		return "FATAL"
-	case StateRunning:
-		return "RUNNING"
-	case StateRestarting:
-		return "RESTARTING"
-	case StateShutdown:
-		return "SHUTDOWN"
-	}
-	return ""
-}
-
-// Process state codes.
-const (
-	ProcStopped  = 0
-	ProcStarting = 10
-	ProcRunning  = 20
-	ProcBackoff  = 30
-	ProcStopping = 40
-	ProcExited   = 100
-	ProcFatal    = 200
-	ProcUnknown  = 1000
-)
-
-// ProcessStateName returns the name of a process state code.
-func ProcessStateName(code int) string {
-	switch code {
-	case ProcStopped:
-		return "STOPPED"
-	case ProcStarting:
-		return "STARTING"
-	case ProcRunning:
-		return "RUNNING"
-	case ProcBackoff:
-		return "BACKOFF"
-	case ProcStopping:
-		return "STOPPING"
-	case ProcExited:
-		return "EXITED"
-	case ProcFatal:
-		return "FATAL"
-	case ProcUnknown:
-		return "UNKNOWN"
-	}
-	return ""
-}
 
 // ProcessInfo is what the Backend reports about one process. The rpc
 // package derives statename and description from it.
@@ -72,7 +17,7 @@ type ProcessInfo struct {
 	Start         int64 // epoch seconds of the last spawn, 0 if never
 	Stop          int64 // epoch seconds of the last exit, 0 if never
 	Now           int64 // the backend's clock; 0 means "use time.Now()"
-	State         int   // a Proc* code
+	State         procman.State
 	SpawnErr      string
 	ExitStatus    int
 	StdoutLogfile string // resolved path, "" for NONE
@@ -80,46 +25,54 @@ type ProcessInfo struct {
 	PID           int
 }
 
-// Description is the human text Python's getProcessInfo computes: uptime
-// for RUNNING, spawnerr for BACKOFF/FATAL, the local stop time (or "Not
-// started") for STOPPED/EXITED, "" otherwise.
-func (p *ProcessInfo) Description() string {
+// Description is the human text Python's getProcessInfo computes
+// (_interpretProcessInfo): uptime for RUNNING, spawnerr for BACKOFF/FATAL,
+// the local stop time (or "Not started") for STOPPED/EXITED, "" otherwise.
+func (p *ProcessInfo) Description() string { return p.describe(time.Local) }
+
+// describe is Description with stop dates in loc.
+func (p *ProcessInfo) describe(loc *time.Location) string {
 	switch p.State {
-	case ProcRunning:
-		up := p.now() - p.Start
-		if up < 0 {
-			up = 0
-		}
-		return fmt.Sprintf("pid %d, uptime %s", p.PID, pyTimedelta(up))
-	case ProcFatal, ProcBackoff:
+	case procman.Running:
+		return fmt.Sprintf("pid %d, uptime %s", p.PID, pyTimedelta(p.uptime()))
+	case procman.Fatal, procman.Backoff:
 		if p.SpawnErr != "" {
 			return p.SpawnErr
 		}
 		return fmt.Sprintf("unknown error (try \"tail %s\")", p.Name)
-	case ProcStopped, ProcExited:
+	case procman.Stopped, procman.Exited:
 		if p.Start != 0 {
-			return time.Unix(p.Stop, 0).Local().Format("Jan 02 03:04 PM")
+			return time.Unix(cappedInt(p.Stop), 0).In(loc).Format("Jan 02 03:04 PM")
 		}
 		return "Not started"
 	}
 	return ""
 }
 
-func (p *ProcessInfo) now() int64 {
-	if p.Now != 0 {
-		return p.Now
+// uptime is now - start in seconds (capped as Python's info has them), 0
+// when the clock was set back.
+func (p *ProcessInfo) uptime() int64 {
+	now := p.Now
+	if now == 0 {
+		now = time.Now().Unix()
 	}
-	return time.Now().Unix()
+	return max(cappedInt(now)-cappedInt(p.Start), 0)
 }
 
-// pyTimedelta formats seconds as Python's str(timedelta).
+// pyTimedelta formats seconds as Python's str(timedelta(seconds=sec)).
 func pyTimedelta(sec int64) string { return string(appendTimedelta(nil, sec)) }
 
+// appendTimedelta appends str(timedelta(seconds=sec)): "0:00:14",
+// "1 day, 2:03:04", "-1 day, 23:59:59" (days are floored, the rest is
+// never negative).
 func appendTimedelta(dst []byte, sec int64) []byte {
-	days := sec / 86400
-	rem := sec % 86400
-	if days == 1 {
-		dst = append(dst, "1 day, "...)
+	days, rem := sec/86400, sec%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	if days == 1 || days == -1 {
+		dst = strconv.AppendInt(dst, days, 10)
+		dst = append(dst, " day, "...)
 	} else if days != 0 {
 		dst = strconv.AppendInt(dst, days, 10)
 		dst = append(dst, " days, "...)
@@ -254,8 +207,8 @@ func (r *Result) toStruct() Struct {
 // runs to its end). Every method may be called concurrently from many
 // connections; a blocking call stalls only its own connection.
 type Backend interface {
-	// State is the supervisor state code (StateRunning, ...).
-	State() int
+	// State is the supervisor's state (RUNNING, RESTARTING, SHUTDOWN).
+	State() procman.SupervisorState
 	PID() int
 	Identification() string
 	// Shutdown and Restart only request the action and return at once.

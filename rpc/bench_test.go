@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // benchBackend has n running processes in groups of 10.
@@ -18,7 +19,7 @@ func benchBackend(n int) *fakeBackend {
 	now := time.Now().Unix()
 	for i := 0; i < n; i++ {
 		p := b.addProc(fmt.Sprintf("group%03d", i/10), fmt.Sprintf("proc%04d", i))
-		p.info.State, p.info.PID, p.info.Start = ProcRunning, 10000+i, now-3600
+		p.info.State, p.info.PID, p.info.Start = procman.Running, 10000+i, now-3600
 		p.stdout = "/var/log/supervisor/" + p.info.Name + "-stdout.log"
 		p.stderr = "/var/log/supervisor/" + p.info.Name + "-stderr.log"
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func TestEncodeResponse(t *testing.T) {
@@ -73,7 +74,7 @@ func TestEncodeRefusesUnknownTypes(t *testing.T) {
 }
 
 func TestProcessInfoTimestampsCapped(t *testing.T) {
-	got, err := EncodeResponse(nil, ProcessInfo{Name: "p", Group: "p", Start: 1 << 40, Stop: -1 << 40, Now: 1 << 33, State: ProcStopped})
+	got, err := EncodeResponse(nil, ProcessInfo{Name: "p", Group: "p", Start: 1 << 40, Stop: -1 << 40, Now: 1 << 33, State: procman.Stopped})
 	if err != nil {
 		t.Fatal(err)
 	}

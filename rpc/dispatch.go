@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // APIVersion and SupervisorVersion are what getAPIVersion and
@@ -78,7 +79,7 @@ func (d *Dispatcher) call(ctx context.Context, name string, params []any, inMult
 	if len(params) < m.minArgs || len(params) > m.maxArgs {
 		return nil, NewFault(IncorrectParameters)
 	}
-	if !m.noUpdate && d.backend.State() < StateRunning {
+	if !m.noUpdate && d.backend.State() < procman.SupervisorRunning {
 		return nil, NewFault(ShutdownState)
 	}
 	v, err := m.run(ctx, d, params)
@@ -146,7 +147,7 @@ func (d *Dispatcher) signallable(group string) (exists, any bool) {
 		}
 		exists = true
 		switch p.State {
-		case ProcRunning, ProcStarting, ProcStopping:
+		case procman.Running, procman.Starting, procman.Stopping:
 			return true, true
 		}
 	}

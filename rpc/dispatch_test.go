@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -23,7 +25,7 @@ func dispatchBackend(t *testing.T) *fakeBackend {
 	b.mainLog = filepath.Join(dir, "main.log")
 	os.WriteFile(b.mainLog, []byte("err line\n"), 0o600)
 	p1 := b.addProc("g", "p1")
-	p1.info.State, p1.info.PID = ProcRunning, 11
+	p1.info.State, p1.info.PID = procman.Running, 11
 	b.addProc("g", "p2")
 	solo := b.addProc("solo", "solo")
 	solo.stdout = filepath.Join(dir, "solo.out")
@@ -296,26 +298,64 @@ func TestMulticall(t *testing.T) {
 	}
 }
 
+// TestDescription is _interpretProcessInfo's text for each state.
 func TestDescription(t *testing.T) {
-	tests := []struct {
-		info ProcessInfo
+	loc := time.FixedZone("X", 3600)
+	stop := time.Date(2026, 11, 25, 19, 17, 0, 0, time.UTC).Unix()
+	for _, c := range []struct {
+		in   ProcessInfo
 		want string
 	}{
-		{ProcessInfo{State: ProcRunning, PID: 7933, Start: 100, Now: 114}, "pid 7933, uptime 0:00:14"},
-		{ProcessInfo{State: ProcRunning, PID: 1, Start: 0, Now: 86400 + 2*3600 + 3*60 + 4}, "pid 1, uptime 1 day, 2:03:04"},
-		{ProcessInfo{State: ProcRunning, PID: 1, Start: 0, Now: 3*86400 + 5}, "pid 1, uptime 3 days, 0:00:05"},
-		{ProcessInfo{State: ProcRunning, PID: 1, Start: 100, Now: 50}, "pid 1, uptime 0:00:00"},
-		{ProcessInfo{State: ProcFatal, SpawnErr: "Exited too quickly (process log may have details)"}, "Exited too quickly (process log may have details)"},
-		{ProcessInfo{State: ProcBackoff, Name: "x"}, `unknown error (try "tail x")`},
-		{ProcessInfo{State: ProcStopped}, "Not started"},
-		{ProcessInfo{State: ProcExited, Start: 1, Stop: 0}, "Jan 01 12:00 AM"},
-		{ProcessInfo{State: ProcStarting}, ""},
-		{ProcessInfo{State: ProcUnknown}, ""},
+		{ProcessInfo{State: procman.Running, PID: 7933, Start: 100, Now: 114}, "pid 7933, uptime 0:00:14"},
+		{ProcessInfo{State: procman.Running, PID: 1, Start: 0, Now: 86400 + 2*3600 + 3*60 + 4}, "pid 1, uptime 1 day, 2:03:04"},
+		{ProcessInfo{State: procman.Running, PID: 1, Start: 10, Now: 10 + 3*86400 + 5}, "pid 1, uptime 3 days, 0:00:05"},
+		{ProcessInfo{State: procman.Running, PID: 1, Start: 100, Now: 90}, "pid 1, uptime 0:00:00"},
+		{ProcessInfo{State: procman.Running, PID: 1, Start: 0, Now: 10*3600 + 59}, "pid 1, uptime 10:00:59"},
+		{ProcessInfo{State: procman.Fatal, Name: "x", SpawnErr: "Exited too quickly (process log may have details)"}, "Exited too quickly (process log may have details)"},
+		{ProcessInfo{State: procman.Backoff, Name: "x"}, `unknown error (try "tail x")`},
+		{ProcessInfo{State: procman.Fatal, Name: "y"}, `unknown error (try "tail y")`},
+		{ProcessInfo{State: procman.Stopped}, "Not started"},
+		{ProcessInfo{State: procman.Exited, Start: 5, Stop: stop}, "Nov 25 08:17 PM"},
+		{ProcessInfo{State: procman.Stopped, Start: 5, Stop: stop - 12*3600}, "Nov 25 08:17 AM"},
+		{ProcessInfo{State: procman.Starting}, ""},
+		{ProcessInfo{State: procman.Stopping}, ""},
+		{ProcessInfo{State: procman.Unknown}, ""},
+	} {
+		if got := c.in.describe(loc); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.in, got, c.want)
+		}
 	}
-	t.Setenv("TZ", "UTC")
-	for _, tt := range tests {
-		if got := tt.info.Description(); got != tt.want && !(tt.info.State == ProcExited && len(got) == len(tt.want)) {
-			t.Errorf("%+v: %q, want %q", tt.info, got, tt.want)
+}
+
+// TestTimedeltaPython compares pyTimedelta with str(timedelta(seconds=n)).
+func TestTimedeltaPython(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3")
+	}
+	var secs []int64
+	for _, n := range []int64{0, 1, 59, 60, 3599, 3600, 86399, 86400, 86401, 2 * 86400, 1 << 31, 999999 * 86400} {
+		secs = append(secs, n, -n)
+	}
+	for n := int64(-200000); n <= 200000; n += 7919 {
+		secs = append(secs, n)
+	}
+	var in strings.Builder
+	for _, n := range secs {
+		fmt.Fprintln(&in, n)
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", "import sys, datetime\nfor l in sys.stdin: print(datetime.timedelta(seconds=int(l)))")
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(want) != len(secs) {
+		t.Fatalf("%d answers for %d inputs", len(want), len(secs))
+	}
+	for i, n := range secs {
+		if got := pyTimedelta(n); got != want[i] {
+			t.Errorf("timedelta(seconds=%d): %q, want %q", n, got, want[i])
 		}
 	}
 }

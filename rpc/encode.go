@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // Member is one struct member; Struct keeps members in the order Python's
@@ -251,19 +252,19 @@ func appendProcessInfo(dst []byte, p *ProcessInfo, now int64) []byte {
 	dst = appendIntMember(dst, "stop", cappedInt(p.Stop))
 	dst = appendIntMember(dst, "now", cappedInt(p.Now))
 	dst = appendIntMember(dst, "state", int64(p.State))
-	dst = appendStringMember(dst, "statename", ProcessStateName(p.State))
+	dst = appendStringMember(dst, "statename", p.State.String())
 	dst = appendStringMember(dst, "spawnerr", p.SpawnErr)
 	dst = appendIntMember(dst, "exitstatus", int64(p.ExitStatus))
 	dst = appendStringMember(dst, "logfile", p.StdoutLogfile)
 	dst = appendStringMember(dst, "stdout_logfile", p.StdoutLogfile)
 	dst = appendStringMember(dst, "stderr_logfile", p.StderrLogfile)
 	dst = appendIntMember(dst, "pid", int64(p.PID))
-	if p.State == ProcRunning {
+	if p.State == procman.Running {
 		// the common case, written without a temporary string
 		dst = append(dst, "<member>\n<name>description</name>\n<value><string>pid "...)
 		dst = strconv.AppendInt(dst, int64(p.PID), 10)
 		dst = append(dst, ", uptime "...)
-		dst = appendTimedelta(dst, max(p.Now-p.Start, 0))
+		dst = appendTimedelta(dst, p.uptime())
 		dst = append(dst, "</string></value>\n</member>\n"...)
 	} else {
 		dst = appendStringMember(dst, "description", p.Description())

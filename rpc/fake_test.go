@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // fakeProc is one process of fakeBackend.
@@ -23,7 +25,7 @@ type fakeProc struct {
 // exercise the rpc layer.
 type fakeBackend struct {
 	mu       sync.Mutex
-	state    int
+	state    procman.SupervisorState
 	pid      int
 	ident    string
 	mainLog  string
@@ -40,12 +42,12 @@ type fakeBackend struct {
 }
 
 func newFakeBackend() *fakeBackend {
-	return &fakeBackend{state: StateRunning, pid: 4242, ident: "supervisor",
+	return &fakeBackend{state: procman.SupervisorRunning, pid: 4242, ident: "supervisor",
 		groups: map[string][]*fakeProc{}, inactive: map[string][]*fakeProc{}, nextPID: 1000}
 }
 
 func (f *fakeBackend) addProc(group, name string) *fakeProc {
-	p := &fakeProc{info: ProcessInfo{Name: name, Group: group, State: ProcStopped},
+	p := &fakeProc{info: ProcessInfo{Name: name, Group: group, State: procman.Stopped},
 		cfg: ConfigInfo{Name: name, Group: group, Command: "/bin/sleep 1000", Exitcodes: []int{0},
 			Directory: "none", ServerURL: "none", StdoutLogfile: "none", StderrLogfile: "none",
 			GroupPrio: 999, ProcessPrio: 999, InUse: true, StopSignal: 15}}
@@ -63,7 +65,7 @@ func (f *fakeBackend) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeBackend) State() int {
+func (f *fakeBackend) State() procman.SupervisorState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.state
@@ -78,14 +80,14 @@ func (f *fakeBackend) Shutdown() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("shutdown")
-	f.state = StateShutdown
+	f.state = procman.SupervisorShutdown
 	return nil
 }
 func (f *fakeBackend) Restart() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("restart")
-	f.state = StateRestarting
+	f.state = procman.SupervisorRestarting
 	return nil
 }
 func (f *fakeBackend) ReloadConfig() ([]string, []string, []string, error) {
@@ -118,7 +120,7 @@ func (f *fakeBackend) RemoveProcessGroup(name string) error {
 		return NewFault(BadName, name)
 	}
 	for _, p := range ps {
-		if isRunningState(p.info.State) || p.info.State == ProcStopping {
+		if p.info.State.IsRunning() || p.info.State == procman.Stopping {
 			return NewFault(StillRunning, name)
 		}
 	}
@@ -128,8 +130,6 @@ func (f *fakeBackend) RemoveProcessGroup(name string) error {
 }
 func (f *fakeBackend) MainLogFile() string { return f.mainLog }
 func (f *fakeBackend) ClearMainLog() error { f.record("clearlog"); return nil }
-
-func isRunningState(s int) bool { return s == ProcRunning || s == ProcBackoff || s == ProcStarting }
 
 // split is Python's split_namespec.
 func split(ns string) (group, proc string) {
@@ -235,7 +235,7 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 		f.mu.Unlock()
 		return NewFault(NoFile, "can't find command '"+p.cfg.Command+"'")
 	}
-	if isRunningState(p.info.State) {
+	if p.info.State.IsRunning() {
 		f.mu.Unlock()
 		return NewFault(AlreadyStarted, ns)
 	}
@@ -243,7 +243,7 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 	f.nextPID++
 	p.info.PID = f.nextPID
 	p.info.Start = time.Now().Unix()
-	p.info.State = ProcStarting
+	p.info.State = procman.Starting
 	gate, entered := f.startGate, f.startEntered
 	f.mu.Unlock()
 	if !wait {
@@ -260,7 +260,7 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 		}
 	}
 	f.mu.Lock()
-	p.info.State = ProcRunning
+	p.info.State = procman.Running
 	f.mu.Unlock()
 	return nil
 }
@@ -269,11 +269,11 @@ func (f *fakeBackend) stopOne(p *fakeProc) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ns := namespec(p.info.Group, p.info.Name)
-	if !isRunningState(p.info.State) {
+	if !p.info.State.IsRunning() {
 		return NewFault(NotRunning, ns)
 	}
 	f.record("stop %s", ns)
-	p.info.State = ProcStopped
+	p.info.State = procman.Stopped
 	p.info.Stop = time.Now().Unix()
 	p.info.PID = 0
 	return nil
@@ -311,10 +311,10 @@ func (f *fakeBackend) runAll(ps []*fakeProc, pred func(*fakeProc) bool, op func(
 	return out
 }
 
-func notRunning(p *fakeProc) bool { return !isRunningState(p.info.State) }
-func running(p *fakeProc) bool    { return isRunningState(p.info.State) }
+func notRunning(p *fakeProc) bool { return !p.info.State.IsRunning() }
+func running(p *fakeProc) bool    { return p.info.State.IsRunning() }
 func signallable(p *fakeProc) bool {
-	return p.info.State == ProcRunning || p.info.State == ProcStarting || p.info.State == ProcStopping
+	return p.info.State == procman.Running || p.info.State == procman.Starting || p.info.State == procman.Stopping
 }
 
 func (f *fakeBackend) StartProcess(ctx context.Context, ns string, wait bool) ([]Result, bool, error) {
@@ -479,7 +479,7 @@ func (f *fakeBackend) SendProcessStdin(ns string, data []byte) error {
 	if p == nil {
 		return NewFault(BadName, ns)
 	}
-	if p.info.PID == 0 || p.info.State == ProcStopping {
+	if p.info.PID == 0 || p.info.State == procman.Stopping {
 		return NewFault(NotRunning, ns)
 	}
 	p.stdin = append(p.stdin, data...)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 // memConn is a net.Conn reading from a fixed input and recording output.
@@ -37,7 +39,7 @@ func FuzzServeConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := newFakeBackend()
 		p := b.addProc("g", "p1")
-		p.info.State, p.info.PID = ProcRunning, 7
+		p.info.State, p.info.PID = procman.Running, 7
 		srv := NewServer(b, Options{MaxBodyBytes: 4096, MaxHeaderBytes: 4096})
 		defer srv.cancel()
 		mc := &memConn{r: bytes.NewReader(in)}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/logrot"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func dial(t testing.TB, sock string) (net.Conn, *bufio.Reader) {
@@ -218,7 +219,7 @@ func TestBlockingCallDoesNotStallOthers(t *testing.T) {
 		t.Errorf("start: %q", blocked)
 	}
 	info, _ := b.ProcessInfo("g:p2")
-	if info.State != ProcRunning {
+	if info.State != procman.Running {
 		t.Errorf("start returned before RUNNING: %d", info.State)
 	}
 }

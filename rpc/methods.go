@@ -63,7 +63,7 @@ func methodTable() map[string]*method {
 	add("supervisor.getState", sig("struct"), "Report the daemon's state as {statecode, statename}.\n\n@return struct state", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
 			c := d.backend.State()
-			return Struct{{"statecode", c}, {"statename", SupervisorStateName(c)}}, nil
+			return Struct{{"statecode", int(c)}, {"statename", c.String()}}, nil
 		})
 	add("supervisor.getPID", sig("int"), "Report the process id of the daemon.\n\n@return int pid", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) { return d.backend.PID(), nil })

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func isUIPath(path string) bool {
@@ -238,11 +240,11 @@ func namespec(group, name string) string {
 	return group + ":" + name
 }
 
-func stateClass(state int) string {
+func stateClass(state procman.State) string {
 	switch state {
-	case ProcRunning:
+	case procman.Running:
 		return "statusrunning"
-	case ProcFatal, ProcBackoff:
+	case procman.Fatal, procman.Backoff:
 		return "statuserror"
 	}
 	return "statusnominal"
@@ -261,9 +263,9 @@ func uiActions(info *ProcessInfo) []uiLink {
 		{"Tail -f Stderr", "logtail/" + q + "/stderr", "_blank"},
 	}
 	switch info.State {
-	case ProcRunning:
+	case procman.Running:
 		return append([]uiLink{act("Restart", "restart"), act("Stop", "stop")}, tails...)
-	case ProcStopped, ProcExited, ProcFatal:
+	case procman.Stopped, procman.Exited, procman.Fatal:
 		return append([]uiLink{act("Start", "start")}, tails...)
 	}
 	return tails
@@ -306,7 +308,7 @@ func renderStatus(infos []ProcessInfo, message string, hasMsg bool) string {
 			}
 			ns := namespec(info.Group, info.Name)
 			fmt.Fprintf(&b, "<tr%s><td><span class=\"%s\">%s</span></td><td>%s</td><td><a href=\"tail.html?processname=%s\" target=\"_blank\">%s</a></td><td><ul class=\"actions\">",
-				shade, stateClass(info.State), strings.ToLower(ProcessStateName(info.State)),
+				shade, stateClass(info.State), strings.ToLower(info.State.String()),
 				html.EscapeString(info.Description()), html.EscapeString(pyQuote(ns)), html.EscapeString(ns))
 			for _, a := range uiActions(info) {
 				target := ""

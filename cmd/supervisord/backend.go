@@ -21,7 +21,9 @@ var _ rpc.Backend = (*instance)(nil)
 // no client sees part of the config.
 func (inst *instance) waitLoaded() { <-inst.loaded }
 
-func (inst *instance) State() int             { return int(inst.d.mood.Load()) }
+func (inst *instance) State() procman.SupervisorState {
+	return procman.SupervisorState(inst.d.mood.Load())
+}
 func (inst *instance) PID() int               { return os.Getpid() }
 func (inst *instance) Identification() string { return inst.cfg.Supervisord.Identifier }
 
@@ -29,14 +31,14 @@ func (inst *instance) Identification() string { return inst.cfg.Supervisord.Iden
 // stops the processes and exits.
 func (inst *instance) Shutdown() error {
 	inst.waitLoaded()
-	inst.d.requestStop(rpc.StateShutdown)
+	inst.d.requestStop(procman.SupervisorShutdown)
 	return nil
 }
 
 // Restart is supervisor.restart: a reload in the same process.
 func (inst *instance) Restart() error {
 	inst.waitLoaded()
-	inst.d.requestStop(rpc.StateRestarting)
+	inst.d.requestStop(procman.SupervisorRestarting)
 	return nil
 }
 
@@ -96,7 +98,7 @@ func toRPCInfo(p procman.ProcessInfo) rpc.ProcessInfo {
 		Start:         p.Start,
 		Stop:          p.Stop,
 		Now:           p.Now,
-		State:         int(p.State),
+		State:         p.State,
 		SpawnErr:      p.Spawnerr,
 		ExitStatus:    p.ExitStatus,
 		StdoutLogfile: p.StdoutLogfile,

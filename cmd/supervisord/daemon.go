@@ -35,7 +35,7 @@ type daemon struct {
 	stderr   io.Writer
 	child    *daemonChild // non-nil in the daemonized copy
 
-	mood   atomic.Int32 // rpc.State*: RUNNING, RESTARTING, SHUTDOWN
+	mood   atomic.Int32 // a procman.SupervisorState: RUNNING, RESTARTING, SHUTDOWN
 	wake   chan struct{}
 	sigs   chan os.Signal
 	chld   chan os.Signal
@@ -68,7 +68,7 @@ func (d *daemon) requestExit(r procman.ExitRequest) {
 	}
 	// procman logged why, in order with the process's own messages.
 	d.exitStatus.Store(int32(r.Status))
-	d.requestStop(rpc.StateShutdown)
+	d.requestStop(procman.SupervisorShutdown)
 }
 
 // realize reads the configuration the command line names (or the first
@@ -114,7 +114,7 @@ func (d *daemon) logf(level logrot.Level, format string, args ...any) {
 }
 
 // requestStop sets the mood (shutdown or restart) and wakes the main loop.
-func (d *daemon) requestStop(mood int) {
+func (d *daemon) requestStop(mood procman.SupervisorState) {
 	d.mood.Store(int32(mood))
 	select {
 	case d.wake <- struct{}{}:
@@ -212,7 +212,7 @@ func (d *daemon) mainLogOptions(cfg *config.Config) logrot.MainLogOptions {
 // a restart was requested.
 func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err error) {
 	s := cfg.Supervisord
-	d.mood.Store(rpc.StateRunning)
+	d.mood.Store(int32(procman.SupervisorRunning))
 
 	criticals := append([]string{}, cfg.Criticals...)
 	infos := append([]string{}, cfg.Infos...)
@@ -357,12 +357,12 @@ func (d *daemon) loop(inst *instance) bool {
 		case reply := <-d.ping:
 			close(reply) // /healthz: the loop answers
 		case <-stopped:
-			return d.mood.Load() == rpc.StateRestarting
+			return procman.SupervisorState(d.mood.Load()) == procman.SupervisorRestarting
 		}
-		if d.mood.Load() < rpc.StateRunning && stopped == nil {
+		if procman.SupervisorState(d.mood.Load()) < procman.SupervisorRunning && stopped == nil {
 			stopped = make(chan struct{})
 			d.bus.Publish(events.NewSupervisorStateEvent(false))
-			restart := d.mood.Load() == rpc.StateRestarting
+			restart := procman.SupervisorState(d.mood.Load()) == procman.SupervisorRestarting
 			go func() {
 				defer close(stopped)
 				if restart {
@@ -381,14 +381,14 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 		d.logf(logrot.LevelWarn, "received %s indicating exit request", name)
-		d.mood.Store(rpc.StateShutdown)
+		d.mood.Store(int32(procman.SupervisorShutdown))
 	case syscall.SIGHUP:
-		if d.mood.Load() == rpc.StateShutdown {
+		if procman.SupervisorState(d.mood.Load()) == procman.SupervisorShutdown {
 			d.logf(logrot.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
 			return
 		}
 		d.logf(logrot.LevelWarn, "received %s indicating restart request", name)
-		d.mood.Store(rpc.StateRestarting)
+		d.mood.Store(int32(procman.SupervisorRestarting))
 	case syscall.SIGCHLD:
 		d.logf(logrot.LevelDebug, "received %s indicating a child quit", name)
 	case syscall.SIGUSR2:
