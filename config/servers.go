@@ -198,6 +198,19 @@ func readCtl(text, path string, fs fsEnv, envExp *expansions) (*Supervisorctl, e
 	if hist != "" {
 		c.HistoryFile = fs.normalizePath(hist)
 	}
+	// gosupervisor's https client options (Python ignores unknown keys)
+	for _, o := range []struct {
+		name string
+		dst  *string
+	}{{"tls_ca", &c.TLSCA}, {"tls_cert", &c.TLSCert}, {"tls_key", &c.TLSKey}} {
+		v, _, err := get(o.name, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			*o.dst = fs.normalizePath(v)
+		}
+	}
 	return c, nil
 }
 

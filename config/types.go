@@ -138,6 +138,9 @@ type Supervisorctl struct {
 	Password    string
 	Prompt      string
 	HistoryFile string
+	// gosupervisor: the https:// client's CA bundle (verifies the server;
+	// the system roots without it) and client certificate and key
+	TLSCA, TLSCert, TLSKey string
 }
 
 // RPCInterface is an [rpcinterface:x] section.

@@ -289,6 +289,18 @@ func TestLoadCtl(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("LoadCtl (-want +got):\n%s", d)
 	}
+	tls := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(tls, []byte("[supervisorctl]\nserverurl = https://h:9001\ntls_ca = %(here)s/ca.pem\ntls_cert = c.pem\ntls_key = ~/k.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err = LoadCtl("t.conf", LoadOptions{Environ: testEnviron, Cwd: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = &Supervisorctl{ServerURL: "https://h:9001", Prompt: "supervisor", TLSCA: dir + "/ca.pem", TLSCert: dir + "/c.pem", TLSKey: "/root/k.pem"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("LoadCtl with TLS options (-want +got):\n%s", d)
+	}
 	none := filepath.Join(dir, "n.conf")
 	if err := os.WriteFile(none, []byte("[supervisord]\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,10 @@ func lookupCommand(name string) commandFunc {
 		return doOpen
 	case "version":
 		return doVersion
+	case "health":
+		return doHealth
+	case "rotate":
+		return doRotate
 	}
 	return nil
 }

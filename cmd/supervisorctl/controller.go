@@ -132,7 +132,7 @@ func (c *controller) rawInput(prompt string) (string, error) { return c.input(pr
 // supervisor returns a client for the current server URL; like Python's
 // getServerProxy it is created afresh for every command.
 func (c *controller) supervisor() (*rpcClient, error) {
-	return newRPCClient(c.opts.serverURL, c.opts.username, c.opts.password)
+	return newRPCClient(c.opts.serverURL, c.opts.username, c.opts.password, c.opts.tls)
 }
 
 // setExitStatusFromFault is Controller.set_exitstatus_from_xmlrpc_fault.

@@ -90,7 +90,7 @@ func doReload(c *controller, arg string) (bool, error) {
 func doOpen(c *controller, arg string) (bool, error) {
 	u := strings.TrimSpace(arg)
 	scheme, _, _ := urlParts(u)
-	if scheme != "unix" && scheme != "http" {
+	if scheme != "unix" && scheme != "http" && scheme != "https" {
 		c.output("ERROR: url must be http:// or unix://")
 		c.exitStatus = exitGeneric
 		return false, nil

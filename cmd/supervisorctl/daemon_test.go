@@ -220,7 +220,7 @@ func (d *testDaemon) stop() {
 }
 
 func (d *testDaemon) client() *rpcClient {
-	c, err := newRPCClient("unix://"+d.sock(), nil, nil)
+	c, err := newRPCClient("unix://"+d.sock(), nil, nil, tlsFiles{})
 	if err != nil {
 		d.t.Fatal(err)
 	}

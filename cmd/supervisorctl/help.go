@@ -63,8 +63,25 @@ var helpTopics = map[string][]string{
 		"\t\tCtrl-C to exit"},
 }
 
+// gosupHelpTopics are the help texts of gosupervisor's own commands;
+// "help" alone lists only Python's, so its output stays Python's.
+var gosupHelpTopics = map[string][]string{
+	"health": {"health [--json]\t\tHealth of every process (gosupervisor namespace)",
+		"health <name> <gname>:*\tHealth of some processes or groups",
+		"Columns: ready, healthy, restarts, RSS, CPU, last check and error.",
+		"Exit status 3 if one is not healthy, 4 for an unknown name."},
+	"rotate": {"rotate <name> [...]\tRotate the log files of processes now",
+		"rotate <gname>:*\tRotate a group's log files",
+		"rotate all\t\tRotate every process's log files",
+		"rotate main\t\tRotate supervisord's own log file"},
+}
+
 func showHelp(c *controller, topic string) {
-	for _, l := range helpTopics[topic] {
+	lines, ok := helpTopics[topic]
+	if !ok {
+		lines = gosupHelpTopics[topic]
+	}
+	for _, l := range lines {
 		c.output(l)
 	}
 }
@@ -87,7 +104,7 @@ func doHelp(c *controller, arg string) (bool, error) {
 		return false, nil
 	}
 	if arg != "" {
-		if _, ok := helpTopics[arg]; ok {
+		if _, ok := helpTopics[arg]; ok || gosupHelpTopics[arg] != nil {
 			showHelp(c, arg)
 		} else {
 			c.output("*** No help on " + arg)

@@ -42,6 +42,7 @@ type options struct {
 	password    *string
 	historyFile string
 	prompt      string
+	tls         tlsFiles // https:// only (gosupervisor)
 	args        []string
 }
 
@@ -53,7 +54,8 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
 // cmdline is Python's getopt spec for supervisorctl.
 var cmdline = getopt.Spec{
 	Short: "h?c:is:u:p:r:",
-	Long:  []string{"help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file="},
+	Long: []string{"help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file=",
+		"tls_ca=", "tls_cert=", "tls_key="}, // the tls_ options are gosupervisor's
 }
 
 // optName maps an option to the ClientOptions attribute it sets.
@@ -71,6 +73,8 @@ func optName(opt string) string {
 		return "password"
 	case "-r", "--history_file":
 		return "history"
+	case "--tls_ca", "--tls_cert", "--tls_key":
+		return opt[2:]
 	}
 	return "help"
 }
@@ -96,6 +100,7 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 	o := &options{args: rest}
 	set := map[string]bool{}
 	var serverURL, username, password, history *string
+	tlsFlags := map[string]string{}
 	for _, p := range parsed {
 		name := optName(p.Name)
 		if name == "help" {
@@ -127,6 +132,8 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 			password = &v
 		case "history":
 			history = &v
+		case "tls_ca", "tls_cert", "tls_key":
+			tlsFlags[name] = v
 		}
 	}
 	if !set["configfile"] {
@@ -155,6 +162,7 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 			o.password = &c.Password
 		}
 		o.historyFile = c.HistoryFile
+		o.tls = tlsFiles{ca: c.TLSCA, cert: c.TLSCert, key: c.TLSKey}
 	}
 	if serverURL != nil {
 		o.serverURL = *serverURL
@@ -167,6 +175,11 @@ func realize(args []string, e env, stdout, stderr interface{ Write([]byte) (int,
 	}
 	if history != nil {
 		o.historyFile = *history
+	}
+	for name, dst := range map[string]*string{"tls_ca": &o.tls.ca, "tls_cert": &o.tls.cert, "tls_key": &o.tls.key} {
+		if v, ok := tlsFlags[name]; ok {
+			*dst = v
+		}
 	}
 	if len(o.args) == 0 {
 		o.interactive = true

@@ -48,40 +48,21 @@ func doStatus(c *controller, arg string) (bool, error) {
 	if err := s.callInto(&allInfos, "supervisor.getAllProcessInfo"); err != nil {
 		return false, err
 	}
-	names := strings.Fields(arg)
-	var matching []processInfo
-	if len(names) == 0 || containsAll(names) {
-		matching = allInfos
-	} else {
-		for _, name := range names {
-			bad := true
-			group, process, hasProcess := splitNamespec(name)
-			for _, info := range allInfos {
-				matched := info.Group == group
-				if hasProcess {
-					matched = matched && info.Name == process
-				}
-				if matched {
-					bad = false
-					matching = append(matching, info)
-				}
-			}
-			if bad {
-				if !hasProcess {
-					c.output(group + ": ERROR (no such group)")
-				} else {
-					c.output(name + ": ERROR (no such process)")
-				}
-				c.exitStatus = statusExitUnknown
-			}
-		}
-	}
-	showStatuses(c, matching)
+	names, asJSON := takeFlag(strings.Fields(arg), "--json")
+	matching := matchNames(c, names, allInfos, func(p processInfo) (string, string) { return p.Group, p.Name },
+		statusExitUnknown, asJSON)
 	for _, info := range matching {
 		if isStoppedState(info.State) {
 			c.exitStatus = statusExitNotRunning
 		}
 	}
+	if asJSON {
+		if matching == nil {
+			matching = []processInfo{}
+		}
+		return false, c.outputJSON(matching)
+	}
+	showStatuses(c, matching)
 	return false, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -30,13 +31,13 @@ type logStream struct {
 // startStream begins streaming path to out (writes hold outMu); stop it
 // with close, or wait on done for the server to end it.
 func (c *controller) startStream(path string, out io.Writer, outMu *sync.Mutex) (*logStream, error) {
-	t, err := parseServerURL(c.opts.serverURL)
+	t, err := parseServerURL(c.opts.serverURL, c.opts.tls)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ls := &logStream{url: c.opts.serverURL + path, cancel: cancel, done: make(chan struct{})}
-	host := strings.TrimPrefix(t.base, "http://")
+	host := t.host()
 	var req strings.Builder
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: chunked\r\nAccept: */*\r\nUser-agent: Supervisor HTTP Client\r\n", path, host)
 	// Python's http_client sends credentials only for a non-empty
@@ -62,6 +63,13 @@ func (c *controller) startStream(path string, out io.Writer, outMu *sync.Mutex) 
 			network, addr = "unix", t.socket
 		}
 		conn, err := d.DialContext(ctx, network, addr)
+		if err == nil && t.tls != nil {
+			tc := tls.Client(conn, t.tls)
+			if err = tc.HandshakeContext(ctx); err != nil {
+				conn.Close()
+			}
+			conn = tc
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				fmt.Fprintf(c.errOut, "%s Cannot connect, error: %s\n", ls.url, pyConnectError(err))

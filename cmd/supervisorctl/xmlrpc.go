@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -83,16 +84,24 @@ func (e *dialError) Error() string { return e.Err.Error() }
 func (e *dialError) Unwrap() error { return e.Err }
 
 // target is where a server URL points: the HTTP base to use and, for a
-// unix socket, the socket path.
+// unix socket, the socket path; for https the TLS configuration.
 type target struct {
-	base   string // http://host:port, or http://localhost for unix
-	socket string // unix socket path, "" for http
+	base   string      // http(s)://host:port, or http://localhost for unix
+	socket string      // unix socket path, "" for http
+	tls    *tls.Config // https only
 }
 
-// parseServerURL is SupervisorTransport.__init__'s URL handling.
-func parseServerURL(serverURL string) (target, error) {
+// host is the host:port part of base.
+func (t target) host() string {
+	_, h, _ := strings.Cut(t.base, "://")
+	return h
+}
+
+// parseServerURL is SupervisorTransport.__init__'s URL handling, plus
+// https:// (gosupervisor; Python answers "Unknown protocol").
+func parseServerURL(serverURL string, files tlsFiles) (target, error) {
 	switch {
-	case strings.HasPrefix(serverURL, "http://"):
+	case strings.HasPrefix(serverURL, "http://"), strings.HasPrefix(serverURL, "https://"):
 		u, err := url.Parse(serverURL)
 		if err != nil {
 			return target{}, fmt.Errorf("server url %q: %w", serverURL, err)
@@ -100,8 +109,17 @@ func parseServerURL(serverURL string) (target, error) {
 		port := u.Port()
 		if port == "" {
 			port = "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
 		}
-		return target{base: "http://" + net.JoinHostPort(u.Hostname(), port)}, nil
+		t := target{base: u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)}
+		if u.Scheme == "https" {
+			if t.tls, err = files.config(u.Hostname()); err != nil {
+				return target{}, err
+			}
+		}
+		return t, nil
 	case strings.HasPrefix(serverURL, "unix://"):
 		return target{base: "http://localhost", socket: serverURL[len("unix://"):]}, nil
 	}
@@ -111,7 +129,7 @@ func parseServerURL(serverURL string) (target, error) {
 // transport returns an http.RoundTripper for t: a unix socket dialer, or
 // plain TCP.
 func (t target) transport() *http.Transport {
-	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 2}
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 2, TLSClientConfig: t.tls}
 	d := &net.Dialer{}
 	if t.socket != "" {
 		path := t.socket
@@ -143,8 +161,8 @@ type rpcClient struct {
 	http     *http.Client
 }
 
-func newRPCClient(serverURL string, username, password *string) (*rpcClient, error) {
-	t, err := parseServerURL(serverURL)
+func newRPCClient(serverURL string, username, password *string, files tlsFiles) (*rpcClient, error) {
+	t, err := parseServerURL(serverURL, files)
 	if err != nil {
 		return nil, err
 	}
