@@ -52,7 +52,7 @@ func goldenCases() []goldenCase {
 		c("no config file", "-c", "{dir}/nosuch.conf", "status"),
 		c("no supervisorctl section", "-c", "{dir}/noctl.conf", "status"),
 		{Name: "config parse error", Args: []string{"-c", "{dir}/bad.conf", "status"}, Traceback: true},
-		c("unknown protocol", "-s", "https://example.invalid", "status"),
+		c("unknown protocol", "-s", "ftp://example.invalid", "status"), // https:// is ours (TLS)
 		c("unknown command", "-c", "{dir}/ctl.conf", "foo", "bar"),
 		c("shell escape", "-c", "{dir}/ctl.conf", "!ls"),
 		c("EOF command", "-c", "{dir}/ctl.conf", "EOF"),
