@@ -402,6 +402,9 @@ func newTestSupervisor(t testing.TB, opts Options) (*Supervisor, *recorder) {
 		t.Fatal(err)
 	}
 	rec.s = s
+	if r, ok := opts.Logger.(*recorder); ok {
+		r.s = s // a test's own recorder as the Logger
+	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)

@@ -2,19 +2,26 @@ package procman
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // The log queue: main-log messages are queued (in order) and handed to the
 // Logger by one goroutine, so a Logger that blocks (supervisord -n writing
-// to a stdout nobody reads) never holds a process lock, a request or the
-// reaper. Close waits until the queue is empty.
+// to a stdout nobody reads) never holds a process lock or the reaper. A
+// request waits at most logWait for the messages it caused (so a client
+// that reads the main log next finds them, as with Python); Close waits
+// until the queue is empty.
 
 // maxQueuedLogs bounds the messages held while the Logger is stalled; past
 // it messages are counted and dropped, and the count is reported once the
 // Logger takes messages again.
 const maxQueuedLogs = 10000
+
+// logWait bounds how long a request (and Shutdown) waits for the messages
+// it caused to reach the Logger.
+const logWait = time.Second
 
 type logEntry struct {
 	level  config.LogLevel
@@ -55,6 +62,7 @@ func (s *Supervisor) logFields(level config.LogLevel, f *LogFields, format strin
 		return
 	}
 	s.logQueue = append(s.logQueue, logEntry{level, fmt.Sprintf(format, args...), f})
+	s.logQueued++
 	start := !s.logging
 	s.logging = true
 	s.logMu.Unlock()
@@ -79,6 +87,10 @@ func (s *Supervisor) deliverLogs() {
 			} else {
 				s.opts.Logger.Log(e.level, e.msg)
 			}
+			s.logMu.Lock()
+			s.logDone++
+			s.logIdle.Broadcast()
+			s.logMu.Unlock()
 		}
 		if dropped > 0 {
 			s.opts.Logger.Log(config.LevelWarn, fmt.Sprintf("%d main log messages were dropped while the log output was blocked", dropped))
@@ -98,4 +110,29 @@ func (s *Supervisor) flushLogs() {
 		s.logIdle.Wait()
 	}
 	s.logMu.Unlock()
+}
+
+// awaitLogs waits until the messages queued so far reached the Logger, or
+// logWait has passed (a stalled Logger).
+func (s *Supervisor) awaitLogs() {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	target := s.logQueued
+	if s.logDone >= target || s.logStuck && s.logDone == s.logStuckAt {
+		// Done, or the Logger has not moved since a wait gave up on it:
+		// a thousand-process request must not wait a second per process.
+		return
+	}
+	expired := false
+	t := time.AfterFunc(logWait, func() {
+		s.logMu.Lock()
+		expired = true
+		s.logIdle.Broadcast()
+		s.logMu.Unlock()
+	})
+	defer t.Stop()
+	for s.logDone < target && !expired {
+		s.logIdle.Wait()
+	}
+	s.logStuck, s.logStuckAt = s.logDone < target, s.logDone
 }

@@ -135,3 +135,54 @@ func TestLogQueueBound(t *testing.T) {
 		t.Errorf("last line %q", last)
 	}
 }
+
+// slowLogger takes a moment per message (a slow disk or terminal).
+type slowLogger struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *slowLogger) Log(_ config.LogLevel, msg string) {
+	time.Sleep(5 * time.Millisecond)
+	l.mu.Lock()
+	l.lines = append(l.lines, msg)
+	l.mu.Unlock()
+}
+
+func (l *slowLogger) has(prefix string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.lines {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRequestReturnsAfterItsLogLines: a request returns once the main-log
+// lines it caused were logged (a client that runs maintail next sees them,
+// as with Python), even with a slow Logger.
+func TestRequestReturnsAfterItsLogLines(t *testing.T) {
+	log := &slowLogger{}
+	s, _ := newTestSupervisor(t, Options{Logger: log})
+	p := proc("x", "sleep", "60")
+	p.Startsecs = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"spawned: 'x' with pid ", "success: x entered RUNNING state"} {
+		if !log.has(l) {
+			t.Errorf("Start returned before %q was logged", l)
+		}
+	}
+	if _, _, err := s.Stop(bg, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	if !log.has("stopped: x (terminated by SIGTERM)") {
+		t.Error("Stop returned before its stopped: line was logged")
+	}
+}

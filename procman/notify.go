@@ -30,12 +30,14 @@ func (s *Supervisor) delivered(seq uint64) {
 }
 
 // settle waits until p's transitions so far have been delivered, so a
-// request returns after the events it caused were published.
+// request returns after the events it caused were published, and (bounded)
+// until the log messages queued so far were logged.
 func (s *Supervisor) settle(p *process) {
 	p.mu.Lock()
 	seq := p.lastSeq
 	p.mu.Unlock()
 	s.delivered(seq)
+	s.awaitLogs()
 }
 
 // flush delivers queued notes in order; one goroutine delivers at a time.

@@ -76,16 +76,27 @@ func DefaultOutput(_ *config.Group, p *config.Process) Output {
 // BufferSink keeps everything it reads in memory. It is meant for tests and
 // tools; Wait blocks until every pipe handed to it reached EOF.
 type BufferSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	wg  sync.WaitGroup
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	open    int           // pipes not yet at EOF
+	changed chan struct{} // closed (and replaced) when open drops
 }
 
 // Consume reads r into the buffer in a new goroutine.
 func (b *BufferSink) Consume(r *os.File, _ int) {
-	b.wg.Add(1)
+	b.mu.Lock()
+	b.open++
+	b.mu.Unlock()
 	go func() {
-		defer b.wg.Done()
+		defer func() {
+			b.mu.Lock()
+			b.open--
+			if b.changed != nil {
+				close(b.changed)
+				b.changed = nil
+			}
+			b.mu.Unlock()
+		}()
 		defer r.Close()
 		chunk := make([]byte, 32*1024)
 		for {
@@ -102,20 +113,35 @@ func (b *BufferSink) Consume(r *os.File, _ int) {
 	}()
 }
 
-// Settle is Wait, bounded by timeout (BufferSink is not per pid).
+// Settle waits, at most timeout, until every consumed pipe reached EOF
+// (BufferSink does not tell pids apart).
 func (b *BufferSink) Settle(_ int, timeout time.Duration) bool {
-	done := make(chan struct{})
-	go func() { b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(timeout):
-		return false
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		b.mu.Lock()
+		if b.open == 0 {
+			b.mu.Unlock()
+			return true
+		}
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		}
 	}
 }
 
 // Wait blocks until every consumed pipe reached EOF.
-func (b *BufferSink) Wait() { b.wg.Wait() }
+func (b *BufferSink) Wait() {
+	for !b.Settle(0, time.Hour) {
+	}
+}
 
 // String returns what was read so far.
 func (b *BufferSink) String() string {

@@ -256,7 +256,12 @@ func (p *process) onTimer(ev event) {
 // onExit is the reaper's callback for our child. The child's output is
 // handled first (see Settler).
 func (p *process) onExit(ex Exit) {
-	p.settleOutput(ex.Pid)
+	// The exit may beat the end of spawn, which hands the child's pipes
+	// to the sinks: let it finish first.
+	p.mu.Lock()
+	out := p.out
+	p.mu.Unlock()
+	settleOutput(out, ex.Pid)
 	p.mu.Lock()
 	if ex.Pid == p.pid && p.pid != 0 {
 		p.fire(evExit, &ex)
@@ -265,9 +270,9 @@ func (p *process) onExit(ex Exit) {
 }
 
 // settleOutput waits (bounded) until the output of the child pid was
-// handled. mu must not be held.
-func (p *process) settleOutput(pid int) {
-	for _, sink := range []OutputSink{p.out.Stdout, p.out.Stderr} {
+// handled. No lock may be held.
+func settleOutput(out Output, pid int) {
+	for _, sink := range []OutputSink{out.Stdout, out.Stderr} {
 		if st, ok := sink.(Settler); ok {
 			st.Settle(pid, settleTimeout)
 		}
@@ -481,7 +486,7 @@ func (p *process) spawn() {
 			p.fire(evStartsecs, nil)
 		}
 		go func() {
-			p.settleOutput(0) // what the "child" wrote above
+			settleOutput(p.out, 0) // what the "child" wrote above
 			p.mu.Lock()
 			if p.attempt == attempt && p.pid == 0 && (p.state == Starting || p.state == Running) {
 				p.fire(evExit, &Exit{Status: syscall.WaitStatus(127 << 8), Time: time.Now()})
@@ -529,82 +534,6 @@ func supplementaryGroups(u *config.User) []uint32 {
 		}
 	}
 	return groups
-}
-
-// closeStdin closes our end of the child's stdin. mu is held.
-func (p *process) closeStdin() {
-	if p.stdin != nil {
-		p.stdin.Close()
-		p.stdin = nil
-	}
-	p.stdinBuf = nil
-}
-
-// writeStdin queues data for the child's stdin, writing at once what the
-// pipe takes without blocking. mu is held. It reports EPIPE as NO_FILE.
-func (p *process) writeStdin(data []byte, name string) error {
-	if p.stdin == nil || p.stdinBroken {
-		return reqError(ErrNoFile, name)
-	}
-	if len(p.stdinBuf) == 0 && !p.stdinWriting {
-		rc, err := p.stdin.SyscallConn()
-		if err != nil {
-			return reqError(ErrNoFile, name)
-		}
-		var n int
-		var werr error
-		_ = rc.Write(func(fd uintptr) bool {
-			n, werr = syscall.Write(int(fd), data)
-			return true
-		})
-		if werr == nil || errors.Is(werr, syscall.EAGAIN) {
-			if n < 0 {
-				n = 0
-			}
-			data = data[n:]
-		} else {
-			p.stdinBroken = true
-			if errors.Is(werr, syscall.EPIPE) {
-				return reqError(ErrNoFile, name)
-			}
-			return reqError(ErrFailed, fmt.Sprintf("%s: %v", name, werr))
-		}
-		if len(data) == 0 {
-			return nil
-		}
-	}
-	p.stdinBuf = append(p.stdinBuf, data...)
-	if !p.stdinWriting {
-		p.stdinWriting = true
-		go p.flushStdin(p.stdin)
-	}
-	return nil
-}
-
-// flushStdin writes the queued stdin bytes in the background until the
-// queue is empty or the pipe breaks.
-func (p *process) flushStdin(f *os.File) {
-	for {
-		p.mu.Lock()
-		buf := p.stdinBuf
-		p.stdinBuf = nil
-		if len(buf) == 0 || p.stdin != f {
-			p.stdinWriting = false
-			p.mu.Unlock()
-			return
-		}
-		p.mu.Unlock()
-		if _, err := f.Write(buf); err != nil {
-			p.mu.Lock()
-			p.stdinWriting = false
-			p.stdinBuf = nil
-			if p.stdin == f {
-				p.stdinBroken = true
-			}
-			p.mu.Unlock()
-			return
-		}
-	}
 }
 
 // info snapshots getProcessInfo. mu must not be held.

@@ -110,6 +110,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 	}
 	s.awaitGone(dying)
 	s.drain()
+	s.awaitLogs()
 	return err
 }
 

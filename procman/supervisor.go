@@ -97,8 +97,12 @@ type Supervisor struct {
 	logMu      sync.Mutex // guards the log queue (logq.go)
 	logQueue   []logEntry
 	logDropped int
+	logQueued  uint64 // messages queued so far (not counting dropped ones)
+	logDone    uint64 // messages handed to the Logger so far
+	logStuck   bool   // the last awaitLogs gave up, with logDone at logStuckAt
+	logStuckAt uint64
 	logging    bool       // a goroutine is delivering logQueue
-	logIdle    *sync.Cond // on logMu: logging became false
+	logIdle    *sync.Cond // on logMu: logDone grew or logging became false
 
 	kill func(pid int, sig syscall.Signal) error // syscall.Kill; tests replace it
 

@@ -1,0 +1,87 @@
+package procman
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// A child's stdin: sendProcessStdin writes what the pipe takes at once and
+// queues the rest for a background writer.
+
+// closeStdin closes our end of the child's stdin. mu is held.
+func (p *process) closeStdin() {
+	if p.stdin != nil {
+		p.stdin.Close()
+		p.stdin = nil
+	}
+	p.stdinBuf = nil
+}
+
+// writeStdin queues data for the child's stdin, writing at once what the
+// pipe takes without blocking. mu is held. It reports EPIPE as NO_FILE.
+func (p *process) writeStdin(data []byte, name string) error {
+	if p.stdin == nil || p.stdinBroken {
+		return reqError(ErrNoFile, name)
+	}
+	if len(p.stdinBuf) == 0 && !p.stdinWriting {
+		rc, err := p.stdin.SyscallConn()
+		if err != nil {
+			return reqError(ErrNoFile, name)
+		}
+		var n int
+		var werr error
+		_ = rc.Write(func(fd uintptr) bool {
+			n, werr = syscall.Write(int(fd), data)
+			return true
+		})
+		if werr == nil || errors.Is(werr, syscall.EAGAIN) {
+			if n < 0 {
+				n = 0
+			}
+			data = data[n:]
+		} else {
+			p.stdinBroken = true
+			if errors.Is(werr, syscall.EPIPE) {
+				return reqError(ErrNoFile, name)
+			}
+			return reqError(ErrFailed, fmt.Sprintf("%s: %v", name, werr))
+		}
+		if len(data) == 0 {
+			return nil
+		}
+	}
+	p.stdinBuf = append(p.stdinBuf, data...)
+	if !p.stdinWriting {
+		p.stdinWriting = true
+		go p.flushStdin(p.stdin)
+	}
+	return nil
+}
+
+// flushStdin writes the queued stdin bytes in the background until the
+// queue is empty or the pipe breaks.
+func (p *process) flushStdin(f *os.File) {
+	for {
+		p.mu.Lock()
+		buf := p.stdinBuf
+		p.stdinBuf = nil
+		if len(buf) == 0 || p.stdin != f {
+			p.stdinWriting = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		if _, err := f.Write(buf); err != nil {
+			p.mu.Lock()
+			p.stdinWriting = false
+			p.stdinBuf = nil
+			if p.stdin == f {
+				p.stdinBroken = true
+			}
+			p.mu.Unlock()
+			return
+		}
+	}
+}
