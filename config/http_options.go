@@ -164,7 +164,7 @@ func idList(v string, lookup func(string) (int, error)) ([]int, error) {
 			return nil, errorf("empty entry in " + pyrepr.Str(v))
 		}
 		if n, err := strconv.Atoi(f); err == nil {
-			if n < 0 || n > 1<<32-2 {
+			if n < 0 || int64(n) > 1<<32-2 {
 				return nil, errorf("id out of range: " + f)
 			}
 			ids = append(ids, n)
