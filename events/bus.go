@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 )
 
 // Level is the main-log level of a message the package logs.
@@ -38,35 +39,13 @@ type Logger interface {
 	Log(level Level, msg string)
 }
 
-// Clock drives TICK_* events; tests inject a fake one. It has the shape of
-// procman's Clock (an adapter of a few lines wraps one into the other).
-type Clock interface {
-	Now() time.Time
-	// AfterFunc calls f in its own goroutine once d has elapsed.
-	AfterFunc(d time.Duration, f func()) Timer
-}
-
-// Timer is a pending AfterFunc call.
-type Timer interface {
-	Stop() bool
-}
-
-// RealClock is the wall clock.
-type RealClock struct{}
-
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
-
-// AfterFunc wraps time.AfterFunc.
-func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
-
 // Options configures a Bus. Every field is optional.
 type Options struct {
 	// Identifier is the envelope's server: field ([supervisord] identifier,
 	// "supervisor" when empty).
 	Identifier string
-	Logger     Logger // nil: messages are dropped
-	Clock      Clock  // nil: RealClock
+	Logger     Logger      // nil: messages are dropped
+	Clock      clock.Clock // drives TICK_* events; nil: the wall clock
 	// ByteLength makes the envelope's len: count UTF-8 bytes instead of
 	// characters. Python counts characters (a listener then reads too few
 	// bytes of a non-ASCII payload); the default reproduces that.
@@ -99,14 +78,14 @@ type Bus struct {
 	serial     int64
 	pools      []*Pool
 	ticks      map[int64]int64 // period -> last time slice seen
-	tickTimer  Timer
+	tickTimer  clock.Timer
 	tickGen    int
 }
 
 // NewBus starts a Bus. Close stops it.
 func NewBus(opts Options) *Bus {
 	if opts.Clock == nil {
-		opts.Clock = RealClock{}
+		opts.Clock = clock.Real{}
 	}
 	if opts.Identifier == "" {
 		opts.Identifier = "supervisor"

@@ -8,10 +8,13 @@
 // caller) publishes state changes with Bus.ProcessTransition, hands each
 // listener's stdout bytes to Pool.Feed and receives envelopes through the
 // Listener interface. All state lives in one Bus, owned by a single
-// goroutine: every entry point only queues a message and returns, so no
-// caller can deadlock with it, and callbacks into the caller (Listener,
-// Logger, Clock) are made from that goroutine only. A Listener may even
-// call Pool.Feed from WriteStdin.
+// goroutine. The calls that deliver work (Publish, ProcessTransition,
+// AddPool, RemovePool, SetIdentifier, Pool.Feed, Pool.ListenerSpawned,
+// Pool.ListenerExited) only queue it and return; the calls that report
+// (Sync, Serial, Pool.Status) and Close wait for that goroutine, so they
+// must not be made from a callback. Callbacks into the caller (Listener,
+// Logger, Clock) are made from that goroutine only; a Listener may call
+// Pool.Feed from WriteStdin.
 //
 // Wiring (one Bus for the daemon's life, so serials survive reloads):
 //

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"go.uber.org/goleak"
 )
 
@@ -43,7 +44,7 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{c: c, when: c.now.Add(d), f: f}

@@ -7,19 +7,8 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 )
-
-// Clock schedules the checks; procman's Clock satisfies it.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc calls f in its own goroutine once d has elapsed.
-	AfterFunc(d time.Duration, f func()) Timer
-}
-
-// Timer is a pending AfterFunc call.
-type Timer interface {
-	Stop() bool
-}
 
 // Hooks are how a Monitor reaches its process. Every hook is optional and
 // is called without Monitor locks held, possibly after Stop.
@@ -48,7 +37,7 @@ type Hooks struct {
 // Monitor runs the checks of one process run.
 type Monitor struct {
 	cfg    config.Probes
-	clock  Clock
+	clock  clock.Clock
 	hooks  Hooks
 	notify *NotifySocket
 	ctx    context.Context
@@ -58,10 +47,10 @@ type Monitor struct {
 	stopped     bool
 	ready       bool // the ready phase ended (passed or timed out)
 	running     bool // health checks started
-	readyTimer  Timer
-	deadline    Timer
-	healthTimer Timer
-	memTimer    Timer
+	readyTimer  clock.Timer
+	deadline    clock.Timer
+	healthTimer clock.Timer
+	memTimer    clock.Timer
 	lastReady   error // the last failed ready attempt
 	fails       int   // health checks failed in a row
 	unhealthy   bool
@@ -72,20 +61,20 @@ type Monitor struct {
 // Start begins the ready phase (when cfg has a ready check) and memory
 // sampling (when it has memory_max). notify is the run's sd_notify socket
 // for a notify ready check (the Monitor closes it on Stop), else nil.
-func Start(cfg config.Probes, clock Clock, notify *NotifySocket, h Hooks) *Monitor {
+func Start(cfg config.Probes, clk clock.Clock, notify *NotifySocket, h Hooks) *Monitor {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Monitor{cfg: cfg, clock: clock, hooks: h, notify: notify, ctx: ctx, cancel: cancel}
+	m := &Monitor{cfg: cfg, clock: clk, hooks: h, notify: notify, ctx: ctx, cancel: cancel}
 	m.mu.Lock()
 	if r := cfg.Ready; r != nil {
-		m.deadline = clock.AfterFunc(cfg.ReadyTimeout, m.readyTimedOut)
+		m.deadline = clk.AfterFunc(cfg.ReadyTimeout, m.readyTimedOut)
 		if r.Kind != config.CheckLog && r.Kind != config.CheckNotify {
-			m.readyTimer = clock.AfterFunc(0, m.readyAttempt)
+			m.readyTimer = clk.AfterFunc(0, m.readyAttempt)
 		}
 	} else {
 		m.ready = true
 	}
 	if cfg.MemoryMax > 0 {
-		m.memTimer = clock.AfterFunc(cfg.MemoryCheckInterval, m.memSample)
+		m.memTimer = clk.AfterFunc(cfg.MemoryCheckInterval, m.memSample)
 	}
 	m.mu.Unlock()
 	if cfg.Ready != nil && cfg.Ready.Kind == config.CheckNotify && notify != nil {
@@ -138,7 +127,7 @@ func (m *Monitor) Stop() {
 		return
 	}
 	m.stopped = true
-	for _, t := range []Timer{m.readyTimer, m.deadline, m.healthTimer, m.memTimer} {
+	for _, t := range []clock.Timer{m.readyTimer, m.deadline, m.healthTimer, m.memTimer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -192,7 +181,7 @@ func (m *Monitor) passReady() {
 		return
 	}
 	m.ready = true
-	for _, t := range []Timer{m.readyTimer, m.deadline} {
+	for _, t := range []clock.Timer{m.readyTimer, m.deadline} {
 		if t != nil {
 			t.Stop()
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/errno"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
@@ -41,7 +42,7 @@ type process struct {
 	runningSince   time.Time // when it last entered RUNNING (restart_backoff_reset)
 	quickExits     int       // consecutive exits within restart_backoff_reset
 	depStarting    bool      // a start is waiting for its dependencies (depends.go)
-	timer          Timer
+	timer          clock.Timer
 	timerGen       uint64
 	killErr        string        // set by a failing signal action
 	removed        bool          // its group was removed: never spawn again

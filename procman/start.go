@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 )
 
 // Start is startProcess. For a process spec it starts one process and
@@ -102,7 +104,7 @@ func (s *Supervisor) start(p *process, spec string, wait, deps bool) (func(conte
 // on every state change; tick (may be nil) runs with mu held every 2 s.
 func (p *process) waitFor(ctx context.Context, tick func(), cond func() (bool, error)) error {
 	var tickc chan struct{}
-	var t Timer
+	var t clock.Timer
 	arm := func() {
 		c := make(chan struct{})
 		tickc = c

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
@@ -54,7 +55,7 @@ type Options struct {
 	// DefaultOutput.
 	Output func(*config.Group, *config.Process) Output
 	// Clock drives startsecs, backoff and stopwaitsecs. nil: RealClock.
-	Clock Clock
+	Clock clock.Clock
 	// Environ is supervisord's environment for children and PATH lookup.
 	// nil: os.Environ() at each spawn.
 	Environ []string
@@ -77,7 +78,7 @@ type Result struct {
 // Supervisor owns the process groups and their processes.
 type Supervisor struct {
 	opts      Options
-	clock     Clock
+	clock     clock.Clock
 	reaper    *Reaper
 	ownReaper bool
 	state     atomic.Int32
@@ -129,7 +130,7 @@ func New(opts Options) (*Supervisor, error) {
 	s := &Supervisor{opts: opts, groups: make(map[string]*group), adding: make(map[string]bool)}
 	s.clock = opts.Clock
 	if s.clock == nil {
-		s.clock = RealClock{}
+		s.clock = clock.Real{}
 	}
 	s.reaper = opts.Reaper
 	if s.reaper == nil {
