@@ -176,3 +176,51 @@ func TestRotateEvery(t *testing.T) {
 		t.Fatalf("files %q", got)
 	}
 }
+
+// TestSinkCarriesLongOpenLine: an open line over 1 MiB moves to the new
+// file through a temporary file (none is left behind); without maxbytes a
+// forced rotation carries an open line only up to 1 MiB and splits a
+// longer one.
+func TestSinkCarriesLongOpenLine(t *testing.T) {
+	const mib = 1 << 20
+	x := func(c string, n int) string { return strings.Repeat(c, n) }
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.log")
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 4 * mib, Backups: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{x("a", 2*mib) + "\n", x("x", 3*mib/2), x("x", mib) + "\n"} {
+		if n, err := s.Write([]byte(w)); err != nil || n != len(w) {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+	}
+	s.Close()
+	got := readLogFiles(t, dir, "p")
+	if len(got) != 2 || got[0] != x("a", 2*mib)+"\n" || got[1] != x("x", 5*mib/2)+"\n" {
+		t.Fatalf("%d files of %d, %d bytes", len(got), len(got[0]), len(got[len(got)-1]))
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("%d entries in the log directory, want 2 (no temporary file left)", len(ents))
+	}
+
+	dir = t.TempDir()
+	path = filepath.Join(dir, "q.log")
+	s, err = openSink(sinkOptions{Path: path, Backups: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Write([]byte("a\n" + x("x", 2*mib)))
+	if err := s.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("b\nopen"))
+	if err := s.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	got = readLogFiles(t, dir, "q")
+	if len(got) != 3 || got[0] != "a\n"+x("x", 2*mib) || got[1] != "b\n" || got[2] != "open" {
+		t.Fatalf("%d files: %d, ... bytes", len(got), len(got[0]))
+	}
+}

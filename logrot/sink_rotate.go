@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -118,13 +120,33 @@ func (s *fileSink) write(p []byte) (int, error) {
 // tailBlock is how much findLineStart reads per step.
 const tailBlock = 64 << 10
 
+// Carrying an open line into the new file: up to carryInMemory bytes are
+// held in memory, longer ones (up to maxbytes) go through a temporary file
+// beside the log. Without maxbytes (a forced or timed rotation) a line is
+// carried only up to carryNoMax bytes; a longer one is split there.
+const (
+	carryInMemory = 1 << 20
+	carryNoMax    = 1 << 20
+)
+
+// carryLimit is the longest open line rotateAtLine moves to the new file.
+func (s *fileSink) carryLimit() int64 {
+	if s.opt.MaxBytes > 0 {
+		return s.opt.MaxBytes
+	}
+	return carryNoMax
+}
+
 // findLineStart returns where the live file's last, unterminated line
 // starts (size when the file ends with a newline), reading the file's tail
-// backwards when bytes went in unseen. On a read error it returns size:
-// the open line is then split rather than anything lost. Callers hold
-// s.mu.
+// backwards when bytes went in unseen, at most carryLimit bytes: when no
+// newline is found that far back (or on a read error) it returns size, so
+// the open line is split rather than carried. Callers hold s.mu.
 func (s *fileSink) findLineStart() int64 {
 	if s.lineKnown && s.lineStart <= s.size {
+		if s.lineStart > 0 && s.size-s.lineStart > s.carryLimit() {
+			return s.size
+		}
 		return s.lineStart
 	}
 	f, err := os.Open(s.opt.Path)
@@ -132,9 +154,10 @@ func (s *fileSink) findLineStart() int64 {
 		return s.size
 	}
 	defer f.Close()
+	floor := max(s.size-s.carryLimit(), 0)
 	buf := make([]byte, min(tailBlock, s.size))
-	for end := s.size; end > 0; {
-		start := max(end-tailBlock, 0)
+	for end := s.size; end > floor; {
+		start := max(end-tailBlock, floor)
 		b := buf[:end-start]
 		if _, err := f.ReadAt(b, start); err != nil {
 			return s.size
@@ -145,6 +168,9 @@ func (s *fileSink) findLineStart() int64 {
 		}
 		end = start
 	}
+	if floor > 0 {
+		return s.size // longer than we carry: not remembered, the file changes
+	}
 	s.lineStart, s.lineKnown = 0, true
 	return 0
 }
@@ -153,39 +179,92 @@ func (s *fileSink) findLineStart() int64 {
 // line (one that started after the file's first byte) is cut out of the
 // old file and written at the start of the new one. Callers hold s.mu.
 func (s *fileSink) rotateAtLine() error {
-	var carry []byte
+	var carry *lineCarry
 	if ls := s.findLineStart(); ls > 0 && ls < s.size {
-		carry = make([]byte, s.size-ls)
-		rf, err := os.Open(s.opt.Path)
+		c, err := s.takeCarry(ls)
 		if err == nil {
-			_, err = rf.ReadAt(carry, ls)
-			rf.Close()
-		}
-		if err == nil {
-			err = s.f.Truncate(ls)
-		}
-		if err != nil {
-			carry = nil // the line is split, nothing is lost
-		} else {
+			carry = c
 			s.size = ls
 		}
+		// else the line is split, nothing is lost
 	}
 	s.tryRotate()
-	if len(carry) == 0 {
+	if carry == nil {
 		return nil
 	}
+	defer carry.close()
 	if s.f == nil {
 		if err := s.open(); err != nil {
-			return fmt.Errorf("logrot: %d bytes of an open line lost on rotation: %w", len(carry), err)
+			return fmt.Errorf("logrot: %d bytes of an open line lost on rotation: %w", carry.n, err)
 		}
 	}
 	if err := s.seekEnd(); err != nil {
 		return err
 	}
-	if _, err := s.write(carry); err != nil {
+	if err := carry.writeTo(s); err != nil {
 		return fmt.Errorf("logrot: open line lost on rotation: %w", err)
 	}
 	return nil
+}
+
+// lineCarry holds an open line between the old file and the new one.
+type lineCarry struct {
+	n   int64
+	mem []byte   // the bytes, or
+	tmp *os.File // a temporary file holding them
+}
+
+// takeCarry copies the live file's bytes from ls on and truncates the file
+// there. Callers hold s.mu, with s.f open.
+func (s *fileSink) takeCarry(ls int64) (*lineCarry, error) {
+	c := &lineCarry{n: s.size - ls}
+	rf, err := os.Open(s.opt.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer rf.Close()
+	if c.n <= carryInMemory {
+		c.mem = make([]byte, c.n)
+		if _, err := rf.ReadAt(c.mem, ls); err != nil {
+			return nil, err
+		}
+	} else {
+		tmp, err := os.CreateTemp(filepath.Dir(s.opt.Path), "."+filepath.Base(s.opt.Path)+".carry-*")
+		if err != nil {
+			return nil, err
+		}
+		os.Remove(tmp.Name()) //nolint:errcheck // unlinked at once: nothing to clean up later
+		c.tmp = tmp
+		if _, err := io.Copy(tmp, io.NewSectionReader(rf, ls, c.n)); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	if err := s.f.Truncate(ls); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// writeTo appends the carried bytes to s's live file. Callers hold s.mu.
+func (c *lineCarry) writeTo(s *fileSink) error {
+	if c.tmp == nil {
+		_, err := s.write(c.mem)
+		return err
+	}
+	if _, err := c.tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := io.Copy(s.f, c.tmp)
+	s.size += n // an open line: no newline in it
+	return err
+}
+
+func (c *lineCarry) close() {
+	if c.tmp != nil {
+		c.tmp.Close()
+	}
 }
 
 // tryRotate rotates unless a rotation failed less than rotateRetry ago.
