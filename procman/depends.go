@@ -250,3 +250,40 @@ func (s *Supervisor) autostartAfterDependencies(p *process) {
 		s.logf(config.LevelWarn, "autostart of %s failed: %v", p.cfg.Name, err)
 	}
 }
+
+// startOrder reorders a start order (stably) so that every process comes
+// after those of ps it depends on. ok reports whether any did.
+func (s *Supervisor) startOrder(ps []*process) (ordered []*process, ok bool) {
+	in := make(map[*process]bool, len(ps))
+	for _, p := range ps {
+		in[p] = true
+	}
+	deps := map[*process][]*process{}
+	for _, p := range ps {
+		ds, _ := s.dependencies(p)
+		for _, d := range ds {
+			if in[d] && d != p {
+				deps[p] = append(deps[p], d)
+			}
+		}
+	}
+	if len(deps) == 0 {
+		return ps, false
+	}
+	taken := make(map[*process]bool, len(ps))
+	rest := slices.Clone(ps)
+	for len(rest) > 0 {
+		next := 0 // a cycle (refused at load) falls back to the given order
+		for i, p := range rest {
+			if !slices.ContainsFunc(deps[p], func(d *process) bool { return !taken[d] }) {
+				next = i
+				break
+			}
+		}
+		p := rest[next]
+		rest = slices.Delete(rest, next, next+1)
+		taken[p] = true
+		ordered = append(ordered, p)
+	}
+	return ordered, true
+}

@@ -233,3 +233,38 @@ func TestDependencyBatches(t *testing.T) {
 		t.Errorf("batches %v, want %v", got, want)
 	}
 }
+
+// TestDependsOnWithinAGroupStart: a group start reports every process,
+// the dependency first, and spawns the dependent once it is ready.
+func TestDependsOnWithinAGroupStart(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	db := proc("db", "sleep", "30")
+	db.Priority = 2
+	web := proc("web", "sleep", "30")
+	web.Priority = 1
+	web.Startsecs = 0
+	web.DependsOn = []string{"stack:db"}
+	if err := s.AddGroup(&config.Group{Name: "stack", Priority: 1, Processes: []*config.Process{web, db}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []Result, 1)
+	go func() {
+		res, _ := s.StartGroup(bg, "stack", true)
+		done <- res
+	}()
+	rec.waitState(t, "db", Starting, 10*time.Second)
+	clk.Advance(time.Second)
+	var res []Result
+	select {
+	case res = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("StartGroup did not return")
+	}
+	if len(res) != 2 || res[0].Name != "db" || res[1].Name != "web" || res[0].Err != nil || res[1].Err != nil {
+		t.Errorf("results %+v", res)
+	}
+	if rec.index("db", Running) > rec.index("web", Starting) {
+		t.Errorf("order %+v", rec.trs)
+	}
+}

@@ -152,7 +152,13 @@ func (s *Supervisor) StartAll(ctx context.Context, wait bool) []Result {
 }
 
 func (s *Supervisor) startMany(ctx context.Context, ps []*process, wait bool) []Result {
-	return s.runMany(ctx, ps, true, true, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
+	parallel := true
+	if ordered, ok := s.startOrder(ps); ok {
+		// Dependencies first, one at a time, so each gets its own
+		// result before a dependent's start waits for it.
+		ps, parallel = ordered, false
+	}
+	return s.runMany(ctx, ps, parallel, true, func(st State) bool { return !st.IsRunning() }, func(p *process) (func(context.Context) error, error) {
 		return s.startOne(p, p.namespec(), wait)
 	})
 }
