@@ -3,6 +3,7 @@ package procman
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,6 +262,8 @@ func TestDependsOnWithinAGroupStart(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("StartGroup did not return")
 	}
+	// Both waits end on db's RUNNING: completion order is either.
+	slices.SortFunc(res, func(a, b Result) int { return strings.Compare(a.Name, b.Name) })
 	if len(res) != 2 || res[0].Name != "db" || res[1].Name != "web" || res[0].Err != nil || res[1].Err != nil {
 		t.Errorf("results %+v", res)
 	}

@@ -84,8 +84,7 @@ func TestEnvFileSpawn(t *testing.T) {
 	write(b, "SHARED='b b'\n")
 	s, rec := newTestSupervisor(t, Options{})
 	out := newLineSink()
-	errOut := &BufferSink{}
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out, Stderr: errOut} }
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
 	p := proc("x", "env", "FROM_A,SHARED,WINS")
 	p.Startsecs = 0
 	p.EnvFiles = []string{a, b}
