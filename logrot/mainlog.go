@@ -140,6 +140,7 @@ func NewMainLog(opt MainLogOptions) (*MainLog, error) {
 		Backups:     opt.Backups,
 		Compress:    opt.Compress,
 		MaxAgeDays:  opt.MaxAgeDays,
+		RotateEvery: opt.RotateEvery,
 		WholeWrites: true,
 	})
 	if err != nil {

@@ -114,11 +114,17 @@ func TestChannelRotateCompressMaxAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path,
-		Backups: 5, Compress: true, MaxAgeDays: 7, StripANSI: true})
+		Backups: 5, Compress: true, MaxAgeDays: 7, StripANSI: true, RotateEvery: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.sink.mu.Lock()
+	due := c.sink.nextRotate
+	c.sink.mu.Unlock()
+	if due.IsZero() || due.Hour() != 0 || due.Minute() != 0 || due.Location() != time.UTC {
+		t.Fatalf("next timed rotation %v, want midnight UTC", due)
+	}
 	feed(c, []string{"line one\nopen"})
 	if err := c.Rotate(); err != nil {
 		t.Fatal(err)
@@ -205,4 +211,36 @@ func TestMainLogRotateNow(t *testing.T) {
 	if err := sl.Rotate(); !errors.Is(err, ErrNoFile) {
 		t.Fatalf("syslog main log: Rotate = %v, want ErrNoFile", err)
 	}
+}
+
+// TestMainLogBackupOptions: the main log's compress, maxage and
+// rotate_every reach its file.
+func TestMainLogBackupOptions(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.log")
+	stale := filepath.Join(dir, "supervisord-2000-01-01T00-00-00.000.log")
+	if err := os.WriteFile(stale, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Backups: 3, Compress: true, MaxAgeDays: 1,
+		RotateEvery: time.Hour, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.sink.mu.Lock()
+	due := m.sink.nextRotate
+	m.sink.mu.Unlock()
+	if due.IsZero() || due.Minute() != 0 || due.Second() != 0 {
+		t.Fatalf("next timed rotation %v, want an hour boundary", due)
+	}
+	m.Log(LevelInfo, "line")
+	if err := m.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a compressed backup and the stale one removed", func() bool {
+		gz, _ := filepath.Glob(filepath.Join(dir, "supervisord-*.log.gz"))
+		_, err := os.Stat(stale)
+		return len(gz) == 1 && errors.Is(err, os.ErrNotExist)
+	})
 }
