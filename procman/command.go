@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/shlex"
 )
 
 // defaultPath is Python's fallback when supervisord has no PATH.
@@ -53,7 +54,7 @@ func pathJoin(dir, name string) string {
 // the command with shlex, look the program up on path when it has no slash,
 // and check that it exists, is not a directory and is executable.
 func resolveCommand(command string, path []string) (filename string, argv []string, err error) {
-	argv, perr := shlexSplit(command)
+	argv, perr := shlex.Split(command)
 	if perr != nil {
 		return "", nil, &commandError{ErrNotExecutable, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(command), perr)}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/account"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/errno"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
@@ -513,28 +514,18 @@ func (p *process) releaseFCGI() {
 	}
 }
 
-// supplementaryGroups lists the groups of u's account, primary first, as
-// Python's drop_privileges passes them to setgroups.
+// supplementaryGroups is the setgroups list drop_privileges gives u's
+// account (named as the passwd entry of its uid names it).
 func supplementaryGroups(u *config.User) []uint32 {
-	groups := []uint32{uint32(u.GID)}
-	acct, err := user.LookupId(strconv.Itoa(u.UID))
-	if err != nil && u.Name != "" {
-		acct, err = user.Lookup(u.Name)
+	name := u.Name
+	if acct, err := user.LookupId(strconv.Itoa(u.UID)); err == nil {
+		name = acct.Username
 	}
-	if err != nil {
-		return groups
+	var out []uint32
+	for _, g := range account.Groups(name, u.GID) {
+		out = append(out, uint32(g))
 	}
-	ids, err := acct.GroupIds()
-	if err != nil {
-		return groups
-	}
-	for _, id := range ids {
-		n, err := strconv.ParseUint(id, 10, 32)
-		if err == nil && !slices.Contains(groups, uint32(n)) {
-			groups = append(groups, uint32(n))
-		}
-	}
-	return groups
+	return out
 }
 
 // info snapshots getProcessInfo. mu must not be held.

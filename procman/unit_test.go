@@ -1,7 +1,6 @@
 package procman
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -101,40 +100,6 @@ func TestErrorString(t *testing.T) {
 		}
 		if !errors.Is(c.e, c.e.Kind) {
 			t.Errorf("%v is not its kind", c.e)
-		}
-	}
-}
-
-func TestShlexGolden(t *testing.T) {
-	b, err := os.ReadFile("testdata/shlex.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []struct {
-		In  string   `json:"in"`
-		Out []string `json:"out"`
-		Err string   `json:"err"`
-	}
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		got, err := shlexSplit(c.In)
-		if c.Err != "" {
-			if err == nil || err.Error() != c.Err {
-				t.Errorf("%q: err %v, want %q", c.In, err, c.Err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%q: %v", c.In, err)
-			continue
-		}
-		if got == nil {
-			got = []string{}
-		}
-		if diff := cmp.Diff(c.Out, got); diff != "" {
-			t.Errorf("%q: (-python +go)\n%s", c.In, diff)
 		}
 	}
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/user"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/account"
 )
 
 const rootCritical = "Supervisor is running as root.  Privileges were not " +
@@ -51,7 +50,7 @@ func dropPrivileges(uid int) string {
 	if err != nil {
 		return "Could not set group id of effective user"
 	}
-	groups := append([]int{gid}, supplementaryGroups(pw.Username)...)
+	groups := account.Groups(pw.Username, gid)
 	if err := syscall.Setgroups(groups); err != nil {
 		return "Could not set groups of effective user"
 	}
@@ -62,33 +61,6 @@ func dropPrivileges(uid int) string {
 		return fmt.Sprintf("Could not set user id of effective user: %v", err)
 	}
 	return ""
-}
-
-// supplementaryGroups lists the gids of /etc/group entries naming the user
-// as a member, as Python's grp.getgrall() scan does.
-func supplementaryGroups(name string) []int {
-	f, err := os.Open("/etc/group")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var gids []int
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) < 4 {
-			continue
-		}
-		for _, m := range strings.Split(fields[3], ",") {
-			if m == name {
-				if g, err := strconv.Atoi(fields[2]); err == nil {
-					gids = append(gids, g)
-				}
-				break
-			}
-		}
-	}
-	return gids
 }
 
 // rlimitNproc is RLIMIT_NPROC on Linux (syscall does not export it on
