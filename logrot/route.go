@@ -137,11 +137,12 @@ const stampLayout = "2006-01-02T15:04:05.000Z"
 // stamp appends data to dst with the time of the read before every line
 // that starts in it. Callers hold c.mu.
 func (c *Channel) stamp(dst, data []byte) []byte {
+	var tsb [len(stampLayout) + 1]byte
 	var ts []byte
 	for len(data) > 0 {
 		if !c.midLine {
 			if ts == nil {
-				ts = c.cfg.Now().UTC().AppendFormat(make([]byte, 0, len(stampLayout)+1), stampLayout)
+				ts = c.cfg.Now().UTC().AppendFormat(tsb[:0], stampLayout)
 				ts = append(ts, ' ')
 			}
 			dst = append(dst, ts...)
