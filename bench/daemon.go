@@ -160,13 +160,18 @@ type Daemon struct {
 // Launch writes the config for progs into dir and starts the daemon in the
 // foreground, its output in dir/daemon.out.
 func Launch(spec Spec, dir string, progs []Program) (*Daemon, error) {
+	return LaunchConfig(spec, dir, func(l Layout) string { return l.Config(progs) })
+}
+
+// LaunchConfig is Launch with the config text made by conf.
+func LaunchConfig(spec Spec, dir string, conf func(Layout) string) (*Daemon, error) {
 	l := NewLayout(dir)
 	for _, d := range []string{l.ChildLog, l.Logs} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("make %s: %w", d, err)
 		}
 	}
-	if err := os.WriteFile(l.Conf, []byte(l.Config(progs)), 0o644); err != nil {
+	if err := os.WriteFile(l.Conf, []byte(conf(l)), 0o644); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	out, err := os.Create(filepath.Join(dir, "daemon.out"))

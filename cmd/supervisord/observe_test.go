@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -372,4 +373,52 @@ func TestBadHTTPOptionsStopTheStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnixPeerAllowLists: allow_uids/allow_groups from the config guard a
+// socket: a peer that matches is served (password still required), any
+// other is closed before a byte is read and logged. (rpc's
+// TestPeerCredentials runs the refused and admitted client as nobody.)
+func TestUnixPeerAllowLists(t *testing.T) {
+	uid := os.Getuid()
+	e := newEnv(t, fmt.Sprintf(`
+[unix_http_server:mine]
+file = %%(here)s/mine.sock
+username = u
+password = p
+allow_uids = %d
+
+[unix_http_server:theirs]
+file = %%(here)s/theirs.sock
+allow_uids = %d
+allow_groups = %d
+`, uid, uid+1, os.Getgid()+1), nil)
+	d := e.startForeground()
+	ask := func(sock, auth string) string {
+		c, err := net.Dial("unix", filepath.Join(e.dir, sock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		body := "<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName><params></params></methodCall>"
+		fmt.Fprintf(c, "POST /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: %d\r\n\r\n%s", auth, len(body), body)
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		b, _ := io.ReadAll(c)
+		line, _, _ := strings.Cut(string(b), "\r\n")
+		return line
+	}
+	if got := ask("mine.sock", "Authorization: Basic dTpw\r\n"); got != "HTTP/1.1 200 OK" {
+		t.Errorf("listed uid with the password: %q", got)
+	}
+	if got := ask("mine.sock", ""); got != "HTTP/1.1 401 Unauthorized" {
+		t.Errorf("listed uid without the password: %q, want 401", got)
+	}
+	if got := ask("theirs.sock", ""); got != "" {
+		t.Errorf("unlisted uid and groups: %q, want the connection closed unanswered", got)
+	}
+	waitFor(t, 10*time.Second, "the refusal in the main log", func() bool {
+		return strings.Contains(e.mainLog(), "WARN refused a connection on "+filepath.Join(e.dir, "theirs.sock")+" from pid")
+	})
+	d.signal(syscall.SIGTERM)
+	d.wait(30 * time.Second)
 }
