@@ -328,7 +328,11 @@ func (s *Server) handleStatic(w *response, req *request, path string) {
 	}
 	if rel == "stylesheets" || rel == "images" {
 		// 'http://%s/%s/' % (server_name, path): no port, Host ignored.
-		w.set("Location", "http://"+w.c.serverName+"/"+rel+"/")
+		scheme := "http"
+		if w.c.isTLS() {
+			scheme = "https"
+		}
+		w.set("Location", scheme+"://"+w.c.serverName+"/"+rel+"/")
 		w.sendError(301)
 		return
 	}

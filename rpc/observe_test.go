@@ -173,6 +173,27 @@ func TestTLS(t *testing.T) {
 			return &strangerClient, nil
 		}}, "unknown certificate authority"},
 	}
+	// Redirects name the https URL.
+	noFollow := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	port := plain[strings.LastIndexByte(plain, ':')+1:]
+	for path, want := range map[string]string{
+		"/stylesheets":                            "https://localhost/stylesheets/",
+		"/index.html?action=stopall":              "https://127.0.0.1:" + port + "/?message=",
+		"/index.html?action=refresh&processname=": "https://127.0.0.1:" + port + "/?message=",
+	} {
+		resp, err := noFollow.Get(plain + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, want) {
+			t.Errorf("GET %s over TLS: Location %q, want %q...", path, loc, want)
+		}
+	}
+
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := &http.Transport{TLSClientConfig: tc.client, DisableKeepAlives: true}

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/url"
@@ -104,4 +105,11 @@ func (s *Server) countRPC(method, fault string) {
 		method = "unknown"
 	}
 	s.opts.CountRPC(method, fault)
+}
+
+// isTLS reports whether the connection came through a tls_cert listener
+// (redirects then say https).
+func (c *conn) isTLS() bool {
+	_, ok := c.nc.(*tls.Conn)
+	return ok
 }

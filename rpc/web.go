@@ -82,10 +82,14 @@ func (w *response) serverURL() string {
 		hostname, port = w.c.serverName, w.c.serverPort
 	}
 	host := hostname
-	if port != "" && port != "80" {
+	scheme, defaultPort := "http", "80"
+	if w.c.isTLS() {
+		scheme, defaultPort = "https", "443"
+	}
+	if port != "" && port != defaultPort {
 		host += ":" + port
 	}
-	return strings.TrimSuffix("http://"+host, "/")
+	return strings.TrimSuffix(scheme+"://"+host, "/")
 }
 
 // pySplitPort is urllib.parse.splitport: host and the digits after its
