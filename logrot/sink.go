@@ -16,8 +16,8 @@ import (
 )
 
 // ljMaxSizeMB is lumberjack's own size limit, in megabytes, set out of the
-// way (1 PiB) because fileSink counts bytes itself and calls Rotate at the
-// exact threshold.
+// way (1 PiB) because fileSink counts bytes itself and calls Rotate at a
+// line boundary (sink_rotate.go).
 const ljMaxSizeMB = 1 << 30
 
 // sinkOptions configures a log file target.

@@ -91,3 +91,33 @@ func TestDiskFullEpisode(t *testing.T) {
 		t.Fatalf("main log:\n%s", logged)
 	}
 }
+
+// TestDiskFullNeverBlocksTheChild: a child writing megabytes into a full
+// disk runs to its end; every byte is read and counted as dropped.
+func TestDiskFullNeverBlocksTheChild(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := NewMainLog(MainLogOptions{Logfile: filepath.Join(dir, "supervisord.log"), Level: LevelInfo, Now: fixedNow})
+	defer m.Close()
+	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: filepath.Join(dir, "p.log"), MainLog: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sink.mu.Lock()
+	c.sink.failWrite = func() error { return syscall.ENOSPC }
+	c.sink.mu.Unlock()
+	const total = 8 << 20
+	cmd, r := startWriter(t, "lines", 1, total, 65536)
+	c.Consume(r, cmd.Process.Pid)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Wait()
+	c.Close()
+	if st := c.Stats(); st.Read != total || st.Dropped != total || st.Written != 0 {
+		t.Fatalf("stats %+v, want all %d bytes read and dropped", st, total)
+	}
+	logged, _ := os.ReadFile(filepath.Join(dir, "supervisord.log"))
+	if n := strings.Count(string(logged), "CRIT 'p' stdout log write failed"); n != 1 {
+		t.Fatalf("%d CRIT lines, want 1:\n%s", n, logged)
+	}
+}
