@@ -360,3 +360,92 @@ func runInstalled(t *testing.T, root string) {
 		t.Errorf("main log does not show app stopped by SIGTERM:\n%s", log.String())
 	}
 }
+
+// TestReleaseReproducible runs scripts/release for every target, checks the
+// tarballs (SHA256SUMS, contents, the stamped version), then builds two of
+// them again from a copy of the tree at another path and compares
+// checksums: -trimpath, no build id and fixed mtimes make them identical.
+func TestReleaseReproducible(t *testing.T) {
+	need(t, "tar", "gzip", "sha256sum", "git")
+	src := repo(t)
+	commit := strings.TrimSpace(run(t, src, nil, "git", "rev-parse", "--short=12", "HEAD"))
+	dist1 := t.TempDir()
+	run(t, src, []string{"DIST=" + dist1}, "scripts/release", "1.2.3")
+	run(t, dist1, nil, "sha256sum", "-c", "SHA256SUMS")
+	sums1 := readSums(t, dist1)
+	for _, target := range []string{"linux_amd64", "linux_arm64", "linux_armv7", "darwin_amd64", "darwin_arm64"} {
+		name := "gosupervisor_1.2.3_" + target
+		if _, ok := sums1[name+".tar.gz"]; !ok {
+			t.Fatalf("no %s.tar.gz in SHA256SUMS: %v", name, sums1)
+		}
+		list := run(t, dist1, nil, "tar", "tzf", name+".tar.gz")
+		want := []string{name + "/README.md", name + "/LICENSE", name + "/examples/supervisord.conf", name + "/supervisorctl"}
+		if strings.HasPrefix(target, "linux") {
+			want = append(want, name+"/supervisord")
+		} else if strings.Contains(list, name+"/supervisord\n") {
+			t.Errorf("%s ships the Linux-only daemon", name)
+		}
+		for _, w := range want {
+			if !strings.Contains(list, w+"\n") {
+				t.Errorf("%s lacks %s:\n%s", name, w, list)
+			}
+		}
+	}
+	x := t.TempDir()
+	run(t, x, nil, "tar", "xzf", filepath.Join(dist1, "gosupervisor_1.2.3_linux_"+runtime.GOARCH+".tar.gz"))
+	bin := filepath.Join(x, "gosupervisor_1.2.3_linux_"+runtime.GOARCH, "supervisord")
+	if v := run(t, "", nil, bin, "--gosupervisor-version"); v != "gosupervisor 1.2.3 (commit "+commit+"; supervisord 4.2.5 compatible)\n" {
+		t.Errorf("released supervisord --gosupervisor-version = %q", v)
+	}
+
+	// The same commit, another directory, another clone: the same bytes.
+	copyDir := filepath.Join(t.TempDir(), "elsewhere")
+	run(t, "", nil, "git", "clone", "-q", "--no-hardlinks", src, copyDir)
+	run(t, copyDir, nil, "git", "checkout", "-q", commit)
+	for _, f := range gitChanges(t, src) { // uncommitted edits of a developer's tree
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err == nil {
+			os.MkdirAll(filepath.Dir(filepath.Join(copyDir, f)), 0o755)
+			os.WriteFile(filepath.Join(copyDir, f), data, 0o755)
+		}
+	}
+	dist2 := t.TempDir()
+	run(t, copyDir, []string{"DIST=" + dist2, "TARGETS=linux/" + runtime.GOARCH + " darwin/arm64"}, "scripts/release", "1.2.3")
+	sums2 := readSums(t, dist2)
+	if len(sums2) != 2 {
+		t.Fatalf("second build: %v", sums2)
+	}
+	for name, sum := range sums2 {
+		if sums1[name] != sum {
+			t.Errorf("%s differs between two builds of commit %s: %s vs %s", name, commit, sums1[name], sum)
+		}
+	}
+}
+
+func readSums(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			sums[f[1]] = f[0]
+		}
+	}
+	return sums
+}
+
+// gitChanges lists tracked files that differ from HEAD and untracked ones.
+func gitChanges(t *testing.T, dir string) []string {
+	t.Helper()
+	out := run(t, dir, nil, "git", "status", "--porcelain", "--untracked-files=all")
+	var files []string
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 3 && line[1] != 'D' && line[0] != 'D' {
+			files = append(files, strings.TrimSpace(line[3:]))
+		}
+	}
+	return files
+}
