@@ -22,6 +22,20 @@ import (
 // mu is held.
 func (p *process) ready() bool { return p.state == Running }
 
+// cancelDependencyStart cancels a start waiting for its dependencies (a
+// stop request) and reports whether there was one. mu is held.
+func (p *process) cancelDependencyStart() bool {
+	if !p.depStarting || p.depCancel == nil {
+		return false
+	}
+	select {
+	case <-p.depCancel:
+	default:
+		close(p.depCancel)
+	}
+	return true
+}
+
 // notifyWaiters wakes everyone waiting on p without a state change (a
 // dependency start finished, or readiness changed). mu is held.
 func (p *process) notifyWaiters() {
@@ -64,12 +78,32 @@ func (s *Supervisor) dependencies(p *process) ([]*process, error) {
 // depends_on; p.depStarting is set): make every dependency ready, then
 // start p as startProcess does (waiting for RUNNING when wait is set).
 func (s *Supervisor) startAfterDependencies(p *process, spec string, wait bool) func(context.Context) error {
+	p.mu.Lock()
+	cancelled := p.depCancel
+	p.mu.Unlock()
 	return func(ctx context.Context) error {
-		err := s.awaitDependencies(ctx, p, []*process{p})
+		dctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-cancelled:
+				cancel()
+			case <-dctx.Done():
+			}
+		}()
+		err := s.awaitDependencies(dctx, p, []*process{p})
+		cancel()
 		p.mu.Lock()
 		p.depStarting = false
 		p.notifyWaiters()
 		p.unlock()
+		select {
+		case <-cancelled:
+			// A stop came first: the start ends as one stopped while
+			// STARTING does.
+			p.logf(config.LevelInfo, "start of %s cancelled while waiting for its dependencies", p.cfg.Name)
+			return reqError(ErrAbnormalTermination, spec)
+		default:
+		}
 		if err != nil {
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				return err

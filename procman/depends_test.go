@@ -271,3 +271,37 @@ func TestDependsOnWithinAGroupStart(t *testing.T) {
 		t.Errorf("order %+v", rec.trs)
 	}
 }
+
+// TestStopCancelsADependencyStart: a stop of a process whose start waits
+// for its dependencies cancels that start (ABNORMAL_TERMINATION, as a stop
+// during STARTING gives); the dependency keeps starting.
+func TestStopCancelsADependencyStart(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	db := proc("db", "sleep", "30")
+	web := proc("web", "sleep", "30")
+	web.DependsOn = []string{"db"}
+	if err := s.AddGroups([]*config.Group{homogeneous(db), homogeneous(web)}); err != nil {
+		t.Fatal(err)
+	}
+	done := startAsync(s, "web", true)
+	rec.waitState(t, "db", Starting, 10*time.Second)
+	if _, _, err := s.Stop(bg, "web", true); err != nil {
+		t.Fatalf("stop of a waiting start: %v", err)
+	}
+	wantFault(t, result(t, done), ErrAbnormalTermination, "web")
+	clk.Advance(time.Second)
+	rec.waitState(t, "db", Running, 10*time.Second)
+	if st := rec.states("web"); len(st) != 0 {
+		t.Errorf("web was spawned: %v", st)
+	}
+	// Nothing is pending any more: a stop is NOT_RUNNING, a start works.
+	_, _, err := s.Stop(bg, "web", true)
+	wantFault(t, err, ErrNotRunning, "web")
+	done = startAsync(s, "web", true)
+	rec.waitState(t, "web", Starting, 10*time.Second)
+	clk.Advance(time.Second)
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,7 +5,11 @@
 // SIGKILL, process groups, and which requests a process's state refuses. It
 // knows nothing about log files or XML-RPC: a child's output pipes
 // are handed to an OutputSink, and every state transition is published
-// through a callback.
+// through a callback. Beyond Python, opt-in per program (issue 13):
+// depends_on ordering of starts and stops (depends.go), restart_delay and
+// its backoff, fatal_retry_after, exit_on_fatal/exit_on_exit requests to
+// the daemon (restartpolicy.go), env_file (envfile.go) and rlimits set by
+// a re-exec'd helper before the program's exec (rlimit_linux.go).
 //
 // Concurrency: each process has one owner, its mutex; every transition goes
 // through (*process).fire, which consults the transition table in table.go.

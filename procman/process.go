@@ -38,11 +38,12 @@ type process struct {
 	spawnerr       string
 	exitstatus     int
 	expected       bool
-	attempt        uint64    // spawns so far
-	runningAttempt uint64    // the attempt that last reached RUNNING
-	runningSince   time.Time // when it last entered RUNNING (restart_backoff_reset)
-	quickExits     int       // consecutive exits within restart_backoff_reset
-	depStarting    bool      // a start is waiting for its dependencies (depends.go)
+	attempt        uint64        // spawns so far
+	runningAttempt uint64        // the attempt that last reached RUNNING
+	runningSince   time.Time     // when it last entered RUNNING (restart_backoff_reset)
+	quickExits     int           // consecutive exits within restart_backoff_reset
+	depStarting    bool          // a start is waiting for its dependencies (depends.go)
+	depCancel      chan struct{} // closed by a stop while depStarting
 	timer          clock.Timer
 	timerGen       uint64
 	killErr        string        // set by a failing signal action

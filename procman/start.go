@@ -71,6 +71,7 @@ func (s *Supervisor) start(p *process, spec string, wait, deps bool) (func(conte
 	p.quickExits = 0
 	if deps && len(p.cfg.DependsOn) > 0 {
 		p.depStarting = true
+		p.depCancel = make(chan struct{})
 		p.unlock()
 		return s.startAfterDependencies(p, spec, wait), nil
 	}

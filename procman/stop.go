@@ -37,6 +37,10 @@ var errStillAlive = errors.New("still alive after SIGKILL")
 
 func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
 	p.mu.Lock()
+	if p.cancelDependencyStart() {
+		p.unlock()
+		return nil, nil
+	}
 	if f := requestFault(reqStop, p.state, spec); f != nil {
 		p.unlock()
 		return nil, f
