@@ -46,6 +46,12 @@ type LogFields struct {
 	ExitStatus *int
 }
 
+// Log queues a main-log line of the caller's (supervisord's) in order with
+// procman's own lines.
+func (s *Supervisor) Log(level config.LogLevel, msg string) {
+	s.logFields(level, nil, "%s", msg)
+}
+
 func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
 	s.logFields(level, nil, format, args...)
 }

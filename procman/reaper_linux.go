@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -34,6 +35,7 @@ type Reaper struct {
 	subs    map[int]func(Exit)
 	reapAll bool
 	orphan  func(Exit)
+	after   atomic.Pointer[func()] // see OnReaped
 
 	sigc      chan os.Signal
 	stop      chan struct{}
@@ -164,21 +166,40 @@ func (r *Reaper) reap() {
 			r.orphan(d.exit)
 		}
 	}
-	if len(out) == 1 {
+	switch len(out) {
+	case 0:
+		return
+	case 1:
 		deliver(out[0])
+	default:
+		// Several exits at once (a group crashing, a mass stop): their
+		// owners may respawn, so hand them over in parallel, and wait
+		// for all.
+		var wg sync.WaitGroup
+		for _, d := range out {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				deliver(d)
+			}()
+		}
+		wg.Wait()
+	}
+	if f := r.after.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// OnReaped sets f (nil: none) to be called from the reaper goroutine after
+// the exits one SIGCHLD brought were handled, children's last output and
+// exit lines included: supervisord logs "received SIGCHLD" there, after the
+// exits, as Python does.
+func (r *Reaper) OnReaped(f func()) {
+	if f == nil {
+		r.after.Store(nil)
 		return
 	}
-	// Several exits at once (a group crashing, a mass stop): their owners
-	// may respawn, so hand them over in parallel, and wait for all.
-	var wg sync.WaitGroup
-	for _, d := range out {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			deliver(d)
-		}()
-	}
-	wg.Wait()
+	r.after.Store(&f)
 }
 
 func wait4NoHang(pid int, ws *syscall.WaitStatus) (int, error) {

@@ -38,7 +38,6 @@ type daemon struct {
 	mood   atomic.Int32 // a procman.SupervisorState: RUNNING, RESTARTING, SHUTDOWN
 	wake   chan struct{}
 	sigs   chan os.Signal
-	chld   chan os.Signal
 	reaper *procman.Reaper
 	bus    *events.Bus
 	syslog *logrot.Syslog
@@ -129,12 +128,8 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	d.sigs = make(chan os.Signal, 16)
 	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(d.sigs)
-	// SIGCHLD is procman's reaper's; it is only logged here, as Python
-	// does, on its own channel so a storm of exits never crowds out a
-	// SIGTERM (signal.Notify drops what a full channel cannot take).
-	d.chld = make(chan os.Signal, 1)
-	signal.Notify(d.chld, syscall.SIGCHLD)
-	defer signal.Stop(d.chld)
+	// SIGCHLD is procman's reaper's; it is logged (see runOnce) once the
+	// exits it brought were handled, as Python does.
 
 	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
 		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, waitText(ex.Status))
@@ -278,6 +273,12 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	defer inst.close()
 	d.current.Store(inst)
 	defer d.current.Store(nil)
+	// Through procman's log queue, so the line follows the exit lines of
+	// the children this SIGCHLD reaped (and their last output).
+	d.reaper.OnReaped(func() {
+		inst.sup.Log(config.LevelDebug, "received SIGCHLD indicating a child quit")
+	})
+	defer d.reaper.OnReaped(nil)
 
 	if err := inst.openServers(); err != nil {
 		return false, err
@@ -351,8 +352,6 @@ func (d *daemon) loop(inst *instance) bool {
 		select {
 		case sig := <-d.sigs:
 			d.handleSignal(inst, sig.(syscall.Signal))
-		case sig := <-d.chld:
-			d.handleSignal(inst, sig.(syscall.Signal))
 		case <-d.wake:
 		case reply := <-d.ping:
 			close(reply) // /healthz: the loop answers
@@ -389,8 +388,6 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 		}
 		d.logf(logrot.LevelWarn, "received %s indicating restart request", name)
 		d.mood.Store(int32(procman.SupervisorRestarting))
-	case syscall.SIGCHLD:
-		d.logf(logrot.LevelDebug, "received %s indicating a child quit", name)
 	case syscall.SIGUSR2:
 		d.logf(logrot.LevelInfo, "received %s indicating log reopen request", name)
 		inst.reopenLogs()

@@ -11,7 +11,8 @@ import (
 // program that prints and exits at once (always too quickly: startsecs is
 // long, so a loaded machine cannot make it RUNNING), in the foreground at loglevel
 // debug; its "stdout output" line must come before its "exited:" and
-// "gave up:" lines, as in Python, which drains a child's pipes first.
+// "gave up:" lines, as in Python, which drains a child's pipes first, and
+// the SIGCHLD lines follow the exits.
 func TestLastOutputBeforeExit(t *testing.T) {
 	const n = 40
 	var conf strings.Builder
@@ -37,6 +38,15 @@ func TestLastOutputBeforeExit(t *testing.T) {
 		if o < 0 || x < o || g < o {
 			t.Errorf("%s: output at %d, exited at %d, gave up at %d", name, o, x, g)
 		}
+	}
+	// Python logs "received SIGCHLD" once the exits it brought were
+	// handled: never before the first exit line, and after the last.
+	const chld = "DEBG received SIGCHLD indicating a child quit"
+	if first, exited := strings.Index(out, chld), strings.Index(out, "exited: w"); first < exited {
+		t.Errorf("a SIGCHLD line (at %d) before any exit line (at %d)", first, exited)
+	}
+	if strings.LastIndex(out, chld) < strings.LastIndex(out, "exited: w") {
+		t.Errorf("no SIGCHLD line after the last exit line")
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out)
