@@ -219,7 +219,11 @@ func throwawayRoot(t *testing.T) string {
 func debianSupervisor(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	run(t, dir, nil, "apt-get", "download", "supervisor")
+	if out, err := exec.Command("sh", "-c", "cd "+dir+" && apt-get download supervisor").CombinedOutput(); err != nil {
+		t.Logf("apt-get download supervisor: %v: %s; updating the package lists", err, out)
+		run(t, dir, nil, "apt-get", "update", "-qq")
+		run(t, dir, nil, "apt-get", "download", "supervisor")
+	}
 	m, _ := filepath.Glob(filepath.Join(dir, "supervisor_*.deb"))
 	if len(m) != 1 {
 		t.Fatalf("apt-get download supervisor: %v", m)
