@@ -56,6 +56,10 @@ type ChannelConfig struct {
 	OnLog           func(pid int, data []byte) // PROCESS_LOG_<channel> payload data
 	OnCommunication func(pid int, data []byte) // PROCESS_COMMUNICATION_<channel> data
 	OnRaw           func(pid int, data []byte) // raw stdout of an event listener
+	// OnOutput sees every chunk as read, before capture mode and
+	// strip_ansi (a log: ready check). data is valid only during the
+	// call. Setting it turns splice(2) off for the channel.
+	OnOutput func(pid int, data []byte)
 }
 
 // Stats counts a channel's bytes.
@@ -126,7 +130,7 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 		}
 		c.sink = s
 		debug := cfg.MainLog != nil && cfg.MainLog.Enabled(LevelDebug)
-		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI && !cfg.Timestamps &&
+		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.OnOutput == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI && !cfg.Timestamps &&
 			!cfg.Syslog && !(cfg.EventsEnabled && cfg.OnLog != nil) && !debug
 	}
 	h.register(c)

@@ -18,6 +18,9 @@ func (c *Channel) handle(st *stream, data []byte) {
 	c.read.Add(int64(len(data)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cfg.OnOutput != nil {
+		c.cfg.OnOutput(st.pid, data)
+	}
 	if c.cfg.OnRaw != nil {
 		c.cfg.OnRaw(st.pid, clone(data))
 	}
