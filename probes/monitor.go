@@ -1,8 +1,10 @@
 package probes
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -46,6 +48,7 @@ type Monitor struct {
 	mu          sync.Mutex
 	stopped     bool
 	ready       bool // the ready phase ended (passed or timed out)
+	passed      bool // the ready phase ended with success
 	running     bool // health checks started
 	readyTimer  clock.Timer
 	deadline    clock.Timer
@@ -56,6 +59,7 @@ type Monitor struct {
 	unhealthy   bool
 	memOver     int // memory samples above the limit in a row
 	memReported bool
+	partial     map[string][]byte // log: an unfinished line per channel
 }
 
 // Start begins the ready phase (when cfg has a ready check) and memory
@@ -71,7 +75,7 @@ func Start(cfg config.Probes, clk clock.Clock, notify *NotifySocket, h Hooks) *M
 			m.readyTimer = clk.AfterFunc(0, m.readyAttempt)
 		}
 	} else {
-		m.ready = true
+		m.ready, m.passed = true, true
 	}
 	if cfg.MemoryMax > 0 {
 		m.memTimer = clk.AfterFunc(cfg.MemoryCheckInterval, m.memSample)
@@ -87,6 +91,14 @@ func Start(cfg config.Probes, clk clock.Clock, notify *NotifySocket, h Hooks) *M
 // NeedsReady reports whether the run waits for a ready check.
 func (m *Monitor) NeedsReady() bool { return m.cfg.Ready != nil }
 
+// IsReady reports whether the ready check has succeeded (true without
+// one).
+func (m *Monitor) IsReady() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ready && m.passed
+}
+
 // Running starts the health checks: the process is RUNNING.
 func (m *Monitor) Running() {
 	m.mu.Lock()
@@ -98,18 +110,51 @@ func (m *Monitor) Running() {
 	m.healthTimer = m.clock.AfterFunc(m.cfg.HealthcheckInterval, m.healthCheck)
 }
 
-// Line offers one line of the process's stdout or stderr to a log: ready
-// check.
-func (m *Monitor) Line(line []byte) {
+// maxLine bounds the part of a line kept while waiting for its end: a
+// longer line is matched in pieces of this size.
+const maxLine = 64 << 10
+
+// Output offers output of the process's stdout or stderr (channel) to a
+// log: ready check, split into lines per channel. It never blocks on the
+// process: a match ends the ready phase from a goroutine of its own.
+func (m *Monitor) Output(channel string, data []byte) {
 	r := m.cfg.Ready
 	if r == nil || r.Kind != config.CheckLog {
 		return
 	}
 	m.mu.Lock()
-	done := m.ready || m.stopped
+	if m.ready || m.stopped {
+		m.mu.Unlock()
+		return
+	}
+	if m.partial == nil {
+		m.partial = map[string][]byte{}
+	}
+	buf := m.partial[channel]
+	matched := false
+	for len(data) > 0 && !matched {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			buf = append(buf, data...)
+			if len(buf) >= maxLine {
+				matched = r.Pattern.Match(buf)
+				buf = buf[:0]
+			}
+			break
+		}
+		line := data[:i]
+		data = data[i+1:]
+		if len(buf) > 0 {
+			buf = append(buf, line...)
+			line = buf
+		}
+		matched = r.Pattern.Match(bytes.TrimSuffix(line, []byte("\r")))
+		buf = buf[:0]
+	}
+	m.partial[channel] = buf
 	m.mu.Unlock()
-	if !done && r.Pattern.Match(line) {
-		m.passReady()
+	if matched {
+		go m.passReady()
 	}
 }
 
@@ -180,7 +225,7 @@ func (m *Monitor) passReady() {
 		m.mu.Unlock()
 		return
 	}
-	m.ready = true
+	m.ready, m.passed = true, true
 	for _, t := range []clock.Timer{m.readyTimer, m.deadline} {
 		if t != nil {
 			t.Stop()
@@ -207,13 +252,13 @@ func (m *Monitor) readyTimedOut() {
 	var err error
 	switch {
 	case m.lastReady != nil:
-		err = fmt.Errorf("ready check failed for %s: %w", m.cfg.ReadyTimeout, m.lastReady)
+		err = fmt.Errorf("ready check failed for %s: %w", seconds(m.cfg.ReadyTimeout), m.lastReady)
 	case r.Kind == config.CheckLog:
-		err = fmt.Errorf("ready check failed: no output line matched %s within %s", r.Spec, m.cfg.ReadyTimeout)
+		err = fmt.Errorf("ready check failed: no output line matched %s within %s", r.Spec, seconds(m.cfg.ReadyTimeout))
 	case r.Kind == config.CheckNotify:
-		err = fmt.Errorf("ready check failed: no READY=1 on NOTIFY_SOCKET within %s", m.cfg.ReadyTimeout)
+		err = fmt.Errorf("ready check failed: no READY=1 on NOTIFY_SOCKET within %s", seconds(m.cfg.ReadyTimeout))
 	default:
-		err = fmt.Errorf("ready check %s did not finish within %s", r.Spec, m.cfg.ReadyTimeout)
+		err = fmt.Errorf("ready check %s did not finish within %s", r.Spec, seconds(m.cfg.ReadyTimeout))
 	}
 	m.mu.Unlock()
 	m.cancel() // an attempt still running is moot
@@ -297,4 +342,9 @@ func (m *Monitor) memSample() {
 	if report && m.hooks.MemoryExceeded != nil {
 		m.hooks.MemoryExceeded(rss)
 	}
+}
+
+// seconds renders d as the config writes it: "60s", "0.5s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
 }

@@ -333,16 +333,17 @@ func TestLogReady(t *testing.T) {
 	if !m.WantsLines() || clk.pending() != 1 {
 		t.Fatalf("a log check polls: %d timers", clk.pending())
 	}
-	m.Line([]byte("starting"))
-	m.Line([]byte("listening on port"))
-	if rec.list() != "" {
+	m.Output("stdout", []byte("starting\nlisten"))
+	m.Output("stderr", []byte("ing on 80\n")) // another channel: no match with stdout's half line
+	m.Output("stdout", []byte("ing on port\n"))
+	if rec.list() != "" || m.IsReady() {
 		t.Fatalf("early: %q", rec.list())
 	}
-	m.Line([]byte("now listening on 8080"))
-	m.Line([]byte("listening on 9090"))
-	if got := rec.list(); got != "ready" {
-		t.Errorf("events %q", got)
-	}
+	m.Output("stdout", []byte("now listen"))
+	m.Output("stdout", []byte("ing on 8080\r\nmore\n"))
+	waitFor(t, m.IsReady)
+	waitFor(t, func() bool { return rec.list() == "ready" })
+	m.Output("stdout", []byte("listening on 9090\n"))
 	m2 := Start(probesWith(check(t, "ready", "log:never"), nil), clk, nil, rec.hooks())
 	defer m2.Stop()
 	clk.Advance(10 * time.Second)

@@ -33,7 +33,7 @@ func (p *process) health() Health {
 		Restarts:  max(int(p.attempt)-1, 0),
 		DependsOn: p.cfg.DependsOn,
 	}
-	h.Healthy = h.Ready
+	p.probeHealth(&h)
 	return h
 }
 

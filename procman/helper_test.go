@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -81,6 +82,22 @@ func helperMain(args []string) int {
 			}
 		case "cat":
 			_, _ = io.Copy(os.Stdout, os.Stdin)
+		case "waitfile":
+			for path := arg(); ; time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(path); err == nil {
+					break
+				}
+			}
+		case "notify":
+			// One sd_notify datagram to $NOTIFY_SOCKET.
+			msg := arg()
+			c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
+			if err != nil {
+				fmt.Println("notify:", err)
+				return 97
+			}
+			_, _ = c.Write([]byte(msg))
+			c.Close()
 		case "becomeroot":
 			// Run from a setuid-root copy of this binary: take root as the
 			// real and saved uid too, so the (unprivileged) supervisor may

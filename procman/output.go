@@ -48,6 +48,8 @@ type Output struct {
 	// Log file paths reported in ProcessInfo ("" for none).
 	StdoutLogfile string
 	StderrLogfile string
+	// Tap, when set, gets the output for a log: ready check (probes.go).
+	Tap *OutputTap
 }
 
 // discardSink drains a pipe and throws the bytes away.

@@ -52,6 +52,8 @@ type process struct {
 	fcgiHeld       bool          // holds a reference on the group's FastCGI socket
 	changed        chan struct{} // closed and replaced on every state change
 
+	pr probeRun // ready, health and memory checks of the current run (probes.go)
+
 	stdin        *os.File
 	stdinBuf     []byte
 	stdinWriting bool
@@ -126,7 +128,7 @@ func (p *process) fire(ev event, ex *Exit) bool {
 	}
 	if a&aTooQuickly != 0 {
 		p.exitstatus = 0
-		p.spawnerr = "Exited too quickly (process log may have details)"
+		p.spawnerr = p.failedStartMsg("Exited too quickly (process log may have details)")
 	}
 	if a&(aRecordExit|aRecordStop) != 0 {
 		p.exitstatus = es
@@ -146,6 +148,9 @@ func (p *process) fire(ev event, ex *Exit) bool {
 		if rule.to == Running {
 			p.runningAttempt = p.attempt
 			p.runningSince = now
+			if p.pr.mon != nil {
+				p.pr.mon.Running()
+			}
 		}
 		p.lastSeq = p.s.enqueue(note{tr: &Transition{
 			Process: p.cfg.Name, Group: p.group.cfg.Name,
@@ -156,6 +161,9 @@ func (p *process) fire(ev event, ex *Exit) bool {
 
 	name := p.cfg.Name
 	pid := p.pid
+	if a&(aClearPid|aSendStop) != 0 {
+		p.stopProbes()
+	}
 	if a&aClearPid != 0 {
 		p.pid = 0
 		p.laststop = now
@@ -241,6 +249,9 @@ func (p *process) onTimer(ev event) {
 		if p.pid != 0 && p.s.reaper.exited(p.pid) {
 			return
 		}
+		if p.holdForReady() {
+			return
+		}
 	case evRetry:
 		if p.s.State() != SupervisorRunning || p.backoff > p.cfg.Startretries {
 			return
@@ -268,6 +279,7 @@ func (p *process) onExit(ex Exit) {
 	p.mu.Lock()
 	if ex.Pid == p.pid && p.pid != 0 {
 		p.fire(evExit, &ex)
+		p.afterStoppedForCheck()
 	}
 	p.unlock()
 }
@@ -309,6 +321,7 @@ func (p *process) sendKill(sig syscall.Signal, asGroup bool) {
 
 // spawnFailed records a spawn error and moves STARTING -> BACKOFF.
 func (p *process) spawnFailed(msg string) {
+	p.stopProbes()
 	p.spawnerr = msg
 	p.logf(config.LevelInfo, "spawnerr: %s", msg)
 	p.fire(evSpawnFailed, nil)
@@ -337,6 +350,11 @@ func (p *process) spawn() {
 		return
 	}
 
+	probeEnv, err := p.prepareProbes()
+	if err != nil {
+		p.spawnFailed(err.Error())
+		return
+	}
 	for _, sink := range []OutputSink{p.out.Stdout, p.out.Stderr} {
 		if pr, ok := sink.(Preparer); ok {
 			if err := pr.Prepare(); err != nil {
@@ -419,7 +437,7 @@ func (p *process) spawn() {
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Directory,
-		Env:   childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, penv),
+		Env:   append(childEnv(base, p.s.serverURL(cfg), name, p.group.cfg.Name, penv), probeEnv...),
 		Files: []uintptr{stdinR.Fd(), stdoutW.Fd(), errW.Fd()},
 		Sys:   sys,
 	}
@@ -500,8 +518,11 @@ func (p *process) spawn() {
 	}
 
 	p.logf(config.LevelInfo, "spawned: '%s' with pid %d", name, pid)
+	p.startProbes(pid)
 	if cfg.Startsecs <= 0 {
-		p.fire(evStartsecs, nil)
+		if !p.holdForReady() {
+			p.fire(evStartsecs, nil)
+		}
 	} else {
 		p.armTimer(time.Duration(cfg.Startsecs)*time.Second, evStartsecs)
 	}

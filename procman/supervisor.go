@@ -11,6 +11,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
+	"github.com/gosupervisor/gosupervisor/procstat"
 )
 
 // Logger receives supervisord main-log messages, with Python's texts and
@@ -66,6 +67,8 @@ type Options struct {
 	// when ReapAll or when we are PID 1) and Close stops it.
 	Reaper  *Reaper
 	ReapAll bool
+	// Sampler measures memory for memory_max. nil: one of its own.
+	Sampler *procstat.Sampler
 }
 
 // Result is one entry of a group/all operation (startProcessGroup & co).
@@ -106,6 +109,8 @@ type Supervisor struct {
 	logIdle    *sync.Cond // on logMu: logDone grew or logging became false
 
 	kill func(pid int, sig syscall.Signal) error // syscall.Kill; tests replace it
+
+	probe probeShared // notify sockets, /proc sampler (probes.go)
 
 	shutdownMu sync.Mutex // one Shutdown at a time
 	closeOnce  sync.Once
@@ -170,6 +175,7 @@ func (s *Supervisor) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		err = s.shutdown(context.Background(), SupervisorShutdown)
+		s.closeProbes()
 		if s.ownReaper {
 			s.reaper.Close()
 		}

@@ -86,6 +86,9 @@ var transitions = map[transitionKey]transitionRule{
 	{Running, evStop}:         {Stopping, aCancelTimer | aSendStop},
 	{Backoff, evStop}:         {Stopped, aCancelTimer},
 	{Stopping, evStopTimeout}: {Stopping, aSendKill},
+	// A start that failed its ready check is stopped while STARTING
+	// (probes.go); its exit is the failed start.
+	{Starting, evStopTimeout}: {Starting, aSendKill},
 
 	{Backoff, evGiveUp}:  {Fatal, aCancelTimer | aResetBackoff | aGaveUp},
 	{Backoff, evAbandon}: {Fatal, aCancelTimer | aResetBackoff},

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -100,4 +103,76 @@ func (e *env) ctlOrRPCRestart(t *testing.T, spec string) {
 		t.Fatal(err)
 	}
 	e.waitStates(map[string]string{spec: "RUNNING"})
+}
+
+// TestProbesEndToEnd runs a daemon whose programs use ready=log:,
+// healthcheck=exec: and a ready check that never passes, and reads the
+// results over XML-RPC.
+func TestProbesEndToEnd(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	e := newEnv(t, gosupervisorSectionConf, map[string]string{
+		"web": "[program:web]\ncommand=/bin/sh -c 'echo booting; test -e %(here)s/go || sleep 0.2; echo listening; exec sleep 1000'\n" +
+			"startsecs=0\nready=log:^listening$\nready_timeout=30\n" +
+			"healthcheck=exec:/bin/sh -c 'test -e %(here)s/healthy'\nhealthcheck_interval=0.2\nhealthcheck_retries=2\n",
+		"never": "[program:never]\ncommand=sleep 1000\nstartsecs=0\nstartretries=0\n" +
+			"ready=tcp://" + closed + "\nready_timeout=0.5\nready_interval=0.1\nstopwaitsecs=2\n",
+	})
+	e.write("progs/healthy", "")
+	d := e.startForeground()
+	e.waitStates(map[string]string{"web:web": "RUNNING", "never:never": "FATAL"})
+
+	var info struct {
+		Description string `xmlrpc:"description"`
+	}
+	if err := e.rpc("supervisor.getProcessInfo", "never", &info); err != nil {
+		t.Fatal(err)
+	}
+	why := "ready check failed for 0.5s: tcp://" + closed + ": dial tcp " + closed + ": connect: connection refused"
+	if info.Description != why {
+		t.Errorf("never: description %q, want %q", info.Description, why)
+	}
+	var h health
+	if err := e.rpc("gosupervisor.getProcessHealth", "web", &h); err != nil {
+		t.Fatal(err)
+	}
+	if !h.Ready || !h.Healthy || h.Restarts != 0 || h.RSS <= 0 {
+		t.Errorf("web: %+v", h)
+	}
+	// Unhealthy twice in a row: stopped and started again.
+	if err := os.Remove(filepath.Join(e.dir, "progs", "healthy")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("main log:\n%s", e.mainLog())
+		}
+	})
+	waitFor(t, 20*time.Second, "web restarted by its health check", func() bool {
+		return strings.Contains(e.mainLog(), "WARN unhealthy: web: health check failed 2 times in a row: exec:/bin/sh -c 'test -e "+e.dir+"/progs/healthy': exit status 1; restarting it")
+	})
+	e.write("progs/healthy", "")
+	e.write("progs/go", "")
+	e.waitStates(map[string]string{"web:web": "RUNNING"})
+	waitFor(t, 20*time.Second, "web healthy again", func() bool {
+		return e.rpc("gosupervisor.getProcessHealth", "web", &h) == nil && h.Healthy && h.Restarts >= 1
+	})
+	log := e.mainLog()
+	for _, want := range []string{
+		"INFO ready: web passed its ready check (log:^listening$)",
+		"WARN not ready: never: " + why,
+		"INFO gave up: never entered FATAL state, too many start retries too quickly",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("main log lacks %q", want)
+		}
+	}
+	d.signal(syscall.SIGTERM)
+	if st := d.wait(15 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+		t.Fatalf("exit status after SIGTERM: %v", st)
+	}
 }

@@ -81,6 +81,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 		},
 		OnExitRequest: d.requestExit,
 		Output:        inst.output,
+		Sampler:       inst.stats,
 		ServerURL:     cfg.ServerURL,
 		Reaper:        d.reaper,
 	})
@@ -360,6 +361,9 @@ func (inst *instance) removeGroup(name string) error {
 func (inst *instance) output(g *config.Group, p *config.Process) procman.Output {
 	var out procman.Output
 	var paths [2]string
+	if r := p.Probes.Ready; r != nil && r.Kind == config.CheckLog {
+		out.Tap = &procman.OutputTap{}
+	}
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	for i, channel := range []string{"stdout", "stderr"} {
@@ -396,6 +400,9 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 			MaxAgeDays:      lc.MaxAgeDays,
 			RotateEvery:     lc.RotateEvery,
 			Timestamps:      lc.Timestamps,
+		}
+		if tap, ch := out.Tap, channel; tap != nil {
+			cc.OnOutput = func(pid int, data []byte) { tap.Offer(pid, ch, data) }
 		}
 		listener := g.Kind == config.KindEventListener && channel == "stdout"
 		if listener {
