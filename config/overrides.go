@@ -53,20 +53,6 @@ var overrideOptions = map[string]string{
 	"--profile_options": "profile_options",
 }
 
-// IsOverrideFlag reports whether opt ("-l", "--logfile") is one of the
-// supervisord options Set accepts, and whether it takes an argument.
-func IsOverrideFlag(opt string) (known, takesArg bool) {
-	name, ok := overrideOptions[opt]
-	if !ok {
-		return false, false
-	}
-	switch name {
-	case "nodaemon", "silent", "nocleanup", "strip_ansi":
-		return true, false
-	}
-	return true, true
-}
-
 // Set records the command line option opt (as typed: "-l" or "--logfile")
 // with its argument (ignored for flags). Errors carry Python's usage
 // message: "invalid value for -l 'x': ..." or "conflicting command line

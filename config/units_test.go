@@ -309,3 +309,17 @@ func TestLoadCtl(t *testing.T) {
 		t.Errorf("LoadCtl without the section: %v", err)
 	}
 }
+
+// IsOverrideFlag (tests only) reports whether opt ("-l", "--logfile") is one of the
+// supervisord options Set accepts, and whether it takes an argument.
+func IsOverrideFlag(opt string) (known, takesArg bool) {
+	name, ok := overrideOptions[opt]
+	if !ok {
+		return false, false
+	}
+	switch name {
+	case "nodaemon", "silent", "nocleanup", "strip_ansi":
+		return true, false
+	}
+	return true, true
+}

@@ -21,7 +21,7 @@ func Example() {
 	bus := events.NewBus(events.Options{Identifier: "supervisor"})
 	defer bus.Close()
 
-	types, err := events.TypesFromNames([]string{"PROCESS_STATE_EXITED", "REMOTE_COMMUNICATION"}, "eventlistener:mon")
+	types, err := events.ParseEventTypes("PROCESS_STATE_EXITED,REMOTE_COMMUNICATION", "eventlistener:mon")
 	if err != nil {
 		panic(err)
 	}

@@ -91,13 +91,3 @@ func parsePyInt(b []byte) (int, bool) {
 // DefaultResultHandlerName is the result_handler default of an
 // [eventlistener:x] section.
 const DefaultResultHandlerName = "supervisor.dispatchers:default_handler"
-
-// ResultHandlerByName returns the handler of a result_handler setting. Only
-// Python's default handler exists here (Python imports any dotted name;
-// superlance's listeners all use the default).
-func ResultHandlerByName(spec string) (ResultHandler, bool) {
-	if spec == "" || spec == DefaultResultHandlerName {
-		return DefaultResultHandler, true
-	}
-	return nil, false
-}

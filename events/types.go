@@ -78,15 +78,6 @@ var typeTable = [numTypes]typeInfo{
 	PROCESS_GROUP_REMOVED:            {"PROCESS_GROUP_REMOVED", PROCESS_GROUP, false},
 }
 
-// Types returns every event type, in declaration order.
-func Types() []Type {
-	ts := make([]Type, numTypes)
-	for i := range ts {
-		ts[i] = Type(i)
-	}
-	return ts
-}
-
 func (t Type) valid() bool { return t >= 0 && t < numTypes }
 
 // String returns the type's Python name (PROCESS_STATE_RUNNING, ...).
@@ -160,22 +151,6 @@ func ParseEventTypes(value, section string) ([]Type, error) {
 	var out []Type
 	for _, f := range strings.Split(value, ",") {
 		t, err := ParseEventType(strings.TrimSpace(f), section)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
-// TypesFromNames converts already split event names (config's upper-cased
-// events list) to types, failing with Python's message on an unknown one.
-func TypesFromNames(names []string, section string) ([]Type, error) {
-	out := make([]Type, 0, len(names))
-	for _, n := range names {
-		t, err := ParseEventType(n, section)
 		if err != nil {
 			return nil, err
 		}

@@ -237,10 +237,10 @@ func TestStripANSIGolden(t *testing.T) {
 func TestChildLogTextGolden(t *testing.T) {
 	for _, c := range loadTextGolden(t).ChildLog {
 		data, _ := base64.StdEncoding.DecodeString(c.Data)
-		if got := pyStrRepr(c.Name) + " stdout output:\n" + pyrepr.DecodedOrUndecodable(data); got != c.Normal {
+		if got := pyrepr.Str(c.Name) + " stdout output:\n" + pyrepr.DecodedOrUndecodable(data); got != c.Normal {
 			t.Errorf("child output (%q, %q) = %q, Python gives %q", c.Name, data, got, c.Normal)
 		}
-		if got := pyStrRepr(c.Name) + " stdout output:\n" + pyBytesRepr(data); got != c.Listener {
+		if got := pyrepr.Str(c.Name) + " stdout output:\n" + pyrepr.Bytes(data); got != c.Listener {
 			t.Errorf("listener output (%q, %q) = %q, Python gives %q", c.Name, data, got, c.Listener)
 		}
 	}

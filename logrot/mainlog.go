@@ -377,6 +377,6 @@ func (m *MainLog) childOutput(name, group string, pid int, channel string, data 
 	if !m.Enabled(LevelDebug) {
 		return
 	}
-	m.LogProcess(LevelDebug, pyStrRepr(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data),
+	m.LogProcess(LevelDebug, pyrepr.Str(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data),
 		ProcessFields{Process: name, Group: group, PID: pid})
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 func clone(p []byte) []byte {
@@ -26,7 +28,7 @@ func (c *Channel) handle(st *stream, data []byte) {
 	}
 	if c.cfg.Listener {
 		if m := c.cfg.MainLog; m != nil && m.Enabled(LevelDebug) {
-			m.Log(LevelDebug, pyStrRepr(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyBytesRepr(data))
+			m.Log(LevelDebug, pyrepr.Str(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyrepr.Bytes(data))
 		}
 		if c.cfg.StripANSI {
 			data = st.ansi.strip(data)
@@ -76,7 +78,7 @@ func (c *Channel) segment(st *stream, s segment) {
 		c.cfg.OnCommunication(st.pid, data)
 	}
 	if m := c.cfg.MainLog; m != nil {
-		m.Logf(LevelDebug, "%s %s emitted a comm event", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel)
+		m.Logf(LevelDebug, "%s %s emitted a comm event", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel)
 	}
 }
 
@@ -183,7 +185,7 @@ func (c *Channel) reportDrop(err error, lost int64) {
 			return
 		}
 		c.rotLast = now
-		c.logDrop(LevelError, fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, err))
+		c.logDrop(LevelError, fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, err))
 		return
 	}
 	if c.failing.Load() {
@@ -196,7 +198,7 @@ func (c *Channel) reportDrop(err error, lost int64) {
 	if isDiskFull(err) {
 		level = LevelCritical
 	}
-	c.logDrop(level, fmt.Sprintf("%s %s log write failed, %d bytes not logged, output is dropped until it can be written: %v", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost, err))
+	c.logDrop(level, fmt.Sprintf("%s %s log write failed, %d bytes not logged, output is dropped until it can be written: %v", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost, err))
 }
 
 // writeOK ends a failure episode after a write that worked. Callers hold
@@ -210,7 +212,7 @@ func (c *Channel) writeOK() {
 	c.failing.Store(false)
 	lost := c.failLost
 	c.failLost = 0
-	c.logDrop(LevelInfo, fmt.Sprintf("%s %s log writing resumed, %d more bytes were not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost))
+	c.logDrop(LevelInfo, fmt.Sprintf("%s %s log writing resumed, %d more bytes were not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
 }
 
 // logDrop writes a failure report to the main log, or to stderr without
@@ -233,5 +235,5 @@ func (c *Channel) flushDropReport() {
 	if lost == 0 {
 		return
 	}
-	c.logDrop(LevelError, fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyStrRepr(c.cfg.ProcessName), c.cfg.Channel, lost))
+	c.logDrop(LevelError, fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
 }

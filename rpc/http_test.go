@@ -575,42 +575,6 @@ func TestListenChown(t *testing.T) {
 	}
 }
 
-func TestListenInetAndParsePort(t *testing.T) {
-	l, err := Listen(ListenConfig{Section: "inet_http_server", Family: "inet", Host: "127.0.0.1", Port: 0, Username: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.Auth == nil || l.Auth.Username != "u" {
-		t.Error("credentials not attached")
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if _, err := Listen(ListenConfig{Section: "inet_http_server", Family: "inet", Host: "127.0.0.1", Port: port}); err == nil || !strings.Contains(err.Error(), "Another program") {
-		t.Errorf("port in use: %v", err)
-	}
-	l.Close()
-	for _, tt := range []struct {
-		in   string
-		host string
-		port int
-		bad  bool
-	}{
-		{"127.0.0.1:9001", "127.0.0.1", 9001, false},
-		{"*:9001", "", 9001, false},
-		{":9001", "", 9001, false},
-		{"9001", "", 9001, false},
-		{"LocalHost:80", "localhost", 80, false},
-		{"[::1]:9001", "::1", 9001, false},
-		{"host:0", "", 0, true},
-		{"host:65536", "", 0, true},
-		{"host:x", "", 0, true},
-	} {
-		h, p, err := ParseInetPort(tt.in)
-		if (err != nil) != tt.bad || h != tt.host || p != tt.port {
-			t.Errorf("ParseInetPort(%q) = %q %d %v", tt.in, h, p, err)
-		}
-	}
-}
-
 // TestShutdownClosesIdleConnections runs Shutdown while many keep-alive
 // connections go back and forth between busy and idle.
 func TestShutdownClosesIdleConnections(t *testing.T) {

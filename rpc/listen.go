@@ -84,26 +84,6 @@ func (l *Listener) Close() error {
 	return l.closeErr
 }
 
-// ParseInetPort parses an [inet_http_server] port value: "host:port",
-// "*:port", ":port" or a bare "port". The host is lowercased; "*" and ""
-// mean all interfaces.
-func ParseInetPort(s string) (host string, port int, err error) {
-	h, p := "", s
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		h, p = s[:i], s[i+1:]
-	}
-	h = strings.ToLower(strings.TrimSpace(h))
-	if h == "*" {
-		h = ""
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	port, err = strconv.Atoi(strings.TrimSpace(p))
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("invalid port value %q", s)
-	}
-	return h, port, nil
-}
-
 // Listen opens the listener of one HTTP server section.
 func Listen(cfg ListenConfig) (*Listener, error) {
 	var auth *Credentials
