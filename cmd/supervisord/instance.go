@@ -357,7 +357,9 @@ func (inst *instance) removeGroup(name string) error {
 
 // output is procman's Output hook: it resolves AUTO log names and makes
 // the stdout/stderr channels of one process. It runs once per process when
-// its group is added, with procman's group lock held.
+// its group is added, with no procman lock held (procman marks the group as
+// being added, so two adds of one group never run it together); it takes
+// inst.mu itself.
 func (inst *instance) output(g *config.Group, p *config.Process) procman.Output {
 	var out procman.Output
 	var paths [2]string
