@@ -102,6 +102,13 @@ func (s *Server) handle(w *response, req *request) {
 			return
 		}
 	}
+	if changesState(req, path) {
+		if why := crossSite(req); why != "" {
+			s.logf("rpc: refused cross-site %s %s: %s", req.method, path, why)
+			w.sendCrossSite(why)
+			return
+		}
+	}
 	if h := w.c.route(path, false); h != nil {
 		s.serveRoute(w, req, h)
 		return
