@@ -65,6 +65,8 @@ func lookupCommand(name string) commandFunc {
 		return doHealth
 	case "rotate":
 		return doRotate
+	case "top":
+		return doTop
 	}
 	return nil
 }
