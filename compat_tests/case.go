@@ -205,6 +205,9 @@ type Read struct {
 	Grep     string `json:"grep"`     // keep only matching lines
 	Contains string `json:"contains"` // wait until the (grepped) content holds it
 	Lines    int    `json:"lines"`    // wait until at least this many (grepped) lines
+	// Glob, instead of Path, counts the files of the seat dir that match it
+	// (rotated backups whose names differ by design): {"files": N}.
+	Glob string `json:"glob"`
 	// SortLines compares the lines as a set: for logs where lines of
 	// different processes interleave by timing, not by contract.
 	SortLines bool    `json:"sort_lines"`

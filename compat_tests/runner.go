@@ -458,8 +458,16 @@ func (s *seat) wait(ctx context.Context, st *Step) (any, error) {
 	}
 }
 
-// read returns the (grepped) content of a file, waiting for Contains/Lines.
+// read returns the (grepped) content of a file, waiting for Contains/Lines,
+// or the number of files matching Glob.
 func (s *seat) read(ctx context.Context, r *Read) (any, error) {
+	if r.Glob != "" {
+		m, err := filepath.Glob(filepath.Join(s.dir, s.expand(r.Glob)))
+		if err != nil {
+			return nil, fmt.Errorf("read glob: %w", err)
+		}
+		return map[string]any{"files": len(m)}, nil
+	}
 	var grep *regexp.Regexp
 	if r.Grep != "" {
 		re, err := regexp.Compile(r.Grep)
