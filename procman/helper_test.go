@@ -124,6 +124,24 @@ func helperMain(args []string) int {
 				return 99
 			}
 			fmt.Printf("grandchild=%d\n", c.Process.Pid)
+		case "floodchild":
+			// Leave a grandchild that floods our stdout (it holds the
+			// pipe after we exit); print its pid first.
+			c := exec.Command(os.Args[0], "flood")
+			c.Env = append(os.Environ(), helperEnv+"=1")
+			c.Stdout = os.Stdout
+			if err := c.Start(); err != nil {
+				fmt.Println("floodchild error", err)
+				return 99
+			}
+			fmt.Printf("grandchild=%d\n", c.Process.Pid)
+		case "flood":
+			line := []byte(strings.Repeat("f", 99) + "\n")
+			for {
+				if _, err := os.Stdout.Write(line); err != nil {
+					return 0
+				}
+			}
 		case "orphans":
 			// Double-fork n orphans: a middle process starts them and exits
 			// at once, so they are re-parented to the reaper of the namespace.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,4 +89,35 @@ func TestExitHandledAfterLastOutput(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d runs handled the exit before the last output", bad, runs)
 	}
+}
+
+// TestExitSettlesDespiteFloodingGrandchild: a child that leaves behind a
+// grandchild flooding the pipe they share (its stdout never reaches EOF nor
+// goes idle) still has its exit handled: the wait for its output is
+// bounded.
+func TestExitSettlesDespiteFloodingGrandchild(t *testing.T) {
+	hub := logrot.NewHub(nil)
+	defer hub.Close()
+	ch, err := hub.NewChannel(logrot.ChannelConfig{ProcessName: "x", GroupName: "x", Channel: "stdout",
+		Path: filepath.Join(t.TempDir(), "x.log"), MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	s, rec := newTestSupervisor(t, Options{
+		Clock:  newFakeClock(),
+		Output: func(*config.Group, *config.Process) Output { return Output{Stdout: ch} },
+	})
+	p := proc("x", "floodchild", "sleep", "0.3", "exit", "0") // flooding when it exits
+	p.Startsecs = 0
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	pid := s.groups["x"].procs[0].info().PID
+	defer func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }() // the grandchild, in the child's process group
+	rec.waitState(t, "x", Exited, 30*time.Second)
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
