@@ -176,3 +176,50 @@ func TestProbesEndToEnd(t *testing.T) {
 		t.Fatalf("exit status after SIGTERM: %v", st)
 	}
 }
+
+// notifyScript is a daemon built for systemd: it tells $NOTIFY_SOCKET
+// READY=1 once a flag file exists.
+const notifyScript = `import os, socket, time
+while not os.path.exists(os.environ["FLAG"]):
+    time.sleep(0.02)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"STATUS=serving\nREADY=1", os.environ["NOTIFY_SOCKET"])
+time.sleep(1000)
+`
+
+// TestNotifyReadyAndUpdate: a ready=notify program stays STARTING until
+// it sends READY=1; changing a probe key makes update restart only that
+// program.
+func TestNotifyReadyAndUpdate(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3 for the sd_notify client")
+	}
+	e := newEnv(t, "", nil)
+	e.write("notify.py", notifyScript)
+	flag := filepath.Join(e.dir, "flag")
+	svc := "[program:svc]\ncommand=/usr/bin/python3 %(here)s/../notify.py\nstartsecs=0\nready=notify\n" +
+		"environment=FLAG=\"" + flag + "\"\n"
+	other := "[program:other]\ncommand=sleep 1000\nstartsecs=0\nready=exec:/bin/true\n"
+	e.setProgram("svc", svc)
+	e.setProgram("other", other)
+	d := e.startForeground()
+	e.waitStates(map[string]string{"other:other": "RUNNING", "svc:svc": "STARTING"})
+	e.write("flag", "")
+	e.waitStates(map[string]string{"svc:svc": "RUNNING"})
+	if !strings.Contains(e.mainLog(), "INFO ready: svc passed its ready check (notify)") {
+		t.Errorf("main log:\n%s", e.mainLog())
+	}
+	before := e.infos()
+
+	e.setProgram("other", other+"healthcheck=tcp://127.0.0.1:9\nhealthcheck_interval=300\n")
+	e.ctlOK("other: changed", "reread")
+	e.ctlOK("other: stopped\nother: updated process group", "update")
+	after := e.waitStates(map[string]string{"other:other": "RUNNING", "svc:svc": "RUNNING"})
+	if after["svc:svc"].PID != before["svc:svc"].PID || after["other:other"].PID == before["other:other"].PID {
+		t.Errorf("update restarted the wrong programs: before %+v, after %+v", before, after)
+	}
+	d.signal(syscall.SIGTERM)
+	if st := d.wait(15 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+		t.Fatalf("exit status after SIGTERM: %v", st)
+	}
+}
