@@ -340,3 +340,41 @@ func TestNoProbesNoTimers(t *testing.T) {
 		t.Errorf("health %+v", h)
 	}
 }
+
+// TestExecCheckRunsLikeTheProgram: an exec: check sees the program's
+// environment and directory, and a slow one is killed at its timeout.
+func TestExecCheckRunsLikeTheProgram(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	dir := t.TempDir()
+	p := proc("web", "sleep", "30")
+	p.Directory = dir
+	p.Environment = append(p.Environment, config.EnvVar{Key: "PROBE_WANT", Value: "yes please"})
+	p.Probes = probeDefaults()
+	p.Probes.Ready = mustCheck(t, "ready", `exec:/bin/sh -c 'test "$PROBE_WANT" = "yes please" && test "$(pwd)" = "`+dir+`" && test "$SUPERVISOR_PROCESS_NAME" = web'`)
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "web", false); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(0)
+	clk.Advance(time.Second)
+	rec.waitState(t, "web", Running, 10*time.Second)
+
+	slow := proc("slow", "sleep", "30")
+	slow.Startsecs = 0
+	slow.Probes = probeDefaults()
+	slow.Probes.Healthcheck = mustCheck(t, "healthcheck", "exec:sleep 30")
+	slow.Probes.HealthcheckTimeout = 50 * time.Millisecond
+	if err := s.AddGroup(homogeneous(slow)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "slow", true); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Second) // returns once the check was killed
+	if h, _ := s.Health("slow"); h.LastError != "exec:sleep 30: timed out" {
+		t.Errorf("slow check: %+v", h)
+	}
+}
