@@ -19,6 +19,9 @@ import (
 type HTTPExtras struct {
 	Metrics bool // metrics = true: GET /metrics, behind the section's auth
 	Healthz bool // healthz = true: GET /healthz, without auth
+	// Dashboard (dashboard = true) serves the web dashboard at /ui/,
+	// behind the section's auth.
+	Dashboard bool
 
 	// inet only: tls_cert and tls_key turn on TLS (1.2 minimum);
 	// tls_client_ca then requires client certificates signed by it.
@@ -62,7 +65,7 @@ func (l *loader) httpExtras(section, family string) (HTTPExtras, error) {
 	for _, b := range []struct {
 		option string
 		dst    *bool
-	}{{"metrics", &x.Metrics}, {"healthz", &x.Healthz}} {
+	}{{"metrics", &x.Metrics}, {"healthz", &x.Healthz}, {"dashboard", &x.Dashboard}} {
 		v, ok, err := get(b.option)
 		if err != nil {
 			return fail(b.option, err.Error())

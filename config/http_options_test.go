@@ -64,6 +64,12 @@ func TestHTTPExtras(t *testing.T) {
 				t.Errorf("Extras = %+v", x)
 			}
 		}, ""},
+		{"dashboard", inet, "dashboard = on\n", func(t *testing.T, x HTTPExtras) {
+			if !x.Dashboard || x.Metrics {
+				t.Errorf("Extras = %+v", x)
+			}
+		}, ""},
+		{"bad dashboard", unix, "dashboard = x\n", nil, "dashboard: not a valid boolean value: 'x' in section 'unix_http_server'"},
 		{"metrics off", inet, "metrics = false\n", func(t *testing.T, x HTTPExtras) {
 			if x.Metrics {
 				t.Errorf("Metrics on")

@@ -530,6 +530,10 @@ func statusText(code int) string {
 		return "OK"
 	case 301:
 		return "Moved Permanently"
+	case 302:
+		return "Found"
+	case 303:
+		return "See Other"
 	case 304:
 		return "Not Modified"
 	case 400:

@@ -22,6 +22,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
+	"github.com/gosupervisor/gosupervisor/webui"
 )
 
 // daemon is one supervisord process: it survives reloads (SIGHUP,
@@ -50,8 +51,11 @@ type daemon struct {
 	// Observability (observe.go), for the daemon's whole life.
 	sampler *procstat.Sampler
 	metrics *metrics.Metrics
-	current atomic.Pointer[instance] // the run whose processes a scrape reports
-	ping    chan chan struct{}       // /healthz asks the main loop
+	// dashboard is the web dashboard (dashboard = true), kept across
+	// reloads with its resource history.
+	dashboard *webui.UI
+	current   atomic.Pointer[instance] // the run whose processes a scrape reports
+	ping      chan chan struct{}       // /healthz asks the main loop
 
 	// exitStatus is the status a shutdown asked for by exit_on_fatal or
 	// exit_on_exit ends the daemon with (exitAsked says one did).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -9,8 +10,10 @@ import (
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/metrics"
+	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
+	"github.com/gosupervisor/gosupervisor/webui"
 )
 
 // healthzTimeout is how long /healthz waits for the main loop to answer.
@@ -29,6 +32,36 @@ func (d *daemon) observe() {
 		MaxAge:   healthSampleAge,
 		ErrorLog: func(msg string) { d.log(logrot.LevelError, "metrics: "+msg) },
 	})
+	d.dashboard = webui.New(webui.Options{
+		Processes: func() []rpc.ProcessInfo {
+			if inst := d.current.Load(); inst != nil {
+				return inst.AllProcessInfo()
+			}
+			return nil
+		},
+		Health: func() []procman.Health {
+			if inst := d.current.Load(); inst != nil {
+				return inst.sup.AllHealth()
+			}
+			return nil
+		},
+		Sampler: d.sampler,
+		Call: func(ctx context.Context, method string, params []any) (any, error) {
+			inst := d.current.Load()
+			if inst == nil || inst.srv == nil {
+				return nil, errors.New("supervisord is between runs")
+			}
+			return inst.srv.Dispatcher().Call(ctx, method, params)
+		},
+		MainLog: func(offset, length int64) (string, int64, bool, error) {
+			inst := d.current.Load()
+			if inst == nil || inst.mainlog.Path() == "" {
+				return "", 0, false, errors.New("the supervisord log is not a file")
+			}
+			b, off, over := logrot.Files{}.TailFile(inst.mainlog.Path(), offset, length)
+			return string(b), off, over, nil
+		},
+	})
 }
 
 // routes are the extra HTTP routes an http server section enables.
@@ -36,6 +69,9 @@ func (d *daemon) routes(x config.HTTPExtras) []rpc.Route {
 	var rs []rpc.Route
 	if x.Metrics {
 		rs = append(rs, rpc.Route{Path: "/metrics", Handler: d.metrics.Handler()})
+	}
+	if x.Dashboard {
+		rs = append(rs, d.dashboard.Routes()...)
 	}
 	if x.Healthz {
 		rs = append(rs, rpc.Route{Path: "/healthz", Public: true, Handler: http.HandlerFunc(d.healthz)})
