@@ -54,6 +54,7 @@ type setup struct {
 	inet     bool   // also serve [inet_http_server] on a loopback port
 	chmod    string // [unix_http_server] chmod
 	chown    string // [unix_http_server] chown
+	metrics  bool   // ours only: metrics=true on the unix socket (GET /metrics)
 	nofile   uint64 // RLIMIT_NOFILE (soft and hard) of the daemon; 0: inherited
 	dir      string // "" : t.TempDir()
 	loglevel string // default "info"
@@ -125,6 +126,9 @@ func writeConfig(t *testing.T, s setup, dir string, port int) string {
 	if s.chown != "" {
 		chmod += "chown=" + s.chown + "\n"
 	}
+	if s.metrics {
+		chmod += "metrics=true\n"
+	}
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\n%s%s\n", filepath.Join(dir, "s.sock"), chmod, auth)
 	if s.inet {
 		fmt.Fprintf(&b, "[inet_http_server]\nport=127.0.0.1:%d\n%s\n", port, auth)
@@ -162,6 +166,7 @@ func start(t *testing.T, fl flavor, s setup) *daemon {
 // startNoWait runs fl in the foreground on s.
 func startNoWait(t *testing.T, fl flavor, s setup) *daemon {
 	t.Helper()
+	s.metrics = s.metrics && fl.name == "ours" // Python has no /metrics
 	dir := s.dir
 	if dir == "" {
 		dir = t.TempDir()

@@ -56,7 +56,7 @@ func TestDiskFull(t *testing.T) {
 			script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && head -c 700000 /dev/zero > %s/ballast && exec \"$@\"", full, full)
 			return append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"}, argv...)
 		}
-		d := start(t, fl, setup{dir: dir, logDir: full, wrap: wrap, programs: progs})
+		d := start(t, fl, setup{dir: dir, logDir: full, wrap: wrap, programs: progs, metrics: true})
 		waitFor(t, 60*time.Second, "the writer to finish phase 1 (never blocked by the full disk)", func() bool {
 			_, err := os.Stat(filepath.Join(dir, "phase1.done"))
 			return err == nil
@@ -109,6 +109,12 @@ func TestDiskFull(t *testing.T) {
 		}
 		if stored+dropped != diskWritten {
 			t.Errorf("stored %d + reported dropped %d = %d, want %d written", stored, dropped, stored+dropped, diskWritten)
+		}
+		// The count is exposed, not only logged.
+		exposed, err := d.metric(`supervisord_process_log_bytes_dropped_total{channel="stdout",group="writer",name="writer"}`)
+		figure(t, fl, "dropped_bytes_metric", exposed)
+		if err != nil || int64(exposed) != dropped {
+			t.Errorf("/metrics dropped bytes %v (%v), the log says %d", exposed, err, dropped)
 		}
 		// One CRIT for the writer's full-disk episode. (The "running as
 		// root" CRIT is Python's startup line, counted apart.)

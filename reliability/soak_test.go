@@ -49,6 +49,7 @@ with open(os.path.join(d, name + ".count"), "w") as f:
 type soakSampleRow struct {
 	at                  time.Duration
 	rss, fds, thr, zomb int
+	goroutines          int     // ours (/metrics); -1 for Python
 	cpu                 float64 // daemon CPU seconds so far
 	stored              int64
 	calls, errs         int64
@@ -77,7 +78,7 @@ func TestSoak(t *testing.T) {
 		fmt.Fprintf(&b, "[program:writer]\ncommand=/usr/bin/python3 %s %%(program_name)s%%(process_num)04d %s %d\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile_maxbytes=1MB\nstdout_logfile_backups=50\nstopwaitsecs=30\n\n",
 			filepath.Join(dir, "writer.py"), counts, *soakRate, third)
 		fmt.Fprintf(&b, "[program:idle]\ncommand=sleep 100000\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\n\n", *soakProgs-2*third)
-		d := start(t, fl, setup{dir: dir, programs: b.String(), extra: "minfds=16384"})
+		d := start(t, fl, setup{dir: dir, programs: b.String(), extra: "minfds=16384", metrics: true})
 		waitFor(t, 10*time.Minute, "every writer and idle program RUNNING", func() bool {
 			list, err := d.infos()
 			if err != nil {
@@ -141,11 +142,17 @@ func TestSoak(t *testing.T) {
 				nextUSR2 = nextUSR2.Add(*soakUSR2Every)
 			}
 			if len(rows) == 0 || time.Since(t0)-rows[len(rows)-1].at >= *soakSample-50*time.Millisecond {
-				row := soakSampleRow{at: time.Since(t0), rss: rssKiB(d.pid), fds: fdCount(d.pid), thr: threads(d.pid),
+				gr := -1
+				if fl.name == "ours" {
+					if v, err := d.metric("go_goroutines"); err == nil {
+						gr = int(v)
+					}
+				}
+				row := soakSampleRow{goroutines: gr, at: time.Since(t0), rss: rssKiB(d.pid), fds: fdCount(d.pid), thr: threads(d.pid),
 					zomb: zombies(d.pid), cpu: cpuSeconds(d.pid), stored: dirBytes(filepath.Join(dir, "childlogs")), calls: calls.Load(), errs: errs.Load()}
 				rows = append(rows, row)
-				t.Logf("sample t=%ds rss=%dKiB fds=%d threads=%d zombies=%d cpu=%.1fs stored=%dB calls=%d errors=%d",
-					int(row.at.Seconds()), row.rss, row.fds, row.thr, row.zomb, row.cpu, row.stored, row.calls, row.errs)
+				t.Logf("sample t=%ds rss=%dKiB fds=%d threads=%d goroutines=%d zombies=%d cpu=%.1fs stored=%dB calls=%d errors=%d",
+					int(row.at.Seconds()), row.rss, row.fds, row.thr, row.goroutines, row.zomb, row.cpu, row.stored, row.calls, row.errs)
 			}
 		}
 		close(stop)
@@ -186,6 +193,8 @@ func TestSoak(t *testing.T) {
 		if len(post) >= 2 {
 			figure(t, fl, "rss_kib_slope_per_min", fmt.Sprintf("%.1f", slope(post, func(r soakSampleRow) float64 { return float64(r.rss) })))
 			figure(t, fl, "fds_slope_per_min", fmt.Sprintf("%.2f", slope(post, func(r soakSampleRow) float64 { return float64(r.fds) })))
+			figure(t, fl, "goroutines_slope_per_min", fmt.Sprintf("%.2f", slope(post, func(r soakSampleRow) float64 { return float64(r.goroutines) })))
+			figure(t, fl, "max_goroutines", maxOf(rows, func(r soakSampleRow) int { return r.goroutines }))
 			figure(t, fl, "threads_slope_per_min", fmt.Sprintf("%.2f", slope(post, func(r soakSampleRow) float64 { return float64(r.thr) })))
 			figure(t, fl, "max_rss_kib", maxOf(rows, func(r soakSampleRow) int { return r.rss }))
 			figure(t, fl, "max_fds", maxOf(rows, func(r soakSampleRow) int { return r.fds }))
@@ -215,9 +224,14 @@ func TestSoak(t *testing.T) {
 			}
 			rss := func(r soakSampleRow) int { return r.rss }
 			fds := func(r soakSampleRow) int { return r.fds }
+			grs := func(r soakSampleRow) int { return r.goroutines }
 			early, late := post[:q], post[len(post)-q:]
 			figure(t, fl, "rss_floor_kib_early_late", fmt.Sprint(floor(early, rss), " ", floor(late, rss)))
 			figure(t, fl, "fds_floor_early_late", fmt.Sprint(floor(early, fds), " ", floor(late, fds)))
+			figure(t, fl, "goroutines_floor_early_late", fmt.Sprint(floor(early, grs), " ", floor(late, grs)))
+			if floor(late, grs) > floor(early, grs)+32 {
+				t.Errorf("goroutine floor rose after warm-up: %d -> %d", floor(early, grs), floor(late, grs))
+			}
 			if floor(late, fds) > floor(early, fds)+32 {
 				t.Errorf("descriptor floor rose after warm-up: %d -> %d", floor(early, fds), floor(late, fds))
 			}
