@@ -74,7 +74,7 @@ func TestSoak(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "writer.py"), []byte(soakWriter), 0o644)
 		third := *soakProgs / 3
 		var b strings.Builder
-		fmt.Fprintf(&b, "[program:crash]\ncommand=sh -c \"sleep 5; exit 1\"\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=1\nautorestart=true\nstartretries=1000000\n\n", third)
+		fmt.Fprintf(&b, "[program:crash]\ncommand=sh -c \"sleep 5; exit 1\"\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=1\nautorestart=true\nstartretries=1000000\nstopasgroup=true\nkillasgroup=true\n\n", third)
 		fmt.Fprintf(&b, "[program:writer]\ncommand=/usr/bin/python3 %s %%(program_name)s%%(process_num)04d %s %d\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\nstdout_logfile_maxbytes=1MB\nstdout_logfile_backups=50\nstopwaitsecs=30\n\n",
 			filepath.Join(dir, "writer.py"), counts, *soakRate, third)
 		fmt.Fprintf(&b, "[program:idle]\ncommand=sleep 100000\nprocess_name=%%(program_name)s%%(process_num)04d\nnumprocs=%d\nstartsecs=0\n\n", *soakProgs-2*third)
@@ -94,6 +94,12 @@ func TestSoak(t *testing.T) {
 		})
 
 		var calls, errs atomic.Int64
+		var latMu sync.Mutex
+		lat := map[string]*latencies{}
+		methods := []string{"getAllProcessInfo", "stopProcess", "startProcess", "tailProcessStdoutLog"}
+		for _, m := range methods {
+			lat[m] = &latencies{}
+		}
 		var firstErr atomic.Value
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -110,6 +116,7 @@ func TestSoak(t *testing.T) {
 					default:
 					}
 					var err error
+					t0 := time.Now()
 					switch k % 4 {
 					case 0:
 						_, err = d.infos()
@@ -121,6 +128,9 @@ func TestSoak(t *testing.T) {
 						var r []any
 						err = d.call("supervisor.tailProcessStdoutLog", []any{writer, 0, 4096}, &r)
 					}
+					latMu.Lock()
+					lat[methods[k%4]].add(time.Since(t0), err)
+					latMu.Unlock()
 					calls.Add(1)
 					if err != nil {
 						errs.Add(1)
@@ -180,13 +190,20 @@ func TestSoak(t *testing.T) {
 		// Stop everything: no zombie may be left, the table agrees with /proc.
 		d.mustCall("supervisor.stopAllProcesses", []any{true}, nil)
 		d.settleConsistent(120 * time.Second)
+		// Warm-up: the first fifth of the samples, at least the first minute.
 		warm := len(rows) / 5
+		for warm < len(rows) && rows[warm].at < time.Minute {
+			warm++
+		}
 		post := rows[warm:]
 		figure(t, fl, "duration", *soakFlag)
 		figure(t, fl, "programs", *soakProgs)
 		figure(t, fl, "rpc_calls", calls.Load())
 		figure(t, fl, "rpc_errors", errs.Load())
 		figure(t, fl, "sigusr2_sent", usr2)
+		for _, m := range methods {
+			figure(t, fl, m+"_p50_p99", fmt.Sprint(lat[m].pct(0.5).Round(time.Millisecond), " ", lat[m].pct(0.99).Round(time.Millisecond)))
+		}
 		figure(t, fl, "writers_checked", checked)
 		figure(t, fl, "writers_with_gaps", lost)
 		figure(t, fl, "zombies_at_end", zombies(d.pid))
@@ -209,7 +226,9 @@ func TestSoak(t *testing.T) {
 		if errs.Load() != 0 {
 			t.Errorf("%d of %d RPC calls failed, first: %v", errs.Load(), calls.Load(), firstErr.Load())
 		}
-		if len(post) >= 4 {
+		if len(post) < 12 {
+			t.Logf("%d samples after warm-up: too few to judge flatness (figures only)", len(post))
+		} else {
 			// Flat means the floor does not rise: rotation waves spike RSS
 			// and fds for a moment (garbage, files being swapped), a leak
 			// lifts the minimum. Compare the first and last quarter's
