@@ -1026,7 +1026,7 @@ func TestFastCGISocket(t *testing.T) {
 	}
 }
 
-// TestReaperLeavesForeignChildren: without ReapAll the reaper reaps only
+// TestReaperLeavesForeignChildren: unless we are PID 1 the reaper reaps only
 // its own children, even while someone else's zombie is waiting to be
 // collected, and os/exec's Wait still gets its child's status.
 func TestReaperLeavesForeignChildren(t *testing.T) {

@@ -64,9 +64,8 @@ type Options struct {
 	// AUTO ("" to leave it unset).
 	ServerURL string
 	// Reaper is a shared reaper. nil: New starts one (reaping every child
-	// when ReapAll or when we are PID 1) and Close stops it.
-	Reaper  *Reaper
-	ReapAll bool
+	// when we are PID 1) and Close stops it.
+	Reaper *Reaper
 	// Sampler measures memory for memory_max. nil: one of its own.
 	Sampler *procstat.Sampler
 }
@@ -139,7 +138,7 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	s.reaper = opts.Reaper
 	if s.reaper == nil {
-		s.reaper = NewReaper(opts.ReapAll || os.Getpid() == 1, func(ex Exit) {
+		s.reaper = NewReaper(os.Getpid() == 1, func(ex Exit) {
 			_, msg := signals.WaitStatus(ex.Status)
 			s.logf(config.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, msg)
 		})
