@@ -254,6 +254,17 @@ func (s *Supervisor) Info(spec string) (ProcessInfo, error) {
 
 // AllInfo is getAllProcessInfo: sorted by group name, then process name.
 func (s *Supervisor) AllInfo() []ProcessInfo {
+	ps := s.lexicalProcesses()
+	out := make([]ProcessInfo, len(ps))
+	for i, p := range ps {
+		out[i] = p.info()
+	}
+	return out
+}
+
+// lexicalProcesses is Python's _getAllProcesses(lexical=True): every
+// process, sorted by group name, then process name.
+func (s *Supervisor) lexicalProcesses() []*process {
 	s.mu.RLock()
 	var ps []*process
 	for _, g := range s.order {
@@ -263,11 +274,7 @@ func (s *Supervisor) AllInfo() []ProcessInfo {
 	slices.SortFunc(ps, func(a, b *process) int {
 		return cmp.Or(strings.Compare(a.group.cfg.Name, b.group.cfg.Name), strings.Compare(a.cfg.Name, b.cfg.Name))
 	})
-	out := make([]ProcessInfo, len(ps))
-	for i, p := range ps {
-		out[i] = p.info()
-	}
-	return out
+	return ps
 }
 
 // groupProcesses resolves a group name for the group methods.

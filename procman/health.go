@@ -1,9 +1,6 @@
 package procman
 
 import (
-	"cmp"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -48,15 +45,7 @@ func (s *Supervisor) Health(spec string) (Health, error) {
 
 // AllHealth reports every process, sorted by group name, then process name.
 func (s *Supervisor) AllHealth() []Health {
-	s.mu.RLock()
-	var ps []*process
-	for _, g := range s.order {
-		ps = append(ps, g.procs...)
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(ps, func(a, b *process) int {
-		return cmp.Or(strings.Compare(a.group.cfg.Name, b.group.cfg.Name), strings.Compare(a.cfg.Name, b.cfg.Name))
-	})
+	ps := s.lexicalProcesses()
 	out := make([]Health, len(ps))
 	for i, p := range ps {
 		out[i] = p.health()
