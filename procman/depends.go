@@ -170,11 +170,17 @@ func (s *Supervisor) ensureReady(ctx context.Context, d *process, chain []*proce
 		d.quickExits = 0
 		d.fire(evSpawn, nil)
 	}
+	// The attempt whose RUNNING counts: the current one, or for a process
+	// not started yet (another start waits for its own dependencies) the
+	// next.
 	base := d.attempt
+	if d.state != Starting && d.state != Backoff && d.state != Running {
+		base++
+	}
 	d.unlock()
 	return d.waitFor(ctx, nil, func() (bool, error) {
 		switch {
-		case d.ready() || base > 0 && d.runningAttempt >= base:
+		case d.ready() || d.runningAttempt >= base:
 			return true, nil
 		case d.depStarting, d.state == Starting, d.state == Backoff:
 			return false, nil

@@ -305,3 +305,74 @@ func TestStopCancelsADependencyStart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDependencyWhoseOwnStartWaits: a dependency that ran before and
+// whose own start now waits for its dependencies is not taken as ready.
+func TestDependencyWhoseOwnStartWaits(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	z := proc("z", "sleep", "30")
+	y := proc("y", "sleep", "30")
+	y.Startsecs = 0
+	y.DependsOn = []string{"z"}
+	x := proc("x", "sleep", "30")
+	x.Startsecs = 0
+	x.DependsOn = []string{"y"}
+	if err := s.AddGroups([]*config.Group{homogeneous(z), homogeneous(y), homogeneous(x)}); err != nil {
+		t.Fatal(err)
+	}
+	done := startAsync(s, "y", true)
+	rec.waitState(t, "z", Starting, 10*time.Second)
+	clk.Advance(time.Second)
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"y", "z"} {
+		if _, _, err := s.Stop(bg, n, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doneY := startAsync(s, "y", true)
+	rec.waitFor(t, "z STARTING again", 10*time.Second, func() bool { return len(rec.states("z")) == 5 })
+	doneX := startAsync(s, "x", true)
+	// x must wait for y, which waits for z. (Had x taken y's earlier
+	// RUNNING as ready, it would start before y's second RUNNING: checked
+	// below.)
+	px, _ := s.lookupProcess("x")
+	rec.waitFor(t, "x's start to wait", 10*time.Second, func() bool {
+		px.mu.Lock()
+		defer px.mu.Unlock()
+		return px.depStarting || px.attempt > 0
+	})
+	if st := rec.states("x"); len(st) != 0 {
+		t.Fatalf("x spawned while y is STOPPED: %v", st)
+	}
+	clk.Advance(time.Second)
+	if err := result(t, doneY); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, doneX); err != nil {
+		t.Fatal(err)
+	}
+	if rec.index("x", Starting) < 0 {
+		t.Fatal("x never started")
+	}
+	trs := rec.transitions("y")
+	last := -1
+	rec.mu.Lock()
+	for i, tr := range rec.trs {
+		if tr.Process == "y" && tr.To == Running {
+			last = i
+		}
+	}
+	xs := -1
+	for i, tr := range rec.trs {
+		if tr.Process == "x" && tr.To == Starting {
+			xs = i
+		}
+	}
+	rec.mu.Unlock()
+	if xs < last {
+		t.Errorf("x started before y's second RUNNING: %+v", trs)
+	}
+}
