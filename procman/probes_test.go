@@ -2,6 +2,7 @@ package procman
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -377,4 +378,32 @@ func TestExecCheckRunsLikeTheProgram(t *testing.T) {
 	if h, _ := s.Health("slow"); h.LastError != "exec:sleep 30: timed out" {
 		t.Errorf("slow check: %+v", h)
 	}
+}
+
+// TestStopCancelsACheckRestart: a stop request while a failing check's
+// restart is stopping the process leaves it STOPPED.
+func TestStopCancelsACheckRestart(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	p := proc("hog", "ignoreterm", "sleep", "30")
+	p.Startsecs = 0
+	p.Stopwaitsecs = 10
+	p.Probes = probeDefaults()
+	p.Probes.MemoryMax = 4096
+	if err := s.AddGroup(homogeneous(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Start(bg, "hog", true); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(5 * time.Second)
+	clk.Advance(5 * time.Second)
+	rec.waitState(t, "hog", Stopping, 10*time.Second)
+	if _, _, err := s.Stop(bg, "hog", false); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("stop while STOPPING: %v", err)
+	}
+	clk.Advance(10 * time.Second) // SIGKILL
+	rec.waitState(t, "hog", Stopped, 10*time.Second)
+	clk.Advance(time.Minute)
+	wantStates(t, rec, "hog", "STARTING", "RUNNING", "STOPPING", "STOPPED")
 }

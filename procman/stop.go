@@ -37,6 +37,7 @@ var errStillAlive = errors.New("still alive after SIGKILL")
 
 func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.Context) error, error) {
 	p.mu.Lock()
+	p.pr.restart = false // a stop request cancels a restart a failing check began (probes.go)
 	if p.cancelDependencyStart() {
 		p.unlock()
 		return nil, nil
