@@ -262,6 +262,18 @@ func (s *Supervisor) AllInfo() []ProcessInfo {
 	return out
 }
 
+// AllInfoByPriority is getAllProcessInfo's facts in Python's
+// _getAllProcesses() order: groups by ascending priority, then their
+// processes by ascending priority (clearAllProcessLogs answers so).
+func (s *Supervisor) AllInfoByPriority() []ProcessInfo {
+	ps := s.allProcesses()
+	out := make([]ProcessInfo, len(ps))
+	for i, p := range ps {
+		out[i] = p.info()
+	}
+	return out
+}
+
 // lexicalProcesses is Python's _getAllProcesses(lexical=True): every
 // process, sorted by group name, then process name.
 func (s *Supervisor) lexicalProcesses() []*process {

@@ -304,12 +304,13 @@ func (inst *instance) ClearProcessLogs(namespec string) error {
 	return nil
 }
 
-// ClearAllProcessLogs clears every active process's logs; a failure names
-// the process as Python's clearall does (make_namespec).
+// ClearAllProcessLogs clears every active process's logs, in priority
+// order as Python's clearall does; a failure names the process as it does
+// (make_namespec).
 func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 	inst.waitLoaded()
 	var out []rpc.Result
-	for _, p := range inst.sup.AllInfo() {
+	for _, p := range inst.sup.AllInfoByPriority() {
 		r := rpc.ResultOK(p.Group, p.Name)
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Clear(); err != nil {
