@@ -139,6 +139,17 @@ func TestWebappExample(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "webapp.env"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	confText, err := os.ReadFile(filepath.Join(dir, "supervisord.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.NewReplacer("8431", dbPort, "8430", webPort).Replace(string(confText))
+	if !strings.Contains(conf, "ready=tcp://127.0.0.1:"+dbPort) || !strings.Contains(conf, "ready=http://127.0.0.1:"+webPort) {
+		t.Fatal("the example no longer has its ready checks")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "supervisord.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, dir: dir, conf: filepath.Join(dir, "supervisord.conf"),
 		sockPath: filepath.Join(dir, "run", "supervisor.sock"), pidPath: filepath.Join(dir, "run", "supervisord.pid")}
 	mainLog := func() string {
@@ -147,22 +158,20 @@ func TestWebappExample(t *testing.T) {
 	}
 	d := e.startForeground()
 	infos := e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
+	// RUNNING means ready: both answer at once.
+	for _, port := range []string{webPort, dbPort} {
+		resp, err := http.Get("http://127.0.0.1:" + port + "/webapp.env")
+		if err != nil {
+			t.Fatalf("port %s not answering while RUNNING: %v", port, err)
+		}
+		resp.Body.Close()
+	}
 	log := mainLog()
 	if i, j := logIndex(log, "success: db entered RUNNING"), logIndex(log, "spawned: 'web'"); i < 0 || j < i {
 		t.Errorf("web spawned before db was RUNNING:\n%s", log)
 	}
 	if !strings.Contains(log, "starting db, a dependency of web") {
 		t.Errorf("no dependency start logged:\n%s", log)
-	}
-	for _, port := range []string{webPort, dbPort} {
-		waitFor(t, 15*time.Second, "http on "+port, func() bool {
-			resp, err := http.Get("http://127.0.0.1:" + port + "/webapp.env")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == 200
-		})
 	}
 	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", infos["web:web"].PID))
 	if err != nil {
@@ -182,8 +191,7 @@ func TestWebappExample(t *testing.T) {
 	infos = e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
 
 	// A changed issue-13 key restarts only that program.
-	conf, _ := os.ReadFile(e.conf)
-	e.write("supervisord.conf", strings.Replace(string(conf), "restart_delay=2", "restart_delay=3", 1))
+	e.write("supervisord.conf", strings.Replace(conf, "restart_delay=2", "restart_delay=3", 1))
 	e.ctlOK("web: stopped\nweb: updated process group\n", "update")
 	after := e.waitStates(map[string]string{"db:db": "RUNNING", "web:web": "RUNNING"})
 	if after["db:db"].PID != infos["db:db"].PID || after["web:web"].PID == infos["web:web"].PID {
