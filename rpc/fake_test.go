@@ -131,21 +131,9 @@ func (f *fakeBackend) RemoveProcessGroup(name string) error {
 func (f *fakeBackend) MainLogFile() string { return f.mainLog }
 func (f *fakeBackend) ClearMainLog() error { f.record("clearlog"); return nil }
 
-// split is Python's split_namespec.
-func split(ns string) (group, proc string) {
-	g, p, ok := strings.Cut(ns, ":")
-	if !ok {
-		return ns, ns
-	}
-	if p == "" || p == "*" {
-		return g, ""
-	}
-	return g, p
-}
-
 // lookup resolves a namespec; p is nil for a group spec.
 func (f *fakeBackend) lookup(ns string) (group string, p *fakeProc, err error) {
-	g, name := split(ns)
+	g, name := procman.SplitNamespec(ns)
 	ps, ok := f.groups[g]
 	if !ok {
 		return "", nil, NewFault(BadName, ns)
@@ -230,7 +218,7 @@ func (f *fakeBackend) allProcs() []*fakeProc {
 
 func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) error {
 	f.mu.Lock()
-	ns := namespec(p.info.Group, p.info.Name)
+	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
 	if strings.HasPrefix(p.cfg.Command, "/nonexistent") {
 		f.mu.Unlock()
 		return NewFault(NoFile, "can't find command '"+p.cfg.Command+"'")
@@ -268,7 +256,7 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 func (f *fakeBackend) stopOne(p *fakeProc) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ns := namespec(p.info.Group, p.info.Name)
+	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
 	if !p.info.State.IsRunning() {
 		return NewFault(NotRunning, ns)
 	}
@@ -394,7 +382,7 @@ func (f *fakeBackend) signalOne(p *fakeProc, sig string) error {
 	if !validSignal(sig) {
 		return NewFault(BadSignal, sig)
 	}
-	ns := namespec(p.info.Group, p.info.Name)
+	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
 	if !signallable(p) {
 		return NewFault(NotRunning, ns)
 	}

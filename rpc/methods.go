@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func sig(s ...string) []string { return s }
@@ -165,7 +166,7 @@ func methodTable() map[string]*method {
 			s, err := argSignal(p[1])
 			if err != nil {
 				// a group spec only fails if it signals someone
-				if g, proc, isSpec := strings.Cut(name, ":"); isSpec && (proc == "" || proc == "*") {
+				if g, proc := procman.SplitNamespec(name); proc == "" {
 					exists, some := d.signallable(g)
 					if !exists {
 						return nil, NewFault(BadName, name)

@@ -237,13 +237,6 @@ func (s *Server) uiAction(ctx context.Context, ns, action string) (string, error
 	}
 }
 
-func namespec(group, name string) string {
-	if group == name {
-		return name
-	}
-	return group + ":" + name
-}
-
 func stateClass(state procman.State) string {
 	switch state {
 	case procman.Running:
@@ -257,7 +250,7 @@ func stateClass(state procman.State) string {
 type uiLink struct{ name, href, target string }
 
 func uiActions(info *ProcessInfo) []uiLink {
-	q := pyQuote(namespec(info.Group, info.Name))
+	q := pyQuote(procman.MakeNamespec(info.Group, info.Name))
 	act := func(label, a string) uiLink {
 		return uiLink{label, "index.html?processname=" + q + "&action=" + a, ""}
 	}
@@ -310,7 +303,7 @@ func renderStatus(infos []ProcessInfo, message string, hasMsg bool) string {
 			if i%2 == 1 {
 				shade = ` class="shade"`
 			}
-			ns := namespec(info.Group, info.Name)
+			ns := procman.MakeNamespec(info.Group, info.Name)
 			fmt.Fprintf(&b, "<tr%s><td><span class=\"%s\">%s</span></td><td>%s</td><td><a href=\"tail.html?processname=%s\" target=\"_blank\">%s</a></td><td><ul class=\"actions\">",
 				shade, stateClass(info.State), strings.ToLower(info.State.String()),
 				html.EscapeString(info.Description()), html.EscapeString(pyQuote(ns)), html.EscapeString(ns))
