@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -333,13 +334,16 @@ func (c *controller) reportError(err error) {
 
 func pyException(err error) (class, msg, file string, line int) {
 	var (
-		pe  *protocolError
-		f   *rpcFault
-		de  *dialError
-		bu  *badURLError
-		px  *parseError
-		uvr *unknownResultError
-		eof *eofError
+		pe     *protocolError
+		f      *rpcFault
+		de     *dialError
+		bu     *badURLError
+		px     *parseError
+		uvr    *unknownResultError
+		eof    *eofError
+		cve    *tls.CertificateVerificationError
+		alert  tls.AlertError
+		recErr tls.RecordHeaderError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -366,6 +370,11 @@ func pyException(err error) (class, msg, file string, line int) {
 		return "OverflowError", err.Error(), pyXMLRPCClientFile, 552
 	case errors.As(err, &eof):
 		return "EOFError", eof.msg, eof.file, eof.line
+	case errors.As(err, &cve):
+		// https (gosupervisor): named as Python's ssl module would
+		return "ssl.SSLCertVerificationError", cve.Error(), "supervisorctl", 0
+	case errors.As(err, &alert), errors.As(err, &recErr):
+		return "ssl.SSLError", err.Error(), "supervisorctl", 0
 	}
 	return "Exception", err.Error(), "supervisorctl", 0
 }

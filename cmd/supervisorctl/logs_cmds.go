@@ -1,33 +1,16 @@
 package main
 
 import (
-	"strconv"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // pyIntArg is Python's int() of a tail/maintail modifier.
 func pyIntArg(s string) (int, bool) {
-	t := strings.TrimSpace(s)
-	sign := ""
-	if strings.HasPrefix(t, "+") || strings.HasPrefix(t, "-") {
-		sign, t = t[:1], t[1:]
-	}
-	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
-		return 0, false
-	}
-	t = strings.ReplaceAll(t, "_", "")
-	for _, r := range t {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(sign + t)
-	if err != nil {
-		return 0, false
-	}
-	return n, true
+	n, err := pyint.Parse(s, 10)
+	return n, err == nil
 }
 
 func doTail(c *controller, arg string) (bool, error) {

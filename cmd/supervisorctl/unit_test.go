@@ -175,7 +175,7 @@ func TestIsURL(t *testing.T) {
 }
 
 func TestPyIntArg(t *testing.T) {
-	for s, want := range map[string]int{"100": 100, "+5": 5, "-3": -3, "1_000": 1000, " 7": 7} {
+	for s, want := range map[string]int{"100": 100, "+5": 5, "-3": -3, "1_000": 1000, " 7": 7, "\u0661\u0662": 12} {
 		if got, ok := pyIntArg(s); !ok || got != want {
 			t.Errorf("pyIntArg(%q) = %d %v, want %d", s, got, ok, want)
 		}
