@@ -55,10 +55,8 @@ func testMain(m *testing.M) int {
 			break
 		}
 	}
-	// Become a child subreaper so that anything a daemon leaks is
-	// re-parented here, where assertNoChildren can see it.
-	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); e != 0 {
-		fmt.Fprintln(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER):", e)
+	if err := becomeSubreaper(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 	return m.Run()
 }

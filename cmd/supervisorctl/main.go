@@ -1,9 +1,11 @@
 // Command supervisorctl is the gosupervisor client: a drop-in for Python
 // supervisor 4.2.5's supervisorctl. It owns the command line and config
-// lookup (ClientOptions), the XML-RPC client over unix sockets and HTTP,
-// every command of the default controller plugin with Python's output
-// text and LSB exit statuses, log streaming (tail -f, maintail -f, fg) and
-// a line-per-command interactive shell.
+// lookup (ClientOptions), the XML-RPC client over unix sockets, HTTP and
+// HTTPS, every command of the default controller plugin with Python's
+// output text and LSB exit statuses, log streaming (tail -f, maintail -f,
+// fg), the interactive shell (on a terminal with line editing, history
+// and completion, shell.go), and gosupervisor's own commands: top, health,
+// rotate and status --json.
 package main
 
 import (

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// becomeSubreaper makes this process a child subreaper, so that anything
+// a daemon leaks is re-parented here, where assertNoChildren can see it.
+func becomeSubreaper() error {
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); e != 0 {
+		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", e)
+	}
+	return nil
+}
+
+// openPty returns a new pseudo-terminal's master and the path of its
+// slave (no x/term: /dev/ptmx and two ioctls).
+func openPty(t *testing.T) (*os.File, string) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	unlock := int32(0)
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		master.Close()
+		t.Fatalf("TIOCSPTLCK: %v", e)
+	}
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		master.Close()
+		t.Fatalf("TIOCGPTN: %v", e)
+	}
+	return master, fmt.Sprintf("/dev/pts/%d", n)
+}
