@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/internal/pyint"
@@ -183,7 +184,7 @@ func (f *iniFile) read(text, source string) error {
 		}
 		if cursect == nil {
 			return &Error{Msg: "File contains no section headers.\nfile: " + pyrepr.Str(source) +
-				", line: " + itoa(lineno) + "\n" + pyrepr.Str(line)}
+				", line: " + strconv.Itoa(lineno) + "\n" + pyrepr.Str(line)}
 		}
 		name, val, ok := matchOption(value)
 		if !ok {

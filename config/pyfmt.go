@@ -10,8 +10,6 @@ import (
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
 // padInt is Python's "%Nd".
 func padInt(i, width int) string {
 	s := strconv.Itoa(i)

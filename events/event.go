@@ -109,10 +109,6 @@ func channelType(channel string, stdout, stderr Type) (Type, error) {
 	return 0, fmt.Errorf("unknown channel %q (want stdout or stderr)", channel)
 }
 
-// pyData renders child output the way Python's as_string does, falling
-// back to "Undecodable: b'...'" when the bytes are not valid UTF-8.
-func pyData(data []byte) string { return pyrepr.DecodedOrUndecodable(data) }
-
 // NewLogEvent returns a PROCESS_LOG_STDOUT or PROCESS_LOG_STDERR event:
 // "processname:X groupname:G pid:N channel:C\n<data>".
 func NewLogEvent(channel, process, group string, pid int, data []byte) (*Event, error) {
@@ -121,7 +117,7 @@ func NewLogEvent(channel, process, group string, pid int, data []byte) (*Event, 
 		return nil, fmt.Errorf("log event for %s: %w", process, err)
 	}
 	p := "processname:" + process + " groupname:" + group + " pid:" + strconv.Itoa(pid) +
-		" channel:" + channel + "\n" + pyData(data)
+		" channel:" + channel + "\n" + pyrepr.DecodedOrUndecodable(data)
 	return &Event{typ: typ, payload: p}, nil
 }
 
@@ -133,7 +129,7 @@ func NewCommunicationEvent(channel, process, group string, pid int, data []byte)
 		return nil, fmt.Errorf("communication event for %s: %w", process, err)
 	}
 	p := "processname:" + process + " groupname:" + group + " pid:" + strconv.Itoa(pid) +
-		"\n" + pyData(data)
+		"\n" + pyrepr.DecodedOrUndecodable(data)
 	return &Event{typ: typ, payload: p}, nil
 }
 
@@ -215,6 +211,3 @@ func (e *Event) Envelope(identifier string, serial int64, pool string, poolSeria
 		" pool:" + pool + " poolserial:" + strconv.FormatInt(poolSerial, 10) +
 		" eventname:" + e.typ.String() + " len:" + strconv.Itoa(n) + "\n" + e.payload
 }
-
-// PyBytesRepr is Python's repr() of bytes, b'...' (see internal/pyrepr).
-func PyBytesRepr(b []byte) string { return pyrepr.Bytes(b) }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
-	"unicode/utf8"
 )
 
 // goldenCase is one input of testdata/cases.json (also read by
@@ -118,41 +117,6 @@ func TestEnvelopeByteLength(t *testing.T) {
 	if got, want := ev.Envelope("s", 1, "p", 2, true), "ver:3.0 server:s serial:1 pool:p poolserial:2 eventname:REMOTE_COMMUNICATION len:22\ntype:mytype\nmy data é"; got != want {
 		t.Errorf("byte length: got %q want %q", got, want)
 	}
-}
-
-func TestPyBytesReprMatchesPython(t *testing.T) {
-	var golden []struct {
-		Hex  string `json:"hex"`
-		Repr string `json:"repr"`
-	}
-	readJSON(t, "testdata/bytes_repr.golden.json", &golden)
-	if len(golden) < 100 {
-		t.Fatalf("only %d golden reprs", len(golden))
-	}
-	for _, g := range golden {
-		b, err := hex.DecodeString(g.Hex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := PyBytesRepr(b); got != g.Repr {
-			t.Errorf("PyBytesRepr(%x) = %s, want %s", b, got, g.Repr)
-		}
-	}
-}
-
-func FuzzPyBytesRepr(f *testing.F) {
-	f.Add([]byte("a'b\"c\\\x00\xff"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r := PyBytesRepr(b)
-		if !utf8.ValidString(r) || r[0] != 'b' || len(r) < 3 {
-			t.Fatalf("bad repr %q", r)
-		}
-		for i := 0; i < len(r); i++ {
-			if r[i] < ' ' || r[i] >= 0x7f {
-				t.Fatalf("repr %q holds a non-printable byte", r)
-			}
-		}
-	})
 }
 
 func TestEventConstructorErrors(t *testing.T) {

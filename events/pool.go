@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 // delivery is one published event with its global serial, shared by every
@@ -286,7 +288,7 @@ func (p *Pool) handleListenerStateChange(l *listenerRuntime) {
 				if !ok {
 					shown := string(line)
 					if !utf8.Valid(line) {
-						shown = "Undecodable: " + PyBytesRepr(line)
+						shown = "Undecodable: " + pyrepr.Bytes(line)
 					}
 					b.logf(LevelWarn, "%s: bad result line: '%s'", l.name, shown)
 					p.changeState(l, ListenerUnknown)

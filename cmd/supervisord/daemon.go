@@ -16,6 +16,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/metrics"
@@ -296,9 +297,9 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		mainlog.Log(logrot.LevelInfo, "daemonizing the supervisord process")
 		if s.Directory != "" {
 			if err := os.Chdir(s.Directory); err != nil {
-				mainlog.Log(logrot.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyRepr(s.Directory), err))
+				mainlog.Log(logrot.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyrepr.Str(s.Directory), err))
 			} else {
-				mainlog.Log(logrot.LevelInfo, "set current directory: "+pyRepr(s.Directory))
+				mainlog.Log(logrot.LevelInfo, "set current directory: "+pyrepr.Str(s.Directory))
 			}
 		}
 		syscall.Umask(int(s.Umask))

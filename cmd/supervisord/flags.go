@@ -133,7 +133,7 @@ func parseArgs(args []string, cwd string) (*cli, error) {
 			return c, nil
 		case "-c", "--configuration":
 			if c.configFile != "" {
-				return nil, usagef("conflicting command line option %s", pyRepr(o.Name))
+				return nil, usagef("conflicting command line option %s", pyrepr.Str(o.Name))
 			}
 			c.configFile = o.Arg
 		default:
@@ -145,14 +145,11 @@ func parseArgs(args []string, cwd string) (*cli, error) {
 	return c, nil
 }
 
-// pyRepr is Python's repr() of a str.
-func pyRepr(s string) string { return pyrepr.Str(s) }
-
 // pyList is str() of a list of str.
 func pyList(xs []string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
-		parts[i] = pyRepr(x)
+		parts[i] = pyrepr.Str(x)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
 	"github.com/gosupervisor/gosupervisor/internal/errno"
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
@@ -152,13 +153,13 @@ func (inst *instance) openServers() error {
 		inst.listeners = append(inst.listeners, l)
 		for _, ri := range inst.cfg.RPCInterfaces {
 			if ri.Factory != "supervisor.rpcinterface:make_main_rpcinterface" && !isGosupervisorInterface(ri) {
-				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the supervisor and gosupervisor interfaces are served", pyRepr(ri.Name), ri.Factory))
+				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the supervisor and gosupervisor interfaces are served", pyrepr.Str(ri.Name), ri.Factory))
 				continue
 			}
-			inst.mainlog.Log(logrot.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyRepr(ri.Name)))
+			inst.mainlog.Log(logrot.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyrepr.Str(ri.Name)))
 		}
 		if hs.Username == "" {
-			inst.mainlog.Log(logrot.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyRepr(hs.Section)))
+			inst.mainlog.Log(logrot.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyrepr.Str(hs.Section)))
 		}
 	}
 	return nil

@@ -1,7 +1,7 @@
 # Generates the golden envelopes and bytes reprs with Python supervisor
 # 4.2.5's own code (Debian's package):
 #   /usr/bin/python3 testdata/gen_golden.py   (from the events directory)
-import json, random
+import json
 from types import SimpleNamespace as NS
 from supervisor import events
 from supervisor.process import EventListenerPool
@@ -41,15 +41,3 @@ with open('testdata/envelopes.golden.json', 'w') as f:
     json.dump(out, f, indent=1)
     f.write('\n')
 
-rnd = random.Random(4205)
-reprs = []
-for n in range(300):
-    size = rnd.randrange(0, 12)
-    alphabet = [rnd.randrange(256) for _ in range(size)]
-    if n % 3 == 0:
-        alphabet = [rnd.choice(b'\'"\\\t\n\r\x00\x7f\x80\xffab ') for _ in range(size)]
-    b = bytes(alphabet)
-    reprs.append({'hex': b.hex(), 'repr': repr(b)})
-with open('testdata/bytes_repr.golden.json', 'w') as f:
-    json.dump(reprs, f, indent=0)
-    f.write('\n')
