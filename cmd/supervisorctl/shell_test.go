@@ -154,6 +154,7 @@ func TestShell(t *testing.T) {
 			t.Run("editing history completion", func(t *testing.T) { testShellEditing(t, d) })
 			t.Run("ctrl-c", func(t *testing.T) { testShellInterrupt(t, d) })
 			t.Run("like python", func(t *testing.T) { testShellLikePython(t, d) })
+			t.Run("fg", func(t *testing.T) { testShellFg(t, d) })
 			d.stop()
 		})
 	}
@@ -322,5 +323,25 @@ func testShellLikePython(t *testing.T, d *testDaemon) {
 		if screens[0] != screens[1] {
 			t.Errorf("%s: screens differ\npython:\n%s\n\nours:\n%s", s.name, screens[0], screens[1])
 		}
+	}
+}
+
+// testShellFg runs fg from the shell: a typed line reaches the process
+// (cat echoes it into its log, which fg streams back), Ctrl-C leaves the
+// foreground but not the shell.
+func testShellFg(t *testing.T, d *testDaemon) {
+	conf := ctlConf(t, d, filepath.Join(t.TempDir(), "history"))
+	p := startOnPty(t, ourCtl, d.dir, "-c", conf)
+	p.waitLine(prompt)
+	p.send("fg cat\r")
+	p.waitFor("fg", func(s string) bool { return strings.Contains(s, "==> Press Ctrl-C to exit <==") })
+	p.send("hello from the shell\r")
+	p.waitFor("cat's echo", func(s string) bool { return strings.Count(s, "hello from the shell") == 2 })
+	p.send("\x03")
+	p.waitFor("the end of fg", func(s string) bool { return strings.Contains(s, "Exiting foreground") })
+	p.waitLine(prompt)
+	p.send("\x04")
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit %d after fg", code)
 	}
 }
