@@ -10,6 +10,9 @@
     if (text != null) e.textContent = text;
     return e;
   };
+  // A page opened as http://user:pass@host/ has those credentials in its
+  // URL, and fetch refuses relative URLs then: use the bare origin.
+  var here = location.origin;
   var meta = $('meta[name="supervisor-token"]');
   var token = meta ? meta.content : "";
 
@@ -30,7 +33,7 @@
     if (ask && !window.confirm(ask)) return;
     var body = new URLSearchParams(new FormData(f));
     if (ask) body.set("confirm", "yes");
-    fetch("/ui/action", {
+    fetch(here + "/ui/action", {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-Supervisor-Token": token, "Accept": "application/json" }
     }).then(function (r) {
@@ -177,7 +180,7 @@
   function poll() {
     clearTimeout(timer);
     if (document.visibilityState === "hidden") return;
-    fetch("/ui/state.json", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+    fetch(here + "/ui/state.json", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (st) {
@@ -232,7 +235,7 @@
     }
     function logPoll() {
       if (paused || document.visibilityState === "hidden") { setTimeout(logPoll, 1000); return; }
-      fetch("/ui/log.json?" + logQuery + "&offset=" + offset, { credentials: "same-origin", cache: "no-store" })
+      fetch(here + "/ui/log.json?" + logQuery + "&offset=" + offset, { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.json(); })
         .then(function (j) {
           if (j.error) { hits.textContent = j.error; return; }
