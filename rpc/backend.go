@@ -3,9 +3,9 @@ package rpc
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
 
@@ -34,7 +34,7 @@ func (p *ProcessInfo) Description() string { return p.describe(time.Local) }
 func (p *ProcessInfo) describe(loc *time.Location) string {
 	switch p.State {
 	case procman.Running:
-		return fmt.Sprintf("pid %d, uptime %s", p.PID, pyTimedelta(p.uptime()))
+		return fmt.Sprintf("pid %d, uptime %s", p.PID, timedelta.String(p.uptime()))
 	case procman.Fatal, procman.Backoff:
 		if p.SpawnErr != "" {
 			return p.SpawnErr
@@ -57,29 +57,6 @@ func (p *ProcessInfo) uptime() int64 {
 		now = time.Now().Unix()
 	}
 	return max(cappedInt(now)-cappedInt(p.Start), 0)
-}
-
-// pyTimedelta formats seconds as Python's str(timedelta(seconds=sec)).
-func pyTimedelta(sec int64) string { return string(appendTimedelta(nil, sec)) }
-
-// appendTimedelta appends str(timedelta(seconds=sec)): "0:00:14",
-// "1 day, 2:03:04", "-1 day, 23:59:59" (days are floored, the rest is
-// never negative).
-func appendTimedelta(dst []byte, sec int64) []byte {
-	days, rem := sec/86400, sec%86400
-	if rem < 0 {
-		days, rem = days-1, rem+86400
-	}
-	if days == 1 || days == -1 {
-		dst = strconv.AppendInt(dst, days, 10)
-		dst = append(dst, " day, "...)
-	} else if days != 0 {
-		dst = strconv.AppendInt(dst, days, 10)
-		dst = append(dst, " days, "...)
-	}
-	dst = strconv.AppendInt(dst, rem/3600, 10)
-	m, s := rem%3600/60, rem%60
-	return append(dst, ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
 // ConfigInfo is one entry of getAllConfigInfo. String fields hold exactly

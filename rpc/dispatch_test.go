@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -323,39 +322,6 @@ func TestDescription(t *testing.T) {
 	} {
 		if got := c.in.describe(loc); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-// TestTimedeltaPython compares pyTimedelta with str(timedelta(seconds=n)).
-func TestTimedeltaPython(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("no /usr/bin/python3")
-	}
-	var secs []int64
-	for _, n := range []int64{0, 1, 59, 60, 3599, 3600, 86399, 86400, 86401, 2 * 86400, 1 << 31, 999999 * 86400} {
-		secs = append(secs, n, -n)
-	}
-	for n := int64(-200000); n <= 200000; n += 7919 {
-		secs = append(secs, n)
-	}
-	var in strings.Builder
-	for _, n := range secs {
-		fmt.Fprintln(&in, n)
-	}
-	cmd := exec.Command("/usr/bin/python3", "-c", "import sys, datetime\nfor l in sys.stdin: print(datetime.timedelta(seconds=int(l)))")
-	cmd.Stdin = strings.NewReader(in.String())
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(want) != len(secs) {
-		t.Fatalf("%d answers for %d inputs", len(want), len(secs))
-	}
-	for i, n := range secs {
-		if got := pyTimedelta(n); got != want[i] {
-			t.Errorf("timedelta(seconds=%d): %q, want %q", n, got, want[i])
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
 
@@ -264,7 +265,7 @@ func appendProcessInfo(dst []byte, p *ProcessInfo, now int64) []byte {
 		dst = append(dst, "<member>\n<name>description</name>\n<value><string>pid "...)
 		dst = strconv.AppendInt(dst, int64(p.PID), 10)
 		dst = append(dst, ", uptime "...)
-		dst = appendTimedelta(dst, p.uptime())
+		dst = timedelta.Append(dst, p.uptime())
 		dst = append(dst, "</string></value>\n</member>\n"...)
 	} else {
 		dst = appendStringMember(dst, "description", p.Description())

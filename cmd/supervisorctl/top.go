@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
 
 // top is a full-screen live view of every process (bubbletea): state, pid,
@@ -349,15 +350,7 @@ func formatUptime(s int64) string {
 	if s < 0 {
 		return "-"
 	}
-	days, s := s/86400, s%86400
-	t := fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	switch {
-	case days == 1:
-		return "1 day, " + t
-	case days > 1:
-		return strconv.FormatInt(days, 10) + " days, " + t
-	}
-	return t
+	return timedelta.String(s)
 }
 
 func (m *topModel) View() string {
