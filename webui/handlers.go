@@ -42,7 +42,7 @@ func (u *UI) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	d := pageData{State: u.state(), Token: u.opts.Token, Message: q.Get("message")}
+	d := pageData{State: u.state(true), Token: u.opts.Token, Message: q.Get("message")}
 	if c := q.Get("confirm"); c == "stopall" || c == "restartall" {
 		d.Confirm = c
 	}
@@ -70,7 +70,7 @@ func (u *UI) serveState(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, "GET", "HEAD") {
 		return
 	}
-	writeJSON(w, http.StatusOK, u.state())
+	writeJSON(w, http.StatusOK, u.state(r.URL.Query().Get("history") != ""))
 }
 
 // wantsJSON: the page's script asks for a JSON answer; a plain form
@@ -198,8 +198,27 @@ func parseLogRequest(q url.Values) (logRequest, error) {
 }
 
 // tail returns the log's text from offset (0: the last tailChunk bytes),
-// its new end offset, and whether bytes were skipped.
+// its new end offset, and whether the text does not continue what the
+// caller had (bytes were skipped, or the file was rotated or cleared).
+// The tail methods answer with the last length bytes of the file
+// whatever the offset (Python's tailFile), so the part before offset is
+// cut here.
 func (u *UI) tail(ctx context.Context, l logRequest, offset int64) (string, int64, bool, error) {
+	text, end, over, err := u.tailEnd(ctx, l, offset)
+	if err != nil || offset <= 0 {
+		return text, end, over, err
+	}
+	switch n := end - offset; {
+	case n < 0: // the file shrank: start again from what it holds
+		return text, end, true, nil
+	case n <= int64(len(text)):
+		return text[int64(len(text))-n:], end, false, nil
+	}
+	return text, end, true, nil
+}
+
+// tailEnd is the tail method of the log: the last tailChunk bytes.
+func (u *UI) tailEnd(ctx context.Context, l logRequest, offset int64) (string, int64, bool, error) {
 	if l.Main {
 		if u.opts.MainLog == nil {
 			return "", 0, false, errors.New("the supervisord log is not a file")

@@ -120,25 +120,28 @@ func (u *UI) serveAsset(name, ctype string) http.HandlerFunc {
 
 // Proc is one row of the dashboard, as state.json sends it.
 type Proc struct {
-	Name        string    `json:"name"`
-	Group       string    `json:"group"`
-	Spec        string    `json:"spec"` // name, or group:name when they differ
-	State       string    `json:"state"`
-	Description string    `json:"description"`
-	PID         int       `json:"pid"`
-	Start       int64     `json:"start"`
-	Uptime      int64     `json:"uptime"` // seconds, while running
-	ExitStatus  int       `json:"exitstatus"`
-	SpawnErr    string    `json:"spawnerr"`
-	Alert       string    `json:"alert"` // "error", "warn" or ""
-	Restarts    int       `json:"restarts"`
-	Ready       *bool     `json:"ready,omitempty"`
-	Healthy     *bool     `json:"healthy,omitempty"`
-	LastError   string    `json:"lasterror,omitempty"`
-	CPU         []float64 `json:"cpu"` // percent of a core, oldest first
-	RSS         []int64   `json:"rss"` // bytes, oldest first
-	Stdout      bool      `json:"stdout"`
-	Stderr      bool      `json:"stderr"`
+	Name        string `json:"name"`
+	Group       string `json:"group"`
+	Spec        string `json:"spec"` // name, or group:name when they differ
+	State       string `json:"state"`
+	Description string `json:"description"`
+	PID         int    `json:"pid"`
+	Start       int64  `json:"start"`
+	Uptime      int64  `json:"uptime"` // seconds, while running
+	ExitStatus  int    `json:"exitstatus"`
+	SpawnErr    string `json:"spawnerr"`
+	Alert       string `json:"alert"` // "error", "warn" or ""
+	Restarts    int    `json:"restarts"`
+	Ready       *bool  `json:"ready,omitempty"`
+	Healthy     *bool  `json:"healthy,omitempty"`
+	LastError   string `json:"lasterror,omitempty"`
+	// CPU (percent of a core) and RSS (bytes), oldest first: the whole
+	// history when asked (the page's first poll), else the last point.
+	CPU      []float64 `json:"cpu"`
+	RSS      []int64   `json:"rss"`
+	SampleAt int64     `json:"sampleat"` // unix ms of the last point
+	Stdout   bool      `json:"stdout"`
+	Stderr   bool      `json:"stderr"`
 }
 
 // Group is a process group with its rows.
@@ -170,7 +173,7 @@ func alert(info *rpc.ProcessInfo) string {
 // state builds the dashboard's view: one /proc pass shared with the
 // other callers of the sampler within sampleAge, and one history point
 // per running process at most every sampleEvery.
-func (u *UI) state() State {
+func (u *UI) state(full bool) State {
 	now := u.opts.Now()
 	infos := u.opts.Processes()
 	health := map[string]procman.Health{}
@@ -211,6 +214,12 @@ func (u *UI) state() State {
 			pts = u.hist.record(key, info.PID, u2.CPUSeconds, u2.RSSBytes, now)
 		} else {
 			pts = u.hist.points(key, now)
+		}
+		if len(pts) > 0 {
+			p.SampleAt = pts[len(pts)-1].at.UnixMilli()
+			if !full {
+				pts = pts[len(pts)-1:] // the page keeps its own history
+			}
 		}
 		p.CPU, p.RSS = make([]float64, len(pts)), make([]int64, len(pts))
 		for j, s := range pts {

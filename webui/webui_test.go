@@ -8,13 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/procman"
+	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
 )
 
@@ -227,9 +231,11 @@ func TestLog(t *testing.T) {
 		query, want, call string
 		code              int
 	}{
-		{"name=web&channel=stderr&offset=5", `{"offset":14,"overflow":false,"text":"line 1\nline 2\n"}`, "supervisor.tailProcessStderrLog[web 5 65536]", 200},
+		{"name=web&channel=stderr&offset=5", `{"offset":14,"overflow":false,"text":"1\nline 2\n"}`, "supervisor.tailProcessStderrLog[web 5 65536]", 200},
 		{"name=web", `{"offset":14,"overflow":false,"text":"line 1\nline 2\n"}`, "supervisor.tailProcessStdoutLog[web 0 65536]", 200},
-		{"main=1&offset=3", `{"offset":13,"overflow":false,"text":"main says hi\n"}`, "", 200},
+		{"main=1&offset=3", `{"offset":13,"overflow":false,"text":"n says hi\n"}`, "", 200},
+		{"main=1&offset=20", `{"offset":13,"overflow":true,"text":"main says hi\n"}`, "", 200},
+		{"name=web&offset=14", `{"offset":14,"overflow":false,"text":""}`, "supervisor.tailProcessStdoutLog[web 14 65536]", 200},
 		{"name=web&channel=stdin", "", "", 400},
 		{"channel=stdout", "", "", 400},
 	}
@@ -280,5 +286,57 @@ func TestHistoryBoundedAndRated(t *testing.T) {
 	h.prune(t0.Add(time.Second))
 	if _, ok := h.byName["g:b"]; ok || len(h.byName) != 1 {
 		t.Errorf("prune kept %v", h.byName)
+	}
+}
+
+// writeStat writes a fake /proc/<pid>/stat with ticks of CPU (utime) and
+// rss pages.
+func writeStat(t *testing.T, root string, pid, ticks, rss int) {
+	t.Helper()
+	f := strings.Fields("S 1 15598 5656 0 -1 4194304 97 0 0 0 UT 0 0 0 20 0 1 0 59020 3133440 RSS 18446744073709551615 1 2 3 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0")
+	f[11], f[21] = strconv.Itoa(ticks), strconv.Itoa(rss)
+	dir := filepath.Join(root, strconv.Itoa(pid))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	line := strconv.Itoa(pid) + " (p) " + strings.Join(f, " ") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateSamples: CPU and memory come from the sampler, one point per
+// sampleEvery; the first poll gets the history, later ones the last point.
+func TestStateSamples(t *testing.T) {
+	root := t.TempDir()
+	clock := now
+	tick := func() time.Time { return clock }
+	u := testUI(&fakeDaemon{})
+	u.opts.Now = tick
+	u.opts.Sampler = procstat.New(procstat.Options{Root: root, Now: tick})
+	web := func(full bool) Proc {
+		st := u.state(full)
+		if !st.Sampled {
+			t.Fatal("not sampled")
+		}
+		return st.Groups[0].Procs[0]
+	}
+	writeStat(t, root, 42, 100, 10) // 1 s of CPU, 10 pages
+	if p := web(false); len(p.CPU) != 1 || p.RSS[0] != 10*int64(os.Getpagesize()) {
+		t.Fatalf("first point: %v %v", p.CPU, p.RSS)
+	}
+	for i := 1; i <= 3; i++ {
+		clock = clock.Add(sampleEvery)
+		writeStat(t, root, 42, 100+100*i, 10+i) // one more CPU second each 2 s: 50 %
+		p := web(false)
+		if len(p.CPU) != 1 || p.CPU[0] != 50 || p.SampleAt != clock.UnixMilli() {
+			t.Fatalf("poll %d: cpu %v at %d", i, p.CPU, p.SampleAt)
+		}
+	}
+	if p := web(true); len(p.CPU) != 4 || len(p.RSS) != 4 || p.RSS[3] != 13*int64(os.Getpagesize()) {
+		t.Errorf("history: cpu %v rss %v", p.CPU, p.RSS)
+	}
+	if p := u.state(false).Groups[1].Procs[0]; len(p.CPU) != 0 {
+		t.Errorf("a process that is not running has samples: %+v", p)
 	}
 }

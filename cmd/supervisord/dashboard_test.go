@@ -274,6 +274,9 @@ dashboard = true
 	if hits := eval[string](t, ctx, `document.getElementById("hits").textContent`); !strings.Contains(hits, "match") {
 		t.Errorf("search: %q", hits)
 	}
+	if dup := eval[string](t, ctx, `(seen => document.getElementById("log").textContent.split("\n").filter(l => l && seen.has(l) || !seen.add(l)).join(","))(new Set())`); dup != "" {
+		t.Errorf("the log view repeats lines: %s", dup)
+	}
 
 	// A page of another site cannot act: its link to Python's GET action
 	// is refused, and the process keeps running.

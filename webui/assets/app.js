@@ -100,14 +100,22 @@
     c[0].replaceChildren(el("span", { "class": "badge s-" + p.state.toLowerCase() }, p.state));
     c[1].textContent = p.spec;
     var d = [document.createTextNode(p.description)];
-    if (p.exitstatus) d.push(" ", el("span", { "class": "note" }, "exit " + p.exitstatus));
+    if (p.exitstatus && p.state === "EXITED") d.push(" ", el("span", { "class": "note" }, "exit " + p.exitstatus));
     if (p.restarts) d.push(" ", el("span", { "class": "note" }, p.restarts + " restarts"));
     if (p.healthy === false && p.ready) d.push(" ", el("span", { "class": "note bad" }, "unhealthy" + (p.lasterror ? ": " + p.lasterror : "")));
     c[2].replaceChildren.apply(c[2], d);
-    var n = p.cpu.length;
-    if (n) {
-      c[3].replaceChildren(document.createTextNode(p.cpu[n - 1].toFixed(1) + "%"), spark(p.cpu, "CPU of " + p.spec + ", last minutes"));
-      c[4].replaceChildren(document.createTextNode(human(p.rss[n - 1])), spark(p.rss, "memory of " + p.spec + ", last minutes"));
+    // The first poll brings each history; later ones the last point,
+    // added here when it is new (the daemon samples every 2 s).
+    var h = hist[p.spec];
+    if (p.cpu.length > 1 || !h) h = hist[p.spec] = { at: p.sampleat, cpu: p.cpu.slice(), rss: p.rss.slice() };
+    else if (p.cpu.length === 1 && p.sampleat !== h.at) {
+      h.at = p.sampleat; h.cpu.push(p.cpu[0]); h.rss.push(p.rss[0]);
+      if (h.cpu.length > 150) { h.cpu.shift(); h.rss.shift(); }
+    }
+    var n = h.cpu.length;
+    if (n && p.cpu.length) {
+      c[3].replaceChildren(document.createTextNode(h.cpu[n - 1].toFixed(1) + "%"), spark(h.cpu, "CPU of " + p.spec + ", last minutes"));
+      c[4].replaceChildren(document.createTextNode(human(h.rss[n - 1])), spark(h.rss, "memory of " + p.spec + ", last minutes"));
     } else {
       c[3].textContent = ""; c[4].textContent = "";
     }
@@ -176,11 +184,11 @@
       s.hidden = shown === 0;
     });
   }
-  var timer = null, lastOK = 0;
+  var timer = null, lastOK = 0, hist = {};
   function poll() {
     clearTimeout(timer);
     if (document.visibilityState === "hidden") return;
-    fetch(here + "/ui/state.json", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+    fetch(here + "/ui/state.json" + (lastOK ? "" : "?history=1"), { credentials: "same-origin", cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (st) {
