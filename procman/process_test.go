@@ -572,6 +572,9 @@ func TestNamespecsAndFaults(t *testing.T) {
 func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
 	s, rec := newTestSupervisor(t, Options{})
 	quick := proc("quick", "exit", "1")
+	// It exits long before startsecs however slow the box is (with
+	// startsecs=1 a loaded box could see it RUNNING first).
+	quick.Startsecs = 60
 	if err := s.AddGroup(homogeneous(quick)); err != nil {
 		t.Fatal(err)
 	}
@@ -580,18 +583,23 @@ func TestStartWaitAbnormalAndSpawnError(t *testing.T) {
 
 	// Stopped by someone else while we wait for RUNNING.
 	slow := proc("slow", "sleep", "30")
-	slow.Startsecs = 30
+	slow.Startsecs = 300
 	if err := s.AddGroup(homogeneous(slow)); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Start(bg, "slow", true); done <- err }()
-	rec.waitState(t, "slow", Starting, 5*time.Second)
+	rec.waitState(t, "slow", Starting, 30*time.Second)
 	if _, _, err := s.Stop(bg, "slow", false); err != nil {
 		t.Fatal(err)
 	}
-	wantFault(t, <-done, ErrAbnormalTermination, "slow")
-	rec.waitState(t, "slow", Stopped, 5*time.Second)
+	select {
+	case err := <-done:
+		wantFault(t, err, ErrAbnormalTermination, "slow")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting start did not end when the process was stopped")
+	}
+	rec.waitState(t, "slow", Stopped, 30*time.Second)
 
 	// A cancelled context ends the wait.
 	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
