@@ -249,6 +249,39 @@ func (u *UI) tailEnd(ctx context.Context, l logRequest, offset int64) (string, i
 	return text, off, over, nil
 }
 
+// downloadMax is the most a download carries: the end of the file.
+const downloadMax = 16 << 20
+
+// serveDownload sends the log's last downloadMax bytes as a file.
+func (u *UI) serveDownload(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, "GET", "HEAD") {
+		return
+	}
+	l, err := parseLogRequest(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	method, params, name := "supervisor.readLog", []any{int64(-downloadMax), int64(0)}, "supervisord.log"
+	if !l.Main {
+		method = "supervisor.readProcessStdoutLog"
+		if l.Channel == "stderr" {
+			method = "supervisor.readProcessStderrLog"
+		}
+		params = append([]any{l.Name}, params...)
+		name = strings.NewReplacer(":", "_", "/", "_").Replace(l.Name) + "-" + l.Channel + ".log"
+	}
+	v, err := u.opts.Call(r.Context(), method, params) // a shorter file: all of it
+	if err != nil {
+		http.Error(w, "reading the log: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	text, _ := v.(string)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Write([]byte(text))
+}
+
 // logPage is what log.html renders.
 type logPage struct {
 	Log   logRequest

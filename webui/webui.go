@@ -90,6 +90,7 @@ func (u *UI) Routes() []rpc.Route {
 		{Path: "/ui/action", Handler: u.wrap(u.serveAction)},
 		{Path: "/ui/log", Handler: u.wrap(u.serveLogPage)},
 		{Path: "/ui/log.json", Handler: u.wrap(u.serveLog)},
+		{Path: "/ui/log.txt", Handler: u.wrap(u.serveDownload)},
 	}
 }
 

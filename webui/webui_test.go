@@ -36,6 +36,9 @@ func (f *fakeDaemon) call(_ context.Context, method string, params []any) (any, 
 	if err := f.fail[method]; err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(method, "supervisor.read") {
+		return "whole log\n", nil
+	}
 	if strings.HasPrefix(method, "supervisor.tailProcess") {
 		return []any{"line 1\nline 2\n", int64(14), false}, nil
 	}
@@ -246,6 +249,18 @@ func TestLog(t *testing.T) {
 		}
 		if got := strings.Join(f.took(), ";"); got != tt.call {
 			t.Errorf("%s: calls %q, want %q", tt.query, got, tt.call)
+		}
+	}
+	for _, tt := range []struct{ query, call, file string }{
+		{"name=g:web&channel=stderr", "supervisor.readProcessStderrLog[g:web -16777216 0]", "g_web-stderr.log"},
+		{"main=1", "supervisor.readLog[-16777216 0]", "supervisord.log"},
+	} {
+		w := serve(u, httptest.NewRequest("GET", "/ui/log.txt?"+tt.query, nil))
+		if w.Body.String() != "whole log\n" || w.Header().Get("Content-Disposition") != `attachment; filename="`+tt.file+`"` {
+			t.Errorf("download %s: %q %q", tt.query, w.Body.String(), w.Header().Get("Content-Disposition"))
+		}
+		if got := strings.Join(f.took(), ";"); got != tt.call {
+			t.Errorf("download %s: calls %q, want %q", tt.query, got, tt.call)
 		}
 	}
 	w := serve(u, httptest.NewRequest("GET", "/ui/log?name=web&channel=stdout", nil))

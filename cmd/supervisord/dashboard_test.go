@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -276,6 +277,18 @@ dashboard = true
 	}
 	if dup := eval[string](t, ctx, `(seen => document.getElementById("log").textContent.split("\n").filter(l => l && seen.has(l) || !seen.add(l)).join(","))(new Set())`); dup != "" {
 		t.Errorf("the log view repeats lines: %s", dup)
+	}
+
+	for _, q := range []string{"name=ticker&channel=stdout", "main=1"} {
+		resp, err := http.Get(base + "/ui/log.txt?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := map[bool]string{true: "spawned: 'ticker'", false: "hello-from-child-1\n"}[q == "main=1"]; resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("download %s: %d, no %q in %.200q", q, resp.StatusCode, want, b)
+		}
 	}
 
 	// A page of another site cannot act: its link to Python's GET action

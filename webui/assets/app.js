@@ -113,7 +113,7 @@
       if (h.cpu.length > 150) { h.cpu.shift(); h.rss.shift(); }
     }
     var n = h.cpu.length;
-    if (n && p.cpu.length) {
+    if (n && p.cpu.length && p.pid > 0) {
       c[3].replaceChildren(document.createTextNode(h.cpu[n - 1].toFixed(1) + "%"), spark(h.cpu, "CPU of " + p.spec + ", last minutes"));
       c[4].replaceChildren(document.createTextNode(human(h.rss[n - 1])), spark(h.rss, "memory of " + p.spec + ", last minutes"));
     } else {
