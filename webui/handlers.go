@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/rpc"
 )
@@ -205,16 +206,40 @@ func parseLogRequest(q url.Values) (logRequest, error) {
 // cut here.
 func (u *UI) tail(ctx context.Context, l logRequest, offset int64) (string, int64, bool, error) {
 	text, end, over, err := u.tailEnd(ctx, l, offset)
-	if err != nil || offset <= 0 {
-		return text, end, over, err
+	if err != nil {
+		return "", 0, false, err
 	}
-	switch n := end - offset; {
-	case n < 0: // the file shrank: start again from what it holds
-		return text, end, true, nil
-	case n <= int64(len(text)):
-		return text[int64(len(text))-n:], end, false, nil
+	if offset > 0 {
+		switch n := end - offset; {
+		case n < 0: // the file shrank: start again from what it holds
+			over = true
+		case n <= int64(len(text)):
+			text, over = text[int64(len(text))-n:], false
+		default:
+			over = true
+		}
 	}
-	return text, end, true, nil
+	// A character the writer has not finished is left for the next poll,
+	// so it is not sent as two halves.
+	if k := splitRune(text); k > 0 {
+		text, end = text[:len(text)-k], end-int64(k)
+	}
+	return text, end, over, nil
+}
+
+// splitRune is how many bytes at the end of s start a UTF-8 character
+// that is not complete.
+func splitRune(s string) int {
+	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
+		if !utf8.RuneStart(s[i]) {
+			continue
+		}
+		if utf8.FullRuneInString(s[i:]) {
+			return 0
+		}
+		return len(s) - i
+	}
+	return 0
 }
 
 // tailEnd is the tail method of the log: the last tailChunk bytes.

@@ -355,3 +355,17 @@ func TestStateSamples(t *testing.T) {
 		t.Errorf("a process that is not running has samples: %+v", p)
 	}
 }
+
+func TestSplitRune(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		want int
+	}{
+		{"", 0}, {"abc", 0}, {"é", 0}, {"a\xc3", 1}, {"a\xe2\x82", 2}, {"a\xe2\x82\xac", 0},
+		{"\xf0\x9f\x98", 3}, {"\xf0\x9f\x98\x80", 0}, {"a\x80", 0},
+	} {
+		if got := splitRune(tt.s); got != tt.want {
+			t.Errorf("splitRune(%q) = %d, want %d", tt.s, got, tt.want)
+		}
+	}
+}
