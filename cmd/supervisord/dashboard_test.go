@@ -234,6 +234,11 @@ dashboard = true
 	setFilter := func(v string) {
 		eval[bool](t, ctx, fmt.Sprintf(`(f => { f.value = %q; return f.dispatchEvent(new Event("input")) })(document.getElementById("filter"))`, v))
 	}
+	do(t, ctx, "slash to the filter", chromedp.KeyEvent("/"))
+	if id := eval[string](t, ctx, `document.activeElement.id`); id != "filter" {
+		t.Errorf("after /, the focus is on %q, not the filter", id)
+	}
+	setFilter("")
 	do(t, ctx, "type in the filter", chromedp.SendKeys(chromedp.CSS(`#filter`), "grp"))
 	if shown := eval[string](t, ctx, visible); shown != "grp:one,grp:two" {
 		t.Errorf("filter grp shows %q", shown)

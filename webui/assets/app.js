@@ -210,6 +210,12 @@
       applyView();
     });
     $("#filter").addEventListener("input", applyView);
+    // "/" goes to the filter (outside a field); Escape in it clears it.
+    document.addEventListener("keydown", function (ev) {
+      var f = $("#filter"), inField = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+      if (ev.key === "/" && !inField && !ev.ctrlKey && !ev.metaKey && !ev.altKey) { ev.preventDefault(); f.focus(); }
+      else if (ev.key === "Escape" && document.activeElement === f) { f.value = ""; applyView(); }
+    });
     document.addEventListener("visibilitychange", poll);
     applyView();
     poll();
