@@ -2,7 +2,10 @@ package rpc
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -82,5 +85,37 @@ func TestCrossSiteRefused(t *testing.T) {
 	}
 	if got := string(exchange(t, sock, rpcRequest(call("supervisor.getAPIVersion"), "Sec-Fetch-Site: same-origin"), 1)); !strings.Contains(got, "<string>3.0</string>") {
 		t.Errorf("same-origin RPC2: %q", got)
+	}
+}
+
+// TestCrossSiteRoutes: a route's non-GET requests get the same check
+// before its handler runs; its GETs are served.
+func TestCrossSiteRoutes(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Listen(ListenConfig{Section: "unix_http_server", Family: "unix", File: dir + "/s.sock", ChownUID: -1, ChownGID: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	l.Routes = []Route{{Path: "/x", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.WriteString(w, "done")
+	})}}
+	serveListener(t, dispatchBackend(t), l, Options{})
+	sock := dir + "/s.sock"
+	tests := []struct{ req, status string }{
+		{"POST /x HTTP/1.1\r\nHost: h\r\nSec-Fetch-Site: cross-site\r\nContent-Length: 0\r\n\r\n", "403"},
+		{"PUT /x HTTP/1.1\r\nHost: h\r\nOrigin: http://evil\r\nContent-Length: 0\r\n\r\n", "403"},
+		{"GET /x HTTP/1.1\r\nHost: h\r\nSec-Fetch-Site: cross-site\r\n\r\n", "200"},
+		{"POST /x HTTP/1.1\r\nHost: h\r\nSec-Fetch-Site: same-origin\r\nContent-Length: 0\r\n\r\n", "200"},
+		{"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", "200"},
+	}
+	for _, tt := range tests {
+		if s := statusLine(exchange(t, sock, []byte(tt.req), 1)); !strings.Contains(s, " "+tt.status+" ") {
+			t.Errorf("%q: %q, want %s", tt.req, s, tt.status)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("handler ran %d times, want 3", n)
 	}
 }
