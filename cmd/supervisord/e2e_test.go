@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -370,22 +371,26 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 			} else {
 				d = e.startForeground()
 			}
-			e.waitStates(map[string]string{"a:a": "RUNNING", "stubborn:stubborn": "RUNNING", "family:family": "RUNNING"})
-			var all []int
-			waitFor(t, 5*time.Second, "family's grandchildren", func() bool {
-				all = descendants(d.pid)
-				return len(all) >= 6 // a, stubborn (+ sleep), family, 2 sleeps
+			infos := e.waitStates(map[string]string{"a:a": "RUNNING", "stubborn:stubborn": "RUNNING", "family:family": "RUNNING"})
+			// Wait for family's two sleeps (the shell forks them after
+			// RUNNING), then take every descendant: a, stubborn (and its
+			// passing sleep), family and its sleeps.
+			waitFor(t, 60*time.Second, "family's grandchildren", func() bool {
+				return len(descendants(infos["family:family"].PID)) >= 2
 			})
-			direct := pidsOf(e.infos())
+			all := descendants(d.pid)
+			direct := pidsOf(infos)
 			w.stop(e, d)
-			if st := d.wait(20 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+			if st := d.wait(60 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
 				t.Fatalf("exit status: %v", st)
 			}
 			assertReaped(t, direct)
 			assertGone(t, all)
 			killLeftovers(t)
 			log := e.mainLog()
-			if !strings.Contains(log, "killing 'stubborn'") && !strings.Contains(log, "killing stubborn") {
+			// Python's WARN line "killing 'stubborn' (pid) with SIGKILL" (the
+			// DEBG line "killing stubborn (pid N) with signal SIGTERM" comes first).
+			if !regexp.MustCompile(`WARN killing 'stubborn' \(\d+\) with SIGKILL`).MatchString(log) {
 				t.Errorf("stubborn was not SIGKILLed after stopwaitsecs:\n%s", log)
 			}
 		})
@@ -393,17 +398,26 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 }
 
 // TestSignalsDuringShutdown: a second SIGTERM is logged and changes
-// nothing; SIGHUP during a shutdown is ignored with Python's message.
+// nothing; SIGHUP during a shutdown is ignored with Python's message. A
+// program that ignores SIGTERM until the test releases it (stopwaitsecs far
+// away) holds the shutdown open for as long as the checks take.
 func TestSignalsDuringShutdown(t *testing.T) {
-	e := newEnv(t, "", map[string]string{"stubborn": strings.Replace(progStubborn, "stopwaitsecs=1", "stopwaitsecs=4", 1)})
+	e := newEnv(t, "", nil)
+	release := filepath.Join(e.dir, "release")
+	e.setProgram("stubborn", "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; while [ ! -e "+release+
+		" ]; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=300\nstopasgroup=true\n")
 	d := e.startForeground()
 	e.waitStates(map[string]string{"stubborn:stubborn": "RUNNING"})
 	d.signal(syscall.SIGTERM)
-	waitFor(t, 5*time.Second, "the shutdown to begin", func() bool {
+	waitFor(t, 60*time.Second, "the shutdown to begin", func() bool {
 		return strings.Contains(e.mainLog(), "received SIGTERM indicating exit request")
 	})
 	d.signal(syscall.SIGHUP)
 	d.signal(syscall.SIGTERM)
+	waitFor(t, 60*time.Second, "the second SIGTERM and the SIGHUP in the log", func() bool {
+		log := e.mainLog()
+		return strings.Count(log, "received SIGTERM indicating exit request") == 2 && strings.Contains(log, "SIGHUP")
+	})
 	var infos []procInfo
 	if err := e.rpc("supervisor.getAllProcessInfo", nil, &infos); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_STATE") {
 		t.Errorf("getAllProcessInfo during shutdown: %v; want a SHUTDOWN_STATE fault", err)
@@ -411,7 +425,15 @@ func TestSignalsDuringShutdown(t *testing.T) {
 	if out, _ := e.ctl("status"); !strings.Contains(out, "SHUTDOWN_STATE") {
 		t.Errorf("status during shutdown: %q; want a SHUTDOWN_STATE error", out)
 	}
-	if st := d.wait(20 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
+	select {
+	case <-d.done:
+		t.Fatalf("supervisord exited before the stubborn program did (%v):\n%s", d.status, e.mainLog())
+	default:
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.wait(60 * time.Second); !st.Exited() || st.ExitStatus() != 0 {
 		t.Fatalf("exit status: %v", st)
 	}
 	log := e.mainLog()
@@ -420,6 +442,9 @@ func TestSignalsDuringShutdown(t *testing.T) {
 	}
 	if !strings.Contains(log, "WARN ignored SIGHUP indicating restart request (shutdown in progress)") {
 		t.Errorf("SIGHUP during shutdown not ignored:\n%s", log)
+	}
+	if strings.Contains(log, "killing 'stubborn'") {
+		t.Errorf("stubborn was SIGKILLed although it had stopwaitsecs to spare:\n%s", log)
 	}
 	if strings.Count(log, "supervisord started with pid") != 1 {
 		t.Errorf("the daemon restarted:\n%s", log)
