@@ -76,7 +76,7 @@ func TestStartStopLifecycle(t *testing.T) {
 		t.Fatalf("RUNNING before startsecs: %+v", info)
 	}
 	clk.Advance(time.Millisecond)
-	rec.waitState(t, "sleeper", Running, 5*time.Second)
+	rec.waitState(t, "sleeper", Running, 30*time.Second)
 	if !rec.hasLog("INFO success: sleeper entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)") {
 		t.Errorf("no success log: %q", rec.logLines())
 	}
@@ -233,7 +233,7 @@ func TestFastExitNeverExited(t *testing.T) {
 		wantFault(t, err, ErrSpawnError, name)
 	}
 	for _, name := range names {
-		rec.waitState(t, name, Fatal, 5*time.Second)
+		rec.waitState(t, name, Fatal, 30*time.Second)
 		wantStates(t, rec, name, "STARTING", "BACKOFF", "FATAL")
 		info, _ := s.Info(name)
 		if info.Spawnerr != "Exited too quickly (process log may have details)" {
@@ -325,7 +325,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	info, _ := s.Info("stubborn")
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Stop(bg, "stubborn", true); done <- err }()
-	rec.waitState(t, "stubborn", Stopping, 5*time.Second)
+	rec.waitState(t, "stubborn", Stopping, 30*time.Second)
 	// Just short of stopwaitsecs: no SIGKILL yet (the SIGTERM is ignored;
 	// the "stopped:" line below says which signal ended it).
 	clk.Advance(2*time.Second - time.Millisecond)
@@ -424,7 +424,7 @@ func TestSpawnErrors(t *testing.T) {
 	if err := s.AddGroup(homogeneous(p)); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitState(t, "auto", Fatal, 5*time.Second)
+	rec.waitState(t, "auto", Fatal, 30*time.Second)
 	wantStates(t, rec, "auto", "STARTING", "BACKOFF", "FATAL")
 	info, _ := s.Info("auto")
 	if info.Spawnerr != "can't find command '/nonexistent/binary'" {
@@ -474,7 +474,7 @@ func TestChildSideFailuresLookLikePython(t *testing.T) {
 				t.Fatal(err)
 			}
 			last := c.states[len(c.states)-1]
-			rec.waitFor(t, last, 5*time.Second, func() bool { return len(rec.states(c.name)) == len(c.states) })
+			rec.waitFor(t, last, 30*time.Second, func() bool { return len(rec.states(c.name)) == len(c.states) })
 			wantStates(t, rec, c.name, c.states...)
 			errOut.Wait()
 			if want := c.stderr + "supervisor: child process was not spawned\n"; errOut.String() != want {
@@ -530,7 +530,7 @@ func TestNamespecsAndFaults(t *testing.T) {
 	if _, _, err := s.Signal("grp:a", "hup"); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitState(t, "a", Exited, 5*time.Second) // SIGHUP kills the helper
+	rec.waitState(t, "a", Exited, 30*time.Second) // SIGHUP kills the helper
 	if !rec.hasLog("WARN exited: a (terminated by SIGHUP; not expected)") {
 		t.Errorf("logs %q", rec.logLines())
 	}
@@ -747,7 +747,7 @@ func TestShutdownTurnsBackoffFatal(t *testing.T) {
 	if _, _, err := s.Start(bg, "flaky", false); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitState(t, "flaky", Backoff, 5*time.Second)
+	rec.waitState(t, "flaky", Backoff, 30*time.Second)
 	if err := s.Shutdown(bg); err != nil {
 		t.Fatal(err)
 	}
@@ -797,7 +797,7 @@ func TestAutostartOnAddGroup(t *testing.T) {
 	if err := s.AddGroup(&config.Group{Name: "g", Processes: []*config.Process{a, m}}); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitState(t, "auto", Running, 5*time.Second)
+	rec.waitState(t, "auto", Running, 30*time.Second)
 	if st := rec.states("manual"); len(st) != 0 {
 		t.Errorf("manual process started: %v", st)
 	}
@@ -860,8 +860,8 @@ func TestStopGroupResultsInCompletionOrder(t *testing.T) {
 	out.next(t)
 	done := make(chan []Result, 1)
 	go func() { res, _ := s.StopGroup(bg, "g", true); done <- res }()
-	rec.waitState(t, "fast", Stopped, 5*time.Second)
-	rec.waitState(t, "slow", Stopping, 5*time.Second)
+	rec.waitState(t, "fast", Stopped, 30*time.Second)
+	rec.waitState(t, "slow", Stopping, 30*time.Second)
 	clk.Advance(10 * time.Second) // SIGKILL for the stubborn one
 	res := <-done
 	want := []Result{{"fast", "g", nil}, {"slow", "g", nil}}
@@ -1062,7 +1062,7 @@ func TestReaperLeavesForeignChildren(t *testing.T) {
 	if _, _, err := s.Start(bg, "mine", true); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitState(t, "mine", Exited, 5*time.Second)
+	rec.waitState(t, "mine", Exited, 30*time.Second)
 	if info, _ := s.Info("mine"); info.ExitStatus != 3 {
 		t.Errorf("exit status %d", info.ExitStatus)
 	}

@@ -241,7 +241,7 @@ func TestDaemonMode(t *testing.T) {
 		t.Errorf("daemon session id %d (errno %v), want its own pid %d", sid, errno, d.pid)
 	}
 	var wlog string
-	waitFor(t, 5*time.Second, "w's output", func() bool {
+	waitFor(t, 30*time.Second, "w's output", func() bool {
 		b, _ := os.ReadFile(e.dir + "/w.log")
 		wlog = string(b)
 		return strings.Count(wlog, "\n") >= 2
@@ -263,12 +263,12 @@ func TestDaemonMode(t *testing.T) {
 	}
 	d.signal(syscall.SIGUSR2)
 	// As in Python, both lines go to the old file, just before the reopen.
-	waitFor(t, 5*time.Second, "log reopen", func() bool {
+	waitFor(t, 30*time.Second, "log reopen", func() bool {
 		b, _ := os.ReadFile(e.logfile() + ".1")
 		return strings.Contains(string(b), "INFO received SIGUSR2 indicating log reopen request") &&
 			strings.Contains(string(b), "INFO supervisord logreopen")
 	})
-	waitFor(t, 5*time.Second, "the child log reopened", func() bool {
+	waitFor(t, 30*time.Second, "the child log reopened", func() bool {
 		b, _ := os.ReadFile(ticker)
 		return strings.HasPrefix(string(b), "tick\n")
 	})
