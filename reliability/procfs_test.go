@@ -130,7 +130,7 @@ func children() []pstat {
 // test (a leak of the daemon), reaping the dead ones. The daemons
 // themselves are reaped by exec.Cmd.Wait and are not counted.
 func killLeftovers(t *testing.T) {
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second) // bounds a slow exit on a loaded box
 	for time.Now().Before(deadline) {
 		live := false
 		for _, st := range children() {
