@@ -58,6 +58,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		// relay how its startup went.
 		return spawnDaemon(argv, stderr)
 	}
+	if _, err := startPprof(); err != nil {
+		return reportStartupError(child, progname, stderr, err)
+	}
 	code, err := d.serve(cfg)
 	if err != nil {
 		return reportStartupError(child, progname, stderr, err)
