@@ -19,6 +19,9 @@ var (
 	argsFlag    = flag.String("daemon-args", "", "daemon arguments, {conf} is the config path (default $BENCH_ARGS, else \"-n -c {conf}\")")
 	resultsFlag = flag.String("results", "", "write the results as JSON to this file (default $BENCH_RESULTS)")
 	quickFlag   = flag.Bool("quick", false, "quick mode: 256 MiB log, shorter windows (also -short or BENCH_QUICK=1)")
+	ctlsFlag    = flag.String("ctls", "", "supervisorctl clients BenchmarkScale times, name=path[,name=path]; an empty path builds ./cmd/supervisorctl "+
+		"(default $BENCH_CTLS, else python=/usr/bin/supervisorctl,ours=)")
+	growthFlag = flag.String("growth", "", "write BenchmarkScale's growth tables (markdown) to this file (default $BENCH_GROWTH)")
 )
 
 // suite is the state one `go test -bench` run shares between TestMain and
@@ -32,7 +35,9 @@ type Suite struct {
 	Baseline string
 	Opts     Options
 	Results  *Results
-	buildErr map[string]error
+	Ctls     []Spec           // supervisorctl clients (Args unused)
+	Growth   *Growth          // BenchmarkScale's figures per daemon and N
+	buildErr map[string]error // by daemon name, "ctl NAME" for clients
 }
 
 func benchRequested() bool {
@@ -89,6 +94,16 @@ func TestMain(m *testing.M) {
 	if !s.Results.Empty() {
 		fmt.Printf("\n%s(ratios above 1 mean that daemon is better than %s)\n", s.Results.Table(), s.Baseline)
 	}
+	if !s.Growth.Empty() {
+		md := s.Growth.Markdown()
+		fmt.Print(md)
+		if path := firstNonEmpty(*growthFlag, os.Getenv("BENCH_GROWTH")); path != "" {
+			if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				code = 1
+			}
+		}
+	}
 	if path := firstNonEmpty(*resultsFlag, os.Getenv("BENCH_RESULTS")); path != "" {
 		if err := s.Results.WriteJSON(path); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -125,12 +140,38 @@ func newSuite() (*Suite, func(), error) {
 		prev := cleanup
 		cleanup = func() { prev(); os.RemoveAll(dir) }
 		specs[i].Path = filepath.Join(dir, "supervisord")
-		if err := buildOurs(specs[i].Path); err != nil {
+		if err := buildCmd("supervisord", specs[i].Path); err != nil {
 			s.buildErr[specs[i].Name] = err
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", specs[i].Name, err)
 		}
 	}
 	s.Daemons = specs
+	ctls, err := ParseSpecs(firstNonEmpty(*ctlsFlag, os.Getenv("BENCH_CTLS"), "python=/usr/bin/supervisorctl,ours="), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-ctls: %w", err)
+	}
+	s.Growth = NewGrowth()
+	for i := range ctls {
+		s.Growth.Ctls = append(s.Growth.Ctls, ctls[i].Name)
+		if ctls[i].Path != "" {
+			if abs, err := filepath.Abs(ctls[i].Path); err == nil {
+				ctls[i].Path = abs
+			}
+			continue
+		}
+		dir, err := os.MkdirTemp("", "bench-build-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("build dir: %w", err)
+		}
+		prev := cleanup
+		cleanup = func() { prev(); os.RemoveAll(dir) }
+		ctls[i].Path = filepath.Join(dir, "supervisorctl")
+		if err := buildCmd("supervisorctl", ctls[i].Path); err != nil {
+			s.buildErr["ctl "+ctls[i].Name] = err
+			fmt.Fprintf(os.Stderr, "bench: ctl %s: %v\n", ctls[i].Name, err)
+		}
+	}
+	s.Ctls = ctls
 	s.Baseline = specs[0].Name
 	names := make([]string, len(specs))
 	for i, sp := range specs {
@@ -148,16 +189,16 @@ func newSuite() (*Suite, func(), error) {
 	return s, cleanup, nil
 }
 
-// buildOurs builds ./cmd/supervisord of this module into out.
-func buildOurs(out string) error {
+// buildCmd builds ./cmd/<name> of this module into out.
+func buildCmd(name, out string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = "/usr/local/go/bin/go"
 	}
-	cmd := exec.Command(gobin, "build", "-o", out, "github.com/gosupervisor/gosupervisor/cmd/supervisord")
+	cmd := exec.Command(gobin, "build", "-o", out, "github.com/gosupervisor/gosupervisor/cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/supervisord: %w: %s", err, msg)
+		return fmt.Errorf("go build ./cmd/%s: %w: %s", name, err, msg)
 	}
 	return nil
 }

@@ -97,6 +97,8 @@ type Layout struct {
 	MainLog  string
 	ChildLog string // childlogdir (AUTO logs)
 	Logs     string // explicit per-program logs the benchmarks inspect
+	MinFDs   int    // minfds= in [supervisord]; 0 means 10000
+	MinProcs int    // minprocs= in [supervisord]; 0 means 4000
 }
 
 // NewLayout names the files of a daemon in dir.
@@ -119,8 +121,16 @@ func (l Layout) Config(progs []Program) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\nchmod=0700\n\n", l.Sock)
 	fmt.Fprintf(&b, "[supervisord]\nlogfile=%s\nlogfile_maxbytes=50MB\nlogfile_backups=2\nloglevel=info\n", l.MainLog)
-	fmt.Fprintf(&b, "pidfile=%s\nchildlogdir=%s\nnodaemon=true\nminfds=10000\nminprocs=4000\n\n",
-		filepath.Join(l.Dir, "supervisord.pid"), l.ChildLog)
+	minfds := l.MinFDs
+	if minfds <= 0 {
+		minfds = 10000
+	}
+	minprocs := l.MinProcs
+	if minprocs <= 0 {
+		minprocs = 4000
+	}
+	fmt.Fprintf(&b, "pidfile=%s\nchildlogdir=%s\nnodaemon=true\nminfds=%d\nminprocs=%d\n\n",
+		filepath.Join(l.Dir, "supervisord.pid"), l.ChildLog, minfds, minprocs)
 	b.WriteString("[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
 	fmt.Fprintf(&b, "[supervisorctl]\nserverurl=unix://%s\n\n", l.Sock)
 	for _, p := range progs {

@@ -1,0 +1,425 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
+)
+
+// The scale figures (BenchmarkScale) run N = 100 ... 6,000 /bin/sleep
+// programs and judge each daemon figure against what the machine itself
+// needs for the same N, measured in the same run (Floor).
+
+// ScaleBands is how many priority bands the scale programs are spread over,
+// so stop order can be checked without making every program its own
+// priority level.
+const ScaleBands = 10
+
+// Floor is what this machine needs, with no supervisor, to start N
+// /bin/sleep processes the way a supervisor does and to stop them again.
+type Floor struct {
+	N        int
+	Start    time.Duration // fork+exec of all N, pipes made and kept
+	TermReap time.Duration // SIGTERM to all N until the last is reaped
+}
+
+// MeasureFloor fork+execs n /bin/sleep from this process, each in its own
+// process group with a stdin pipe and one stdout pipe that also takes
+// stderr (what redirect_stderr=true gives a supervisor), keeping the parent
+// ends open as a supervisor does; then sends SIGTERM to all and reaps them
+// one by one. Start times the spawns, TermReap the first kill to the last
+// reap. Nothing is left running, also on error.
+func MeasureFloor(n int) (Floor, error) {
+	f := Floor{N: n}
+	procs := make([]*os.Process, 0, n)
+	keep := make([]*os.File, 0, 2*n)
+	reaped := false
+	defer func() {
+		if !reaped {
+			for _, p := range procs {
+				_ = p.Kill()
+			}
+			for _, p := range procs {
+				_, _ = p.Wait()
+			}
+		}
+		for _, k := range keep {
+			k.Close()
+		}
+	}()
+	env := os.Environ()
+	argv := []string{"/bin/sleep", "100000"}
+	t0 := time.Now()
+	for range n {
+		inR, inW, err := os.Pipe()
+		if err != nil {
+			return f, fmt.Errorf("floor: stdin pipe: %w", err)
+		}
+		outR, outW, err := os.Pipe()
+		if err != nil {
+			inR.Close()
+			inW.Close()
+			return f, fmt.Errorf("floor: stdout pipe: %w", err)
+		}
+		keep = append(keep, inW, outR)
+		p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
+			Env: env, Files: []*os.File{inR, outW, outW}, Sys: &syscall.SysProcAttr{Setpgid: true}})
+		inR.Close()
+		outW.Close()
+		if err != nil {
+			return f, fmt.Errorf("floor: start /bin/sleep %d of %d: %w", len(procs)+1, n, err)
+		}
+		procs = append(procs, p)
+	}
+	f.Start = time.Since(t0)
+	t1 := time.Now()
+	for _, p := range procs {
+		if err := p.Signal(syscall.SIGTERM); err != nil {
+			return f, fmt.Errorf("floor: SIGTERM pid %d: %w", p.Pid, err)
+		}
+	}
+	for _, p := range procs {
+		if _, err := p.Wait(); err != nil {
+			return f, fmt.Errorf("floor: reap pid %d: %w", p.Pid, err)
+		}
+	}
+	f.TermReap = time.Since(t1)
+	reaped = true
+	return f, nil
+}
+
+// ScaleFDs is the minfds a scale config asks for: three descriptors per
+// program (stdin and stdout pipe ends, the log file) and 1,000 spare, capped
+// at the hard RLIMIT_NOFILE, which an unprivileged daemon cannot raise.
+func ScaleFDs(n int, hard uint64) int {
+	want := 3*n + 1000
+	if hard > 0 && uint64(want) > hard {
+		return int(hard)
+	}
+	return want
+}
+
+// HardNoFile is this process's hard RLIMIT_NOFILE (0 if unknown).
+func HardNoFile() uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return rl.Max
+}
+
+// ScalePrograms are n sleep programs spread over ScaleBands priority bands
+// in name order: p0000... have the lowest priority number, so they start
+// first and stop last.
+func ScalePrograms(n int) []Program {
+	progs := SleepPrograms(n, nil)
+	for i := range progs {
+		progs[i].Options["priority"] = strconv.Itoa(100 + 10*Band(i, n))
+	}
+	return progs
+}
+
+// Band is the priority band of program i of n.
+func Band(i, n int) int { return i * ScaleBands / n }
+
+// BandInversions counts adjacent pairs in a stop order (program names
+// p0000...) where a lower band stopped before a higher one: supervisord
+// stops higher priority numbers first.
+func BandInversions(names []string, n int) int {
+	inv := 0
+	prev := -1
+	for _, name := range names {
+		i, err := strconv.Atoi(strings.TrimPrefix(name, "p"))
+		if err != nil {
+			continue
+		}
+		b := Band(i, n)
+		if prev >= 0 && b > prev {
+			inv++
+		}
+		prev = b
+	}
+	return inv
+}
+
+// LogCounter counts the lines of a growing main log that contain a marker,
+// reading only what was appended since the last call.
+type LogCounter struct {
+	path   string
+	marker []byte
+	off    int64
+	part   []byte // an incomplete last line
+	count  int
+}
+
+// NewLogCounter counts lines of path that contain marker.
+func NewLogCounter(path, marker string) *LogCounter {
+	return &LogCounter{path: path, marker: []byte(marker)}
+}
+
+// Count reads what was appended and returns the count so far. A missing
+// file counts 0.
+func (c *LogCounter) Count() (int, error) {
+	f, err := os.Open(c.path)
+	if os.IsNotExist(err) {
+		return c.count, nil
+	}
+	if err != nil {
+		return c.count, fmt.Errorf("open %s: %w", c.path, err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(c.off, io.SeekStart); err != nil {
+		return c.count, fmt.Errorf("seek %s: %w", c.path, err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return c.count, fmt.Errorf("read %s: %w", c.path, err)
+	}
+	c.off += int64(len(data))
+	data = append(c.part, data...)
+	end := bytes.LastIndexByte(data, '\n')
+	if end < 0 {
+		c.part = data
+		return c.count, nil
+	}
+	c.count += bytes.Count(data[:end+1], c.marker)
+	c.part = append([]byte(nil), data[end+1:]...)
+	return c.count, nil
+}
+
+// ScaleStart is what launching N programs looks like at scale.
+type ScaleStart struct {
+	FirstAnswer time.Duration // launch -> getState answered
+	AllRunning  time.Duration // launch -> N "success:" lines, confirmed by getAllProcessInfo
+	CPU         float64       // daemon CPU seconds at AllRunning
+}
+
+// runningMarker is the main-log line of a program entering RUNNING.
+const runningMarker = " success: "
+
+// LaunchScale writes a config of progs with minfds into dir, starts spec and
+// waits until every program is RUNNING. It watches the main log's
+// "success:" lines instead of polling getAllProcessInfo, which at 6,000
+// programs is a 7 MB answer that would steal the daemon's CPU while it
+// spawns, then confirms the count with one getAllProcessInfo. The daemon is
+// left running for the caller (also on error, when it is not nil).
+func LaunchScale(spec Spec, dir string, progs []Program, minfds int) (*Daemon, ScaleStart, error) {
+	n := len(progs)
+	var s ScaleStart
+	d, err := LaunchConfig(spec, dir, func(l Layout) string {
+		l.MinFDs, l.MinProcs = minfds, n+1000
+		return l.Config(progs)
+	})
+	if err != nil {
+		return nil, s, err
+	}
+	timeout := 60*time.Second + time.Duration(n)*30*time.Millisecond
+	deadline := d.Launched.Add(timeout)
+	if s.FirstAnswer, err = d.WaitAnswer(timeout, 2*time.Millisecond); err != nil {
+		return d, s, err
+	}
+	lc := NewLogCounter(d.Layout.MainLog, runningMarker)
+	for {
+		got, err := lc.Count()
+		if err != nil {
+			return d, s, err
+		}
+		if got >= n {
+			s.AllRunning = time.Since(d.Launched)
+			s.CPU, _ = CPUSeconds(d.Pid())
+			break
+		}
+		if d.Exited() {
+			return d, s, fmt.Errorf("%s exited while starting (%d of %d running): %s", spec.Name, got, n, d.Output())
+		}
+		if time.Now().After(deadline) {
+			return d, s, fmt.Errorf("%s: %d of %d programs RUNNING within %v", spec.Name, got, n, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// the log says so; the state must agree (poll if it lags the log)
+	if _, _, err := d.WaitStates(n, []int{StateRunning}, time.Until(deadline)+10*time.Second, 100*time.Millisecond); err != nil {
+		return d, s, err
+	}
+	return d, s, nil
+}
+
+// ConfigLoad is the best of runs in-process config.Load calls on path: what
+// our daemon spends reading that config before it can answer.
+func ConfigLoad(path string, runs int) (time.Duration, error) {
+	best := time.Duration(0)
+	for range runs {
+		t := time.Now()
+		if _, err := config.Load(path, config.LoadOptions{}); err != nil {
+			return 0, fmt.Errorf("config.Load %s: %w", path, err)
+		}
+		if d := time.Since(t); best == 0 || d < best {
+			best = d
+		}
+	}
+	return best, nil
+}
+
+// pyConfigLoad times Python's ServerOptions.realize on a config (the import
+// of the supervisor package not included).
+const pyConfigLoad = `import sys, time
+from supervisor.options import ServerOptions
+t = time.perf_counter()
+o = ServerOptions()
+o.realize(args=['-c', sys.argv[1]])
+n = sum(len(g.process_configs) for g in o.process_group_configs)
+print('%.6f %d' % (time.perf_counter() - t, n))
+`
+
+// PythonConfigLoad is the best of runs of Python supervisor's own config
+// load of path, run by python (/usr/bin/python3); want is the number of
+// programs it must find.
+func PythonConfigLoad(python, path string, want, runs int) (time.Duration, error) {
+	best := time.Duration(0)
+	for range runs {
+		out, err := exec.Command(python, "-c", pyConfigLoad, path).CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("python config load: %w: %s", err, shorten(string(out), 300))
+		}
+		var secs float64
+		var n int
+		if _, err := fmt.Sscanf(string(out), "%f %d", &secs, &n); err != nil {
+			return 0, fmt.Errorf("python config load: parse %q: %w", shorten(string(out), 100), err)
+		}
+		if n != want {
+			return 0, fmt.Errorf("python config load: %d programs, want %d", n, want)
+		}
+		d := time.Duration(secs * float64(time.Second))
+		if best == 0 || d < best {
+			best = d
+		}
+	}
+	return best, nil
+}
+
+// CtlStatus runs `ctl -c conf status` runs times and returns each wall time;
+// every run must list want programs as RUNNING.
+func CtlStatus(ctl, conf string, want, runs int, timeout time.Duration) ([]time.Duration, error) {
+	var walls []time.Duration
+	for range runs {
+		cmd := exec.Command(ctl, "-c", conf, "status")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		t := time.Now()
+		if err := cmd.Start(); err != nil {
+			return walls, fmt.Errorf("start %s: %w", ctl, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(timeout):
+			_ = cmd.Process.Kill()
+			<-done
+			return walls, fmt.Errorf("%s status: no answer within %v", ctl, timeout)
+		}
+		wall := time.Since(t)
+		running := bytes.Count(out.Bytes(), []byte(" RUNNING "))
+		if running != want {
+			return walls, fmt.Errorf("%s status (%v): %d RUNNING lines, want %d: %s", ctl, err, running, want, shorten(out.String(), 200))
+		}
+		walls = append(walls, wall)
+	}
+	return walls, nil
+}
+
+// StopAll is what supervisor.stopAllProcesses(wait=True) does at scale.
+type StopAll struct {
+	Return     time.Duration // call sent -> answer read (all stopped)
+	Results    int           // entries in the answer
+	Stopped    int           // processes STOPPED afterwards
+	Inversions int           // band order inversions in the main log's "stopped:" lines
+	Left       int           // OS children of the daemon afterwards
+	CPU        float64       // daemon CPU over the call
+}
+
+// MeasureStopAll calls stopAllProcesses(true) on d, running n ScalePrograms,
+// and checks the outcome: all STOPPED, stop order by band, no child left.
+func MeasureStopAll(d *Daemon, n int, timeout time.Duration) (StopAll, error) {
+	var s StopAll
+	c := d.Client(timeout)
+	defer c.Close()
+	c0, _ := CPUSeconds(d.Pid())
+	req := NewRequest(MethodCall("supervisor.stopAllProcesses", true))
+	t := time.Now()
+	body, err := c.Do(req)
+	s.Return = time.Since(t)
+	c1, _ := CPUSeconds(d.Pid())
+	s.CPU = c1 - c0
+	if err != nil {
+		return s, fmt.Errorf("stopAllProcesses: %w", err)
+	}
+	if err := Decode(body, nil); err != nil {
+		return s, fmt.Errorf("stopAllProcesses: %w", err)
+	}
+	_, s.Results = CountStatusCodes(body)
+	info, err := c.Do(NewRequest(MethodCall("supervisor.getAllProcessInfo")))
+	if err != nil {
+		return s, fmt.Errorf("getAllProcessInfo after stopAllProcesses: %w", err)
+	}
+	s.Stopped, _ = CountStates(info, StateStopped)
+	s.Left = len(ChildrenOf(d.Pid()))
+	evs, err := ParseMainLog(d.Layout.MainLog)
+	if err != nil {
+		return s, err
+	}
+	order := StoppedOrder(evs)
+	s.Inversions = BandInversions(order, n)
+	if s.Stopped != n || len(order) != n {
+		return s, fmt.Errorf("stopAllProcesses: %d of %d STOPPED, %d stopped: lines in the main log", s.Stopped, n, len(order))
+	}
+	return s, nil
+}
+
+// CountStatusCodes counts the "status" members of a startAll/stopAll
+// answer: ok is how many are 80 (SUCCESS), total how many there are.
+func CountStatusCodes(body []byte) (ok, total int) {
+	key := []byte("<name>status</name>")
+	rest := body
+	for {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			return ok, total
+		}
+		rest = rest[i+len(key):]
+		if v, good := intValue(rest); good {
+			total++
+			if v == 80 {
+				ok++
+			}
+		}
+	}
+}
+
+// Ratio is value over floor (0 when the floor is missing).
+func Ratio(value, floor time.Duration) float64 {
+	if floor <= 0 {
+		return 0
+	}
+	return float64(value) / float64(floor)
+}
+
+// sortedInts returns the keys of m in order.
+func sortedInts[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
+}
