@@ -202,7 +202,7 @@ func (s *fileSink) seekEnd() error {
 	}
 	end, err := s.f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return fmt.Errorf("logrot: seek %s: %w", s.opt.Path, err)
+		return pathErr("seek", s.opt.Path, err)
 	}
 	if end != s.size {
 		s.lineKnown = false // another writer, or a truncation (copytruncate)
@@ -230,7 +230,7 @@ func (s *fileSink) Reopen() error {
 		return fs.ErrClosed
 	}
 	if err := s.closeFiles(); err != nil {
-		return fmt.Errorf("logrot: close %s for reopen: %w", s.opt.Path, err)
+		return pathErr("close for reopen", s.opt.Path, err)
 	}
 	if err := s.open(); err != nil {
 		return err
@@ -249,12 +249,12 @@ func (s *fileSink) Clear() error {
 		return fs.ErrClosed
 	}
 	if err := s.closeFiles(); err != nil {
-		return fmt.Errorf("logrot: close %s for clear: %w", s.opt.Path, err)
+		return pathErr("close for clear", s.opt.Path, err)
 	}
 	if s.regular {
 		if err := os.Remove(s.opt.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			// Keep logging to the file we could not remove.
-			return errors.Join(fmt.Errorf("logrot: remove %s: %w", s.opt.Path, err), s.open())
+			return errors.Join(pathErr("remove", s.opt.Path, err), s.open())
 		}
 	}
 	if err := s.open(); err != nil {
@@ -287,3 +287,18 @@ func (s *fileSink) Size() int64 {
 
 // Rotations counts rotations since the sink was opened.
 func (s *fileSink) Rotations() int64 { return s.rotations.Load() }
+
+// pathErr wraps an error about the log file at path as "logrot: op path:
+// err", saying the path once: an *fs.PathError (what an *os.File returns)
+// already names it, and its operation too when that is op.
+func pathErr(op, path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case !errors.As(err, &pe) || pe.Path != path:
+		return fmt.Errorf("logrot: %s %s: %w", op, path, err)
+	case pe.Op == op:
+		return fmt.Errorf("logrot: %w", err)
+	default:
+		return fmt.Errorf("logrot: %s: %w", op, err)
+	}
+}

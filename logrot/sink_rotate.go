@@ -112,7 +112,7 @@ func (s *fileSink) write(p []byte) (int, error) {
 	}
 	s.size += int64(n)
 	if err != nil {
-		return n, fmt.Errorf("logrot: write %s: %w", s.opt.Path, err)
+		return n, pathErr("write", s.opt.Path, err)
 	}
 	return n, nil
 }

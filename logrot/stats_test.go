@@ -1,6 +1,7 @@
 package logrot
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,8 +86,7 @@ func TestDiskFullEpisode(t *testing.T) {
 	logged, _ := os.ReadFile(mainPath)
 	lines := strings.Split(strings.TrimSuffix(string(logged), "\n"), "\n")
 	if len(lines) != 2 ||
-		!strings.HasPrefix(lines[0], "2026-11-25 13:14:15,987 CRIT 'p' stdout log write failed, 9 bytes not logged, output is dropped until it can be written: ") ||
-		!strings.Contains(lines[0], "no space left on device") ||
+		lines[0] != "2026-11-25 13:14:15,987 CRIT 'p' stdout log write failed, 9 bytes not logged, output is dropped until it can be written: logrot: write "+path+": no space left on device" ||
 		lines[1] != "2026-11-25 13:14:15,987 INFO 'p' stdout log writing resumed, 18 more bytes were not logged" {
 		t.Fatalf("main log:\n%s", logged)
 	}
@@ -119,5 +119,29 @@ func TestDiskFullNeverBlocksTheChild(t *testing.T) {
 	logged, _ := os.ReadFile(filepath.Join(dir, "supervisord.log"))
 	if n := strings.Count(string(logged), "CRIT 'p' stdout log write failed"); n != 1 {
 		t.Fatalf("%d CRIT lines, want 1:\n%s", n, logged)
+	}
+}
+
+// TestPathErrSaysThePathOnce: an error about a log file names its path
+// once, whether or not the underlying error already carries it.
+func TestPathErrSaysThePathOnce(t *testing.T) {
+	const p = "/var/log/app.log"
+	for _, tc := range []struct {
+		op   string
+		err  error
+		want string
+	}{
+		{"write", &os.PathError{Op: "write", Path: p, Err: syscall.ENOSPC}, "logrot: write /var/log/app.log: no space left on device"},
+		{"close for reopen", &os.PathError{Op: "close", Path: p, Err: syscall.EIO}, "logrot: close for reopen: close /var/log/app.log: input/output error"},
+		{"seek", syscall.EBADF, "logrot: seek /var/log/app.log: bad file descriptor"},
+		{"remove", &os.PathError{Op: "remove", Path: "/elsewhere", Err: syscall.EACCES}, "logrot: remove /var/log/app.log: remove /elsewhere: permission denied"},
+	} {
+		err := pathErr(tc.op, p, tc.err)
+		if err.Error() != tc.want {
+			t.Errorf("pathErr(%q, %v) = %q, want %q", tc.op, tc.err, err, tc.want)
+		}
+		if !errors.Is(err, tc.err) {
+			t.Errorf("pathErr(%q, %v) does not wrap the error", tc.op, tc.err)
+		}
 	}
 }

@@ -118,14 +118,22 @@ func TestDiskFull(t *testing.T) {
 		}
 		// One CRIT for the writer's full-disk episode. (The "running as
 		// root" CRIT is Python's startup line, counted apart.)
-		writeCrits := 0
+		// It names the log file once, and the episode ends with one
+		// "resumed" line once space is free.
+		writeCrits, resumed := 0, 0
 		for _, l := range strings.Split(mainLog, "\n") {
 			if strings.Contains(l, " CRIT ") && strings.Contains(l, "log write failed") {
 				writeCrits++
+				if n := strings.Count(l, filepath.Join(full, "writer.log")); n != 1 || !strings.Contains(l, "no space left on device") {
+					t.Errorf("the CRIT line names the log file %d times (want once, with the cause): %s", n, l)
+				}
+			}
+			if strings.Contains(l, "'writer' stdout log writing resumed, ") {
+				resumed++
 			}
 		}
-		if writeCrits != 1 {
-			t.Errorf("%d CRIT lines for the full disk, want 1:\n%s", writeCrits, mainLog)
+		if writeCrits != 1 || resumed != 1 {
+			t.Errorf("%d CRIT lines for the full disk and %d \"resumed\" lines, want 1 and 1:\n%s", writeCrits, resumed, mainLog)
 		}
 		if phase2 != 1000 {
 			t.Errorf("%d of the 1,000 phase-2 lines reached the log once space was free", phase2)
