@@ -42,6 +42,8 @@ type Hub struct {
 	chMu     sync.Mutex
 	channels map[*Channel]struct{} // open channels, for ChannelStats
 
+	pruner pruner // removes surplus backups after rotations (prune.go)
+
 	poller     *poller
 	privileged bool         // the kernel's per-user pipe page limits do not apply
 	grown      atomic.Int64 // pipes grown while not privileged (see grow)
@@ -67,6 +69,9 @@ func (h *Hub) acquireSink(opt sinkOptions) (*fileSink, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock() // its RotateEvery timer may already run
+	s.pruner = &h.pruner
+	s.mu.Unlock()
 	h.sinks[key] = &sharedSink{sink: s, refs: 1}
 	return s, nil
 }

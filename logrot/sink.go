@@ -60,7 +60,10 @@ type fileSink struct {
 	regular bool
 	f       *os.File
 	lj      *lumberjack.Logger // rotation with backups > 0
-	size    int64              // bytes in the live file
+	// pruner removes backups beyond opt.Backups in the background (the
+	// Hub's); nil prunes in the rotating goroutine (the main log).
+	pruner *pruner
+	size   int64 // bytes in the live file
 	// lastRotate is a time after lumberjack's last Rotate returned; the next
 	// rotation waits until the wall clock has left that millisecond so two
 	// backups never get the same timestamped name (which would overwrite).
@@ -171,12 +174,13 @@ func (s *fileSink) setOptions(opt sinkOptions) {
 }
 
 func (s *fileSink) newLumberjack() *lumberjack.Logger {
+	// No MaxBackups: the sink prunes (prune.go); lumberjack's mill then
+	// lists the directory only for compress or maxage.
 	return &lumberjack.Logger{
-		Filename:   s.opt.Path,
-		MaxSize:    ljMaxSizeMB,
-		MaxBackups: s.opt.Backups,
-		MaxAge:     s.opt.MaxAgeDays,
-		Compress:   s.opt.Compress,
+		Filename: s.opt.Path,
+		MaxSize:  ljMaxSizeMB,
+		MaxAge:   s.opt.MaxAgeDays,
+		Compress: s.opt.Compress,
 	}
 }
 

@@ -338,6 +338,9 @@ func (s *fileSink) rotate() error {
 	}
 	err := s.lj.Rotate()
 	s.lastRotate = time.Now()
+	if err == nil {
+		s.pruneBackups()
+	}
 	// lumberjack keeps the new file open; the sink writes through its own.
 	err = errors.Join(err, s.lj.Close())
 	if err != nil {
@@ -348,6 +351,16 @@ func (s *fileSink) rotate() error {
 	}
 	s.rotations.Add(1)
 	return err
+}
+
+// pruneBackups removes the backups beyond opt.Backups: soon, through the
+// pruner, or now without one. Callers hold s.mu.
+func (s *fileSink) pruneBackups() {
+	if s.pruner != nil {
+		s.pruner.request(s.opt.Path, s.opt.Backups)
+		return
+	}
+	pruneDir(filepath.Dir(s.opt.Path), map[pruneSpec]int{specFor(s.opt.Path): s.opt.Backups})
 }
 
 // Rotate rotates a non-empty regular file now, at its last line boundary
