@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
@@ -203,13 +204,14 @@ func rlimitValue(s string) (uint64, error) {
 // returns nil when nothing matches.
 func DependencyTargets(groups []*Group, spec string) []*Process {
 	var out []*Process
-	if gname, pname, ok := strings.Cut(spec, ":"); ok {
+	if strings.Contains(spec, ":") {
+		gname, pname := namespec.Split(spec)
 		for _, g := range groups {
 			if g.Name != gname {
 				continue
 			}
 			for _, p := range g.Processes {
-				if pname == "" || pname == "*" || p.Name == pname {
+				if pname == "" || p.Name == pname {
 					out = append(out, p)
 				}
 			}
@@ -244,8 +246,8 @@ func (l *loader) checkDependencies(groups []*Group) error {
 		}
 	}
 	label := func(p *Process) string {
-		if g := groupOf[p]; g != nil && g.Name != p.Name {
-			return g.Name + ":" + p.Name
+		if g := groupOf[p]; g != nil {
+			return namespec.Make(g.Name, p.Name)
 		}
 		return p.Name
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
 // Groups: adding, removing and looking up process groups by name.
@@ -188,32 +189,10 @@ func (s *Supervisor) GroupNames() []string {
 	return out
 }
 
-// SplitNamespec is Python's split_namespec: "g:p" -> (g, p); "g:" and
-// "g:*" -> (g, "") meaning the whole group; "p" -> (p, p).
-func SplitNamespec(spec string) (groupName, processName string) {
-	g, p, ok := strings.Cut(spec, ":")
-	if !ok {
-		return spec, spec
-	}
-	if p == "*" {
-		p = ""
-	}
-	return g, p
-}
-
-// MakeNamespec is Python's make_namespec: the process name alone when it
-// is its group's name, else "group:name".
-func MakeNamespec(group, process string) string {
-	if group == process {
-		return process
-	}
-	return group + ":" + process
-}
-
 // lookup resolves a namespec as _getGroupAndProcess does: an unknown group
 // or process is BAD_NAME with the spec as given; a group spec returns p nil.
 func (s *Supervisor) lookup(spec string) (*group, *process, error) {
-	gname, pname := SplitNamespec(spec)
+	gname, pname := namespec.Split(spec)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	g, ok := s.groups[gname]

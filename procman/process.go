@@ -15,6 +15,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/internal/account"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/errno"
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 )
 
@@ -71,7 +72,7 @@ func newProcess(s *Supervisor, g *group, cfg *config.Process, out Output) *proce
 
 // namespec names p in the faults of the group operations, as Python's
 // make_allfunc does.
-func (p *process) namespec() string { return MakeNamespec(p.group.cfg.Name, p.cfg.Name) }
+func (p *process) namespec() string { return namespec.Make(p.group.cfg.Name, p.cfg.Name) }
 
 func (p *process) logf(level config.LogLevel, format string, args ...any) {
 	p.s.logFields(level, &LogFields{Process: p.cfg.Name, Group: p.group.cfg.Name, PID: p.pid}, format, args...)

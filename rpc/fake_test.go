@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
 
@@ -133,7 +134,7 @@ func (f *fakeBackend) ClearMainLog() error { f.record("clearlog"); return nil }
 
 // lookup resolves a namespec; p is nil for a group spec.
 func (f *fakeBackend) lookup(ns string) (group string, p *fakeProc, err error) {
-	g, name := procman.SplitNamespec(ns)
+	g, name := namespec.Split(ns)
 	ps, ok := f.groups[g]
 	if !ok {
 		return "", nil, NewFault(BadName, ns)
@@ -218,7 +219,7 @@ func (f *fakeBackend) allProcs() []*fakeProc {
 
 func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) error {
 	f.mu.Lock()
-	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
+	ns := namespec.Make(p.info.Group, p.info.Name)
 	if strings.HasPrefix(p.cfg.Command, "/nonexistent") {
 		f.mu.Unlock()
 		return NewFault(NoFile, "can't find command '"+p.cfg.Command+"'")
@@ -256,7 +257,7 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 func (f *fakeBackend) stopOne(p *fakeProc) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
+	ns := namespec.Make(p.info.Group, p.info.Name)
 	if !p.info.State.IsRunning() {
 		return NewFault(NotRunning, ns)
 	}
@@ -382,7 +383,7 @@ func (f *fakeBackend) signalOne(p *fakeProc, sig string) error {
 	if !validSignal(sig) {
 		return NewFault(BadSignal, sig)
 	}
-	ns := procman.MakeNamespec(p.info.Group, p.info.Name)
+	ns := namespec.Make(p.info.Group, p.info.Name)
 	if !signallable(p) {
 		return NewFault(NotRunning, ns)
 	}

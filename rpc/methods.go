@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
-	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func sig(s ...string) []string { return s }
@@ -166,7 +166,7 @@ func methodTable() map[string]*method {
 			s, err := argSignal(p[1])
 			if err != nil {
 				// a group spec only fails if it signals someone
-				if g, proc := procman.SplitNamespec(name); proc == "" {
+				if g, proc := namespec.Split(name); proc == "" {
 					exists, some := d.signallable(g)
 					if !exists {
 						return nil, NewFault(BadName, name)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
 
@@ -250,7 +251,7 @@ func stateClass(state procman.State) string {
 type uiLink struct{ name, href, target string }
 
 func uiActions(info *ProcessInfo) []uiLink {
-	q := pyQuote(procman.MakeNamespec(info.Group, info.Name))
+	q := pyQuote(namespec.Make(info.Group, info.Name))
 	act := func(label, a string) uiLink {
 		return uiLink{label, "index.html?processname=" + q + "&action=" + a, ""}
 	}
@@ -303,7 +304,7 @@ func renderStatus(infos []ProcessInfo, message string, hasMsg bool) string {
 			if i%2 == 1 {
 				shade = ` class="shade"`
 			}
-			ns := procman.MakeNamespec(info.Group, info.Name)
+			ns := namespec.Make(info.Group, info.Name)
 			fmt.Fprintf(&b, "<tr%s><td><span class=\"%s\">%s</span></td><td>%s</td><td><a href=\"tail.html?processname=%s\" target=\"_blank\">%s</a></td><td><ul class=\"actions\">",
 				shade, stateClass(info.State), strings.ToLower(info.State.String()),
 				html.EscapeString(info.Description()), html.EscapeString(pyQuote(ns)), html.EscapeString(ns))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
@@ -192,12 +193,8 @@ func (u *UI) state(full bool) State {
 	for i := range infos {
 		info := &infos[i]
 		key := info.Group + ":" + info.Name
-		spec := key
-		if info.Group == info.Name {
-			spec = info.Name // as Python's page names it
-		}
 		p := Proc{
-			Name: info.Name, Group: info.Group, Spec: spec,
+			Name: info.Name, Group: info.Group, Spec: namespec.Make(info.Group, info.Name),
 			State: info.State.String(), Description: info.Description(),
 			PID: info.PID, Start: info.Start, ExitStatus: info.ExitStatus,
 			SpawnErr: info.SpawnErr, Alert: alert(info),

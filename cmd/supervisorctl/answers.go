@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
 // The answers supervisorctl reads, as typed structs. decodeAnswer fills
@@ -42,7 +44,7 @@ type processInfo struct {
 }
 
 // namespec is the name supervisorctl shows for the process.
-func (p processInfo) namespec() string { return makeNamespec(p.Group, p.Name) }
+func (p processInfo) namespec() string { return namespec.Make(p.Group, p.Name) }
 
 // result is one entry of a multi-process result list (startAllProcesses
 // and the like), or a fault turned into one.

@@ -71,26 +71,6 @@ func lookupCommand(name string) commandFunc {
 	return nil
 }
 
-// makeNamespec and splitNamespec are supervisor.options' helpers.
-func makeNamespec(group, name string) string {
-	if group == name {
-		return name
-	}
-	return group + ":" + name
-}
-
-// splitNamespec returns the group and process names; hasProcess is false
-// for "group:" and "group:*" (Python's None).
-func splitNamespec(spec string) (group, process string, hasProcess bool) {
-	if g, p, ok := strings.Cut(spec, ":"); ok {
-		if p == "" || p == "*" {
-			return g, "", false
-		}
-		return g, p, true
-	}
-	return spec, spec, true
-}
-
 func containsAll(names []string) bool {
 	for _, n := range names {
 		if n == "all" {

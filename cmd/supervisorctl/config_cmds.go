@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
 // formatChanges is DefaultControllerPlugin._formatChanges.
@@ -61,7 +63,7 @@ func doAvail(c *controller, arg string) (bool, error) {
 		if ci.Autostart {
 			auto = "auto"
 		}
-		name := makeNamespec(ci.Group, ci.Name)
+		name := namespec.Make(ci.Group, ci.Name)
 		prio := strconv.FormatInt(ci.GroupPrio, 10) + ":" + strconv.FormatInt(ci.ProcessPrio, 10)
 		c.output(padRight(name, 32) + " " + padRight(inuse, 9) + " " + padRight(auto, 9) + " " + prio)
 	}

@@ -164,6 +164,8 @@ func diffRows() []diffRow {
 			}
 		}, after: restore},
 		{name: "clear", args: []string{"clear", "talker", "nosuch"}, prep: restore},
+		// a group spec names its process None, as make_namespec(group, None) does
+		{name: "clear group", args: []string{"clear", "grp:*", "nog:"}},
 		// Python's clearAllProcessLogs clears one process per 1 s tick of
 		// its loop (7 s a run here), so this row runs on our daemon only.
 		{name: "clear all", args: []string{"clear", "all"}, goDaemonOnly: true},

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
 // gosupervisor's own commands and flags: status --json, health, rotate.
@@ -27,7 +29,7 @@ type processHealth struct {
 	CPUSeconds float64  `xmlrpc:"cpu_seconds,optional" json:"cpu_seconds"`
 }
 
-func (h processHealth) namespec() string { return makeNamespec(h.Group, h.Name) }
+func (h processHealth) namespec() string { return namespec.Make(h.Group, h.Name) }
 
 // noMethod is what a gosupervisor command says when the server does not
 // know its method (Python's supervisord, or ours without the
@@ -66,16 +68,16 @@ func matchNames[T any](c *controller, names []string, items []T, groupName func(
 	var matching []T
 	for _, name := range names {
 		bad := true
-		group, process, hasProcess := splitNamespec(name)
+		group, process := namespec.Split(name)
 		for _, it := range items {
 			g, n := groupName(it)
-			if g == group && (!hasProcess || n == process) {
+			if g == group && (process == "" || n == process) {
 				bad = false
 				matching = append(matching, it)
 			}
 		}
 		if bad {
-			if !hasProcess {
+			if process == "" {
 				report(group + ": ERROR (no such group)")
 			} else {
 				report(name + ": ERROR (no such process)")

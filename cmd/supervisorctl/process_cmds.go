@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
@@ -113,7 +114,7 @@ func doPid(c *controller, arg string) (bool, error) {
 }
 
 func startResult(r result) (string, error) {
-	name := makeNamespec(r.Group, r.Name)
+	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
 	case faultBadName:
 		return name + ": ERROR (no such process)", nil
@@ -134,7 +135,7 @@ func startResult(r result) (string, error) {
 }
 
 func signalResult(r result, success string) (string, error) {
-	name := makeNamespec(r.Group, r.Name)
+	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
 	case faultBadName:
 		return name + ": ERROR (no such process)", nil
@@ -151,7 +152,7 @@ func signalResult(r result, success string) (string, error) {
 }
 
 func clearResult(r result) (string, error) {
-	name := makeNamespec(r.Group, r.Name)
+	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
 	case faultBadName:
 		return name + ": ERROR (no such process)", nil
@@ -231,8 +232,8 @@ func doStartStop(c *controller, arg string, k startStop) (bool, error) {
 		return false, c.printResults(res, k.result, k.ignored)
 	}
 	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
+		group, process := namespec.Split(name)
+		if process == "" {
 			res, err := callResults(s, "supervisor."+k.verb+"ProcessGroup", group)
 			if err != nil {
 				if f, ok := asFault(err); ok && f.Code == faultBadName {
@@ -261,7 +262,7 @@ func doStartStop(c *controller, arg string, k startStop) (bool, error) {
 			c.setExitStatusFromFault(f.Code, k.ignored)
 			continue
 		}
-		c.output(makeNamespec(group, process) + ": " + k.done)
+		c.output(namespec.Make(group, process) + ": " + k.done)
 	}
 	return false, nil
 }
@@ -296,8 +297,8 @@ func doSignal(c *controller, arg string) (bool, error) {
 		return false, c.printResults(res, signalledResult, -1)
 	}
 	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
+		group, process := namespec.Split(name)
+		if process == "" {
 			res, err := callResults(s, "supervisor.signalProcessGroup", group, sig)
 			if err != nil {
 				if f, ok := asFault(err); ok && f.Code == faultBadName {
@@ -325,7 +326,7 @@ func doSignal(c *controller, arg string) (bool, error) {
 			c.setExitStatusFromFault(f.Code, -1)
 			continue
 		}
-		c.output(makeNamespec(group, process) + ": signalled")
+		c.output(namespec.Make(group, process) + ": signalled")
 	}
 	return false, nil
 }
@@ -372,7 +373,10 @@ func doClear(c *controller, arg string) (bool, error) {
 		return false, c.printResults(res, clearResult, -1)
 	}
 	for _, name := range names {
-		group, process, _ := splitNamespec(name)
+		group, process := namespec.Split(name)
+		if process == "" {
+			process = "None" // Python's make_namespec(group, None) is "group:None"
+		}
 		if _, err := s.call("supervisor.clearProcessLogs", name); err != nil {
 			f, ok := asFault(err)
 			if !ok {
@@ -386,7 +390,7 @@ func doClear(c *controller, arg string) (bool, error) {
 			c.setExitStatusFromFault(f.Code, -1)
 			continue
 		}
-		c.output(makeNamespec(group, process) + ": cleared")
+		c.output(namespec.Make(group, process) + ": cleared")
 	}
 	return false, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
 
@@ -148,7 +149,7 @@ func (m *topModel) act(verb, name string) tea.Cmd {
 	return func() tea.Msg {
 		var lines []string
 		do := func(method string, k startStop) {
-			group, process, _ := splitNamespec(name)
+			group, process := namespec.Split(name)
 			if _, err := m.client.call(method, name); err != nil {
 				if f, ok := asFault(err); ok {
 					line, err := k.result(result{Name: process, Group: group, Status: f.Code, Description: f.String})
@@ -161,7 +162,7 @@ func (m *topModel) act(verb, name string) tea.Cmd {
 				lines = append(lines, name+": ERROR ("+err.Error()+")")
 				return
 			}
-			lines = append(lines, makeNamespec(group, process)+": "+k.done)
+			lines = append(lines, namespec.Make(group, process)+": "+k.done)
 		}
 		if verb == "stop" || verb == "restart" {
 			do("supervisor.stopProcess", stopCmd)

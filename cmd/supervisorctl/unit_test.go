@@ -214,25 +214,6 @@ func TestColumnize(t *testing.T) {
 	}
 }
 
-func TestSplitNamespec(t *testing.T) {
-	tests := []struct {
-		spec, group, process string
-		has                  bool
-	}{
-		{"foo", "foo", "foo", true},
-		{"g:p", "g", "p", true},
-		{"g:*", "g", "", false},
-		{"g:", "g", "", false},
-		{"g:p:q", "g", "p:q", true},
-	}
-	for _, tt := range tests {
-		g, p, has := splitNamespec(tt.spec)
-		if g != tt.group || p != tt.process || has != tt.has {
-			t.Errorf("splitNamespec(%q) = %q %q %v", tt.spec, g, p, has)
-		}
-	}
-}
-
 func TestPyException(t *testing.T) {
 	tests := []struct {
 		err  error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/rpc"
@@ -314,7 +315,7 @@ func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 		r := rpc.ResultOK(p.Group, p.Name)
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Clear(); err != nil {
-				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, procman.MakeNamespec(p.Group, p.Name)))
+				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, namespec.Make(p.Group, p.Name)))
 				break
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/rpc"
@@ -146,7 +147,7 @@ func (inst *instance) RotateLogs(name string) error {
 	for _, p := range procs {
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Rotate(); err != nil {
-				return rpc.NewFault(rpc.Failed, procman.MakeNamespec(p.Group, p.Name)+": "+err.Error())
+				return rpc.NewFault(rpc.Failed, namespec.Make(p.Group, p.Name)+": "+err.Error())
 			}
 		}
 	}
