@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,32 @@ func copierCPU(script, out string, nbytes int64) (float64, error) {
 		return 0, fmt.Errorf("dd copied %v bytes, want %d (%v)", st.Size(), nbytes, err)
 	}
 	return (dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil
+}
+
+// copiersCPU runs copierCPU for writers copies of script at once, each into
+// its own file in dir, and returns the CPU seconds of all the dd processes.
+func copiersCPU(script, dir string, per int64, writers int) (float64, error) {
+	type res struct {
+		cpu float64
+		err error
+	}
+	out := make(chan res, writers)
+	for i := range writers {
+		go func() {
+			cpu, err := copierCPU(script, filepath.Join(dir, fmt.Sprintf("copier%03d.out", i)), per)
+			out <- res{cpu, err}
+		}()
+	}
+	var sum float64
+	var first error
+	for range writers {
+		r := <-out
+		sum += r.cpu
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return sum, first
 }
 
 // BareSpawn fork+execs n copies of /bin/sleep from this process, each with

@@ -340,9 +340,10 @@ type LogCapture struct {
 	Files    int           // log file plus backups
 	MaxFile  int64         // largest file
 	Baseline time.Duration // writer alone into a file in the same dir
-	// CopierCPU is the CPU seconds dd spends moving the writer's pipe
-	// into a file in 1 MiB reads: what any pipe-capturing daemon must at
-	// least pay on this machine.
+	// CopierCPU is the CPU seconds dd spends moving the writers' pipes
+	// into files in 1 MiB reads (one dd per writer, all at once): the
+	// page-cache write floor any pipe-capturing daemon must at least pay
+	// on this machine.
 	CopierCPU float64
 	Complete  time.Duration // startProcess -> all bytes on disk
 	CPU       float64       // daemon CPU s over Complete
@@ -417,11 +418,9 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, writers int, timeout
 	if berr != nil {
 		return r, berr
 	}
-	if writers == 1 {
-		var err error
-		if r.CopierCPU, err = copierCPU(script, filepath.Join(dir, "copier.out"), nbytes); err != nil {
-			return r, err
-		}
+	var err error
+	if r.CopierCPU, err = copiersCPU(script, dir, per, writers); err != nil {
+		return r, err
 	}
 
 	ddir := filepath.Join(dir, "daemon")
