@@ -86,6 +86,45 @@ func copiersCPU(script, dir string, per int64, writers int) (float64, error) {
 	return sum, first
 }
 
+// pageCacheCPU runs writers `dd if=/dev/zero bs=64K` at once, each writing
+// per bytes into its own file in dir (64 KiB: what one read of a full pipe
+// returns), and returns their CPU seconds summed: the page-cache write
+// floor of capturing that many bytes, without the pipe.
+func pageCacheCPU(dir string, per int64, writers int) (float64, error) {
+	type res struct {
+		cpu float64
+		err error
+	}
+	out := make(chan res, writers)
+	for i := range writers {
+		go func() {
+			path := filepath.Join(dir, fmt.Sprintf("pagecache%03d.out", i))
+			defer os.Remove(path)
+			dd := exec.Command("dd", "if=/dev/zero", "of="+path, "bs=64K", fmt.Sprintf("count=%d", per), "iflag=count_bytes", "status=none")
+			msg, err := dd.CombinedOutput()
+			if err != nil {
+				out <- res{0, fmt.Errorf("dd if=/dev/zero: %w: %s", err, msg)}
+				return
+			}
+			if st, err := os.Stat(path); err != nil || st.Size() != per {
+				out <- res{0, fmt.Errorf("dd if=/dev/zero wrote %v bytes, want %d (%v)", st.Size(), per, err)}
+				return
+			}
+			out <- res{(dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil}
+		}()
+	}
+	var sum float64
+	var first error
+	for range writers {
+		r := <-out
+		sum += r.cpu
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return sum, first
+}
+
 // BareSpawn fork+execs n copies of /bin/sleep from this process, each with
 // stdin, stdout and stderr pipes whose parent ends stay open (as a
 // supervisor keeps them), and returns how long the n spawns took: the

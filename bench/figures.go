@@ -341,14 +341,17 @@ type LogCapture struct {
 	MaxFile  int64         // largest file
 	Baseline time.Duration // writer alone into a file in the same dir
 	// CopierCPU is the CPU seconds dd spends moving the writers' pipes
-	// into files in 1 MiB reads (one dd per writer, all at once): the
-	// page-cache write floor any pipe-capturing daemon must at least pay
-	// on this machine.
+	// into files in 1 MiB reads (one dd per writer, all at once); dd pays
+	// a read per pipe wake-up, so this is a reference, not a floor.
 	CopierCPU float64
-	Complete  time.Duration // startProcess -> all bytes on disk
-	CPU       float64       // daemon CPU s over Complete
-	Exited    bool          // writer seen EXITED
-	ContentOK bool          // oldest file starts with writer bytes
+	// PageCacheCPU is the CPU seconds of dd writing the same bytes from
+	// /dev/zero into files in 64 KiB writes (one per writer, all at once):
+	// the page-cache write floor of any capturing daemon on this machine.
+	PageCacheCPU float64
+	Complete     time.Duration // startProcess -> all bytes on disk
+	CPU          float64       // daemon CPU s over Complete
+	Exited       bool          // writer seen EXITED
+	ContentOK    bool          // oldest file starts with writer bytes
 }
 
 // Lost is the number of bytes written but not on disk.
@@ -420,6 +423,9 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, writers int, timeout
 	}
 	var err error
 	if r.CopierCPU, err = copiersCPU(script, dir, per, writers); err != nil {
+		return r, err
+	}
+	if r.PageCacheCPU, err = pageCacheCPU(dir, per, writers); err != nil {
 		return r, err
 	}
 

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 var (
 	pyScaleMaxFlag = flag.Int("scale-python-max", 0, "largest N at which BenchmarkScale runs Python's daemon "+
 		"(default $BENCH_SCALE_PYTHON_MAX, else 1000: Python needs minutes per figure beyond)")
+	perfFlag = flag.String("perf", "", "directory for `perf record -g` profiles of the daemon in Scale's start, stopAll and shutdown "+
+		"(default $BENCH_PERF; none). Profiling costs the daemon CPU: judge figures from runs without it")
 	pyShutdownMaxFlag = flag.Int("scale-python-shutdown-max", 0, "largest N at which BenchmarkScale times Python's SIGTERM shutdown "+
 		"(default $BENCH_SCALE_PYTHON_SHUTDOWN_MAX, else 100: Python stops one program per loop pass, ~0.2-0.3 s each)")
 )
@@ -91,7 +94,7 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 	run.Load = LoadAvg()
 	o := suite.Opts
 	progs := ScalePrograms(n)
-	floor, err := MeasureFloor(n)
+	floor, err := BestFloor(n, 2)
 	if err != nil {
 		b.Fatalf("bare floor at N = %d: %v", n, err)
 	}
@@ -103,15 +106,42 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		}
 	}()
 	parent := b
+	perfDir := firstNonEmpty(*perfFlag, os.Getenv("BENCH_PERF"))
+	var prof *Profile
+	profile := func(b *testing.B, phase string, pid int) {
+		if perfDir == "" {
+			return
+		}
+		var err error
+		if prof, err = StartProfile(pid, filepath.Join(perfDir, fmt.Sprintf("%s-n%d-%s.perf.data", spec.Name, n, phase))); err != nil {
+			b.Logf("profile %s: %v", phase, err)
+		}
+	}
+	endProfile := func(b *testing.B) {
+		if prof != nil {
+			if err := prof.Stop(); err != nil {
+				b.Logf("profile: %v", err)
+			}
+			prof = nil
+		}
+	}
+	defer endProfile(b)
 	figStart := scaleFig(n, "start", "start to all RUNNING", "ms", Lower, -1)
-	launch := func(b *testing.B) (ScaleStart, bool) {
+	launch := func(b *testing.B, phase string) (ScaleStart, bool) {
 		if d != nil {
 			teardown(b, d)
 			d = nil
 		}
 		var st ScaleStart
 		var err error
-		if d, st, err = LaunchScale(spec, parent.TempDir(), progs, minfds); err != nil {
+		onLaunch := func(d *Daemon) {
+			if phase == "start" {
+				profile(b, phase, d.Pid())
+			}
+		}
+		d, st, err = LaunchScale(spec, parent.TempDir(), progs, minfds, onLaunch)
+		endProfile(b)
+		if err != nil {
 			if d != nil {
 				teardown(b, d)
 				d = nil
@@ -122,7 +152,7 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		return st, true
 	}
 	b.Run("start", func(b *testing.B) {
-		st, ok := launch(b)
+		st, ok := launch(b, "start")
 		if !ok {
 			return
 		}
@@ -147,7 +177,7 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		record(b, figLoad, spec, float64(run.ConfigLoad)/float64(time.Microsecond)/float64(n), "config-us/prog")
 	})
 	if d == nil && run.Start.AllRunning == 0 {
-		if _, ok := launch(b); !ok {
+		if _, ok := launch(b, ""); !ok {
 			b.Skipf("%s: %d programs did not start; skipping the figures that need them", spec.Name, n)
 		}
 	}
@@ -250,7 +280,9 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 	})
 	b.Run("stopAll", func(b *testing.B) {
 		fig := scaleFig(n, "stopall", "stopAllProcesses(wait)", "ms", Lower, -1)
+		profile(b, "stopall", d.Pid())
 		s, err := MeasureStopAll(d, n, 600*time.Second)
+		endProfile(b)
 		run.StopAll = s
 		if err != nil {
 			fail(b, fig, spec, err)
@@ -275,13 +307,15 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 			suite.Results.Note(fig, spec.Name, "skipped")
 			b.Skip(why)
 		}
-		st, ok := launch(b)
+		st, ok := launch(b, "")
 		if !ok {
 			return
 		}
 		run.Start2 = st.AllRunning
 		time.Sleep(500 * time.Millisecond)
+		profile(b, "shutdown", d.Pid())
 		s, err := MeasureShutdown(d, 120*time.Second+time.Duration(n)*100*time.Millisecond)
+		endProfile(b)
 		teardown(b, d)
 		d = nil
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMeasureFloorLeavesNothing(t *testing.T) {
-	f, err := MeasureFloor(5)
+	f, err := BestFloor(5, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestScaleAgainstPython(t *testing.T) {
 		}
 	}
 	spec := Spec{Name: "python", Path: py, Args: defaultArgs}
-	d, st, err := LaunchScale(spec, t.TempDir(), ScalePrograms(n), ScaleFDs(n, HardNoFile()))
+	d, st, err := LaunchScale(spec, t.TempDir(), ScalePrograms(n), ScaleFDs(n, HardNoFile()), nil)
 	if d != nil {
 		defer func() { d.Stop(time.Second); ReapOrphans(time.Second) }()
 	}
