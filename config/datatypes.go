@@ -165,6 +165,9 @@ func loggingLevel(s string) (LogLevel, error) {
 type fsEnv struct {
 	cwd  string
 	home string // $HOME, for ~ expansion
+	// dirs remembers the directories found during one Load (nil: no
+	// cache): thousands of log files in one directory are one stat.
+	dirs map[string]bool
 }
 
 func (e fsEnv) abs(p string) string {
@@ -175,8 +178,16 @@ func (e fsEnv) abs(p string) string {
 }
 
 func (e fsEnv) isDir(p string) bool {
-	st, err := os.Stat(e.abs(p))
-	return err == nil && st.IsDir()
+	p = e.abs(p)
+	if e.dirs[p] {
+		return true
+	}
+	st, err := os.Stat(p)
+	ok := err == nil && st.IsDir()
+	if ok && e.dirs != nil {
+		e.dirs[p] = true
+	}
+	return ok
 }
 
 func (e fsEnv) exists(p string) bool {

@@ -28,6 +28,7 @@ type iniFile struct {
 	byName        map[string]*iniSection
 	defaults      *iniSection // the [DEFAULT] section
 	sectionToFile map[string]string
+	lastSect      *iniSection // get's last section (nil: look it up)
 }
 
 type iniSection struct {
@@ -80,6 +81,16 @@ func splitPyLines(text string) []string {
 		text = text[i+1:]
 	}
 	return lines
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // commentStart returns the rune index where an inline or whole-line
@@ -139,8 +150,14 @@ func (f *iniFile) read(text, source string) error {
 	}
 	for i, line := range splitPyLines(text) {
 		lineno := i + 1
-		runes := []rune(line)
-		cs := commentStart(runes)
+		// Most lines are ASCII without a comment character: then the
+		// rune indexes below are byte indexes and there is no comment.
+		var runes []rune
+		cs := -1
+		if plain := isASCII(line) && !strings.ContainsAny(line, ";#"); !plain {
+			runes = []rune(line)
+			cs = commentStart(runes)
+		}
 		var value string
 		if cs >= 0 {
 			value = pyint.Strip(string(runes[:cs]))
@@ -156,10 +173,19 @@ func (f *iniFile) read(text, source string) error {
 			continue
 		}
 		cur := 0
-		for j, r := range runes {
-			if !pyint.IsSpace(r) {
-				cur = j
-				break
+		if runes == nil {
+			for j := 0; j < len(line); j++ {
+				if !pyint.IsSpace(rune(line[j])) {
+					cur = j
+					break
+				}
+			}
+		} else {
+			for j, r := range runes {
+				if !pyint.IsSpace(r) {
+					cur = j
+					break
+				}
 			}
 		}
 		if cursect != nil && haveOpt && optname != "" && cur > indentLevel {
@@ -256,10 +282,20 @@ func (f *iniFile) hasSection(name string) bool {
 // else the DEFAULT one.
 func (f *iniFile) get(section, option string) (string, bool) {
 	option = strings.ToLower(option)
-	if s, ok := f.byName[section]; ok {
+	// A program's options are read one after another: remember its
+	// section (the map is not changed once the files are read).
+	s := f.lastSect
+	if s == nil || s.name != section {
+		s = f.byName[section]
+		f.lastSect = s
+	}
+	if s != nil {
 		if v, ok := s.values[option]; ok {
 			return v.text, true
 		}
+	}
+	if len(f.defaults.values) == 0 {
+		return "", false
 	}
 	if v, ok := f.defaults.values[option]; ok {
 		return v.text, true

@@ -115,7 +115,7 @@ func newLoader(opts LoadOptions) (*loader, error) {
 			l.envExp.setStr("ENV_"+kv.Key, kv.Value)
 		}
 	}
-	l.fs = fsEnv{cwd: opts.Cwd, home: home}
+	l.fs = fsEnv{cwd: opts.Cwd, home: home, dirs: map[string]bool{}}
 	if l.opts.TempDir == "" {
 		l.opts.TempDir = l.gettempdir()
 	}
@@ -143,7 +143,7 @@ func (l *loader) gettempdir() string {
 
 // saneget is UnhosedConfigParser.saneget. def is the default (nil: None);
 // extra are the call's own expansions.
-func (l *loader) saneget(section, option string, def *string, extra *expansions, doExpand bool) (string, bool, error) {
+func (l *loader) saneget(section, option string, def *string, extra expLookup, doExpand bool) (string, bool, error) {
 	v, ok := l.parser.get(section, option)
 	if !ok {
 		if def == nil {
@@ -151,8 +151,8 @@ func (l *loader) saneget(section, option string, def *string, extra *expansions,
 		}
 		v = *def
 	}
-	if doExpand {
-		if extra == nil {
+	if doExpand && strings.Contains(v, "%") {
+		if extra == nil || extra == (*expansions)(nil) {
 			extra = newExpansions()
 		}
 		out, err := expand(v, expView{base: l.envExp, top: extra}, section+"."+option)

@@ -28,8 +28,7 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Room for the keys set here, the ENV_ keys and the per-process ones.
-	common := newExpansionsSize(len(l.envExp.keys) + 16)
+	common := newProcExpansions()
 	common.setStr("here", l.here)
 	common.setStr("program_name", programName)
 	common.setStr("host_node_name", l.hostname)
@@ -213,7 +212,7 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 	for num := numprocsStart; num < numprocs+numprocsStart; num++ {
 		exps.setInt("process_num", num)
 		exps.setInt("numprocs", numprocs)
-		exps.update(l.envExp)
+		exps.updateEnv(l.envExp)
 		envStr, err := expand(environmentStr, exps, "environment")
 		if err != nil {
 			return nil, err

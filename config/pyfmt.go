@@ -93,10 +93,13 @@ func (e *expansions) get(k string) (expVal, bool) {
 func (e *expansions) names() []string { return e.keys }
 
 // expView is dict(base.items() + top.items()) without copying.
-type expView struct{ base, top *expansions }
+type expView struct {
+	base *expansions
+	top  expLookup
+}
 
 func (v expView) get(k string) (expVal, bool) {
-	if x, ok := v.top.vals[k]; ok {
+	if x, ok := v.top.get(k); ok {
 		return x, true
 	}
 	return v.base.get(k)
@@ -104,7 +107,7 @@ func (v expView) get(k string) (expVal, bool) {
 
 func (v expView) names() []string {
 	out := append([]string(nil), v.base.keys...)
-	for _, k := range v.top.keys {
+	for _, k := range v.top.names() {
 		if _, ok := v.base.vals[k]; !ok {
 			out = append(out, k)
 		}
