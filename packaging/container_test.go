@@ -201,7 +201,12 @@ func TestContainerEntrypoint(t *testing.T) {
 	})
 	c := startContainer(t, root)
 	pid := c.pid1(t)
-	c.waitOutput(t, `(?s)first up.*second up.*orphaned`)
+	// Spawned in priority order; what the children print may interleave
+	// (three shells scheduled on a loaded box), so each line is awaited alone.
+	c.waitOutput(t, `(?s)spawned: 'first'.*spawned: 'second'.*spawned: 'orphans'`)
+	for _, line := range []string{"first up", "second up", "orphaned"} {
+		c.waitOutput(t, `(?m)^`+line+`$`)
+	}
 
 	// GET /healthz from inside the container's network namespace.
 	health, err := exec.Command("nsenter", "--target", strconv.Itoa(pid), "--net", "--",
