@@ -16,6 +16,10 @@ type Health struct {
 	LastError string
 	Restarts  int // spawns after the first
 	DependsOn []string
+	// ReadyCheck and HealthCheck are the ready= and healthcheck= values as
+	// configured, "" when none is set (a dashboard shows only what is checked).
+	ReadyCheck  string
+	HealthCheck string
 }
 
 // health snapshots Health. mu must not be held.

@@ -249,6 +249,12 @@ func (p *process) probeHealth(h *Health) {
 	h.LastCheck = p.pr.lastCheck
 	h.LastError = p.pr.lastError
 	h.Healthy = h.Ready && !p.pr.unhealthy
+	if r := p.cfg.Probes.Ready; r != nil {
+		h.ReadyCheck = r.Spec
+	}
+	if c := p.cfg.Probes.Healthcheck; c != nil {
+		h.HealthCheck = c.Spec
+	}
 }
 
 // execCheck runs an exec: check like the program itself: its environment,

@@ -137,6 +137,8 @@ type Proc struct {
 	Ready       *bool  `json:"ready,omitempty"`
 	Healthy     *bool  `json:"healthy,omitempty"`
 	LastError   string `json:"lasterror,omitempty"`
+	ReadyCheck  string `json:"readycheck,omitempty"`  // ready= as configured
+	HealthCheck string `json:"healthcheck,omitempty"` // healthcheck= as configured
 	// CPU (percent of a core) and RSS (bytes), oldest first: the whole
 	// history when asked (the page's first poll), else the last point.
 	CPU      []float64 `json:"cpu"`
@@ -206,6 +208,7 @@ func (u *UI) state(full bool) State {
 		if h, ok := health[key]; ok {
 			ready, healthy := h.Ready, h.Healthy
 			p.Ready, p.Healthy, p.Restarts, p.LastError = &ready, &healthy, h.Restarts, h.LastError
+			p.ReadyCheck, p.HealthCheck = h.ReadyCheck, h.HealthCheck
 		}
 		var pts []sample
 		if u2, ok := treeOf(snap, info); ok {

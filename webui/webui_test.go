@@ -68,7 +68,7 @@ func testUI(f *fakeDaemon) *UI {
 			}
 		},
 		Health: func() []procman.Health {
-			return []procman.Health{{Name: "web", Group: "web", Ready: true, Restarts: 2}}
+			return []procman.Health{{Name: "web", Group: "web", Ready: true, Restarts: 2, ReadyCheck: "tcp://127.0.0.1:80"}}
 		},
 		Call: f.call,
 		MainLog: func(offset, length int64) (string, int64, bool, error) {
@@ -115,7 +115,8 @@ func TestState(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("state:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if p := st.Groups[0].Procs[0]; p.Ready == nil || !*p.Ready || !p.Stdout || p.Stderr {
+	if p := st.Groups[0].Procs[0]; p.Ready == nil || !*p.Ready || !p.Stdout || p.Stderr ||
+		p.ReadyCheck != "tcp://127.0.0.1:80" || p.HealthCheck != "" {
 		t.Errorf("web's health/logs: %+v", p)
 	}
 }

@@ -63,7 +63,7 @@ func browser(t *testing.T) context.Context {
 // (the daemons, there before the browser). Start daemons before the
 // browser, so this runs before their leftover checks.
 func reapBrowser(t *testing.T, keep map[int]string) {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang; a loaded box is slow
 	quiet := 0
 	for quiet < 5 {
 		found := false
@@ -83,8 +83,16 @@ func reapBrowser(t *testing.T, keep map[int]string) {
 		} else {
 			quiet++
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("chromium's processes would not end: %v", children())
+		if found && time.Now().After(deadline) {
+			left := map[int]string{}
+			for pid, state := range children() {
+				if _, ok := keep[pid]; !ok {
+					left[pid] = state
+				}
+			}
+			if len(left) > 0 {
+				t.Errorf("chromium's processes would not end: %v", left)
+			}
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -163,9 +171,10 @@ dashboard = true
 		"victim":  "[program:victim]\ncommand=/bin/sleep 600\nstopwaitsecs=2\n",
 		"crasher": "[program:crasher]\ncommand=/bin/sh -c 'echo about to crash >&2; exit 7'\nautostart=false\nstartsecs=1\nstartretries=0\n",
 		"grp":     "[group:grp]\nprograms=one,two\n[program:one]\ncommand=/bin/sleep 600\n[program:two]\ncommand=/bin/sleep 600\n",
+		"webapp":  "[program:webapp]\ncommand=/bin/sh -c 'echo listening; exec sleep 600'\nready=log:^listening\nhealthcheck=exec:/bin/true\n",
 	})
 	d := e.startForeground()
-	e.waitStates(map[string]string{"ticker:ticker": "RUNNING", "victim:victim": "RUNNING", "grp:one": "RUNNING", "grp:two": "RUNNING"})
+	e.waitStates(map[string]string{"ticker:ticker": "RUNNING", "victim:victim": "RUNNING", "grp:one": "RUNNING", "grp:two": "RUNNING", "webapp:webapp": "RUNNING"})
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	ctx := browser(t) // after the daemon: its cleanup runs before the daemon's
 	shots := screenshotDir(t)
@@ -210,6 +219,16 @@ dashboard = true
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("table:\n%s\ngetAllProcessInfo:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Readiness and health show where checks are configured, and only there.
+	notes := func(spec string) string {
+		return eval[string](t, ctx, fmt.Sprintf(`Array.from(document.querySelectorAll('tr[data-spec=%q] .note')).map(n => n.textContent).join(",")`, spec))
+	}
+	if got := notes("webapp"); got != "ready,healthy" {
+		t.Errorf("webapp's notes = %q, want ready,healthy", got)
+	}
+	if got := notes("victim"); got != "" {
+		t.Errorf("victim (no checks) has notes %q", got)
 	}
 	do(t, ctx, "light screenshot", shot("dashboard-light.png", true))
 

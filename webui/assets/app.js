@@ -102,7 +102,11 @@
     var d = [document.createTextNode(p.description)];
     if (p.exitstatus && p.state === "EXITED") d.push(" ", el("span", { "class": "note" }, "exit " + p.exitstatus));
     if (p.restarts) d.push(" ", el("span", { "class": "note" }, p.restarts + " restarts"));
-    if (p.healthy === false && p.ready) d.push(" ", el("span", { "class": "note bad" }, "unhealthy" + (p.lasterror ? ": " + p.lasterror : "")));
+    // Readiness and health only where a check is configured.
+    if (p.readycheck && p.state === "STARTING") d.push(" ", el("span", { "class": "note", title: p.readycheck }, "waiting for ready"));
+    else if (p.readycheck && p.ready) d.push(" ", el("span", { "class": "note good", title: p.readycheck }, "ready"));
+    if (p.ready && p.healthy === false) d.push(" ", el("span", { "class": "note bad", title: p.healthcheck || "" }, "unhealthy" + (p.lasterror ? ": " + p.lasterror : "")));
+    else if (p.ready && p.healthcheck) d.push(" ", el("span", { "class": "note good", title: p.healthcheck }, "healthy"));
     c[2].replaceChildren.apply(c[2], d);
     // The first poll brings each history; later ones the last point,
     // added here when it is new (the daemon samples every 2 s).
