@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
@@ -147,7 +148,7 @@ type Result struct {
 
 // ResultOK and ResultFault build Results.
 func ResultOK(group, name string) Result {
-	return Result{Name: name, Group: group, Status: Success, Description: "OK"}
+	return Result{Name: name, Group: group, Status: faults.Success, Description: "OK"}
 }
 
 // ResultFault builds a Result from an error, with the fault AsFault

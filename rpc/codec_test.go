@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
@@ -86,7 +87,7 @@ func TestProcessInfoTimestampsCapped(t *testing.T) {
 }
 
 func TestEncodeFault(t *testing.T) {
-	got := string(EncodeFault(nil, NewFault(BadName, "x<y")))
+	got := string(EncodeFault(nil, NewFault(faults.BadName, "x<y")))
 	want := "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>10</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>BAD_NAME: x&lt;y</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n"
 	if got != want {
 		t.Errorf("got %q", got)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
@@ -70,17 +71,17 @@ func (d *Dispatcher) call(ctx context.Context, name string, params []any, inMult
 	// only names of the fixed table (never attribute lookup).
 	ns, meth, ok := strings.Cut(name, ".")
 	if !ok || strings.Contains(meth, ".") || strings.HasPrefix(meth, "_") || ns == "" {
-		return nil, NewFault(UnknownMethod)
+		return nil, NewFault(faults.UnknownMethod)
 	}
 	m := d.methods[name]
 	if m == nil {
-		return nil, NewFault(UnknownMethod)
+		return nil, NewFault(faults.UnknownMethod)
 	}
 	if len(params) < m.minArgs || len(params) > m.maxArgs {
-		return nil, NewFault(IncorrectParameters)
+		return nil, NewFault(faults.IncorrectParameters)
 	}
 	if !m.noUpdate && d.backend.State() < procman.SupervisorRunning {
-		return nil, NewFault(ShutdownState)
+		return nil, NewFault(faults.ShutdownState)
 	}
 	v, err := m.run(ctx, d, params)
 	if err != nil {
@@ -218,15 +219,15 @@ func (d *Dispatcher) multicall(ctx context.Context, arg any) (any, error) {
 func (d *Dispatcher) multicallOne(ctx context.Context, call map[string]any) any {
 	nameV, ok := call["methodName"]
 	if !ok {
-		return faultStruct(NewFault(IncorrectParameters, "No methodName"))
+		return faultStruct(NewFault(faults.IncorrectParameters, "No methodName"))
 	}
 	name, isStr := nameV.(string)
 	if isStr && name == "system.multicall" {
-		return faultStruct(NewFault(IncorrectParameters, "Recursive system.multicall forbidden"))
+		return faultStruct(NewFault(faults.IncorrectParameters, "Recursive system.multicall forbidden"))
 	}
 	if !isStr {
 		if nameV == nil {
-			return faultStruct(NewFault(IncorrectParameters, "No methodName"))
+			return faultStruct(NewFault(faults.IncorrectParameters, "No methodName"))
 		}
 		return faultStruct((&pyError{"AttributeError", "'" + pyTypeName(nameV) + "' object has no attribute 'split'"}).multicallFault())
 	}
@@ -249,7 +250,7 @@ func (d *Dispatcher) multicallOne(ctx context.Context, call map[string]any) any 
 		}
 	default:
 		if _, present := call["params"]; present {
-			return faultStruct(NewFault(IncorrectParameters))
+			return faultStruct(NewFault(faults.IncorrectParameters))
 		}
 	}
 	v, err := d.call(ctx, name, params, true)

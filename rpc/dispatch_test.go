@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
@@ -197,7 +198,7 @@ func TestUnknownMethodsRunNothing(t *testing.T) {
 		b := dispatchBackend(t)
 		d := NewDispatcher(b, nil)
 		_, err := d.Call(t.Context(), n, []any{"g:p1", "/bin/sh"})
-		if code, _ := faultOf(err); code != UnknownMethod {
+		if code, _ := faultOf(err); code != faults.UnknownMethod {
 			t.Errorf("%s: got %v, want UNKNOWN_METHOD", n, err)
 		}
 		if c := b.Calls(); len(c) != 0 {
@@ -234,7 +235,7 @@ func TestShutdownState(t *testing.T) {
 			}
 			continue
 		}
-		if code != ShutdownState {
+		if code != faults.ShutdownState {
 			t.Errorf("%s during shutdown: %v, want SHUTDOWN_STATE", n, err)
 		}
 	}
@@ -333,21 +334,21 @@ func TestAsFault(t *testing.T) {
 		code int
 		text string
 	}{
-		{NewFault(BadName, "x"), BadName, "BAD_NAME: x"},
-		{NewFault(BadName, ""), BadName, "BAD_NAME: "},
+		{NewFault(faults.BadName, "x"), faults.BadName, "BAD_NAME: x"},
+		{NewFault(faults.BadName, ""), faults.BadName, "BAD_NAME: "},
 		{NewFault(77), 77, "UNKNOWN"},
-		{fmt.Errorf("ctx: %w", NewFault(NoFile, "p")), NoFile, "NO_FILE: p"},
-		{&procman.Error{Kind: procman.ErrBadName, Subject: "g:x"}, BadName, "BAD_NAME: g:x"},
-		{&procman.Error{Kind: procman.ErrBadName}, BadName, "BAD_NAME: "},
-		{&procman.Error{Kind: procman.ErrShuttingDown}, ShutdownState, "SHUTDOWN_STATE"},
-		{fmt.Errorf("group: %w", &procman.Error{Kind: procman.ErrStillRunning, Subject: "g"}), StillRunning, "STILL_RUNNING: g"},
-		{&procman.Error{Kind: procman.ErrSpawnError, Subject: "p"}, SpawnError, "SPAWN_ERROR: p"},
-		{&procman.Error{Kind: procman.ErrFailed, Subject: "p: broken pipe"}, Failed, "FAILED: p: broken pipe"},
-		{errors.Join(errors.New("ctx"), logrot.ErrBadArguments), BadArguments, "BAD_ARGUMENTS"},
-		{fmt.Errorf("read: %w", logrot.ErrFailed), Failed, "FAILED"},
-		{errors.New("disk on fire"), Failed, "FAILED: disk on fire"},
-		{errors.New("BAD_NAME: g:x"), Failed, "FAILED: BAD_NAME: g:x"},
-		{context.Canceled, Failed, "FAILED: context canceled"},
+		{fmt.Errorf("ctx: %w", NewFault(faults.NoFile, "p")), faults.NoFile, "NO_FILE: p"},
+		{&procman.Error{Kind: procman.ErrBadName, Subject: "g:x"}, faults.BadName, "BAD_NAME: g:x"},
+		{&procman.Error{Kind: procman.ErrBadName}, faults.BadName, "BAD_NAME: "},
+		{&procman.Error{Kind: procman.ErrShuttingDown}, faults.ShutdownState, "SHUTDOWN_STATE"},
+		{fmt.Errorf("group: %w", &procman.Error{Kind: procman.ErrStillRunning, Subject: "g"}), faults.StillRunning, "STILL_RUNNING: g"},
+		{&procman.Error{Kind: procman.ErrSpawnError, Subject: "p"}, faults.SpawnError, "SPAWN_ERROR: p"},
+		{&procman.Error{Kind: procman.ErrFailed, Subject: "p: broken pipe"}, faults.Failed, "FAILED: p: broken pipe"},
+		{errors.Join(errors.New("ctx"), logrot.ErrBadArguments), faults.BadArguments, "BAD_ARGUMENTS"},
+		{fmt.Errorf("read: %w", logrot.ErrFailed), faults.Failed, "FAILED"},
+		{errors.New("disk on fire"), faults.Failed, "FAILED: disk on fire"},
+		{errors.New("BAD_NAME: g:x"), faults.Failed, "FAILED: BAD_NAME: g:x"},
+		{context.Canceled, faults.Failed, "FAILED: context canceled"},
 	}
 	for _, tt := range tests {
 		f := AsFault(tt.err)

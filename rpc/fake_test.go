@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
@@ -103,11 +104,11 @@ func (f *fakeBackend) AddProcessGroup(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.groups[name]; ok {
-		return NewFault(AlreadyAdded, name)
+		return NewFault(faults.AlreadyAdded, name)
 	}
 	ps, ok := f.inactive[name]
 	if !ok {
-		return NewFault(BadName, name)
+		return NewFault(faults.BadName, name)
 	}
 	delete(f.inactive, name)
 	f.groups[name] = ps
@@ -118,11 +119,11 @@ func (f *fakeBackend) RemoveProcessGroup(name string) error {
 	defer f.mu.Unlock()
 	ps, ok := f.groups[name]
 	if !ok {
-		return NewFault(BadName, name)
+		return NewFault(faults.BadName, name)
 	}
 	for _, p := range ps {
 		if p.info.State.IsRunning() || p.info.State == procman.Stopping {
-			return NewFault(StillRunning, name)
+			return NewFault(faults.StillRunning, name)
 		}
 	}
 	delete(f.groups, name)
@@ -137,7 +138,7 @@ func (f *fakeBackend) lookup(ns string) (group string, p *fakeProc, err error) {
 	g, name := namespec.Split(ns)
 	ps, ok := f.groups[g]
 	if !ok {
-		return "", nil, NewFault(BadName, ns)
+		return "", nil, NewFault(faults.BadName, ns)
 	}
 	if name == "" {
 		return g, nil, nil
@@ -147,7 +148,7 @@ func (f *fakeBackend) lookup(ns string) (group string, p *fakeProc, err error) {
 			return g, q, nil
 		}
 	}
-	return "", nil, NewFault(BadName, ns)
+	return "", nil, NewFault(faults.BadName, ns)
 }
 
 func (f *fakeBackend) snapshot(p *fakeProc) ProcessInfo {
@@ -165,7 +166,7 @@ func (f *fakeBackend) ProcessInfo(ns string) (ProcessInfo, error) {
 		return ProcessInfo{}, err
 	}
 	if p == nil {
-		return ProcessInfo{}, NewFault(BadName, ns)
+		return ProcessInfo{}, NewFault(faults.BadName, ns)
 	}
 	return f.snapshot(p), nil
 }
@@ -222,11 +223,11 @@ func (f *fakeBackend) startOne(ctx context.Context, p *fakeProc, wait bool) erro
 	ns := namespec.Make(p.info.Group, p.info.Name)
 	if strings.HasPrefix(p.cfg.Command, "/nonexistent") {
 		f.mu.Unlock()
-		return NewFault(NoFile, "can't find command '"+p.cfg.Command+"'")
+		return NewFault(faults.NoFile, "can't find command '"+p.cfg.Command+"'")
 	}
 	if p.info.State.IsRunning() {
 		f.mu.Unlock()
-		return NewFault(AlreadyStarted, ns)
+		return NewFault(faults.AlreadyStarted, ns)
 	}
 	f.record("start %s", ns)
 	f.nextPID++
@@ -259,7 +260,7 @@ func (f *fakeBackend) stopOne(p *fakeProc) error {
 	defer f.mu.Unlock()
 	ns := namespec.Make(p.info.Group, p.info.Name)
 	if !p.info.State.IsRunning() {
-		return NewFault(NotRunning, ns)
+		return NewFault(faults.NotRunning, ns)
 	}
 	f.record("stop %s", ns)
 	p.info.State = procman.Stopped
@@ -323,7 +324,7 @@ func (f *fakeBackend) StartProcessGroup(ctx context.Context, name string, wait b
 	f.mu.Lock()
 	if _, ok := f.groups[name]; !ok {
 		f.mu.Unlock()
-		return nil, NewFault(BadName, name)
+		return nil, NewFault(faults.BadName, name)
 	}
 	ps := f.groupProcs(name)
 	f.mu.Unlock()
@@ -352,7 +353,7 @@ func (f *fakeBackend) StopProcessGroup(ctx context.Context, name string, wait bo
 	f.mu.Lock()
 	if _, ok := f.groups[name]; !ok {
 		f.mu.Unlock()
-		return nil, NewFault(BadName, name)
+		return nil, NewFault(faults.BadName, name)
 	}
 	ps := f.groupProcs(name)
 	f.mu.Unlock()
@@ -381,11 +382,11 @@ func (f *fakeBackend) signalOne(p *fakeProc, sig string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !validSignal(sig) {
-		return NewFault(BadSignal, sig)
+		return NewFault(faults.BadSignal, sig)
 	}
 	ns := namespec.Make(p.info.Group, p.info.Name)
 	if !signallable(p) {
-		return NewFault(NotRunning, ns)
+		return NewFault(faults.NotRunning, ns)
 	}
 	f.record("signal %s %s", ns, sig)
 	return nil
@@ -408,7 +409,7 @@ func (f *fakeBackend) SignalProcessGroup(name, sig string) ([]Result, error) {
 	f.mu.Lock()
 	if _, ok := f.groups[name]; !ok {
 		f.mu.Unlock()
-		return nil, NewFault(BadName, name)
+		return nil, NewFault(faults.BadName, name)
 	}
 	ps := f.groupProcs(name)
 	f.mu.Unlock()
@@ -429,7 +430,7 @@ func (f *fakeBackend) ProcessLogFile(ns, channel string) (string, error) {
 		return "", err
 	}
 	if p == nil {
-		return "", NewFault(BadName, ns)
+		return "", NewFault(faults.BadName, ns)
 	}
 	if channel == "stderr" {
 		return p.stderr, nil
@@ -444,7 +445,7 @@ func (f *fakeBackend) ClearProcessLogs(ns string) error {
 		return err
 	}
 	if p == nil {
-		return NewFault(BadName, ns)
+		return NewFault(faults.BadName, ns)
 	}
 	f.record("clear %s", ns)
 	return nil
@@ -466,10 +467,10 @@ func (f *fakeBackend) SendProcessStdin(ns string, data []byte) error {
 		return err
 	}
 	if p == nil {
-		return NewFault(BadName, ns)
+		return NewFault(faults.BadName, ns)
 	}
 	if p.info.PID == 0 || p.info.State == procman.Stopping {
-		return NewFault(NotRunning, ns)
+		return NewFault(faults.NotRunning, ns)
 	}
 	p.stdin = append(p.stdin, data...)
 	return nil

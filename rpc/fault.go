@@ -4,61 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
-
-// Fault codes of supervisor 4.2.5 (supervisor.xmlrpc.Faults).
-const (
-	UnknownMethod        = 1
-	IncorrectParameters  = 2
-	BadArguments         = 3
-	SignatureUnsupported = 4
-	ShutdownState        = 6
-	BadName              = 10
-	BadSignal            = 11
-	NoFile               = 20
-	NotExecutable        = 21
-	Failed               = 30
-	AbnormalTermination  = 40
-	SpawnError           = 50
-	AlreadyStarted       = 60
-	NotRunning           = 70
-	Success              = 80
-	AlreadyAdded         = 90
-	StillRunning         = 91
-	CantReread           = 92
-)
-
-var faultNames = map[int]string{
-	UnknownMethod:        "UNKNOWN_METHOD",
-	IncorrectParameters:  "INCORRECT_PARAMETERS",
-	BadArguments:         "BAD_ARGUMENTS",
-	SignatureUnsupported: "SIGNATURE_UNSUPPORTED",
-	ShutdownState:        "SHUTDOWN_STATE",
-	BadName:              "BAD_NAME",
-	BadSignal:            "BAD_SIGNAL",
-	NoFile:               "NO_FILE",
-	NotExecutable:        "NOT_EXECUTABLE",
-	Failed:               "FAILED",
-	AbnormalTermination:  "ABNORMAL_TERMINATION",
-	SpawnError:           "SPAWN_ERROR",
-	AlreadyStarted:       "ALREADY_STARTED",
-	NotRunning:           "NOT_RUNNING",
-	Success:              "SUCCESS",
-	AlreadyAdded:         "ALREADY_ADDED",
-	StillRunning:         "STILL_RUNNING",
-	CantReread:           "CANT_REREAD",
-}
-
-// FaultName returns the symbolic name of a fault code, or "UNKNOWN" for an
-// unlisted code, as Python's getFaultDescription does.
-func FaultName(code int) string {
-	if n, ok := faultNames[code]; ok {
-		return n
-	}
-	return "UNKNOWN"
-}
 
 // Fault is an XML-RPC fault: a code and the full fault string
 // ("NAME" or "NAME: extra").
@@ -71,7 +20,7 @@ type Fault struct {
 // code's name, followed by ": extra" when extra is given (even when it is
 // empty: RPCError(BAD_NAME, "") is "BAD_NAME: ").
 func NewFault(code int, extra ...any) *Fault {
-	s := FaultName(code)
+	s := faults.Name(code)
 	if len(extra) > 0 {
 		s += ": " + fmt.Sprint(extra...)
 	}
@@ -83,17 +32,17 @@ func (f *Fault) Error() string { return fmt.Sprintf("fault %d: %s", f.Code, f.St
 // procmanFaults is the fault each kind of procman error is sent as; the
 // fault text is the error's Subject.
 var procmanFaults = map[error]int{
-	procman.ErrBadName:             BadName,
-	procman.ErrBadSignal:           BadSignal,
-	procman.ErrNoFile:              NoFile,
-	procman.ErrNotExecutable:       NotExecutable,
-	procman.ErrSpawnError:          SpawnError,
-	procman.ErrAbnormalTermination: AbnormalTermination,
-	procman.ErrAlreadyStarted:      AlreadyStarted,
-	procman.ErrNotRunning:          NotRunning,
-	procman.ErrAlreadyAdded:        AlreadyAdded,
-	procman.ErrStillRunning:        StillRunning,
-	procman.ErrFailed:              Failed,
+	procman.ErrBadName:             faults.BadName,
+	procman.ErrBadSignal:           faults.BadSignal,
+	procman.ErrNoFile:              faults.NoFile,
+	procman.ErrNotExecutable:       faults.NotExecutable,
+	procman.ErrSpawnError:          faults.SpawnError,
+	procman.ErrAbnormalTermination: faults.AbnormalTermination,
+	procman.ErrAlreadyStarted:      faults.AlreadyStarted,
+	procman.ErrNotRunning:          faults.NotRunning,
+	procman.ErrAlreadyAdded:        faults.AlreadyAdded,
+	procman.ErrStillRunning:        faults.StillRunning,
+	procman.ErrFailed:              faults.Failed,
 }
 
 // logFaults are the faults of logrot's read errors; like Python's
@@ -102,9 +51,9 @@ var logFaults = []struct {
 	err  error
 	code int
 }{
-	{logrot.ErrBadArguments, BadArguments},
-	{logrot.ErrNoFile, NoFile},
-	{logrot.ErrFailed, Failed},
+	{logrot.ErrBadArguments, faults.BadArguments},
+	{logrot.ErrNoFile, faults.NoFile},
+	{logrot.ErrFailed, faults.Failed},
 }
 
 // AsFault chooses the fault for err from its type: a *Fault in the chain is
@@ -122,7 +71,7 @@ func AsFault(err error) *Fault {
 	var pe *procman.Error
 	if errors.As(err, &pe) {
 		if pe.Kind == procman.ErrShuttingDown {
-			return NewFault(ShutdownState)
+			return NewFault(faults.ShutdownState)
 		}
 		if code, ok := procmanFaults[pe.Kind]; ok {
 			return NewFault(code, pe.Subject)
@@ -133,7 +82,7 @@ func AsFault(err error) *Fault {
 			return NewFault(lf.code)
 		}
 	}
-	return NewFault(Failed, err.Error())
+	return NewFault(faults.Failed, err.Error())
 }
 
 // pyError stands for a non-RPC Python exception (ValueError, TypeError,
@@ -148,5 +97,5 @@ func (e *pyError) Error() string { return fmt.Sprintf("%s: %s", e.class, e.msg) 
 
 // multicallFault renders a pyError as multicall does: FAILED: <class 'X'>:msg.
 func (e *pyError) multicallFault() *Fault {
-	return &Fault{Code: Failed, String: fmt.Sprintf("FAILED: <class '%s'>:%s", e.class, e.msg)}
+	return &Fault{Code: faults.Failed, String: fmt.Sprintf("FAILED: <class '%s'>:%s", e.class, e.msg)}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 )
 
 // fakeExt answers the gosupervisor namespace from a fakeBackend's table,
@@ -22,10 +23,10 @@ func (x *fakeExt) RotateLogs(name string) error {
 	switch name {
 	case "main", "all", "g:*", "solo:*":
 	case "syslogmain":
-		return NewFault(NoFile, "syslog")
+		return NewFault(faults.NoFile, "syslog")
 	default:
 		if _, p, err := x.b.lookup(name); err != nil || p == nil {
-			return NewFault(BadName, name)
+			return NewFault(faults.BadName, name)
 		}
 	}
 	x.rotated = append(x.rotated, name)
@@ -40,7 +41,7 @@ func (x *fakeExt) ProcessHealth(ns string) (ProcessHealth, error) {
 		return ProcessHealth{}, err
 	}
 	if p == nil {
-		return ProcessHealth{}, NewFault(BadName, ns)
+		return ProcessHealth{}, NewFault(faults.BadName, ns)
 	}
 	return x.of(g, p.info.Name), nil
 }
@@ -192,7 +193,7 @@ func TestGosupervisorShutdownAndMulticall(t *testing.T) {
 	} {
 		if _, err := d.Call(t.Context(), n, params); err == nil {
 			t.Errorf("%s during shutdown succeeded", n)
-		} else if c, _ := faultOf(err); c != ShutdownState {
+		} else if c, _ := faultOf(err); c != faults.ShutdownState {
 			t.Errorf("%s during shutdown: %v, want SHUTDOWN_STATE", n, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
@@ -155,7 +156,7 @@ func (s *Server) handleRPC(w *response, req *request) {
 			w.sendError(500)
 			return
 		}
-		s.countRPC(name, FaultName(f.Code))
+		s.countRPC(name, faults.Name(f.Code))
 		body = EncodeFault(make([]byte, 0, 512), f)
 	} else {
 		buf := s.getBuf(sizeHint(v))

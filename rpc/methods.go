@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
@@ -37,7 +38,7 @@ func methodTable() map[string]*method {
 					return m.help, nil
 				}
 			}
-			return nil, NewFault(SignatureUnsupported)
+			return nil, NewFault(faults.SignatureUnsupported)
 		}))
 	sys(add("system.methodSignature", sig("array", "string"),
 		"Give a method's types as [return type, parameter types...].\n\n@param string name  a method name\n@return array types", 1, 1,
@@ -47,7 +48,7 @@ func methodTable() map[string]*method {
 					return m.sig, nil
 				}
 			}
-			return nil, NewFault(SignatureUnsupported)
+			return nil, NewFault(faults.SignatureUnsupported)
 		}))
 	sys(add("system.multicall", sig("array", "array"),
 		"Run several calls, given as structs {methodName, params}, one after the other in one request. Each result is the bare value, or a {faultCode, faultString} struct.\n\n@param array calls\n@return array results", 1, 1,
@@ -71,10 +72,10 @@ func methodTable() map[string]*method {
 	readLog := func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 		path := d.backend.MainLogFile()
 		if path == "" {
-			return nil, NewFault(NoFile)
+			return nil, NewFault(faults.NoFile)
 		}
 		if !fileExists(path) {
-			return nil, NewFault(NoFile, path)
+			return nil, NewFault(faults.NoFile, path)
 		}
 		return d.readFile(path, p[0], p[1])
 	}
@@ -84,7 +85,7 @@ func methodTable() map[string]*method {
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
 			path := d.backend.MainLogFile()
 			if path == "" || !fileExists(path) {
-				return nil, NewFault(NoFile)
+				return nil, NewFault(faults.NoFile)
 			}
 			if err := d.backend.ClearMainLog(); err != nil {
 				return nil, err
@@ -125,7 +126,7 @@ func methodTable() map[string]*method {
 			// any non-string is just an unknown name.
 			name, ok := p[0].(string)
 			if !ok {
-				return nil, NewFault(BadName, xmlrpcvalue.Str(p[0]))
+				return nil, NewFault(faults.BadName, xmlrpcvalue.Str(p[0]))
 			}
 			if err := d.backend.AddProcessGroup(name); err != nil {
 				return nil, err
@@ -169,7 +170,7 @@ func methodTable() map[string]*method {
 				if g, proc := namespec.Split(name); proc == "" {
 					exists, some := d.signallable(g)
 					if !exists {
-						return nil, NewFault(BadName, name)
+						return nil, NewFault(faults.BadName, name)
 					}
 					if !some {
 						return []Result{}, nil
@@ -189,7 +190,7 @@ func methodTable() map[string]*method {
 			if err != nil {
 				exists, some := d.signallable(name)
 				if !exists {
-					return nil, NewFault(BadName, name)
+					return nil, NewFault(faults.BadName, name)
 				}
 				if !some {
 					return []Result{}, nil
@@ -253,10 +254,10 @@ func methodTable() map[string]*method {
 				return nil, err
 			}
 			if path == "" {
-				return nil, NewFault(NoFile)
+				return nil, NewFault(faults.NoFile)
 			}
 			if !fileExists(path) {
-				return nil, NewFault(NoFile, path)
+				return nil, NewFault(faults.NoFile, path)
 			}
 			return d.readFile(path, p[1], p[2])
 		}
@@ -316,7 +317,7 @@ func methodTable() map[string]*method {
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
 			chars, ok := p[1].(string)
 			if !ok {
-				return nil, NewFault(IncorrectParameters, xmlrpcvalue.Str(p[1]))
+				return nil, NewFault(faults.IncorrectParameters, xmlrpcvalue.Str(p[1]))
 			}
 			name, err := argNamespec(p[0])
 			if err != nil {
@@ -346,7 +347,7 @@ func groupName(v any) (string, error) {
 		return "", err
 	}
 	if !ok {
-		return "", NewFault(BadName, name)
+		return "", NewFault(faults.BadName, name)
 	}
 	return name, nil
 }

@@ -3,6 +3,7 @@ package rpc
 import (
 	"math"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
@@ -64,4 +65,4 @@ func pyInt(v any) (int64, error) {
 
 // typeError is a Python TypeError raised inside a method: traverse()
 // reports it as INCORRECT_PARAMETERS with no extra text.
-func typeError() error { return NewFault(IncorrectParameters) }
+func typeError() error { return NewFault(faults.IncorrectParameters) }

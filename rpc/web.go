@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/procman"
 )
@@ -197,15 +198,15 @@ func (s *Server) uiAction(ctx context.Context, ns, action string) (string, error
 			}
 			var msg string
 			switch f.Code {
-			case NoFile:
+			case faults.NoFile:
 				msg = "no such file"
-			case NotExecutable:
+			case faults.NotExecutable:
 				msg = "file not executable"
-			case AlreadyStarted:
+			case faults.AlreadyStarted:
 				msg = "already started"
-			case SpawnError:
+			case faults.SpawnError:
 				msg = "spawn error"
-			case AbnormalTermination:
+			case faults.AbnormalTermination:
 				msg = "abnormal termination"
 			default:
 				msg = faultText(f)
@@ -345,7 +346,7 @@ func (s *Server) uiTail(w *response, form map[string]string) {
 				w.sendError(500)
 				return
 			}
-			if f.Code == NoFile {
+			if f.Code == faults.NoFile {
 				text = "No file for " + name
 			} else {
 				text = fmt.Sprintf("ERROR: unexpected rpc fault [%d] %s", f.Code, f.String)

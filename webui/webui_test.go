@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/procman"
 	"github.com/gosupervisor/gosupervisor/procstat"
 	"github.com/gosupervisor/gosupervisor/rpc"
@@ -164,7 +165,7 @@ func TestPage(t *testing.T) {
 }
 
 func TestActions(t *testing.T) {
-	fault := rpc.NewFault(rpc.NotRunning, "web")
+	fault := rpc.NewFault(faults.NotRunning, "web")
 	tests := []struct {
 		name    string
 		form    url.Values

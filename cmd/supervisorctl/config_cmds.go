@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
@@ -49,7 +50,7 @@ func doAvail(c *controller, arg string) (bool, error) {
 	var infos []configInfo
 	if err := s.callInto(&infos, "supervisor.getAllConfigInfo"); err != nil {
 		c.exitStatus = exitGeneric
-		if f, ok := asFault(err); ok && f.Code == faultShutdownState {
+		if f, ok := asFault(err); ok && f.Code == faults.ShutdownState {
 			c.output("ERROR: supervisor shutting down")
 			return false, nil
 		}
@@ -87,10 +88,10 @@ func doReread(c *controller, arg string) (bool, error) {
 		c.exitStatus = exitGeneric
 		if f, ok := asFault(err); ok {
 			switch f.Code {
-			case faultShutdownState:
+			case faults.ShutdownState:
 				c.output("ERROR: supervisor shutting down")
 				return false, nil
-			case faultCantReread:
+			case faults.CantReread:
 				c.output("ERROR: " + f.String)
 				return false, nil
 			}
@@ -111,12 +112,12 @@ func doAdd(c *controller, arg string) (bool, error) {
 		if _, err := s.call("supervisor.addProcessGroup", name); err != nil {
 			f, ok := asFault(err)
 			switch {
-			case ok && f.Code == faultShutdownState:
+			case ok && f.Code == faults.ShutdownState:
 				c.output("ERROR: shutting down")
 				c.exitStatus = exitGeneric
-			case ok && f.Code == faultAlreadyAdded:
+			case ok && f.Code == faults.AlreadyAdded:
 				c.output("ERROR: process group already active")
-			case ok && f.Code == faultBadName:
+			case ok && f.Code == faults.BadName:
 				c.output("ERROR: no such process/group: " + name)
 				c.exitStatus = exitGeneric
 			default:
@@ -141,9 +142,9 @@ func doRemove(c *controller, arg string) (bool, error) {
 			c.exitStatus = exitGeneric
 			f, ok := asFault(err)
 			switch {
-			case ok && f.Code == faultStillRunning:
+			case ok && f.Code == faults.StillRunning:
 				c.output("ERROR: process/group still running: " + name)
-			case ok && f.Code == faultBadName:
+			case ok && f.Code == faults.BadName:
 				c.output("ERROR: no such process/group: " + name)
 			default:
 				return false, err
@@ -164,7 +165,7 @@ func doUpdate(c *controller, arg string) (bool, error) {
 	var res configChanges
 	if err := s.callInto(&res, "supervisor.reloadConfig"); err != nil {
 		c.exitStatus = exitGeneric
-		if f, ok := asFault(err); ok && f.Code == faultShutdownState {
+		if f, ok := asFault(err); ok && f.Code == faults.ShutdownState {
 			c.output("ERROR: already shutting down")
 			return false, nil
 		}
@@ -214,7 +215,7 @@ func doUpdate(c *controller, arg string) (bool, error) {
 		c.output(g + ": stopped")
 		failed := false
 		for _, r := range results {
-			if r.Status == faultFailed {
+			if r.Status == faults.Failed {
 				failed = true
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
@@ -139,8 +140,8 @@ func (c *controller) supervisor() (*rpcClient, error) {
 // setExitStatusFromFault is Controller.set_exitstatus_from_xmlrpc_fault.
 func (c *controller) setExitStatusFromFault(code, ignored int) {
 	switch code {
-	case ignored, faultSuccess:
-	case faultSpawnError, faultAbnormalTermination, faultNotRunning:
+	case ignored, faults.Success:
+	case faults.SpawnError, faults.AbnormalTermination, faults.NotRunning:
 		c.exitStatus = exitNotRunning
 	default:
 		c.exitStatus = exitGeneric
@@ -173,7 +174,7 @@ func (c *controller) upcheck() (bool, error) {
 	if err != nil {
 		var f *rpcFault
 		if errors.As(err, &f) {
-			if f.Code == faultUnknownMethod {
+			if f.Code == faults.UnknownMethod {
 				c.output("Sorry, supervisord responded but did not recognize " +
 					"the supervisor namespace commands that supervisorctl " +
 					"uses to control it.  Please check that the " +

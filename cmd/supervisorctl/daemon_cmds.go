@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 )
 
 // confirm is how do_shutdown and do_reload begin: no arguments, and in the
@@ -40,7 +42,7 @@ func doShutdown(c *controller, arg string) (bool, error) {
 	defer s.close()
 	if _, err := s.call("supervisor.shutdown"); err != nil {
 		if f, ok := asFault(err); ok {
-			if f.Code == faultShutdownState {
+			if f.Code == faults.ShutdownState {
 				c.output("ERROR: already shutting down")
 				return false, nil
 			}
@@ -76,7 +78,7 @@ func doReload(c *controller, arg string) (bool, error) {
 	if _, err := s.call("supervisor.restart"); err != nil {
 		if f, ok := asFault(err); ok {
 			c.exitStatus = exitGeneric
-			if f.Code == faultShutdownState {
+			if f.Code == faults.ShutdownState {
 				c.output("ERROR: already shutting down")
 				return false, nil
 			}

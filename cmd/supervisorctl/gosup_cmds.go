@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 )
 
@@ -115,7 +116,7 @@ func doHealth(c *controller, arg string) (bool, error) {
 	defer s.close()
 	var all []processHealth
 	if err := s.callInto(&all, "gosupervisor.getAllProcessHealth"); err != nil {
-		if f, ok := asFault(err); ok && f.Code == faultUnknownMethod {
+		if f, ok := asFault(err); ok && f.Code == faults.UnknownMethod {
 			c.output(noMethod("gosupervisor.getAllProcessHealth"))
 			c.exitStatus = statusExitUnknown
 			return false, nil
@@ -229,12 +230,12 @@ func doRotate(c *controller, arg string) (bool, error) {
 			}
 			c.exitStatus = exitGeneric
 			switch f.Code {
-			case faultUnknownMethod:
+			case faults.UnknownMethod:
 				c.output(noMethod("gosupervisor.rotateLogs"))
 				return false, nil
-			case faultBadName:
+			case faults.BadName:
 				c.output(name + ": ERROR (no such process)")
-			case faultNoFile:
+			case faults.NoFile:
 				c.output(name + ": ERROR (no log file)")
 			default:
 				c.output(name + ": ERROR (" + f.String + ")")

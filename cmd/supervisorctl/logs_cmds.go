@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
@@ -83,13 +84,13 @@ func doTail(c *controller, arg string) (bool, error) {
 		if f, ok := asFault(err); ok {
 			c.exitStatus = exitGeneric
 			switch f.Code {
-			case faultNoFile:
+			case faults.NoFile:
 				c.output(name + ": ERROR (no log file)")
 				return false, nil
-			case faultFailed:
+			case faults.Failed:
 				c.output(name + ": ERROR (unknown error reading log)")
 				return false, nil
-			case faultBadName:
+			case faults.BadName:
 				c.output(name + ": ERROR (no such process name)")
 				return false, nil
 			}
@@ -141,10 +142,10 @@ func doMaintail(c *controller, arg string) (bool, error) {
 		if f, ok := asFault(err); ok {
 			c.exitStatus = exitGeneric
 			switch f.Code {
-			case faultNoFile:
+			case faults.NoFile:
 				c.output("supervisord: ERROR (no log file)")
 				return false, nil
-			case faultFailed:
+			case faults.Failed:
 				c.output("supervisord: ERROR (unknown error reading log)")
 				return false, nil
 			}

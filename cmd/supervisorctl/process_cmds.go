@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
@@ -98,7 +99,7 @@ func doPid(c *controller, arg string) (bool, error) {
 			var info processInfo
 			if err := s.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
 				c.exitStatus = exitGeneric
-				if f, ok := asFault(err); ok && f.Code == faultBadName {
+				if f, ok := asFault(err); ok && f.Code == faults.BadName {
 					c.output("No such process " + name)
 					continue
 				}
@@ -116,19 +117,19 @@ func doPid(c *controller, arg string) (bool, error) {
 func startResult(r result) (string, error) {
 	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
-	case faultBadName:
+	case faults.BadName:
 		return name + ": ERROR (no such process)", nil
-	case faultNoFile:
+	case faults.NoFile:
 		return name + ": ERROR (no such file)", nil
-	case faultNotExecutable:
+	case faults.NotExecutable:
 		return name + ": ERROR (file is not executable)", nil
-	case faultAlreadyStarted:
+	case faults.AlreadyStarted:
 		return name + ": ERROR (already started)", nil
-	case faultSpawnError:
+	case faults.SpawnError:
 		return name + ": ERROR (spawn error)", nil
-	case faultAbnormalTermination:
+	case faults.AbnormalTermination:
 		return name + ": ERROR (abnormal termination)", nil
-	case faultSuccess:
+	case faults.Success:
 		return name + ": started", nil
 	}
 	return "", &unknownResultError{code: r.Status, name: name, line: 761}
@@ -137,15 +138,15 @@ func startResult(r result) (string, error) {
 func signalResult(r result, success string) (string, error) {
 	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
-	case faultBadName:
+	case faults.BadName:
 		return name + ": ERROR (no such process)", nil
-	case faultBadSignal:
+	case faults.BadSignal:
 		return name + ": ERROR (bad signal name)", nil
-	case faultNotRunning:
+	case faults.NotRunning:
 		return name + ": ERROR (not running)", nil
-	case faultSuccess:
+	case faults.Success:
 		return name + ": " + success, nil
-	case faultFailed:
+	case faults.Failed:
 		return r.Description, nil
 	}
 	return "", &unknownResultError{code: r.Status, name: name, line: 835}
@@ -154,11 +155,11 @@ func signalResult(r result, success string) (string, error) {
 func clearResult(r result) (string, error) {
 	name := namespec.Make(r.Group, r.Name)
 	switch r.Status {
-	case faultBadName:
+	case faults.BadName:
 		return name + ": ERROR (no such process)", nil
-	case faultFailed:
+	case faults.Failed:
 		return name + ": ERROR (failed)", nil
-	case faultSuccess:
+	case faults.Success:
 		return name + ": cleared", nil
 	}
 	return "", &unknownResultError{code: r.Status, name: name, line: 1260}
@@ -198,9 +199,9 @@ type startStop struct {
 
 var (
 	startCmd = startStop{verb: "start", done: "started", noNameExit: exitInvalidArgs, badGroupExit: exitInvalidArgs,
-		ignored: faultAlreadyStarted, result: startResult}
+		ignored: faults.AlreadyStarted, result: startResult}
 	stopCmd = startStop{verb: "stop", done: "stopped", noNameExit: exitGeneric, badGroupExit: exitGeneric,
-		ignored: faultNotRunning, result: stopResult}
+		ignored: faults.NotRunning, result: stopResult}
 )
 
 func doStart(c *controller, arg string) (bool, error) { return doStartStop(c, arg, startCmd) }
@@ -236,7 +237,7 @@ func doStartStop(c *controller, arg string, k startStop) (bool, error) {
 		if process == "" {
 			res, err := callResults(s, "supervisor."+k.verb+"ProcessGroup", group)
 			if err != nil {
-				if f, ok := asFault(err); ok && f.Code == faultBadName {
+				if f, ok := asFault(err); ok && f.Code == faults.BadName {
 					c.output(group + ": ERROR (no such group)")
 					c.exitStatus = k.badGroupExit
 					continue
@@ -301,7 +302,7 @@ func doSignal(c *controller, arg string) (bool, error) {
 		if process == "" {
 			res, err := callResults(s, "supervisor.signalProcessGroup", group, sig)
 			if err != nil {
-				if f, ok := asFault(err); ok && f.Code == faultBadName {
+				if f, ok := asFault(err); ok && f.Code == faults.BadName {
 					c.output(group + ": ERROR (no such group)")
 					c.exitStatus = exitGeneric
 					continue

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -228,7 +229,7 @@ func doFg(c *controller, arg string) (bool, error) {
 		if !ok {
 			return false, err
 		}
-		if f.Code == faultBadName {
+		if f.Code == faults.BadName {
 			c.output("ERROR: bad process name supplied")
 			c.exitStatus = exitGeneric
 		} else {
@@ -271,7 +272,7 @@ func doFg(c *controller, arg string) (bool, error) {
 			if !ok {
 				return false, err
 			}
-			if f.Code == faultNotRunning {
+			if f.Code == faults.NotRunning {
 				c.output("Process got killed")
 			} else {
 				c.output("ERROR: " + f.Error())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
@@ -123,7 +124,7 @@ func (m *topModel) fetch() tea.Cmd {
 		}
 		if wantHealth {
 			err := m.client.callInto(&d.health, "gosupervisor.getAllProcessHealth")
-			if f, ok := asFault(err); ok && f.Code == faultUnknownMethod {
+			if f, ok := asFault(err); ok && f.Code == faults.UnknownMethod {
 				d.noHealth = true
 			} else if err != nil {
 				d.err = err

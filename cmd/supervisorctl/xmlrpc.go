@@ -17,25 +17,6 @@ import (
 	"github.com/kolo/xmlrpc"
 )
 
-// Fault codes of supervisor.xmlrpc.Faults.
-const (
-	faultUnknownMethod       = 1
-	faultShutdownState       = 6
-	faultBadName             = 10
-	faultBadSignal           = 11
-	faultNoFile              = 20
-	faultNotExecutable       = 21
-	faultFailed              = 30
-	faultAbnormalTermination = 40
-	faultSpawnError          = 50
-	faultAlreadyStarted      = 60
-	faultNotRunning          = 70
-	faultSuccess             = 80
-	faultAlreadyAdded        = 90
-	faultStillRunning        = 91
-	faultCantReread          = 92
-)
-
 // rpcFault is an XML-RPC fault response (Python's xmlrpc.client.Fault).
 type rpcFault struct {
 	Code   int

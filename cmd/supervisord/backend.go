@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
@@ -51,7 +52,7 @@ func (inst *instance) ReloadConfig() (added, changed, removed []string, err erro
 	cfg, err := inst.d.realize()
 	if err != nil {
 		msg := err.Error()
-		return nil, nil, nil, rpc.NewFault(rpc.CantReread, msg)
+		return nil, nil, nil, rpc.NewFault(faults.CantReread, msg)
 	}
 	inst.mu.Lock()
 	inst.latest = cfg
@@ -75,10 +76,10 @@ func (inst *instance) AddProcessGroup(name string) error {
 	_, active := inst.activeGroup(name)
 	inst.mu.Unlock()
 	if g == nil {
-		return rpc.NewFault(rpc.BadName, name)
+		return rpc.NewFault(faults.BadName, name)
 	}
 	if active {
-		return rpc.NewFault(rpc.AlreadyAdded, name)
+		return rpc.NewFault(faults.AlreadyAdded, name)
 	}
 	return inst.addGroup(g)
 }
@@ -299,7 +300,7 @@ func (inst *instance) ClearProcessLogs(namespec string) error {
 	}
 	for _, ch := range inst.channelsOf(p.Group, p.Name) {
 		if err := ch.Clear(); err != nil {
-			return rpc.NewFault(rpc.Failed, namespec)
+			return rpc.NewFault(faults.Failed, namespec)
 		}
 	}
 	return nil
@@ -315,7 +316,7 @@ func (inst *instance) ClearAllProcessLogs(_ context.Context) []rpc.Result {
 		r := rpc.ResultOK(p.Group, p.Name)
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Clear(); err != nil {
-				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(rpc.Failed, namespec.Make(p.Group, p.Name)))
+				r = rpc.ResultFault(p.Group, p.Name, rpc.NewFault(faults.Failed, namespec.Make(p.Group, p.Name)))
 				break
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
@@ -118,9 +119,9 @@ func (inst *instance) RotateLogs(name string) error {
 	if name == "main" {
 		if err := inst.mainlog.Rotate(); err != nil {
 			if errors.Is(err, logrot.ErrNoFile) {
-				return rpc.NewFault(rpc.NoFile, inst.mainlog.Target())
+				return rpc.NewFault(faults.NoFile, inst.mainlog.Target())
 			}
-			return rpc.NewFault(rpc.Failed, "main: "+err.Error())
+			return rpc.NewFault(faults.Failed, "main: "+err.Error())
 		}
 		return nil
 	}
@@ -135,7 +136,7 @@ func (inst *instance) RotateLogs(name string) error {
 			}
 		}
 		if len(procs) == 0 {
-			return rpc.NewFault(rpc.BadName, name)
+			return rpc.NewFault(faults.BadName, name)
 		}
 	default:
 		p, err := inst.sup.Info(name)
@@ -147,7 +148,7 @@ func (inst *instance) RotateLogs(name string) error {
 	for _, p := range procs {
 		for _, ch := range inst.channelsOf(p.Group, p.Name) {
 			if err := ch.Rotate(); err != nil {
-				return rpc.NewFault(rpc.Failed, namespec.Make(p.Group, p.Name)+": "+err.Error())
+				return rpc.NewFault(faults.Failed, namespec.Make(p.Group, p.Name)+": "+err.Error())
 			}
 		}
 	}

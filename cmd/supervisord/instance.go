@@ -12,6 +12,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
 	"github.com/gosupervisor/gosupervisor/internal/errno"
+	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 	"github.com/gosupervisor/gosupervisor/logrot"
 	"github.com/gosupervisor/gosupervisor/procman"
@@ -329,7 +330,7 @@ func (inst *instance) removeGroup(name string) error {
 	_, ok := inst.activeGroup(name)
 	inst.mu.Unlock()
 	if !ok {
-		return rpc.NewFault(rpc.BadName, name)
+		return rpc.NewFault(faults.BadName, name)
 	}
 	if err := inst.sup.RemoveGroup(name); err != nil {
 		return err
