@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/gosupervisor/gosupervisor/internal/faults"
-	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 )
 
 // Python's loose argument handling, reproduced for the decoded value types.
@@ -54,7 +54,7 @@ func pyInt(v any) (int64, error) {
 		}
 		return int64(x), nil
 	case string:
-		n, err := xmlrpcvalue.ParseInt(x)
+		n, err := pyint.Int64(x, 10)
 		if err != nil {
 			return 0, &pyError{"ValueError", err.Error()}
 		}

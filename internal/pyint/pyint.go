@@ -1,11 +1,14 @@
 // Package pyint owns Python's int() of a str, the rule config values,
-// signal numbers and octal modes are read with, and the str.strip()
-// whitespace it (and configparser) trims.
+// signal numbers, octal modes and XML-RPC integers (both sides of the
+// wire) are read with, and the str.strip() whitespace it (and
+// configparser) trims.
 package pyint
 
 import (
 	"errors"
-	"math/big"
+	"fmt"
+	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,8 +21,43 @@ import (
 // digit, "0o" in base 8. The error's text is Python's ValueError message.
 // Python's ints have no limit; a value beyond Clamp is clamped to it.
 func Parse(s string, base int) (int, error) {
+	mag, neg, err := parse(s, base)
+	if err != nil {
+		return 0, err
+	}
+	v := Clamp
+	if mag < uint64(Clamp) {
+		v = int(mag)
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// ErrRange marks a well-formed int() literal whose value is outside int64.
+var ErrRange = errors.New("integer out of range")
+
+// Int64 is Parse for a value that must be exact, as an XML-RPC <int> is:
+// a literal outside int64 is an error wrapping ErrRange
+// ("integer out of range: '...'") instead of a clamped value.
+func Int64(s string, base int) (int64, error) {
+	mag, neg, err := parse(s, base)
+	switch {
+	case err != nil:
+		return 0, err
+	case neg && mag <= 1<<63:
+		return int64(-mag), nil
+	case !neg && mag <= math.MaxInt64:
+		return int64(mag), nil
+	}
+	return 0, fmt.Errorf("%w: %s", ErrRange, pyrepr.Str(s))
+}
+
+// parse is int(s, base) as a sign and a magnitude; a magnitude beyond
+// uint64 is reported as math.MaxUint64.
+func parse(s string, base int) (mag uint64, neg bool, err error) {
 	t := strings.TrimFunc(s, intSpace)
-	neg := false
 	if strings.HasPrefix(t, "+") || strings.HasPrefix(t, "-") {
 		neg = t[0] == '-'
 		t = t[1:]
@@ -27,13 +65,12 @@ func Parse(s string, base int) (int, error) {
 	if base == 8 && len(t) >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') {
 		t = strings.TrimPrefix(t[2:], "_")
 	}
-	bad := func() (int, error) {
-		return 0, errors.New("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyrepr.Str(s))
+	bad := func() (uint64, bool, error) {
+		return 0, false, errors.New("invalid literal for int() with base " + strconv.Itoa(base) + ": " + pyrepr.Str(s))
 	}
 	if t == "" {
 		return bad()
 	}
-	var digits strings.Builder
 	prevUnderscore := true
 	for _, r := range t {
 		if r == '_' {
@@ -53,42 +90,17 @@ func Parse(s string, base int) (int, error) {
 			return bad()
 		}
 		prevUnderscore = false
-		digits.WriteByte(byte('0' + d))
+		hi, lo := bits.Mul64(mag, uint64(base))
+		sum, carry := bits.Add64(lo, uint64(d), 0)
+		if hi != 0 || carry != 0 {
+			sum = math.MaxUint64 // keeps checking the rest of the literal
+		}
+		mag = sum
 	}
 	if prevUnderscore {
 		return bad()
 	}
-	ds := digits.String()
-	if base == 10 && len(ds) > 1 && ds[0] == '0' {
-		// Python accepts "007" in base 10 (int() not literals)
-		ds = strings.TrimLeft(ds, "0")
-		if ds == "" {
-			ds = "0"
-		}
-	}
-	v, err := strconv.ParseInt(ds, base, 64)
-	if err != nil {
-		// Python has arbitrary precision; clamp so callers see a huge
-		// value rather than an error Python would not give.
-		bi, ok := new(big.Int).SetString(ds, base)
-		if !ok {
-			return bad()
-		}
-		if neg {
-			bi.Neg(bi)
-		}
-		if bi.Sign() < 0 {
-			return -Clamp, nil
-		}
-		return Clamp, nil
-	}
-	if v > int64(Clamp) {
-		v = int64(Clamp)
-	}
-	if neg {
-		v = -v
-	}
-	return int(v), nil
+	return mag, neg, nil
 }
 
 // Clamp is where huge integers are clamped: 2^62 on 64-bit platforms,

@@ -3,11 +3,14 @@ package pyint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"os"
 	"os/exec"
 	"testing"
 	"unicode"
+
+	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
 type golden struct {
@@ -60,6 +63,30 @@ func TestParseGolden(t *testing.T) {
 	}
 }
 
+// TestInt64Golden compares Int64 with Python's int(s, base): the exact
+// value within int64, ErrRange beyond it, Python's error otherwise.
+func TestInt64Golden(t *testing.T) {
+	for _, c := range loadGolden(t).Parse {
+		got, err := Int64(c.In, c.Base)
+		var want big.Int
+		if c.Int != nil {
+			want.SetString(c.Int.String(), 10)
+		}
+		switch {
+		case c.Int == nil:
+			if err == nil || err.Error() != c.Err || errors.Is(err, ErrRange) {
+				t.Errorf("Int64(%q, %d): %d %v, want error %q", c.In, c.Base, got, err, c.Err)
+			}
+		case !want.IsInt64():
+			if !errors.Is(err, ErrRange) || err.Error() != "integer out of range: "+pyrepr.Str(c.In) {
+				t.Errorf("Int64(%q, %d): %d %v, want ErrRange", c.In, c.Base, got, err)
+			}
+		case err != nil || got != want.Int64():
+			t.Errorf("Int64(%q, %d) = %d %v, want %s", c.In, c.Base, got, err, c.Int)
+		}
+	}
+}
+
 // TestIsSpaceGolden compares IsSpace with str.isspace() up to U+3000 (the
 // last space Python knows) and checks nothing above it is a space.
 func TestIsSpaceGolden(t *testing.T) {
@@ -103,8 +130,17 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, base := range []int{8, 10} {
-			if v, err := Parse(s, base); err != nil && v != 0 {
+			v, err := Parse(s, base)
+			if err != nil && v != 0 {
 				t.Fatalf("Parse(%q, %d) = %d with error %v", s, base, v, err)
+			}
+			// Int64 agrees with Parse wherever neither clamps
+			w, err64 := Int64(s, base)
+			if (err == nil) != (err64 == nil || errors.Is(err64, ErrRange)) {
+				t.Fatalf("Parse(%q, %d): %v; Int64: %v", s, base, err, err64)
+			}
+			if err64 == nil && w > -int64(Clamp) && w < int64(Clamp) && int64(v) != w {
+				t.Fatalf("Parse(%q, %d) = %d; Int64 = %d", s, base, v, w)
 			}
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gosupervisor/gosupervisor/internal/pyint"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -198,7 +199,7 @@ func (n *xnode) finish() error {
 		if !ok {
 			return bad("no text")
 		}
-		v, err := ParseInt(s)
+		v, err := pyint.Int64(s, 10)
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -284,32 +285,6 @@ func (n *xnode) finish() error {
 	}
 	n.conv = true
 	return nil
-}
-
-// ParseInt parses like Python's int(str): surrounding whitespace, a sign,
-// and single underscores between digits are allowed.
-func ParseInt(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
-	}
-	digits := t
-	if digits[0] == '+' || digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if digits == "" || digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
-	}
-	for _, r := range digits {
-		if (r < '0' || r > '9') && r != '_' {
-			return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
-		}
-	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("integer out of range: %s", pyrepr.Str(s))
-	}
-	return v, nil
 }
 
 // ParseFloat parses like Python's float(str).

@@ -2,6 +2,7 @@ package xmlrpcvalue
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,10 @@ func TestDecodeTypes(t *testing.T) {
 		{"i4", "<i4>-7</i4>", int64(-7)},
 		{"int spaces", "<int> 5 </int>", int64(5)},
 		{"int underscore", "<int>1_000</int>", int64(1000)},
+		// Python's int(x.text): any Unicode decimal digit, str.strip()'s spaces
+		{"int arabic-indic digits", "<int>\u0661\u0662</int>", int64(12)},
+		{"int no-break space", "<int>\u00a07\u3000</int>", int64(7)},
+		{"int min", "<i4>-9223372036854775808</i4>", int64(math.MinInt64)},
 		{"boolean 1", "<boolean>1</boolean>", true},
 		{"boolean 0", "<boolean>0</boolean>", false},
 		{"boolean true text", "<boolean>true</boolean>", false},
@@ -78,6 +83,7 @@ func TestDecodeStructure(t *testing.T) {
 		{"two params", "<methodCall><methodName>a.b</methodName><params><param><value><int>1</int></value></param><param><value>s</value></param></params></methodCall>", "a.b", []any{int64(1), "s"}, false},
 		{"truncated", "<methodCall><methodName>a.b</methodName>", "", nil, true},
 		{"bad int", "<methodCall><methodName>a.b</methodName><params><param><value><int>x</int></value></param></params></methodCall>", "", nil, true},
+		{"int beyond int64", "<methodCall><methodName>a.b</methodName><params><param><value><int>9223372036854775808</int></value></param></params></methodCall>", "", nil, true},
 		{"empty int", "<methodCall><methodName>a.b</methodName><params><param><value><int/></value></param></params></methodCall>", "", nil, true},
 		{"bad double", "<methodCall><params><param><value><double>1.2.3</double></value></param></params></methodCall>", "", nil, true},
 		{"bad date", "<methodCall><params><param><value><dateTime.iso8601>yesterday</dateTime.iso8601></value></param></params></methodCall>", "", nil, true},
