@@ -35,22 +35,22 @@ type Floor struct {
 // MeasureFloor fork+execs n /bin/sleep from this process, each in its own
 // process group with a stdin pipe and one stdout pipe that also takes
 // stderr (what redirect_stderr=true gives a supervisor), keeping the parent
-// ends open as a supervisor does; then sends SIGTERM to all and reaps them
-// one by one. Start times the spawns, TermReap the first kill to the last
-// reap. Nothing is left running, also on error.
+// ends open as a supervisor does; then sends SIGTERM to all with kill(2)
+// and reaps them with wait4(-1) as a reaper does. Start times the spawns,
+// TermReap the first kill to the last reap. It must run while this
+// process has no other child (it reaps any). Nothing is left running,
+// also on error.
 func MeasureFloor(n int) (Floor, error) {
 	f := Floor{N: n}
-	procs := make([]*os.Process, 0, n)
+	pids := make(map[int]bool, n)
 	keep := make([]*os.File, 0, 2*n)
-	reaped := false
 	defer func() {
-		if !reaped {
-			for _, p := range procs {
-				_ = p.Kill()
-			}
-			for _, p := range procs {
-				_, _ = p.Wait()
-			}
+		for pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for pid := range pids {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, 0, nil)
 		}
 		for _, k := range keep {
 			k.Close()
@@ -58,6 +58,7 @@ func MeasureFloor(n int) (Floor, error) {
 	}()
 	env := os.Environ()
 	argv := []string{"/bin/sleep", "100000"}
+	order := make([]int, 0, n)
 	t0 := time.Now()
 	for range n {
 		inR, inW, err := os.Pipe()
@@ -76,24 +77,34 @@ func MeasureFloor(n int) (Floor, error) {
 		inR.Close()
 		outW.Close()
 		if err != nil {
-			return f, fmt.Errorf("floor: start /bin/sleep %d of %d: %w", len(procs)+1, n, err)
+			return f, fmt.Errorf("floor: start /bin/sleep %d of %d: %w", len(pids)+1, n, err)
 		}
-		procs = append(procs, p)
+		pids[p.Pid] = true
+		order = append(order, p.Pid)
+		_ = p.Release() // reaped by wait4 below, not through os.Process
 	}
 	f.Start = time.Since(t0)
 	t1 := time.Now()
-	for _, p := range procs {
-		if err := p.Signal(syscall.SIGTERM); err != nil {
-			return f, fmt.Errorf("floor: SIGTERM pid %d: %w", p.Pid, err)
+	for _, pid := range order {
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			return f, fmt.Errorf("floor: SIGTERM pid %d: %w", pid, err)
 		}
 	}
-	for _, p := range procs {
-		if _, err := p.Wait(); err != nil {
-			return f, fmt.Errorf("floor: reap pid %d: %w", p.Pid, err)
+	for len(pids) > 0 {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
 		}
+		if err != nil {
+			return f, fmt.Errorf("floor: wait4 with %d left: %w", len(pids), err)
+		}
+		if !pids[pid] {
+			return f, fmt.Errorf("floor: reaped pid %d, not one of the floor's: run the floor with no other child", pid)
+		}
+		delete(pids, pid)
 	}
 	f.TermReap = time.Since(t1)
-	reaped = true
 	return f, nil
 }
 
