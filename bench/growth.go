@@ -18,7 +18,9 @@ type ScaleRun struct {
 	Floor      Floor
 	Start      ScaleStart
 	Start2     time.Duration // the second launch, before the shutdown figure
-	ConfigLoad time.Duration // config load of the whole config
+	ConfigLoad time.Duration // config load of the whole config (wall)
+	// ConfigLoadCPU is the CPU time of that load (ours only: in-process)
+	ConfigLoadCPU time.Duration
 
 	GapiP50, GapiP99 time.Duration
 	GapiBytes        int
@@ -134,11 +136,15 @@ func (g *Growth) rows() []growthRow {
 			return fmt.Sprintf("%.2f s (%s)", r.Start.CPU, FmtDur(perProgram(time.Duration(r.Start.CPU*float64(time.Second)), r.N)))
 		}},
 		{"socket first answer", func(r, _ *ScaleRun) string { return FmtDur(r.Start.FirstAnswer) }},
-		{"config load (per program)", func(r, _ *ScaleRun) string {
+		{"config load wall (per program; CPU per program)", func(r, _ *ScaleRun) string {
 			if r.ConfigLoad <= 0 {
 				return "-"
 			}
-			return FmtDur(r.ConfigLoad) + " (" + FmtDur(perProgram(r.ConfigLoad, r.N)) + ")"
+			s := FmtDur(r.ConfigLoad) + " (" + FmtDur(perProgram(r.ConfigLoad, r.N))
+			if r.ConfigLoadCPU > 0 {
+				s += "; " + FmtDur(perProgram(r.ConfigLoadCPU, r.N))
+			}
+			return s + ")"
 		}},
 		{"getAllProcessInfo raw p50 / p99 (size)", func(r, _ *ScaleRun) string {
 			if r.GapiP50 <= 0 {

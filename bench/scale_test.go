@@ -164,17 +164,21 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 			Ratio(st.AllRunning, floor.Start), "x-floor")
 		record(b, scaleFig(n, "first_answer", "socket first answer", "ms", Lower, 150, 6000), spec, Ms(st.FirstAnswer), "first-answer-ms")
 		record(b, scaleFig(n, "start_cpu", "daemon CPU until all RUNNING", "cpu-s", Lower, -1), spec, st.CPU, "cpu-s")
-		figLoad := scaleFig(n, "config_load", "config load per program", "us", Lower, 20)
+		figLoad := scaleFig(n, "config_load", "config load per program (wall)", "us", Lower, 20)
 		if py {
 			run.ConfigLoad, err = PythonConfigLoad("/usr/bin/python3", d.Layout.Conf, n, 3)
 		} else {
-			run.ConfigLoad, err = ConfigLoad(d.Layout.Conf, 5)
+			run.ConfigLoad, run.ConfigLoadCPU, err = ConfigLoad(d.Layout.Conf, 5)
 		}
 		if err != nil {
 			fail(b, figLoad, spec, err)
 			return
 		}
 		record(b, figLoad, spec, float64(run.ConfigLoad)/float64(time.Microsecond)/float64(n), "config-us/prog")
+		if run.ConfigLoadCPU > 0 {
+			record(b, scaleFig(n, "config_load_cpu", "config load per program (CPU, in-process)", "us", Lower, 20), spec,
+				float64(run.ConfigLoadCPU)/float64(time.Microsecond)/float64(n), "config-cpu-us/prog")
+		}
 	})
 	if d == nil && run.Start.AllRunning == 0 {
 		if _, ok := launch(b, ""); !ok {
@@ -334,4 +338,38 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		}
 		reportRatio(b, fig, spec)
 	})
+}
+
+// BenchmarkScaleConfigLoad times config.Load of the Scale config at each N
+// in this process (no daemon): the part of the socket's first answer that
+// reading the config costs, and a place to take a CPU profile of it
+// (`-bench ScaleConfigLoad/N6000 -benchtime 10x -cpuprofile cpu.out`).
+func BenchmarkScaleConfigLoad(b *testing.B) {
+	for _, n := range scaleNs {
+		b.Run(fmt.Sprintf("N%d", n), func(b *testing.B) {
+			l := NewLayout(b.TempDir())
+			l.MinFDs, l.MinProcs = ScaleFDs(n, HardNoFile()), n+1000
+			for _, dir := range []string{l.ChildLog, l.Logs} {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(l.Conf, []byte(l.Config(ScalePrograms(n))), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			c0 := processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := ConfigLoad(l.Conf, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cpu := processCPU() - c0
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "us/program")
+			// CPU of the whole process (GC included): wall time on a loaded
+			// machine is mostly waiting for a core
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N)/float64(n), "cpu-us/program")
+		})
+	}
 }

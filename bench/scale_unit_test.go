@@ -205,8 +205,8 @@ func TestScaleAgainstPython(t *testing.T) {
 	if load, err := PythonConfigLoad("/usr/bin/python3", d.Layout.Conf, n, 1); err != nil || load <= 0 {
 		t.Errorf("PythonConfigLoad = %v, %v", load, err)
 	}
-	if load, err := ConfigLoad(d.Layout.Conf, 1); err != nil || load <= 0 {
-		t.Errorf("ConfigLoad = %v, %v", load, err)
+	if load, cpu, err := ConfigLoad(d.Layout.Conf, 1); err != nil || load <= 0 || cpu < 0 {
+		t.Errorf("ConfigLoad = %v, %v, %v", load, cpu, err)
 	}
 	walls, err := CtlStatus(ctl, d.Layout.Conf, n, 1, 60*time.Second)
 	if err != nil || len(walls) != 1 {
