@@ -31,7 +31,8 @@ type ScaleRun struct {
 	IdleCPU      float64 // s per 10 s (utime+stime)
 	IdleSched    float64 // s per 10 s (schedstat)
 
-	Ctl map[string]time.Duration // supervisorctl client name -> median status wall
+	Ctl    map[string]time.Duration // supervisorctl client name -> median status wall
+	CtlCPU map[string]time.Duration // and the client's own median CPU time
 
 	StopAll  StopAll
 	Shutdown Shutdown
@@ -67,7 +68,7 @@ func (g *Growth) Run(daemon string, n int) *ScaleRun {
 	}
 	r := g.runs[daemon][n]
 	if r == nil {
-		r = &ScaleRun{N: n, Daemon: daemon, Ctl: map[string]time.Duration{}}
+		r = &ScaleRun{N: n, Daemon: daemon, Ctl: map[string]time.Duration{}, CtlCPU: map[string]time.Duration{}}
 		g.runs[daemon][n] = r
 	}
 	return r
@@ -204,7 +205,12 @@ func (g *Growth) rows() []growthRow {
 		}},
 	}
 	for _, ctl := range g.Ctls {
-		rows = append(rows, growthRow{"supervisorctl status, " + ctl + " client", func(r, _ *ScaleRun) string { return FmtDur(r.Ctl[ctl]) }})
+		rows = append(rows, growthRow{"supervisorctl status, " + ctl + " client (its CPU)", func(r, _ *ScaleRun) string {
+			if r.Ctl[ctl] <= 0 {
+				return "-"
+			}
+			return FmtDur(r.Ctl[ctl]) + " (" + FmtDur(r.CtlCPU[ctl]) + ")"
+		}})
 	}
 	return rows
 }

@@ -358,17 +358,17 @@ func PythonConfigLoad(python, path string, want, runs int) (time.Duration, error
 	return best, nil
 }
 
-// CtlStatus runs `ctl -c conf status` runs times and returns each wall time;
-// every run must list want programs as RUNNING.
-func CtlStatus(ctl, conf string, want, runs int, timeout time.Duration) ([]time.Duration, error) {
-	var walls []time.Duration
+// CtlStatus runs `ctl -c conf status` runs times and returns each wall time
+// and the client's own CPU time (user+system); every run must list want
+// programs as RUNNING.
+func CtlStatus(ctl, conf string, want, runs int, timeout time.Duration) (walls, cpus []time.Duration, err error) {
 	for range runs {
 		cmd := exec.Command(ctl, "-c", conf, "status")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		t := time.Now()
 		if err := cmd.Start(); err != nil {
-			return walls, fmt.Errorf("start %s: %w", ctl, err)
+			return walls, cpus, fmt.Errorf("start %s: %w", ctl, err)
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -378,16 +378,17 @@ func CtlStatus(ctl, conf string, want, runs int, timeout time.Duration) ([]time.
 		case <-time.After(timeout):
 			_ = cmd.Process.Kill()
 			<-done
-			return walls, fmt.Errorf("%s status: no answer within %v", ctl, timeout)
+			return walls, cpus, fmt.Errorf("%s status: no answer within %v", ctl, timeout)
 		}
 		wall := time.Since(t)
 		running := bytes.Count(out.Bytes(), []byte(" RUNNING "))
 		if running != want {
-			return walls, fmt.Errorf("%s status (%v): %d RUNNING lines, want %d: %s", ctl, err, running, want, shorten(out.String(), 200))
+			return walls, cpus, fmt.Errorf("%s status (%v): %d RUNNING lines, want %d: %s", ctl, err, running, want, shorten(out.String(), 200))
 		}
 		walls = append(walls, wall)
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
-	return walls, nil
+	return walls, cpus, nil
 }
 
 // StopAll is what supervisor.stopAllProcesses(wait=True) does at scale.

@@ -258,13 +258,15 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 					runs = 2
 				}
 			}
-			walls, err := CtlStatus(ctl.Path, d.Layout.Conf, n, runs, 300*time.Second)
+			walls, cpus, err := CtlStatus(ctl.Path, d.Layout.Conf, n, runs, 300*time.Second)
 			if err != nil {
 				fail(b, fig, spec, err)
 				continue
 			}
-			run.Ctl[ctl.Name] = Summarize(walls).P50
+			run.Ctl[ctl.Name], run.CtlCPU[ctl.Name] = Summarize(walls).P50, Summarize(cpus).P50
 			record(b, fig, spec, Ms(run.Ctl[ctl.Name]), ctl.Name+"-ctl-ms")
+			record(b, scaleFig(n, "ctl_status_cpu."+ctl.Name, "supervisorctl status client CPU, "+ctl.Name+" client", "cpu-ms", Lower, -1), spec,
+				Ms(run.CtlCPU[ctl.Name]), ctl.Name+"-ctl-cpu-ms")
 		}
 	})
 	b.Run("memory", func(b *testing.B) {

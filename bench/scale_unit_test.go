@@ -137,7 +137,7 @@ func TestGrowthMarkdown(t *testing.T) {
 	r.RSS, r.RSSIdle, r.FDs, r.Threads = 20, 18, 2010, 12
 	r.StopAll = StopAll{Return: 600 * time.Millisecond}
 	r.Shutdown = Shutdown{Exit: 650 * time.Millisecond}
-	r.Ctl["ours"] = 15 * time.Millisecond
+	r.Ctl["ours"], r.CtlCPU["ours"] = 15*time.Millisecond, 9*time.Millisecond
 	r2 := g.Run("ours", 100)
 	r2.RSS = 15
 	r2.Skip("SIGTERM shutdown", "not asked")
@@ -152,7 +152,7 @@ func TestGrowthMarkdown(t *testing.T) {
 		"| open fds (per program) | - | 2010 (2.01) |",
 		"| stop all / floor (exit-order inversions) | - | 1.20x (0) |",
 		"| shutdown / floor (order inversions, children alive) | - | 1.30x (0, 0) |",
-		"| supervisorctl status, ours client | - | 15 ms |",
+		"| supervisorctl status, ours client (its CPU) | - | 15 ms (9.00 ms) |",
 		"- N = 100, SIGTERM shutdown: not asked",
 	} {
 		if !strings.Contains(md, want) {
@@ -208,11 +208,11 @@ func TestScaleAgainstPython(t *testing.T) {
 	if load, cpu, err := ConfigLoad(d.Layout.Conf, 1); err != nil || load <= 0 || cpu < 0 {
 		t.Errorf("ConfigLoad = %v, %v, %v", load, cpu, err)
 	}
-	walls, err := CtlStatus(ctl, d.Layout.Conf, n, 1, 60*time.Second)
-	if err != nil || len(walls) != 1 {
-		t.Errorf("CtlStatus = %v, %v", walls, err)
+	walls, cpus, err := CtlStatus(ctl, d.Layout.Conf, n, 1, 60*time.Second)
+	if err != nil || len(walls) != 1 || len(cpus) != 1 || cpus[0] <= 0 {
+		t.Errorf("CtlStatus = %v, %v, %v", walls, cpus, err)
 	}
-	if _, err := CtlStatus(ctl, d.Layout.Conf, n+1, 1, 60*time.Second); err == nil {
+	if _, _, err := CtlStatus(ctl, d.Layout.Conf, n+1, 1, 60*time.Second); err == nil {
 		t.Error("CtlStatus accepted 10 RUNNING lines for 11 programs")
 	}
 	s, err := MeasureStopAll(d, n, 60*time.Second)
