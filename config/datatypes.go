@@ -147,16 +147,12 @@ func autoRestart(s string) (Autorestart, error) {
 	return 0, errorf("invalid 'autorestart' value " + pyrepr.Str(v))
 }
 
-var levelsByDescription = map[string]LogLevel{
-	"critical": LevelCritical, "error": LevelError, "warn": LevelWarn,
-	"info": LevelInfo, "debug": LevelDebug, "trace": LevelTrace,
-	"blather": LevelBlather,
-}
-
 // loggingLevel is datatypes.logging_level.
 func loggingLevel(s string) (LogLevel, error) {
-	if l, ok := levelsByDescription[strings.ToLower(s)]; ok {
-		return l, nil
+	for _, e := range logLevels {
+		if e.description == strings.ToLower(s) {
+			return e.level, nil
+		}
 	}
 	return 0, errorf("bad logging level name " + pyrepr.Str(s))
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -78,7 +80,8 @@ type Supervisord struct {
 	LogfileFormat      string
 }
 
-// LogLevel is supervisord's log level; larger is more severe.
+// LogLevel is supervisord's log level (supervisor.loggers); larger is
+// more severe. The daemon's packages log with it.
 type LogLevel int
 
 // Python's supervisor.loggers.LevelsByName values.
@@ -91,6 +94,44 @@ const (
 	LevelError    LogLevel = 40
 	LevelCritical LogLevel = 50
 )
+
+// logLevels are supervisor.loggers' LevelsByName (the name in a log line)
+// and LevelsByDescription (the loglevel value) of each level.
+var logLevels = []struct {
+	level             LogLevel
+	name, description string
+}{
+	{LevelCritical, "CRIT", "critical"},
+	{LevelError, "ERRO", "error"},
+	{LevelWarn, "WARN", "warn"},
+	{LevelInfo, "INFO", "info"},
+	{LevelDebug, "DEBG", "debug"},
+	{LevelTrace, "TRAC", "trace"},
+	{LevelBlather, "BLAT", "blather"},
+}
+
+// Name is the level's four-letter name in a log line (CRIT, ERRO, WARN,
+// INFO, DEBG, TRAC, BLAT); "Level(n)" for a level Python does not have.
+func (l LogLevel) Name() string {
+	for _, e := range logLevels {
+		if e.level == l {
+			return e.name
+		}
+	}
+	return "Level(" + strconv.Itoa(int(l)) + ")"
+}
+
+// Description is the loglevel value that names the level (critical,
+// error, warn, info, debug, trace, blather); Name in lower case for a
+// level Python does not have.
+func (l LogLevel) Description() string {
+	for _, e := range logLevels {
+		if e.level == l {
+			return e.description
+		}
+	}
+	return strings.ToLower(l.Name())
+}
 
 // User is a resolved user name or uid.
 type User struct {

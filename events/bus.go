@@ -6,37 +6,15 @@ import (
 	"math"
 	"sync"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 )
-
-// Level is the main-log level of a message the package logs.
-type Level int
-
-// The levels used, as Python's logger.debug/warn/error.
-const (
-	LevelDebug Level = iota
-	LevelWarn
-	LevelError
-)
-
-// String returns the main log's level tag (DEBG, WARN, ERRO).
-func (l Level) String() string {
-	switch l {
-	case LevelDebug:
-		return "DEBG"
-	case LevelWarn:
-		return "WARN"
-	case LevelError:
-		return "ERRO"
-	}
-	return fmt.Sprintf("Level(%d)", int(l))
-}
 
 // Logger receives the package's main-log messages, with Python's texts. It
 // is called from the Bus goroutine only and must not call back into the Bus
 // synchronously.
 type Logger interface {
-	Log(level Level, msg string)
+	Log(level config.LogLevel, msg string)
 }
 
 // Options configures a Bus. Every field is optional.
@@ -193,7 +171,7 @@ func (b *Bus) SetIdentifier(id string) {
 	b.enqueue(func() { b.identifier = id })
 }
 
-func (b *Bus) logf(level Level, format string, args ...any) {
+func (b *Bus) logf(level config.LogLevel, format string, args ...any) {
 	if b.opts.Logger != nil {
 		b.opts.Logger.Log(level, fmt.Sprintf(format, args...))
 	}

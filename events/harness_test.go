@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"go.uber.org/goleak"
 )
@@ -98,9 +99,9 @@ type recLogger struct {
 	lines []string
 }
 
-func (l *recLogger) Log(level Level, msg string) {
+func (l *recLogger) Log(level config.LogLevel, msg string) {
 	l.mu.Lock()
-	l.lines = append(l.lines, level.String()+" "+msg)
+	l.lines = append(l.lines, level.Name()+" "+msg)
 	l.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -168,14 +169,14 @@ func (p *Pool) transition(sc StateChange) {
 func (p *Pool) accept(q *queued, head bool) {
 	b := p.bus
 	if head {
-		b.logf(LevelDebug, "rebuffering event %d for pool %s (buf size=%d, max=%d)",
+		b.logf(config.LevelDebug, "rebuffering event %d for pool %s (buf size=%d, max=%d)",
 			q.d.serial, p.name, len(p.buffer), p.cfg.BufferSize)
 	}
 	if len(p.buffer) >= p.cfg.BufferSize && len(p.buffer) > 0 {
 		discarded := p.buffer[0]
 		p.buffer[0] = nil
 		p.buffer = p.buffer[1:]
-		b.logf(LevelError, "pool %s event buffer overflowed, discarding event %d", p.name, discarded.d.serial)
+		b.logf(config.LevelError, "pool %s event buffer overflowed, discarding event %d", p.name, discarded.d.serial)
 	}
 	if head {
 		p.buffer = append([]*queued{q}, p.buffer...)
@@ -215,13 +216,13 @@ func (p *Pool) dispatchEvent(q *queued) bool {
 		}
 		env := q.d.ev.Envelope(b.identifier, q.d.serial, p.name, q.poolSerial, b.opts.ByteLength)
 		if err := l.h.WriteStdin([]byte(env)); err != nil {
-			b.logf(LevelDebug, "epipe occurred while sending event %d to listener %s, listener state unchanged",
+			b.logf(config.LevelDebug, "epipe occurred while sending event %d to listener %s, listener state unchanged",
 				q.d.serial, l.name)
 			continue
 		}
 		l.state = ListenerBusy
 		l.event = q
-		b.logf(LevelDebug, "event %d sent to listener %s", q.d.serial, l.name)
+		b.logf(config.LevelDebug, "event %d sent to listener %s", q.d.serial, l.name)
 		return true
 	}
 	return false
@@ -229,10 +230,10 @@ func (p *Pool) dispatchEvent(q *queued) bool {
 
 func (p *Pool) changeState(l *listenerRuntime, to ListenerState) {
 	b := p.bus
-	b.logf(LevelDebug, "%s: %s -> %s", l.name, l.state, to)
+	b.logf(config.LevelDebug, "%s: %s -> %s", l.name, l.state, to)
 	l.state = to
 	if to == ListenerUnknown {
-		b.logf(LevelWarn, "%s: has entered the UNKNOWN state and will no longer receive events, "+
+		b.logf(config.LevelWarn, "%s: has entered the UNKNOWN state and will no longer receive events, "+
 			"this usually indicates the process violated the eventlistener protocol", l.name)
 	}
 }
@@ -290,7 +291,7 @@ func (p *Pool) handleListenerStateChange(l *listenerRuntime) {
 					if !utf8.Valid(line) {
 						shown = "Undecodable: " + pyrepr.Bytes(line)
 					}
-					b.logf(LevelWarn, "%s: bad result line: '%s'", l.name, shown)
+					b.logf(config.LevelWarn, "%s: bad result line: '%s'", l.name, shown)
 					p.changeState(l, ListenerUnknown)
 					l.stateBuf = nil
 					p.reject(l)
@@ -323,14 +324,14 @@ func (p *Pool) handleResult(l *listenerRuntime, result []byte) {
 	err := p.cfg.ResultHandler(ev, result)
 	switch {
 	case err == nil:
-		b.logf(LevelDebug, "%s: event was processed", l.name)
+		b.logf(config.LevelDebug, "%s: event was processed", l.name)
 		p.changeState(l, ListenerAcknowledged)
 	case errors.Is(err, ErrRejected):
-		b.logf(LevelWarn, "%s: event was rejected", l.name)
+		b.logf(config.LevelWarn, "%s: event was rejected", l.name)
 		p.changeState(l, ListenerAcknowledged)
 		p.reject(l)
 	default:
-		b.logf(LevelWarn, "%s: event caused an error", l.name)
+		b.logf(config.LevelWarn, "%s: event caused an error", l.name)
 		p.changeState(l, ListenerUnknown)
 		p.reject(l)
 	}

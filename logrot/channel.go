@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // ChannelConfig is one output channel (stdout or stderr) of one process.
@@ -129,7 +131,7 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 			return nil, fmt.Errorf("logrot: %s %s: %w", cfg.ProcessName, cfg.Channel, err)
 		}
 		c.sink = s
-		debug := cfg.MainLog != nil && cfg.MainLog.Enabled(LevelDebug)
+		debug := cfg.MainLog != nil && cfg.MainLog.Enabled(config.LevelDebug)
 		c.splice = !cfg.Listener && cfg.OnRaw == nil && cfg.OnOutput == nil && cfg.CaptureMaxBytes <= 0 && !cfg.StripANSI && !cfg.Timestamps &&
 			!cfg.Syslog && !(cfg.EventsEnabled && cfg.OnLog != nil) && !debug
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -251,7 +252,7 @@ func fixedNow() time.Time {
 }
 
 func TestChannelMainLogDebug(t *testing.T) {
-	for _, level := range []Level{LevelDebug, LevelInfo} {
+	for _, level := range []config.LogLevel{config.LevelDebug, config.LevelInfo} {
 		dir := t.TempDir()
 		mainPath := filepath.Join(dir, "supervisord.log")
 		m, err := NewMainLog(MainLogOptions{Logfile: mainPath, Level: level, Now: fixedNow})
@@ -264,7 +265,7 @@ func TestChannelMainLogDebug(t *testing.T) {
 		m.Close()
 		got, _ := os.ReadFile(mainPath)
 		want := ""
-		if level == LevelDebug {
+		if level == config.LevelDebug {
 			ts := "2026-11-25 13:14:15,987 DEBG "
 			want = ts + "'foo' stdout output:\nhello\n\n" +
 				ts + "'foo' stdout output:\nUndecodable: b'\\xff\\n'\n" +
@@ -282,7 +283,7 @@ func TestListenerChannel(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "listener.log")
 	mainPath := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelDebug, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: config.LevelDebug, Now: fixedNow})
 	var h hookLog
 	c, err := NewHub(nil).NewChannel(ChannelConfig{
 		ProcessName: "lsn", Channel: "stdout", Path: path, Listener: true,
@@ -450,7 +451,7 @@ func TestSyslog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	hub := NewHub(NewSyslogAt("unixgram", sock, "supervisord"))
+	hub := NewHub(syslogAt(sock))
 	path := filepath.Join(dir, "p.log")
 	c, _ := hub.NewChannel(ChannelConfig{ProcessName: "web", Channel: "stdout", Path: path, Syslog: true})
 	feed(c, []string{"line one\nline two\n"})
@@ -471,7 +472,7 @@ func TestSyslog(t *testing.T) {
 	}
 
 	// No daemon at all.
-	hub2 := NewHub(NewSyslogAt("unixgram", filepath.Join(dir, "nobody.sock"), "supervisord"))
+	hub2 := NewHub(syslogAt(filepath.Join(dir, "nobody.sock")))
 	path2 := filepath.Join(dir, "q.log")
 	c2, _ := hub2.NewChannel(ChannelConfig{ProcessName: "q", Channel: "stdout", Path: path2, Syslog: true})
 	feed(c2, []string{"a\n", "b\n"})
@@ -508,7 +509,7 @@ func TestUndecodableBytesPassThrough(t *testing.T) {
 func TestWriteFailureIsReported(t *testing.T) {
 	dir := t.TempDir()
 	mainPath := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: config.LevelInfo, Now: fixedNow})
 	defer m.Close()
 	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "full", Channel: "stderr", Path: "/dev/full", MainLog: m})
 	if err != nil {
@@ -533,4 +534,10 @@ func TestWriteFailureIsReported(t *testing.T) {
 	if !strings.HasSuffix(string(logged), "ERRO 'full' stderr log write failed, 500 more bytes not logged\n") {
 		t.Fatalf("main log %q does not account for the last 500 bytes", logged)
 	}
+}
+
+// syslogAt is a sink for a syslog daemon listening on the unixgram socket
+// at path, "supervisord" as the tag.
+func syslogAt(path string) *Syslog {
+	return &Syslog{network: "unixgram", raddr: path, tag: "supervisord"}
 }

@@ -8,72 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
-
-// Level is a supervisord log level; larger is more severe. It is config's
-// type, so a *MainLog is directly a procman.Logger.
-type Level = config.LogLevel
-
-// The supervisord log levels, with Python's LevelsByName values.
-const (
-	LevelBlather  = config.LevelBlather  // 3
-	LevelTrace    = config.LevelTrace    // 5
-	LevelDebug    = config.LevelDebug    // 10
-	LevelInfo     = config.LevelInfo     // 20
-	LevelWarn     = config.LevelWarn     // 30
-	LevelError    = config.LevelError    // 40
-	LevelCritical = config.LevelCritical // 50
-)
-
-// LevelName is the four-letter name used in log lines (CRIT, ERRO, WARN,
-// INFO, DEBG, TRAC, BLAT).
-func LevelName(l Level) string {
-	switch l {
-	case LevelCritical:
-		return "CRIT"
-	case LevelError:
-		return "ERRO"
-	case LevelWarn:
-		return "WARN"
-	case LevelInfo:
-		return "INFO"
-	case LevelDebug:
-		return "DEBG"
-	case LevelTrace:
-		return "TRAC"
-	case LevelBlather:
-		return "BLAT"
-	}
-	return fmt.Sprintf("Level(%d)", int(l))
-}
-
-// LevelByDescription maps a loglevel config value (critical, error, warn,
-// info, debug, trace, blather) to its Level.
-func LevelByDescription(desc string) (Level, bool) {
-	switch desc {
-	case "critical":
-		return LevelCritical, true
-	case "error":
-		return LevelError, true
-	case "warn":
-		return LevelWarn, true
-	case "info":
-		return LevelInfo, true
-	case "debug":
-		return LevelDebug, true
-	case "trace":
-		return LevelTrace, true
-	case "blather":
-		return LevelBlather, true
-	}
-	return 0, false
-}
 
 // SyslogTarget is the literal logfile value that sends the main log to
 // syslog.
@@ -97,7 +37,7 @@ type MainLogOptions struct {
 	// instead of Python's text lines (see LogProcess).
 	JSON bool
 	// Level is the loglevel; lower levels are not logged.
-	Level Level
+	Level config.LogLevel
 	// Stdout, when set, gets a copy of every line (nodaemon and not
 	// silent: pass os.Stdout).
 	Stdout io.Writer
@@ -151,10 +91,10 @@ func NewMainLog(opt MainLogOptions) (*MainLog, error) {
 }
 
 // Level is the configured log level.
-func (m *MainLog) Level() Level { return m.opt.Level }
+func (m *MainLog) Level() config.LogLevel { return m.opt.Level }
 
 // Enabled reports whether a message at level would be logged.
-func (m *MainLog) Enabled(level Level) bool { return level >= m.opt.Level }
+func (m *MainLog) Enabled(level config.LogLevel) bool { return level >= m.opt.Level }
 
 // Path is the log file's path, or "" when the main log goes to syslog.
 func (m *MainLog) Path() string {
@@ -174,7 +114,7 @@ func formatTime(t time.Time) string {
 }
 
 // Log writes msg at level if the level is enabled.
-func (m *MainLog) Log(level Level, msg string) {
+func (m *MainLog) Log(level config.LogLevel, msg string) {
 	if !m.Enabled(level) {
 		return
 	}
@@ -184,7 +124,7 @@ func (m *MainLog) Log(level Level, msg string) {
 }
 
 // Logf formats and logs at level.
-func (m *MainLog) Logf(level Level, format string, args ...any) {
+func (m *MainLog) Logf(level config.LogLevel, format string, args ...any) {
 	if !m.Enabled(level) {
 		return
 	}
@@ -204,7 +144,7 @@ type ProcessFields struct {
 }
 
 // LogProcess writes msg, a line about a process, at level.
-func (m *MainLog) LogProcess(level Level, msg string, f ProcessFields) {
+func (m *MainLog) LogProcess(level config.LogLevel, msg string, f ProcessFields) {
 	if !m.Enabled(level) {
 		return
 	}
@@ -230,8 +170,8 @@ type jsonRecord struct {
 const jsonTime = "2006-01-02T15:04:05.000Z07:00"
 
 // appendJSON appends the JSON line of one record.
-func appendJSON(b []byte, now time.Time, level Level, msg string, f *ProcessFields) []byte {
-	r := jsonRecord{Time: now.UTC().Format(jsonTime), Level: levelDescription(level), Msg: msg}
+func appendJSON(b []byte, now time.Time, level config.LogLevel, msg string, f *ProcessFields) []byte {
+	r := jsonRecord{Time: now.UTC().Format(jsonTime), Level: level.Description(), Msg: msg}
 	if f != nil {
 		r.Process, r.Group, r.PID = f.Process, f.Group, f.PID
 		r.FromState, r.ToState, r.ExitStatus = f.FromState, f.ToState, f.ExitStatus
@@ -245,22 +185,12 @@ func appendJSON(b []byte, now time.Time, level Level, msg string, f *ProcessFiel
 	return buf.Bytes()
 }
 
-// levelDescription is the loglevel name of level (info, warn, ...).
-func levelDescription(l Level) string {
-	for _, d := range []string{"critical", "error", "warn", "info", "debug", "trace", "blather"} {
-		if lv, _ := LevelByDescription(d); lv == l {
-			return d
-		}
-	}
-	return strings.ToLower(LevelName(l))
-}
-
 // emit writes one record to every handler. Callers hold m.mu. A handler
 // error is reported on stderr, as Python's Handler.handleError does.
-func (m *MainLog) emit(level Level, msg string, f *ProcessFields) {
+func (m *MainLog) emit(level config.LogLevel, msg string, f *ProcessFields) {
 	now := m.opt.Now()
 	ts := formatTime(now)
-	lvl := LevelName(level)
+	lvl := level.Name()
 	b := m.buf[:0]
 	if m.opt.JSON {
 		b = appendJSON(b, now, level, msg, f)
@@ -320,7 +250,7 @@ func (m *MainLog) handlers() int {
 
 // Reopen logs "supervisord logreopen" and reopens the file by name (SIGUSR2).
 func (m *MainLog) Reopen() error {
-	m.Log(LevelInfo, "supervisord logreopen")
+	m.Log(config.LevelInfo, "supervisord logreopen")
 	if m.sink == nil {
 		return nil
 	}
@@ -348,9 +278,9 @@ func (m *MainLog) Clear() error {
 	}
 	// Python logs this through every handler just before reopening it, so
 	// it reaches stdout and the removed file, never the new one.
-	if m.Enabled(LevelInfo) {
+	if m.Enabled(config.LevelInfo) {
 		for range m.handlers() {
-			m.emit(LevelInfo, "reopening log file", nil)
+			m.emit(config.LevelInfo, "reopening log file", nil)
 		}
 	}
 	if err := m.sink.Reopen(); err != nil {
@@ -374,9 +304,9 @@ func (m *MainLog) Close() error {
 // childOutput logs a chunk of child output the way POutputDispatcher does
 // when loglevel <= debug.
 func (m *MainLog) childOutput(name, group string, pid int, channel string, data []byte) {
-	if !m.Enabled(LevelDebug) {
+	if !m.Enabled(config.LevelDebug) {
 		return
 	}
-	m.LogProcess(LevelDebug, pyrepr.Str(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data),
+	m.LogProcess(config.LevelDebug, pyrepr.Str(name)+" "+channel+" output:\n"+pyrepr.DecodedOrUndecodable(data),
 		ProcessFields{Process: name, Group: group, PID: pid})
 }

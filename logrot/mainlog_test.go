@@ -20,46 +20,20 @@ import (
 // A *MainLog is a procman.Logger (Log(config.LogLevel, string)).
 var _ interface{ Log(config.LogLevel, string) } = (*MainLog)(nil)
 
-func TestLevels(t *testing.T) {
-	cases := []struct {
-		desc string
-		lvl  Level
-		num  int
-		name string
-	}{
-		{"critical", LevelCritical, 50, "CRIT"},
-		{"error", LevelError, 40, "ERRO"},
-		{"warn", LevelWarn, 30, "WARN"},
-		{"info", LevelInfo, 20, "INFO"},
-		{"debug", LevelDebug, 10, "DEBG"},
-		{"trace", LevelTrace, 5, "TRAC"},
-		{"blather", LevelBlather, 3, "BLAT"},
-	}
-	for _, c := range cases {
-		l, ok := LevelByDescription(c.desc)
-		if !ok || l != c.lvl || int(l) != c.num || LevelName(l) != c.name {
-			t.Errorf("%s: %v %v %d %q", c.desc, l, ok, int(l), LevelName(l))
-		}
-	}
-	if _, ok := LevelByDescription("INFO"); ok {
-		t.Error("level names are lowercase only")
-	}
-}
-
 func TestMainLogFormatAndLevel(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
 	var stdout bytes.Buffer
-	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Stdout: &stdout, Now: fixedNow})
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Stdout: &stdout, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Log(LevelCritical, "crit")
-	m.Log(LevelError, "erro")
-	m.Logf(LevelWarn, "warn %d", 3)
-	m.Log(LevelInfo, "info: multi\nline")
-	m.Log(LevelDebug, "debug is filtered")
-	m.Log(LevelBlather, "blather is filtered")
+	m.Log(config.LevelCritical, "crit")
+	m.Log(config.LevelError, "erro")
+	m.Logf(config.LevelWarn, "warn %d", 3)
+	m.Log(config.LevelInfo, "info: multi\nline")
+	m.Log(config.LevelDebug, "debug is filtered")
+	m.Log(config.LevelBlather, "blather is filtered")
 	m.Close()
 	ts := "2026-11-25 13:14:15,987"
 	want := ts + " CRIT crit\n" + ts + " ERRO erro\n" + ts + " WARN warn 3\n" + ts + " INFO info: multi\nline\n"
@@ -76,8 +50,8 @@ func TestMainLogFormatAndLevel(t *testing.T) {
 
 func TestMainLogRealClock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelBlather})
-	m.Log(LevelBlather, "x")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelBlather})
+	m.Log(config.LevelBlather, "x")
 	m.Close()
 	got, _ := os.ReadFile(path)
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} BLAT x\n$`).Match(got) {
@@ -89,13 +63,13 @@ func TestMainLogClear(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
 	var stdout bytes.Buffer
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Stdout: &stdout, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Stdout: &stdout, Now: fixedNow})
 	defer m.Close()
-	m.Log(LevelInfo, "before")
+	m.Log(config.LevelInfo, "before")
 	if err := m.Clear(); err != nil {
 		t.Fatal(err)
 	}
-	m.Log(LevelInfo, "after")
+	m.Log(config.LevelInfo, "after")
 	ts := "2026-11-25 13:14:15,987 INFO "
 	if got, _ := os.ReadFile(path); string(got) != ts+"after\n" {
 		t.Errorf("file after clear %q", got)
@@ -108,7 +82,7 @@ func TestMainLogClear(t *testing.T) {
 	if err := m.Clear(); !errors.Is(err, ErrNoFile) {
 		t.Errorf("Clear of a missing file: %v, want ErrNoFile", err)
 	}
-	sm, _ := NewMainLog(MainLogOptions{Logfile: "syslog", Syslog: NewSyslogAt("unixgram", filepath.Join(dir, "none"), "supervisord")})
+	sm, _ := NewMainLog(MainLogOptions{Logfile: "syslog", Syslog: syslogAt(filepath.Join(dir, "none"))})
 	defer sm.Close()
 	if err := sm.Clear(); !errors.Is(err, ErrNoFile) {
 		t.Errorf("Clear of the syslog main log: %v, want ErrNoFile", err)
@@ -121,14 +95,14 @@ func TestMainLogClear(t *testing.T) {
 func TestMainLogReopen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Now: fixedNow})
 	defer m.Close()
-	m.Log(LevelInfo, "one")
+	m.Log(config.LevelInfo, "one")
 	os.Rename(path, path+".1")
 	if err := m.Reopen(); err != nil {
 		t.Fatal(err)
 	}
-	m.Log(LevelInfo, "two")
+	m.Log(config.LevelInfo, "two")
 	ts := "2026-11-25 13:14:15,987 INFO "
 	if got, _ := os.ReadFile(path + ".1"); string(got) != ts+"one\n"+ts+"supervisord logreopen\n" {
 		t.Errorf("old file %q", got)
@@ -144,9 +118,9 @@ func TestMainLogReopen(t *testing.T) {
 func TestMainLogRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, MaxBytes: 500, Backups: 100, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, MaxBytes: 500, Backups: 100, Now: fixedNow})
 	for i := range 100 {
-		m.Logf(LevelInfo, "message %03d", i)
+		m.Logf(config.LevelInfo, "message %03d", i)
 	}
 	m.Close()
 	files := logFiles(t, dir, "supervisord")
@@ -172,14 +146,14 @@ func TestMainLogRotation(t *testing.T) {
 
 func TestMainLogConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Now: fixedNow})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range 500 {
-				m.Logf(LevelInfo, "g%d line %d", g, i)
+				m.Logf(config.LevelInfo, "g%d line %d", g, i)
 			}
 		}()
 	}
@@ -204,12 +178,12 @@ func TestMainLogSyslog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, err := NewMainLog(MainLogOptions{Logfile: "syslog", Level: LevelInfo, Syslog: NewSyslogAt("unixgram", sock, "supervisord"), Now: fixedNow})
+	m, err := NewMainLog(MainLogOptions{Logfile: "syslog", Level: config.LevelInfo, Syslog: syslogAt(sock), Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	m.Log(LevelWarn, "a\nb")
+	m.Log(config.LevelWarn, "a\nb")
 	buf := make([]byte, 4096)
 	for _, want := range []string{"2026-11-25 13:14:15,987 WARN a\n", "2026-11-25 13:14:15,987 WARN b\n"} {
 		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -242,17 +216,17 @@ func TestMainLogGolden(t *testing.T) {
 	}
 	var out bytes.Buffer
 	path := filepath.Join(t.TempDir(), "supervisord.log")
-	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelBlather, Stdout: &out,
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelBlather, Stdout: &out,
 		Now: func() time.Time { return time.Unix(1795637655, 987654000).UTC() }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range []Level{LevelCritical, LevelError, LevelWarn, LevelInfo, LevelDebug, LevelTrace, LevelBlather} {
-		desc := map[Level]string{LevelCritical: "critical", LevelError: "error", LevelWarn: "warn", LevelInfo: "info",
-			LevelDebug: "debug", LevelTrace: "trace", LevelBlather: "blather"}[l]
+	for _, l := range []config.LogLevel{config.LevelCritical, config.LevelError, config.LevelWarn, config.LevelInfo, config.LevelDebug, config.LevelTrace, config.LevelBlather} {
+		desc := map[config.LogLevel]string{config.LevelCritical: "critical", config.LevelError: "error", config.LevelWarn: "warn", config.LevelInfo: "info",
+			config.LevelDebug: "debug", config.LevelTrace: "trace", config.LevelBlather: "blather"}[l]
 		m.Log(l, desc+" message")
 	}
-	m.Log(LevelInfo, "multi\nline café 100%")
+	m.Log(config.LevelInfo, "multi\nline café 100%")
 	m.childOutput("prog", "prog", 1, "stdout", []byte("hello"))
 	m.Close()
 	if out.String() != string(want) {

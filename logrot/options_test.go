@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // TestTimestamps: every stored line gets the time its first bytes were
@@ -151,16 +153,16 @@ func TestChannelRotateCompressMaxAge(t *testing.T) {
 // time, level and msg, and the process fields of a line about a process.
 func TestMainLogJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "supervisord.log")
-	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, JSON: true, Now: fixedNow})
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, JSON: true, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Log(LevelInfo, "supervisord started with pid 7")
+	m.Log(config.LevelInfo, "supervisord started with pid 7")
 	es := 2
-	m.LogProcess(LevelWarn, `exited: web (exit status 2; not expected) "quoted"`, ProcessFields{
+	m.LogProcess(config.LevelWarn, `exited: web (exit status 2; not expected) "quoted"`, ProcessFields{
 		Process: "web", Group: "g", PID: 42, FromState: "RUNNING", ToState: "EXITED", ExitStatus: &es})
-	m.LogProcess(LevelInfo, "spawned: 'web' with pid 43", ProcessFields{Process: "web", Group: "g", PID: 43})
-	m.Log(LevelDebug, "not logged")
+	m.LogProcess(config.LevelInfo, "spawned: 'web' with pid 43", ProcessFields{Process: "web", Group: "g", PID: 43})
+	m.Log(config.LevelDebug, "not logged")
 	m.Close()
 	b, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
@@ -184,8 +186,8 @@ func TestMainLogJSON(t *testing.T) {
 	}
 	// The text format ignores the fields.
 	path2 := filepath.Join(t.TempDir(), "text.log")
-	m2, _ := NewMainLog(MainLogOptions{Logfile: path2, Level: LevelInfo, Now: fixedNow})
-	m2.LogProcess(LevelInfo, "spawned: 'web' with pid 43", ProcessFields{Process: "web", PID: 43})
+	m2, _ := NewMainLog(MainLogOptions{Logfile: path2, Level: config.LevelInfo, Now: fixedNow})
+	m2.LogProcess(config.LevelInfo, "spawned: 'web' with pid 43", ProcessFields{Process: "web", PID: 43})
 	m2.Close()
 	if b, _ := os.ReadFile(path2); string(b) != "2026-11-25 13:14:15,987 INFO spawned: 'web' with pid 43\n" {
 		t.Fatalf("text main log %q", b)
@@ -197,17 +199,17 @@ func TestMainLogJSON(t *testing.T) {
 func TestMainLogRotateNow(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Backups: 3, Now: fixedNow})
-	m.Log(LevelInfo, "before")
+	m, _ := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Backups: 3, Now: fixedNow})
+	m.Log(config.LevelInfo, "before")
 	if err := m.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	m.Log(LevelInfo, "after")
+	m.Log(config.LevelInfo, "after")
 	m.Close()
 	if got := readLogFiles(t, dir, "supervisord"); len(got) != 2 || !strings.HasSuffix(got[0], "before\n") || !strings.HasSuffix(got[1], "after\n") || strings.Contains(got[1], "before") {
 		t.Fatalf("files %q", got)
 	}
-	sl, _ := NewMainLog(MainLogOptions{Logfile: SyslogTarget, Level: LevelInfo, Syslog: NewSyslog("test")})
+	sl, _ := NewMainLog(MainLogOptions{Logfile: SyslogTarget, Level: config.LevelInfo, Syslog: NewSyslog("test")})
 	if err := sl.Rotate(); !errors.Is(err, ErrNoFile) {
 		t.Fatalf("syslog main log: Rotate = %v, want ErrNoFile", err)
 	}
@@ -222,7 +224,7 @@ func TestMainLogBackupOptions(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Backups: 3, Compress: true, MaxAgeDays: 1,
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Backups: 3, Compress: true, MaxAgeDays: 1,
 		RotateEvery: time.Hour, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +236,7 @@ func TestMainLogBackupOptions(t *testing.T) {
 	if due.IsZero() || due.Minute() != 0 || due.Second() != 0 {
 		t.Fatalf("next timed rotation %v, want an hour boundary", due)
 	}
-	m.Log(LevelInfo, "line")
+	m.Log(config.LevelInfo, "line")
 	if err := m.Rotate(); err != nil {
 		t.Fatal(err)
 	}

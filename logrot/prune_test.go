@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // TestPruneDir: the newest `keep` backups of each log survive (a backup
@@ -106,13 +108,13 @@ func TestHubPrunesMassRotation(t *testing.T) {
 func TestMainLogPrunesInline(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.log")
-	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: LevelInfo, Backups: 1, Now: fixedNow})
+	m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, Backups: 1, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	for i := range 3 {
-		m.Log(LevelInfo, fmt.Sprint("line ", i))
+		m.Log(config.LevelInfo, fmt.Sprint("line ", i))
 		if err := m.Rotate(); err != nil {
 			t.Fatal(err)
 		}

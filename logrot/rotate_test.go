@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // logFiles returns the backups of dir/base.log in rotation order, then the
@@ -620,7 +622,7 @@ func TestRotationFailureKeepsBytes(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p.log")
 	mainPath := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: config.LevelInfo, Now: fixedNow})
 	defer m.Close()
 	ch, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path, MaxBytes: 100, Backups: 3, MainLog: m})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
@@ -27,8 +28,8 @@ func (c *Channel) handle(st *stream, data []byte) {
 		c.cfg.OnRaw(st.pid, clone(data))
 	}
 	if c.cfg.Listener {
-		if m := c.cfg.MainLog; m != nil && m.Enabled(LevelDebug) {
-			m.Log(LevelDebug, pyrepr.Str(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyrepr.Bytes(data))
+		if m := c.cfg.MainLog; m != nil && m.Enabled(config.LevelDebug) {
+			m.Log(config.LevelDebug, pyrepr.Str(c.cfg.ProcessName)+" "+c.cfg.Channel+" output:\n"+pyrepr.Bytes(data))
 		}
 		if c.cfg.StripANSI {
 			data = st.ansi.strip(data)
@@ -78,7 +79,7 @@ func (c *Channel) segment(st *stream, s segment) {
 		c.cfg.OnCommunication(st.pid, data)
 	}
 	if m := c.cfg.MainLog; m != nil {
-		m.Logf(LevelDebug, "%s %s emitted a comm event", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel)
+		m.Logf(config.LevelDebug, "%s %s emitted a comm event", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel)
 	}
 }
 
@@ -185,7 +186,7 @@ func (c *Channel) reportDrop(err error, lost int64) {
 			return
 		}
 		c.rotLast = now
-		c.logDrop(LevelError, fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, err))
+		c.logDrop(config.LevelError, fmt.Sprintf("%s %s log rotation failed, the file grows past maxbytes: %v", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, err))
 		return
 	}
 	if c.failing.Load() {
@@ -194,9 +195,9 @@ func (c *Channel) reportDrop(err error, lost int64) {
 	}
 	c.failing.Store(true)
 	c.failLost = 0
-	level := LevelError
+	level := config.LevelError
 	if isDiskFull(err) {
-		level = LevelCritical
+		level = config.LevelCritical
 	}
 	c.logDrop(level, fmt.Sprintf("%s %s log write failed, %d bytes not logged, output is dropped until it can be written: %v", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost, err))
 }
@@ -212,12 +213,12 @@ func (c *Channel) writeOK() {
 	c.failing.Store(false)
 	lost := c.failLost
 	c.failLost = 0
-	c.logDrop(LevelInfo, fmt.Sprintf("%s %s log writing resumed, %d more bytes were not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
+	c.logDrop(config.LevelInfo, fmt.Sprintf("%s %s log writing resumed, %d more bytes were not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
 }
 
 // logDrop writes a failure report to the main log, or to stderr without
 // one.
-func (c *Channel) logDrop(level Level, msg string) {
+func (c *Channel) logDrop(level config.LogLevel, msg string) {
 	if c.cfg.MainLog != nil {
 		c.cfg.MainLog.Log(level, msg)
 	} else {
@@ -235,5 +236,5 @@ func (c *Channel) flushDropReport() {
 	if lost == 0 {
 		return
 	}
-	c.logDrop(LevelError, fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
+	c.logDrop(config.LevelError, fmt.Sprintf("%s %s log write failed, %d more bytes not logged", pyrepr.Str(c.cfg.ProcessName), c.cfg.Channel, lost))
 }

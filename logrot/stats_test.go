@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // TestChannelStats: the Hub lists every open channel's counters by group,
@@ -52,7 +54,7 @@ func TestChannelStats(t *testing.T) {
 func TestDiskFullEpisode(t *testing.T) {
 	dir := t.TempDir()
 	mainPath := filepath.Join(dir, "supervisord.log")
-	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: mainPath, Level: config.LevelInfo, Now: fixedNow})
 	defer m.Close()
 	path := filepath.Join(dir, "p.log")
 	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path, MainLog: m})
@@ -96,7 +98,7 @@ func TestDiskFullEpisode(t *testing.T) {
 // disk runs to its end; every byte is read and counted as dropped.
 func TestDiskFullNeverBlocksTheChild(t *testing.T) {
 	dir := t.TempDir()
-	m, _ := NewMainLog(MainLogOptions{Logfile: filepath.Join(dir, "supervisord.log"), Level: LevelInfo, Now: fixedNow})
+	m, _ := NewMainLog(MainLogOptions{Logfile: filepath.Join(dir, "supervisord.log"), Level: config.LevelInfo, Now: fixedNow})
 	defer m.Close()
 	c, err := NewHub(nil).NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: filepath.Join(dir, "p.log"), MainLog: m})
 	if err != nil {

@@ -18,8 +18,8 @@ const syslogRetry = 10 * time.Second
 // and a new connection is tried at most every 10 s.
 type Syslog struct {
 	mu      sync.Mutex
-	network string
-	raddr   string
+	network string // log/syslog's Dial arguments; "" for the local daemon
+	raddr   string // (tests set a unixgram socket of their own)
 	tag     string
 	w       *syslog.Writer
 	nextTry time.Time
@@ -29,12 +29,6 @@ type Syslog struct {
 // program name, "supervisord").
 func NewSyslog(tag string) *Syslog {
 	return &Syslog{tag: tag}
-}
-
-// NewSyslogAt is NewSyslog for a daemon at a given address (log/syslog's
-// Dial arguments, e.g. "unixgram", "/run/systemd/journal/syslog").
-func NewSyslogAt(network, raddr, tag string) *Syslog {
-	return &Syslog{network: network, raddr: raddr, tag: tag}
 }
 
 // Send writes one message. An error means the line did not reach a daemon.

@@ -104,7 +104,7 @@ func (d *daemon) realize() (*config.Config, error) {
 }
 
 // log writes to the current main log (dropped between runs).
-func (d *daemon) log(level logrot.Level, msg string) {
+func (d *daemon) log(level config.LogLevel, msg string) {
 	d.logMu.Lock()
 	m := d.mainlog
 	d.logMu.Unlock()
@@ -113,7 +113,7 @@ func (d *daemon) log(level logrot.Level, msg string) {
 	}
 }
 
-func (d *daemon) logf(level logrot.Level, format string, args ...any) {
+func (d *daemon) logf(level config.LogLevel, format string, args ...any) {
 	d.log(level, fmt.Sprintf(format, args...))
 }
 
@@ -137,7 +137,7 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	// exits it brought were handled, as Python does.
 
 	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
-		d.logf(logrot.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, waitText(ex.Status))
+		d.logf(config.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, waitText(ex.Status))
 	})
 	defer d.reaper.Close()
 	d.syslog = logrot.NewSyslog("supervisord")
@@ -145,7 +145,7 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	d.observe()
 	d.bus = events.NewBus(events.Options{
 		Identifier: cfg.Supervisord.Identifier,
-		Logger:     eventLogger{d},
+		Logger:     mainLogger{d},
 		Observe:    d.metrics.CountEvent,
 	})
 	defer d.bus.Close()
@@ -181,7 +181,7 @@ func (d *daemon) reportReloadFailure(cfg *config.Config, err error) {
 		fmt.Fprintf(d.stderr, "Error: %v\n", err)
 		return
 	}
-	m.Log(logrot.LevelCritical, "could not re-read the configuration, restarting with the previous one: "+err.Error())
+	m.Log(config.LevelCritical, "could not re-read the configuration, restarting with the previous one: "+err.Error())
 	m.Close()
 }
 
@@ -191,7 +191,7 @@ func (d *daemon) mainLogOptions(cfg *config.Config) logrot.MainLogOptions {
 		Logfile:  s.Logfile,
 		MaxBytes: s.LogfileMaxbytes,
 		Backups:  s.LogfileBackups,
-		Level:    logrot.Level(s.Loglevel),
+		Level:    s.Loglevel,
 		Syslog:   d.syslog,
 		// Opt-in (gosupervisor) keys.
 		Compress:    s.LogfileCompress,
@@ -249,24 +249,24 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		// a daemon's operator will look.
 		defer func() {
 			if err != nil {
-				mainlog.Log(logrot.LevelCritical, "could not restart: "+err.Error())
+				mainlog.Log(config.LevelCritical, "could not restart: "+err.Error())
 			}
 		}()
 	}
 	for _, m := range criticals {
-		mainlog.Log(logrot.LevelCritical, m)
+		mainlog.Log(config.LevelCritical, m)
 	}
 	for _, m := range cfg.Warnings {
-		mainlog.Log(logrot.LevelWarn, m)
+		mainlog.Log(config.LevelWarn, m)
 	}
 	for _, m := range infos {
-		mainlog.Log(logrot.LevelInfo, m)
+		mainlog.Log(config.LevelInfo, m)
 	}
 
 	if !s.Nocleanup {
 		if _, err := logrot.CleanupAutoLogs(s.Childlogdir, s.Identifier); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
-				mainlog.Log(logrot.LevelWarn, strings.TrimPrefix(line, "logrot: "))
+				mainlog.Log(config.LevelWarn, strings.TrimPrefix(line, "logrot: "))
 			}
 		}
 	}
@@ -293,23 +293,23 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	if d.child != nil && first {
 		// Python's parent logs this just before exiting; ours exits
 		// once we report ready, after this line.
-		mainlog.Log(logrot.LevelBlather, "supervisord forked; parent exiting")
-		mainlog.Log(logrot.LevelInfo, "daemonizing the supervisord process")
+		mainlog.Log(config.LevelBlather, "supervisord forked; parent exiting")
+		mainlog.Log(config.LevelInfo, "daemonizing the supervisord process")
 		if s.Directory != "" {
 			if err := os.Chdir(s.Directory); err != nil {
-				mainlog.Log(logrot.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyrepr.Str(s.Directory), err))
+				mainlog.Log(config.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyrepr.Str(s.Directory), err))
 			} else {
-				mainlog.Log(logrot.LevelInfo, "set current directory: "+pyrepr.Str(s.Directory))
+				mainlog.Log(config.LevelInfo, "set current directory: "+pyrepr.Str(s.Directory))
 			}
 		}
 		syscall.Umask(int(s.Umask))
 	}
 	pid := os.Getpid()
 	if err := os.WriteFile(s.Pidfile, fmt.Appendf(nil, "%d\n", pid), 0o644); err != nil {
-		mainlog.Log(logrot.LevelCritical, "could not write pidfile "+s.Pidfile)
+		mainlog.Log(config.LevelCritical, "could not write pidfile "+s.Pidfile)
 	} else {
 		pidWritten = true
-		mainlog.Log(logrot.LevelInfo, fmt.Sprintf("supervisord started with pid %d", pid))
+		mainlog.Log(config.LevelInfo, fmt.Sprintf("supervisord started with pid %d", pid))
 	}
 	defer func() {
 		if pidWritten {
@@ -328,7 +328,7 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	start, errs := inst.addGroups(cfg.Groups)
 	for i, err := range errs {
 		if err != nil {
-			mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
+			mainlog.Log(config.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
 		}
 	}
 	close(inst.loaded)
@@ -384,20 +384,20 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 	name := signals.Name(int(sig))
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-		d.logf(logrot.LevelWarn, "received %s indicating exit request", name)
+		d.logf(config.LevelWarn, "received %s indicating exit request", name)
 		d.mood.Store(int32(procman.SupervisorShutdown))
 	case syscall.SIGHUP:
 		if procman.SupervisorState(d.mood.Load()) == procman.SupervisorShutdown {
-			d.logf(logrot.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
+			d.logf(config.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
 			return
 		}
-		d.logf(logrot.LevelWarn, "received %s indicating restart request", name)
+		d.logf(config.LevelWarn, "received %s indicating restart request", name)
 		d.mood.Store(int32(procman.SupervisorRestarting))
 	case syscall.SIGUSR2:
-		d.logf(logrot.LevelInfo, "received %s indicating log reopen request", name)
+		d.logf(config.LevelInfo, "received %s indicating log reopen request", name)
 		inst.reopenLogs()
 	default:
-		d.logf(logrot.LevelBlather, "received %s indicating nothing", name)
+		d.logf(config.LevelBlather, "received %s indicating nothing", name)
 	}
 }
 
@@ -407,29 +407,14 @@ func waitText(ws syscall.WaitStatus) string {
 	return msg
 }
 
-// eventLogger sends the events package's messages to the main log.
-type eventLogger struct{ d *daemon }
+// mainLogger sends procman's and events' messages to the main log.
+type mainLogger struct{ d *daemon }
 
-func (l eventLogger) Log(level events.Level, msg string) {
-	switch level {
-	case events.LevelDebug:
-		l.d.log(logrot.LevelDebug, msg)
-	case events.LevelWarn:
-		l.d.log(logrot.LevelWarn, msg)
-	default:
-		l.d.log(logrot.LevelError, msg)
-	}
-}
-
-// procLogger sends procman's messages to the main log (both use Python's
-// numeric levels).
-type procLogger struct{ d *daemon }
-
-func (l procLogger) Log(level config.LogLevel, msg string) { l.d.log(logrot.Level(level), msg) }
+func (l mainLogger) Log(level config.LogLevel, msg string) { l.d.log(level, msg) }
 
 // LogProcess is procman.FieldLogger: a line about a process, with the
 // fields the JSON main log shows.
-func (l procLogger) LogProcess(level config.LogLevel, msg string, f procman.LogFields) {
+func (l mainLogger) LogProcess(level config.LogLevel, msg string, f procman.LogFields) {
 	l.d.logMu.Lock()
 	m := l.d.mainlog
 	l.d.logMu.Unlock()
@@ -440,7 +425,7 @@ func (l procLogger) LogProcess(level config.LogLevel, msg string, f procman.LogF
 	if f.Transition {
 		pf.FromState, pf.ToState = f.From.String(), f.To.String()
 	}
-	m.LogProcess(logrot.Level(level), msg, pf)
+	m.LogProcess(level, msg, pf)
 }
 
 // shutdownServers closes the HTTP front, giving in-flight requests a moment.

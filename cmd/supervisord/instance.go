@@ -70,7 +70,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 		stats:     d.sampler,
 	}
 	sup, err := procman.New(procman.Options{
-		Logger:       procLogger{d},
+		Logger:       mainLogger{d},
 		OnTransition: inst.onTransition,
 		OnGroup: func(name string, added bool) {
 			inst.mu.Lock()
@@ -105,7 +105,7 @@ func (inst *instance) onTransition(tr procman.Transition) {
 		Expected: tr.Expected,
 	})
 	if err != nil {
-		inst.d.logf(logrot.LevelError, "state event for %s: %v", tr.Process, err)
+		inst.d.logf(config.LevelError, "state event for %s: %v", tr.Process, err)
 	}
 }
 
@@ -115,7 +115,7 @@ func (inst *instance) openServers() error {
 	opts := rpc.Options{
 		Logs:     logrot.Files{},
 		Follower: logrot.Files{},
-		ErrorLog: func(msg string) { inst.d.log(logrot.LevelError, msg) },
+		ErrorLog: func(msg string) { inst.d.log(config.LevelError, msg) },
 		CountRPC: inst.d.metrics.CountRPC,
 	}
 	if gosupervisorEnabled(inst.cfg) {
@@ -138,7 +138,7 @@ func (inst *instance) openServers() error {
 			TLS:       hs.Extras.TLS,
 			AllowUIDs: hs.Extras.AllowUIDs,
 			AllowGIDs: hs.Extras.AllowGIDs,
-			Refused:   func(msg string) { inst.d.log(logrot.LevelWarn, msg) },
+			Refused:   func(msg string) { inst.d.log(config.LevelWarn, msg) },
 			Routes:    inst.d.routes(hs.Extras),
 		})
 		if err != nil {
@@ -154,13 +154,13 @@ func (inst *instance) openServers() error {
 		inst.listeners = append(inst.listeners, l)
 		for _, ri := range inst.cfg.RPCInterfaces {
 			if ri.Factory != "supervisor.rpcinterface:make_main_rpcinterface" && !isGosupervisorInterface(ri) {
-				inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the supervisor and gosupervisor interfaces are served", pyrepr.Str(ri.Name), ri.Factory))
+				inst.mainlog.Log(config.LevelWarn, fmt.Sprintf("RPC interface %s (%s) is not supported; only the supervisor and gosupervisor interfaces are served", pyrepr.Str(ri.Name), ri.Factory))
 				continue
 			}
-			inst.mainlog.Log(logrot.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyrepr.Str(ri.Name)))
+			inst.mainlog.Log(config.LevelInfo, fmt.Sprintf("RPC interface %s initialized", pyrepr.Str(ri.Name)))
 		}
 		if hs.Username == "" {
-			inst.mainlog.Log(logrot.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyrepr.Str(hs.Section)))
+			inst.mainlog.Log(config.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyrepr.Str(hs.Section)))
 		}
 	}
 	return nil
@@ -195,14 +195,14 @@ func (inst *instance) close() {
 // reopenLogs is the SIGUSR2 action: the main log and every child log.
 func (inst *instance) reopenLogs() {
 	if err := inst.mainlog.Reopen(); err != nil {
-		inst.mainlog.Log(logrot.LevelError, "could not reopen the log: "+err.Error())
+		inst.mainlog.Log(config.LevelError, "could not reopen the log: "+err.Error())
 	}
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	for _, chs := range inst.channels {
 		for _, ch := range chs {
 			if err := ch.Reopen(); err != nil {
-				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not reopen %s: %v", ch.Path(), err))
+				inst.mainlog.Log(config.LevelError, fmt.Sprintf("could not reopen %s: %v", ch.Path(), err))
 			}
 		}
 	}
@@ -217,7 +217,7 @@ func (inst *instance) announce(groups []*config.Group) {
 	for _, g := range groups {
 		if g.Kind == config.KindEventListener {
 			if err := inst.addPool(g); err != nil {
-				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not add event listener pool %s: %v", g.Name, err))
+				inst.mainlog.Log(config.LevelError, fmt.Sprintf("could not add event listener pool %s: %v", g.Name, err))
 				continue
 			}
 		}
@@ -295,7 +295,7 @@ func (inst *instance) addPool(g *config.Group) error {
 		return err
 	}
 	if g.ResultHandler != "" && g.ResultHandler != defaultResultHandler {
-		inst.mainlog.Log(logrot.LevelWarn, fmt.Sprintf("[eventlistener:%s] result_handler %s is not supported; using %s", g.Name, g.ResultHandler, defaultResultHandler))
+		inst.mainlog.Log(config.LevelWarn, fmt.Sprintf("[eventlistener:%s] result_handler %s is not supported; using %s", g.Name, g.ResultHandler, defaultResultHandler))
 	}
 	var ls []events.Listener
 	for _, p := range g.Processes {
@@ -382,7 +382,7 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 		if path == config.LogAuto {
 			name, err := logrot.AutoName(inst.cfg.Supervisord.Childlogdir, p.Name, inst.cfg.Supervisord.Identifier, channel)
 			if err != nil {
-				inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not create the AUTO %s log of %s: %v", channel, p.Name, err))
+				inst.mainlog.Log(config.LevelError, fmt.Sprintf("could not create the AUTO %s log of %s: %v", channel, p.Name, err))
 				name = ""
 			}
 			path = name
@@ -441,7 +441,7 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 			inst.channels[g.Name] = append(inst.channels[g.Name], c)
 			sink = wrap(c)
 		} else {
-			inst.mainlog.Log(logrot.LevelError, fmt.Sprintf("could not open the %s log of %s: %v", channel, p.Name, err))
+			inst.mainlog.Log(config.LevelError, fmt.Sprintf("could not open the %s log of %s: %v", channel, p.Name, err))
 			sink = &pendingLog{inst: inst, group: g.Name, cc: cc, wrap: wrap}
 		}
 		if channel == "stdout" {

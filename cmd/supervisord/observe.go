@@ -30,7 +30,7 @@ func (d *daemon) observe() {
 		Source:   metricsSource{d},
 		Sampler:  d.sampler,
 		MaxAge:   healthSampleAge,
-		ErrorLog: func(msg string) { d.log(logrot.LevelError, "metrics: "+msg) },
+		ErrorLog: func(msg string) { d.log(config.LevelError, "metrics: "+msg) },
 	})
 	d.dashboard = webui.New(webui.Options{
 		Processes: func() []rpc.ProcessInfo {
