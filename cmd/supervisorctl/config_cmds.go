@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,55 +104,57 @@ func doReread(c *controller, arg string) (bool, error) {
 }
 
 func doAdd(c *controller, arg string) (bool, error) {
-	s, err := c.supervisor()
-	if err != nil {
-		return false, err
-	}
-	defer s.close()
-	for _, name := range strings.Fields(arg) {
-		if _, err := s.call("supervisor.addProcessGroup", name); err != nil {
-			f, ok := asFault(err)
-			switch {
-			case ok && f.Code == faults.ShutdownState:
-				c.output("ERROR: shutting down")
-				c.exitStatus = exitGeneric
-			case ok && f.Code == faults.AlreadyAdded:
-				c.output("ERROR: process group already active")
-			case ok && f.Code == faults.BadName:
-				c.output("ERROR: no such process/group: " + name)
-				c.exitStatus = exitGeneric
-			default:
-				c.exitStatus = exitGeneric
-				return false, err
-			}
-			continue
-		}
-		c.output(name + ": added process group")
-	}
-	return false, nil
+	return eachGroup(c, arg, "supervisor.addProcessGroup", "added process group", map[int]faultLine{
+		faults.ShutdownState: {text: "ERROR: shutting down", fails: true},
+		faults.AlreadyAdded:  {text: "ERROR: process group already active"},
+		faults.BadName:       {text: "ERROR: no such process/group: ", withName: true, fails: true},
+	})
 }
 
 func doRemove(c *controller, arg string) (bool, error) {
+	return eachGroup(c, arg, "supervisor.removeProcessGroup", "removed process group", map[int]faultLine{
+		faults.StillRunning: {text: "ERROR: process/group still running: ", withName: true, fails: true},
+		faults.BadName:      {text: "ERROR: no such process/group: ", withName: true, fails: true},
+	})
+}
+
+// faultLine is what do_add or do_remove prints for one fault: text, then
+// the name when withName; fails sets the generic exit status.
+type faultLine struct {
+	text            string
+	withName, fails bool
+}
+
+// eachGroup is do_add's and do_remove's loop: method for each name in arg,
+// "name: done" when it succeeds, the fault's line when lines has one; any
+// other error ends the command with the generic exit status.
+func eachGroup(c *controller, arg, method, done string, lines map[int]faultLine) (bool, error) {
 	s, err := c.supervisor()
 	if err != nil {
 		return false, err
 	}
 	defer s.close()
 	for _, name := range strings.Fields(arg) {
-		if _, err := s.call("supervisor.removeProcessGroup", name); err != nil {
-			c.exitStatus = exitGeneric
+		if _, err := s.call(method, name); err != nil {
 			f, ok := asFault(err)
-			switch {
-			case ok && f.Code == faults.StillRunning:
-				c.output("ERROR: process/group still running: " + name)
-			case ok && f.Code == faults.BadName:
-				c.output("ERROR: no such process/group: " + name)
-			default:
+			line, known := faultLine{}, false
+			if ok {
+				line, known = lines[f.Code]
+			}
+			if !known {
+				c.exitStatus = exitGeneric
 				return false, err
+			}
+			if line.withName {
+				line.text += name
+			}
+			c.output(line.text)
+			if line.fails {
+				c.exitStatus = exitGeneric
 			}
 			continue
 		}
-		c.output(name + ": removed process group")
+		c.output(name + ": " + done)
 	}
 	return false, nil
 }
@@ -204,6 +207,16 @@ func doUpdate(c *controller, arg string) (bool, error) {
 		}
 	}
 	skip := func(g string) bool { return len(valid) > 0 && !validSet[g] }
+	// call calls each method with the group name, as Python does without
+	// catching a fault
+	call := func(g string, methods ...string) error {
+		for _, m := range methods {
+			if _, err := s.call("supervisor."+m, g); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, g := range removed {
 		if skip(g) {
 			continue
@@ -213,18 +226,12 @@ func doUpdate(c *controller, arg string) (bool, error) {
 			return false, err
 		}
 		c.output(g + ": stopped")
-		failed := false
-		for _, r := range results {
-			if r.Status == faults.Failed {
-				failed = true
-			}
-		}
-		if failed {
+		if slices.ContainsFunc(results, func(r result) bool { return r.Status == faults.Failed }) {
 			c.output(g + ": has problems; not removing")
 			c.exitStatus = exitGeneric
 			continue
 		}
-		if _, err := s.call("supervisor.removeProcessGroup", g); err != nil {
+		if err := call(g, "removeProcessGroup"); err != nil {
 			return false, err
 		}
 		c.output(g + ": removed process group")
@@ -233,26 +240,22 @@ func doUpdate(c *controller, arg string) (bool, error) {
 		if skip(g) {
 			continue
 		}
-		if _, err := s.call("supervisor.stopProcessGroup", g); err != nil {
+		if err := call(g, "stopProcessGroup"); err != nil {
 			return false, err
 		}
 		c.output(g + ": stopped")
-		if _, err := s.call("supervisor.removeProcessGroup", g); err != nil {
-			return false, err
-		}
-		if _, err := s.call("supervisor.addProcessGroup", g); err != nil {
+		if err := call(g, "removeProcessGroup", "addProcessGroup"); err != nil {
 			return false, err
 		}
 		c.output(g + ": updated process group")
 	}
 	for _, g := range added {
-		if skip(g) {
-			continue
+		if !skip(g) {
+			if err := call(g, "addProcessGroup"); err != nil {
+				return false, err
+			}
+			c.output(g + ": added process group")
 		}
-		if _, err := s.call("supervisor.addProcessGroup", g); err != nil {
-			return false, err
-		}
-		c.output(g + ": added process group")
 	}
 	return false, nil
 }

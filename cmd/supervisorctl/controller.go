@@ -137,6 +137,16 @@ func (c *controller) supervisor() (*rpcClient, error) {
 	return newRPCClient(c.opts.serverURL, c.opts.username, c.opts.password, c.opts.tls)
 }
 
+// upSupervisor is upcheck followed by get_supervisor, as most commands
+// begin: nil when the daemon is not up (upcheck has said why) or on error.
+func (c *controller) upSupervisor() (*rpcClient, error) {
+	up, err := c.upcheck()
+	if err != nil || !up {
+		return nil, err
+	}
+	return c.supervisor()
+}
+
 // setExitStatusFromFault is Controller.set_exitstatus_from_xmlrpc_fault.
 func (c *controller) setExitStatusFromFault(code, ignored int) {
 	switch code {

@@ -111,12 +111,8 @@ func doVersion(c *controller, arg string) (bool, error) {
 		helpVersion(c)
 		return false, nil
 	}
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
 		return false, err
 	}
 	defer s.close()

@@ -213,12 +213,8 @@ func doRotate(c *controller, arg string) (bool, error) {
 		showHelp(c, "rotate")
 		return false, nil
 	}
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
 		return false, err
 	}
 	defer s.close()

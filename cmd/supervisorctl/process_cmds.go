@@ -69,12 +69,8 @@ func doStatus(c *controller, arg string) (bool, error) {
 }
 
 func doPid(c *controller, arg string) (bool, error) {
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
 		return false, err
 	}
 	defer s.close()
@@ -209,16 +205,12 @@ func doStart(c *controller, arg string) (bool, error) { return doStartStop(c, ar
 func doStop(c *controller, arg string) (bool, error) { return doStartStop(c, arg, stopCmd) }
 
 func doStartStop(c *controller, arg string, k startStop) (bool, error) {
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	names := strings.Fields(arg)
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
 		return false, err
 	}
 	defer s.close()
+	names := strings.Fields(arg)
 	if len(names) == 0 {
 		c.output("Error: " + k.verb + " requires a process name")
 		c.exitStatus = k.noNameExit

@@ -35,12 +35,8 @@ func doTop(c *controller, arg string) (bool, error) {
 		c.exitStatus = exitGeneric
 		return false, nil
 	}
-	up, err := c.upcheck()
-	if err != nil || !up {
-		return false, err
-	}
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
 		return false, err
 	}
 	defer s.close()
