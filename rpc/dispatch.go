@@ -155,6 +155,21 @@ func (d *Dispatcher) signallable(group string) (exists, any bool) {
 	return exists, false
 }
 
+// badGroupSignal answers a bad signal argument for a group as Python
+// does: an unknown group is BAD_NAME (name as given), a group with nothing
+// to signal answers no results, and only then is err (the signal's fault)
+// returned.
+func (d *Dispatcher) badGroupSignal(group, name string, err error) (any, error) {
+	exists, some := d.signallable(group)
+	switch {
+	case !exists:
+		return nil, NewFault(faults.BadName, name)
+	case !some:
+		return []Result{}, nil
+	}
+	return nil, err
+}
+
 // argSignal turns a signal argument into the text signal_number parses.
 func argSignal(v any) (string, error) {
 	switch x := v.(type) {

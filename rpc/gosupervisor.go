@@ -81,17 +81,13 @@ func gosupervisorTable(t map[string]*method) {
 	}
 	add("getProcessHealth", sig("struct", "string"),
 		"Report one process's readiness and health: name, group, ready, healthy, last_check (unix time, 0 if never), last_error, restarts (spawns after the first), depends_on, rss (resident bytes with descendants, 0 if not running) and cpu_seconds (with descendants).\n\n@param string name  process name\n@return struct health", 1, 1,
-		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
+		byNamespec(func(d *Dispatcher, name string) (any, error) {
 			h, err := d.ext.ProcessHealth(name)
 			if err != nil {
 				return nil, err
 			}
 			return h.toStruct(), nil
-		})
+		}))
 	add("getAllProcessHealth", sig("array"),
 		"Report getProcessHealth for every process, sorted by group then name.\n\n@return array healths", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
@@ -115,16 +111,9 @@ func gosupervisorTable(t map[string]*method) {
 func rotateLogsTable(add func(name string, s []string, help string, minA, maxA int, run handler)) {
 	add("rotateLogs", sig("boolean", "string"),
 		"Rotate log files now, each at its last line boundary (empty files are left alone). name is a process (name or group:name), group:* for every process of a group, all for every process, or main for the supervisord log.\n\n@param string name  process, group:*, all or main\n@return boolean result  always true unless error", 1, 1,
-		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
-			if err := d.ext.RotateLogs(name); err != nil {
-				return nil, err
-			}
-			return true, nil
-		})
+		byNamespec(func(d *Dispatcher, name string) (any, error) {
+			return trueAfter(d.ext.RotateLogs(name))
+		}))
 }
 
 // enableExtensions serves the gosupervisor namespace over x. It runs before

@@ -30,26 +30,24 @@ func methodTable() map[string]*method {
 	sys(add("system.listMethods", sig("array"),
 		"List the names of every method this server offers, sorted.\n\n@return array names", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) { return d.Methods(), nil }))
+	// methodInfo answers what of a listed method; any other name is
+	// SIGNATURE_UNSUPPORTED
+	methodInfo := func(what func(*method) any) handler {
+		return func(_ context.Context, d *Dispatcher, p []any) (any, error) {
+			if s, ok := p[0].(string); ok {
+				if m := d.methods[s]; m != nil {
+					return what(m), nil
+				}
+			}
+			return nil, NewFault(faults.SignatureUnsupported)
+		}
+	}
 	sys(add("system.methodHelp", sig("string", "string"),
 		"Describe a method in a few sentences.\n\n@param string name  a method name from listMethods\n@return string help", 1, 1,
-		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			if s, ok := p[0].(string); ok {
-				if m := d.methods[s]; m != nil {
-					return m.help, nil
-				}
-			}
-			return nil, NewFault(faults.SignatureUnsupported)
-		}))
+		methodInfo(func(m *method) any { return m.help })))
 	sys(add("system.methodSignature", sig("array", "string"),
 		"Give a method's types as [return type, parameter types...].\n\n@param string name  a method name\n@return array types", 1, 1,
-		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			if s, ok := p[0].(string); ok {
-				if m := d.methods[s]; m != nil {
-					return m.sig, nil
-				}
-			}
-			return nil, NewFault(faults.SignatureUnsupported)
-		}))
+		methodInfo(func(m *method) any { return m.sig })))
 	sys(add("system.multicall", sig("array", "array"),
 		"Run several calls, given as structs {methodName, params}, one after the other in one request. Each result is the bare value, or a {faultCode, faultString} struct.\n\n@param array calls\n@return array results", 1, 1,
 		func(ctx context.Context, d *Dispatcher, p []any) (any, error) { return d.multicall(ctx, p[0]) }))
@@ -87,25 +85,12 @@ func methodTable() map[string]*method {
 			if path == "" || !fileExists(path) {
 				return nil, NewFault(faults.NoFile)
 			}
-			if err := d.backend.ClearMainLog(); err != nil {
-				return nil, err
-			}
-			return true, nil
+			return trueAfter(d.backend.ClearMainLog())
 		})
 	add("supervisor.shutdown", sig("boolean"), "Ask the daemon to stop every process and exit.\n\n@return boolean accepted", 0, 0,
-		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
-			if err := d.backend.Shutdown(); err != nil {
-				return nil, err
-			}
-			return true, nil
-		})
+		func(_ context.Context, d *Dispatcher, _ []any) (any, error) { return trueAfter(d.backend.Shutdown()) })
 	add("supervisor.restart", sig("boolean"), "Ask the daemon to stop everything and reload its configuration in place.\n\n@return boolean accepted", 0, 0,
-		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
-			if err := d.backend.Restart(); err != nil {
-				return nil, err
-			}
-			return true, nil
-		})
+		func(_ context.Context, d *Dispatcher, _ []any) (any, error) { return trueAfter(d.backend.Restart()) })
 	add("supervisor.reloadConfig", sig("array"), "Read the configuration again without applying it; report the group names added, changed and removed as [[added, changed, removed]].\n\n@return array diff", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
 			a, c, r, err := d.backend.ReloadConfig()
@@ -128,10 +113,7 @@ func methodTable() map[string]*method {
 			if !ok {
 				return nil, NewFault(faults.BadName, xmlrpcvalue.Str(p[0]))
 			}
-			if err := d.backend.AddProcessGroup(name); err != nil {
-				return nil, err
-			}
-			return true, nil
+			return trueAfter(d.backend.AddProcessGroup(name))
 		})
 	add("supervisor.removeProcessGroup", sig("boolean", "string"), "Deactivate a group whose processes are all stopped.\n\n@param string name  group name\n@return boolean done", 1, 1,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
@@ -139,10 +121,7 @@ func methodTable() map[string]*method {
 			if err != nil {
 				return nil, err
 			}
-			if err := d.backend.RemoveProcessGroup(name); err != nil {
-				return nil, err
-			}
-			return true, nil
+			return trueAfter(d.backend.RemoveProcessGroup(name))
 		})
 
 	// processes: start, stop, signal
@@ -166,15 +145,8 @@ func methodTable() map[string]*method {
 			}
 			s, err := argSignal(p[1])
 			if err != nil {
-				// a group spec only fails if it signals someone
 				if g, proc := namespec.Split(name); proc == "" {
-					exists, some := d.signallable(g)
-					if !exists {
-						return nil, NewFault(faults.BadName, name)
-					}
-					if !some {
-						return []Result{}, nil
-					}
+					return d.badGroupSignal(g, name, err)
 				}
 				return nil, err
 			}
@@ -188,14 +160,7 @@ func methodTable() map[string]*method {
 			}
 			s, err := argSignal(p[1])
 			if err != nil {
-				exists, some := d.signallable(name)
-				if !exists {
-					return nil, NewFault(faults.BadName, name)
-				}
-				if !some {
-					return []Result{}, nil
-				}
-				return nil, err
+				return d.badGroupSignal(name, name, err)
 			}
 			r, err := d.backend.SignalProcessGroup(name, s)
 			if err != nil {
@@ -217,17 +182,13 @@ func methodTable() map[string]*method {
 
 	// process information
 	add("supervisor.getProcessInfo", sig("struct", "string"), "Describe one process: name, group, times, state, pid, log paths, exit status and a readable description.\n\n@param string name  process name\n@return struct info", 1, 1,
-		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
+		byNamespec(func(d *Dispatcher, name string) (any, error) {
 			info, err := d.backend.ProcessInfo(name)
 			if err != nil {
 				return nil, err
 			}
 			return info, nil
-		})
+		}))
 	add("supervisor.getAllProcessInfo", sig("array"), "Describe every process, sorted by group then name.\n\n@return array infos", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
 			return sortProcessInfo(d.backend.AllProcessInfo()), nil
@@ -295,16 +256,9 @@ func methodTable() map[string]*method {
 	add("supervisor.tailProcessStdoutLog", sig("array", "string", "int", "int"), fmt.Sprintf(tailHelp, "stdout"), 3, 3, tailProc("stdout"))
 	add("supervisor.tailProcessLog", sig("array", "string", "int", "int"), "Old name of tailProcessStdoutLog.\n\n@param string name\n@param int offset\n@param int length\n@return array [text, offset, overflow]", 3, 3, tailProc("stdout"))
 	add("supervisor.tailProcessStderrLog", sig("array", "string", "int", "int"), fmt.Sprintf(tailHelp, "stderr"), 3, 3, tailProc("stderr"))
-	clearLogs := func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-		name, err := argNamespec(p[0])
-		if err != nil {
-			return nil, err
-		}
-		if err := d.backend.ClearProcessLogs(name); err != nil {
-			return nil, err
-		}
-		return true, nil
-	}
+	clearLogs := byNamespec(func(d *Dispatcher, name string) (any, error) {
+		return trueAfter(d.backend.ClearProcessLogs(name))
+	})
 	add("supervisor.clearProcessLogs", sig("boolean", "string"), "Empty both log files of one process.\n\n@param string name  process name\n@return boolean done", 1, 1, clearLogs)
 	add("supervisor.clearProcessLog", sig("boolean", "string"), "Old name of clearProcessLogs.\n\n@param string name\n@return boolean done", 1, 1, clearLogs)
 	add("supervisor.clearAllProcessLogs", sig("array"), "Empty the log files of every process.\n\n@return array results", 0, 0,
@@ -323,20 +277,34 @@ func methodTable() map[string]*method {
 			if err != nil {
 				return nil, err
 			}
-			if err := d.backend.SendProcessStdin(name, []byte(chars)); err != nil {
-				return nil, err
-			}
-			return true, nil
+			return trueAfter(d.backend.SendProcessStdin(name, []byte(chars)))
 		})
 	m := add("supervisor.sendRemoteCommEvent", sig("boolean", "string", "string"), "Emit a REMOTE_COMMUNICATION event with the given type and data to the event listeners that subscribe to it.\n\n@param string type\n@param string data\n@return boolean sent", 2, 2,
 		func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			if err := d.backend.SendRemoteCommEvent(xmlrpcvalue.Str(p[0]), xmlrpcvalue.Str(p[1])); err != nil {
-				return nil, err
-			}
-			return true, nil
+			return trueAfter(d.backend.SendRemoteCommEvent(xmlrpcvalue.Str(p[0]), xmlrpcvalue.Str(p[1])))
 		})
 	m.noUpdate = true
 	return t
+}
+
+// trueAfter is Python's "return True" after an action that raised no
+// fault.
+func trueAfter(err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// byNamespec is a method whose first parameter is a namespec.
+func byNamespec(run func(d *Dispatcher, name string) (any, error)) handler {
+	return func(_ context.Context, d *Dispatcher, p []any) (any, error) {
+		name, err := argNamespec(p[0])
+		if err != nil {
+			return nil, err
+		}
+		return run(d, name)
+	}
 }
 
 // groupName is a group name parameter: BAD_NAME unless it is a string
