@@ -216,39 +216,10 @@ func (s *Supervisor) stopBatches() [][]*process {
 // group changes or a process is a dependency of one already in the batch.
 // ordered reports whether any dependency was among them.
 func (s *Supervisor) dependencyBatches(order []*process) (batches [][]*process, ordered bool) {
-	in := make(map[*process]bool, len(order))
-	for _, p := range order {
-		in[p] = true
-	}
-	deps := map[*process][]*process{}       // p -> its dependencies in order
-	dependents := map[*process][]*process{} // d -> what depends on it in order
-	for _, p := range order {
-		ds, _ := s.dependencies(p)
-		for _, d := range ds {
-			if in[d] && d != p {
-				deps[p] = append(deps[p], d)
-				dependents[d] = append(dependents[d], p)
-			}
-		}
-	}
+	deps, dependents := s.edgesWithin(order)
 	sorted := order
 	if len(deps) > 0 {
-		sorted = make([]*process, 0, len(order))
-		taken := make(map[*process]bool, len(order))
-		rest := slices.Clone(order)
-		for len(rest) > 0 {
-			next := 0 // a cycle (refused at load) falls back to the given order
-			for i, p := range rest {
-				if !slices.ContainsFunc(dependents[p], func(q *process) bool { return !taken[q] }) {
-					next = i
-					break
-				}
-			}
-			p := rest[next]
-			rest = slices.Delete(rest, next, next+1)
-			taken[p] = true
-			sorted = append(sorted, p)
-		}
+		sorted = stableOrder(order, dependents)
 	}
 	var cur []*process
 	for _, p := range sorted {
@@ -294,28 +265,45 @@ func (s *Supervisor) autostartAfterDependencies(p *process) {
 // startOrder reorders a start order (stably) so that every process comes
 // after those of ps it depends on. ok reports whether any did.
 func (s *Supervisor) startOrder(ps []*process) (ordered []*process, ok bool) {
+	deps, _ := s.edgesWithin(ps)
+	if len(deps) == 0 {
+		return ps, false
+	}
+	return stableOrder(ps, deps), true
+}
+
+// edgesWithin is the dependencies among ps: each process's dependencies
+// in ps but itself, in order, and the reverse (what depends on each).
+func (s *Supervisor) edgesWithin(ps []*process) (deps, dependents map[*process][]*process) {
 	in := make(map[*process]bool, len(ps))
 	for _, p := range ps {
 		in[p] = true
 	}
-	deps := map[*process][]*process{}
+	deps, dependents = map[*process][]*process{}, map[*process][]*process{}
 	for _, p := range ps {
 		ds, _ := s.dependencies(p)
 		for _, d := range ds {
 			if in[d] && d != p {
 				deps[p] = append(deps[p], d)
+				dependents[d] = append(dependents[d], p)
 			}
 		}
 	}
-	if len(deps) == 0 {
-		return ps, false
-	}
+	return deps, dependents
+}
+
+// stableOrder is ps reordered so that each process comes after its
+// blockers: the first process of the rest whose blockers are all taken
+// goes next, so the given order holds where nothing forces otherwise. A
+// cycle (refused at load) falls back to the given order.
+func stableOrder(ps []*process, blockers map[*process][]*process) []*process {
+	out := make([]*process, 0, len(ps))
 	taken := make(map[*process]bool, len(ps))
 	rest := slices.Clone(ps)
 	for len(rest) > 0 {
-		next := 0 // a cycle (refused at load) falls back to the given order
+		next := 0
 		for i, p := range rest {
-			if !slices.ContainsFunc(deps[p], func(d *process) bool { return !taken[d] }) {
+			if !slices.ContainsFunc(blockers[p], func(b *process) bool { return !taken[b] }) {
 				next = i
 				break
 			}
@@ -323,7 +311,7 @@ func (s *Supervisor) startOrder(ps []*process) (ordered []*process, ok bool) {
 		p := rest[next]
 		rest = slices.Delete(rest, next, next+1)
 		taken[p] = true
-		ordered = append(ordered, p)
+		out = append(out, p)
 	}
-	return ordered, true
+	return out
 }

@@ -204,20 +204,23 @@ func methodTable() map[string]*method {
 		})
 
 	// process logs
+	// logOf is the path of a process's channel log, "" when it has none
+	logOf := func(d *Dispatcher, p []any, channel string) (string, error) {
+		name, err := argNamespec(p[0])
+		if err != nil {
+			return "", err
+		}
+		return d.backend.ProcessLogFile(name, channel)
+	}
 	readProc := func(channel string) handler {
 		return func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
+			path, err := logOf(d, p, channel)
+			switch {
+			case err != nil:
 				return nil, err
-			}
-			path, err := d.backend.ProcessLogFile(name, channel)
-			if err != nil {
-				return nil, err
-			}
-			if path == "" {
+			case path == "":
 				return nil, NewFault(faults.NoFile)
-			}
-			if !fileExists(path) {
+			case !fileExists(path):
 				return nil, NewFault(faults.NoFile, path)
 			}
 			return d.readFile(path, p[1], p[2])
@@ -225,11 +228,7 @@ func methodTable() map[string]*method {
 	}
 	tailProc := func(channel string) handler {
 		return func(_ context.Context, d *Dispatcher, p []any) (any, error) {
-			name, err := argNamespec(p[0])
-			if err != nil {
-				return nil, err
-			}
-			path, err := d.backend.ProcessLogFile(name, channel)
+			path, err := logOf(d, p, channel)
 			if err != nil {
 				return nil, err
 			}
