@@ -198,7 +198,8 @@ func (s *Supervisor) ensureReady(ctx context.Context, d *process, chain []*proce
 // descending priority, each group's processes in descending priority,
 // then reordered so that dependents stop before what they depend on, and
 // cut into batches each stopped (and waited for) before the next. With no
-// depends_on it is one batch per group, Python's order.
+// depends_on it is one batch per group priority: Python's order, except
+// that Python also waits between groups of equal priority.
 func (s *Supervisor) stopBatches() [][]*process {
 	groups := s.sortedGroups()
 	var order []*process
@@ -213,7 +214,8 @@ func (s *Supervisor) stopBatches() [][]*process {
 
 // dependencyBatches reorders a stop order (stably) so that every process
 // comes after the processes in it that depend on it, and cuts it where the
-// group changes or a process is a dependency of one already in the batch.
+// group priority changes or a process is a dependency of one already in
+// the batch.
 // ordered reports whether any dependency was among them.
 func (s *Supervisor) dependencyBatches(order []*process) (batches [][]*process, ordered bool) {
 	deps, dependents := s.edgesWithin(order)
@@ -222,14 +224,17 @@ func (s *Supervisor) dependencyBatches(order []*process) (batches [][]*process, 
 		sorted = stableOrder(order, dependents)
 	}
 	var cur []*process
+	needed := map[*process]bool{} // dependencies of the processes in cur
 	for _, p := range sorted {
-		if len(cur) > 0 && (cur[0].group != p.group || slices.ContainsFunc(cur, func(q *process) bool {
-			return slices.Contains(deps[q], p)
-		})) {
+		if len(cur) > 0 && (cur[0].group.cfg.Priority != p.group.cfg.Priority || needed[p]) {
 			batches = append(batches, cur)
 			cur = nil
+			clear(needed)
 		}
 		cur = append(cur, p)
+		for _, d := range deps[p] {
+			needed[d] = true
+		}
 	}
 	if len(cur) > 0 {
 		batches = append(batches, cur)

@@ -12,12 +12,13 @@ import (
 )
 
 // Shutdown sets the state to SHUTDOWN and stops every group, highest group
-// priority first, waiting for each group to stop (stopwaitsecs and SIGKILL
-// apply) before the next; within a group processes get their stop signal in
-// descending priority, and BACKOFF ones become FATAL. If ctx ends first,
-// every remaining child is killed with SIGKILL. When Shutdown returns no
-// child is left and every transition has been delivered (so it must not
-// be called from an OnTransition callback).
+// priority first, waiting for the groups of one priority to stop
+// (stopwaitsecs and SIGKILL apply) before the next; within a priority the
+// groups get their stop signals in Python's order (the last configured
+// first), each group's processes in descending priority, and BACKOFF ones
+// become FATAL. If ctx ends first, every remaining child is killed with
+// SIGKILL. When Shutdown returns no child is left and every transition has
+// been delivered (so it must not be called from an OnTransition callback).
 func (s *Supervisor) Shutdown(ctx context.Context) error {
 	return s.shutdown(ctx, SupervisorShutdown)
 }
@@ -33,8 +34,9 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 	}
 	s.shutdownMu.Lock()
 	defer s.shutdownMu.Unlock()
-	// One batch per group in descending priority (each group's processes
-	// in descending priority), cut further by depends_on (depends.go).
+	// One batch per group priority, highest first (each group's
+	// processes in descending priority), cut further by depends_on
+	// (depends.go).
 	batches := s.stopBatches()
 	var lastReport time.Time
 	var err error
@@ -52,7 +54,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 			}
 			p.unlock()
 		}
-		// A group gets its longest stopwaitsecs, then killGrace after the
+		// A batch gets its longest stopwaitsecs, then killGrace after the
 		// SIGKILL; a child still not gone is left to the sweep below.
 		var wait time.Duration
 		for _, p := range ps {
@@ -60,25 +62,22 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 		}
 		expired := make(chan struct{})
 		t := s.clock.AfterFunc(wait+killGrace, func() { close(expired) })
+		// ps[:next] are stopped: a process stays stopped during a
+		// shutdown (nothing restarts it), so each is checked about once
+		// however many exits the batch brings.
+		next := 0
 		for {
-			if !anyUnstopped(ps) {
+			for next < len(ps) && ps[next].stopped() {
+				next++
+			}
+			if next == len(ps) {
 				break
 			}
 			if now := time.Now(); now.Sub(lastReport) > 3*time.Second {
 				lastReport = now
-				var names []string
-				for _, p := range s.allProcesses() {
-					p.mu.Lock()
-					if !p.state.IsStopped() {
-						names = append(names, p.cfg.Name)
-					}
-					p.mu.Unlock()
-				}
-				if len(names) > 0 {
-					s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
-				}
+				s.reportUnstopped()
 			}
-			timedOut, werr := waitAnyChange(ctx, expired, ps, time.Second)
+			timedOut, werr := waitChange(ctx, expired, ps[next], time.Second)
 			if werr != nil {
 				err = werr
 			}
@@ -152,33 +151,35 @@ func (s *Supervisor) awaitGone(ps []*process) {
 	}
 }
 
-func anyUnstopped(ps []*process) bool {
-	for _, p := range ps {
-		p.mu.Lock()
-		st := p.state
-		p.mu.Unlock()
-		if !st.IsStopped() {
-			return true
-		}
-	}
-	return false
+// stopped reports whether p is in a stopped state.
+func (p *process) stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.IsStopped()
 }
 
-// waitAnyChange waits until some process in ps changes state, d passes,
-// expired is closed (it reports true) or ctx ends.
-func waitAnyChange(ctx context.Context, expired <-chan struct{}, ps []*process, d time.Duration) (bool, error) {
-	var ch chan struct{}
-	for _, p := range ps {
-		p.mu.Lock()
-		if !p.state.IsStopped() {
-			ch = p.changed
-		}
-		p.mu.Unlock()
-		if ch != nil {
-			break
+// reportUnstopped logs Python's "waiting for x, y to die" naming every
+// process not yet stopped.
+func (s *Supervisor) reportUnstopped() {
+	var names []string
+	for _, p := range s.allProcesses() {
+		if !p.stopped() {
+			names = append(names, p.cfg.Name)
 		}
 	}
-	if ch == nil {
+	if len(names) > 0 {
+		s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
+	}
+}
+
+// waitChange waits until p changes state (at once if it is stopped), d
+// passes, expired is closed (it reports true) or ctx ends.
+func waitChange(ctx context.Context, expired <-chan struct{}, p *process, d time.Duration) (bool, error) {
+	p.mu.Lock()
+	ch := p.changed
+	stopped := p.state.IsStopped()
+	p.mu.Unlock()
+	if stopped {
 		return false, nil
 	}
 	t := time.NewTimer(d)

@@ -257,3 +257,70 @@ func advanceUntil(t *testing.T, clk *fakeClock, done <-chan error, check func(er
 		}
 	}
 }
+
+// TestShutdownStopsEqualPriorityGroupsTogether: the groups of one priority
+// get their stop signals together (the last configured first) and are
+// waited for as one batch; a group of a lower priority gets its signal only
+// once all of them have stopped.
+func TestShutdownStopsEqualPriorityGroupsTogether(t *testing.T) {
+	clk := newFakeClock()
+	s, rec := newTestSupervisor(t, Options{Clock: clk})
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	names := []string{"low", "b1", "b2", "b3"}
+	for i, name := range names {
+		p := proc(name, "ignoreterm", "out", "ready", "sleep", "60")
+		p.Startsecs = 0
+		p.Stopwaitsecs = 30
+		g := homogeneous(p)
+		g.Priority = 20
+		if i == 0 {
+			g.Priority = 10
+		}
+		if err := s.AddGroup(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range s.StartAll(bg, true) {
+		if r.Err != nil {
+			t.Fatalf("start %s: %v", r.Name, r.Err)
+		}
+	}
+	for range names {
+		out.next(t) // SIGTERM is ignored from here on
+	}
+	last := func(name string) string {
+		st := rec.states(name)
+		return st[len(st)-1]
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(bg) }()
+	rec.waitFor(t, "b1, b2, b3 STOPPING", 30*time.Second, func() bool {
+		return last("b1") == "STOPPING" && last("b2") == "STOPPING" && last("b3") == "STOPPING"
+	})
+	if got := last("low"); got != "RUNNING" {
+		t.Fatalf("low is %s while its higher priorities stop", got)
+	}
+	clk.Advance(30 * time.Second) // stopwaitsecs: SIGKILL for b1, b2, b3
+	rec.waitState(t, "low", Stopping, 30*time.Second)
+	for _, name := range names[1:] {
+		if got := last(name); got != "STOPPED" {
+			t.Errorf("%s is %s when low is signalled", name, got)
+		}
+	}
+	clk.Advance(30 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	rec.mu.Lock()
+	for _, tr := range rec.trs {
+		if tr.To == Stopping {
+			order = append(order, tr.Process)
+		}
+	}
+	rec.mu.Unlock()
+	if got, want := strings.Join(order, " "), "b3 b2 b1 low"; got != want {
+		t.Errorf("stop signal order %q, want %q", got, want)
+	}
+}
