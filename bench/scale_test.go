@@ -212,7 +212,9 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		if n >= 3000 {
 			samples = 50
 		}
+		profile(b, "getAllProcessInfo", d.Pid())
 		lat, size, err := LatencyBudget(d.Layout.Sock, NewRequest(MethodCall("supervisor.getAllProcessInfo")), samples, 5*time.Second)
+		endProfile(b)
 		if err != nil {
 			fail(b, fig, spec, err)
 			return
@@ -227,7 +229,9 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 	})
 	b.Run("getState-8", func(b *testing.B) {
 		fig := scaleFig(n, "getstate8", "getState calls/s, 8 clients", "calls/s", Higher, 20000)
+		profile(b, "getState", d.Pid())
 		r, err := RunLoad(d.Layout.Sock, NewRequest(MethodCall("supervisor.getState")), 8, o.LoadWindow)
+		endProfile(b)
 		if err != nil {
 			fail(b, fig, spec, err)
 			return
@@ -258,7 +262,9 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 					runs = 2
 				}
 			}
+			profile(b, "ctl-"+ctl.Name, d.Pid()) // the daemon's side of the clients' calls
 			walls, cpus, err := CtlStatus(ctl.Path, d.Layout.Conf, n, runs, 300*time.Second)
+			endProfile(b)
 			if err != nil {
 				fail(b, fig, spec, err)
 				continue
