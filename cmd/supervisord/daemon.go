@@ -52,6 +52,7 @@ type daemon struct {
 	// Observability (observe.go), for the daemon's whole life.
 	sampler *procstat.Sampler
 	metrics *metrics.Metrics
+	trimmer *memTrimmer // returns a burst's garbage to the OS (memtrim.go)
 	// dashboard is the web dashboard (dashboard = true), kept across
 	// reloads with its resource history.
 	dashboard *webui.UI
@@ -143,6 +144,8 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	d.syslog = logrot.NewSyslog("supervisord")
 	defer d.syslog.Close()
 	d.observe()
+	d.trimmer = newMemTrimmer(trimTick, trimBurst, trimQuiet)
+	defer d.trimmer.close()
 	d.bus = events.NewBus(events.Options{
 		Identifier: cfg.Supervisord.Identifier,
 		Logger:     mainLogger{d},
@@ -340,6 +343,9 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	go func() {
 		defer close(spawned)
 		start()
+		// Reading the config and spawning leave garbage: give its
+		// pages back now rather than a tick later (memtrim.go).
+		d.trimmer.trim()
 		if first {
 			d.child.ready()
 		}
