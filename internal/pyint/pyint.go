@@ -16,11 +16,31 @@ import (
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 )
 
+// plainDigits is Parse's fast path for what configs hold almost always:
+// up to 18 ASCII digits of the base, nothing else.
+func plainDigits(s string, base int) (int, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := uint64(s[i]) - '0'
+		if s[i] < '0' || d >= uint64(base) {
+			return 0, false
+		}
+		v = v*uint64(base) + d
+	}
+	return int(min(v, uint64(Clamp))), true
+}
+
 // Parse is Python's int(s, base) for base 10 or 8: surrounding whitespace
 // (intSpace), a sign, single underscores between digits, any Unicode decimal
 // digit, "0o" in base 8. The error's text is Python's ValueError message.
 // Python's ints have no limit; a value beyond Clamp is clamped to it.
 func Parse(s string, base int) (int, error) {
+	if v, ok := plainDigits(s, base); ok {
+		return v, nil
+	}
 	mag, neg, err := parse(s, base)
 	if err != nil {
 		return 0, err
@@ -143,4 +163,17 @@ func IsSpace(r rune) bool {
 func intSpace(r rune) bool { return IsSpace(r) && (r < 0x1c || r > 0x1f) }
 
 // Strip is Python's str.strip() with no arguments.
-func Strip(s string) string { return strings.TrimFunc(s, IsSpace) }
+func Strip(s string) string {
+	// ASCII ends (nearly every config value) need no rune decoding.
+	i, j := 0, len(s)
+	for i < j && s[i] < 0x80 && IsSpace(rune(s[i])) {
+		i++
+	}
+	for j > i && s[j-1] < 0x80 && IsSpace(rune(s[j-1])) {
+		j--
+	}
+	if (i < j && s[i] >= 0x80) || (j > i && s[j-1] >= 0x80) {
+		return strings.TrimFunc(s[i:j], IsSpace)
+	}
+	return s[i:j]
+}

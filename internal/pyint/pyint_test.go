@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"unicode"
 
@@ -144,4 +145,27 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPlainDigitsMatchesParse: the fast path gives what the general path
+// gives (checked by parsing with a leading space, which skips it).
+func TestPlainDigitsMatchesParse(t *testing.T) {
+	for _, base := range []int{8, 10} {
+		for _, s := range []string{"0", "7", "8", "9", "0755", "999", "0010", "123456789012345678", "777777777777777777"} {
+			want, werr := Parse(" "+s, base)
+			got, ok := plainDigits(s, base)
+			if ok != (werr == nil) || (ok && got != want) {
+				t.Errorf("plainDigits(%q, %d) = %d, %v; Parse = %d, %v", s, base, got, ok, want, werr)
+			}
+		}
+	}
+}
+
+// TestStripMatchesTrimFunc: the ASCII fast path of Strip is str.strip().
+func TestStripMatchesTrimFunc(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " a ", "\t\na b\x1c\x1f", "\u3000 a\u3000", " \u00a0x\u0085 ", "é", " é ", "x\u2028", "\x0b\x0c"} {
+		if got, want := Strip(s), strings.TrimFunc(s, IsSpace); got != want {
+			t.Errorf("Strip(%q) = %q, want %q", s, got, want)
+		}
+	}
 }
