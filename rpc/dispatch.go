@@ -147,8 +147,7 @@ func (d *Dispatcher) signallable(group string) (exists, any bool) {
 			continue
 		}
 		exists = true
-		switch p.State {
-		case procman.Running, procman.Starting, procman.Stopping:
+		if p.State.IsSignallable() {
 			return true, true
 		}
 	}

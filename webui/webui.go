@@ -243,7 +243,7 @@ func (u *UI) state(full bool) State {
 }
 
 func treeOf(snap *procstat.Snapshot, info *rpc.ProcessInfo) (procstat.Usage, bool) {
-	if snap == nil || info.PID <= 0 || info.State != procman.Running && info.State != procman.Starting && info.State != procman.Stopping {
+	if snap == nil || info.PID <= 0 || !info.State.IsSignallable() {
 		return procstat.Usage{}, false
 	}
 	return snap.Tree(info.PID)

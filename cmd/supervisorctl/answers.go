@@ -12,19 +12,6 @@ import (
 // them from the decoded XML-RPC value; the xmlrpc tag names the struct
 // member, ",optional" marks one an older server may not send.
 
-// Process states of supervisor.states.ProcessStates, as the state member
-// of processInfo carries them.
-const (
-	stateStopped  = 0
-	stateStarting = 10
-	stateRunning  = 20
-	stateBackoff  = 30
-	stateStopping = 40
-	stateExited   = 100
-	stateFatal    = 200
-	stateUnknown  = 1000
-)
-
 // processInfo is supervisor.getProcessInfo's struct.
 type processInfo struct {
 	Name          string `xmlrpc:"name" json:"name"`

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
+	"github.com/gosupervisor/gosupervisor/internal/states"
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
@@ -21,15 +22,6 @@ func showStatuses(c *controller, infos []processInfo) {
 	for _, info := range infos {
 		c.output(padRight(info.namespec(), maxlen+3) + padRight(info.StateName, 10) + info.Description)
 	}
-}
-
-// stoppedStates is supervisor.states.STOPPED_STATES.
-func isStoppedState(state int64) bool {
-	switch state {
-	case stateStopped, stateExited, stateFatal, stateUnknown:
-		return true
-	}
-	return false
 }
 
 func doStatus(c *controller, arg string) (bool, error) {
@@ -54,7 +46,7 @@ func doStatus(c *controller, arg string) (bool, error) {
 	matching := matchNames(c, names, allInfos, func(p processInfo) (string, string) { return p.Group, p.Name },
 		statusExitUnknown, asJSON)
 	for _, info := range matching {
-		if isStoppedState(info.State) {
+		if states.IsStopped(int(info.State)) {
 			c.exitStatus = statusExitNotRunning
 		}
 	}

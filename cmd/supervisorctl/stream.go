@@ -16,6 +16,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
+	"github.com/gosupervisor/gosupervisor/internal/states"
 )
 
 // logStream is supervisor.http_client.HTTPHandler: a GET of /logtail/...
@@ -237,7 +238,7 @@ func doFg(c *controller, arg string) (bool, error) {
 		}
 		return false, nil
 	}
-	if info.State != stateRunning {
+	if info.State != states.Running {
 		c.output("ERROR: process not running")
 		c.exitStatus = exitGeneric
 		return false, nil
@@ -283,7 +284,7 @@ func doFg(c *controller, arg string) (bool, error) {
 		if err := s.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
 			return false, err
 		}
-		if info.State != stateRunning {
+		if info.State != states.Running {
 			c.output("Process got killed")
 			c.output("Exiting foreground")
 			return false, nil

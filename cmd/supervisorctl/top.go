@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
+	"github.com/gosupervisor/gosupervisor/internal/states"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
 
@@ -298,7 +299,7 @@ func (m *topModel) apply(d topData) {
 }
 
 func (r topRow) uptime() int64 {
-	if r.info.State != stateRunning || r.info.Start == 0 {
+	if r.info.State != states.Running || r.info.Start == 0 {
 		return -1
 	}
 	return r.info.Now - r.info.Start
@@ -355,7 +356,7 @@ func (m *topModel) View() string {
 	var b strings.Builder
 	running := 0
 	for _, r := range m.rows {
-		if r.info.State == stateRunning {
+		if r.info.State == states.Running {
 			running++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kolo/xmlrpc"
 
 	"github.com/gosupervisor/gosupervisor/internal/getopt"
+	"github.com/gosupervisor/gosupervisor/internal/states"
 )
 
 // A getAllProcessInfo answer as Python's supervisord writes it, with the
@@ -241,7 +242,7 @@ func TestDecodeAnswer(t *testing.T) {
 	if err := decodeAnswer([]any{info}, reflect.ValueOf(&got).Elem()); err != nil {
 		t.Fatal(err)
 	}
-	want := []processInfo{{Name: "web", Group: "g", Description: "pid 3, uptime 0:00:01", Start: 1, Now: 2, State: stateRunning,
+	want := []processInfo{{Name: "web", Group: "g", Description: "pid 3, uptime 0:00:01", Start: 1, Now: 2, State: states.Running,
 		StateName: "RUNNING", Logfile: "/l", StdoutLogfile: "/l", PID: 3}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
