@@ -324,13 +324,9 @@ func pyPercent(format string, m expLookup) (string, error) {
 			}
 			numeric = true
 			v := arg.i
+			sign = numberSign(v < 0, flagPlus, flagSpace)
 			if v < 0 {
-				sign = "-"
 				v = -v
-			} else if flagPlus {
-				sign = "+"
-			} else if flagSpace {
-				sign = " "
 			}
 			switch c {
 			case 'o':
@@ -363,13 +359,9 @@ func pyPercent(format string, m expLookup) (string, error) {
 			}
 			numeric = true
 			v := float64(arg.i)
+			sign = numberSign(v < 0, flagPlus, flagSpace)
 			if v < 0 {
-				sign = "-"
 				v = -v
-			} else if flagPlus {
-				sign = "+"
-			} else if flagSpace {
-				sign = " "
 			}
 			p := prec
 			if p < 0 {
@@ -434,4 +426,18 @@ func expand(s string, m expLookup, name string) (string, error) {
 			pyrepr.Str(s), pyrepr.Str(name), fe.msg, strings.Join(avail, ", "))}
 	}
 	return "", &Error{Msg: fmt.Sprintf("Format string %s for %s is badly formatted: %s", pyrepr.Str(s), pyrepr.Str(name), fe.msg)}
+}
+
+// numberSign is what %-formatting writes before a number: "-" for a
+// negative one, else "+" with the + flag, " " with the space flag.
+func numberSign(negative, flagPlus, flagSpace bool) string {
+	switch {
+	case negative:
+		return "-"
+	case flagPlus:
+		return "+"
+	case flagSpace:
+		return " "
+	}
+	return ""
 }
