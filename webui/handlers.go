@@ -274,17 +274,27 @@ func (u *UI) tailEnd(ctx context.Context, l logRequest, offset int64) (string, i
 	return text, off, over, nil
 }
 
+// logPageRequest is the log a GET of a log page or download names; an
+// answer has been sent when ok is false.
+func logPageRequest(w http.ResponseWriter, r *http.Request) (l logRequest, ok bool) {
+	if !allow(w, r, "GET", "HEAD") {
+		return l, false
+	}
+	l, err := parseLogRequest(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return l, false
+	}
+	return l, true
+}
+
 // downloadMax is the most a download carries: the end of the file.
 const downloadMax = 16 << 20
 
 // serveDownload sends the log's last downloadMax bytes as a file.
 func (u *UI) serveDownload(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, "GET", "HEAD") {
-		return
-	}
-	l, err := parseLogRequest(r.URL.Query())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	l, ok := logPageRequest(w, r)
+	if !ok {
 		return
 	}
 	method, params, name := "supervisor.readLog", []any{int64(-downloadMax), int64(0)}, "supervisord.log"
@@ -316,12 +326,8 @@ type logPage struct {
 }
 
 func (u *UI) serveLogPage(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, "GET", "HEAD") {
-		return
-	}
-	l, err := parseLogRequest(r.URL.Query())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	l, ok := logPageRequest(w, r)
+	if !ok {
 		return
 	}
 	text, _, _, err := u.tail(r.Context(), l, 0)
