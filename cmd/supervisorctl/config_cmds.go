@@ -37,10 +37,7 @@ func formatChanges(c *controller, changes configChanges) {
 }
 
 func doAvail(c *controller, arg string) (bool, error) {
-	if arg != "" {
-		c.output("Error: avail accepts no arguments")
-		c.exitStatus = exitGeneric
-		helpAvail(c)
+	if noArgsAllowed(c, "avail", arg) {
 		return false, nil
 	}
 	s, err := c.supervisor()
@@ -73,10 +70,7 @@ func doAvail(c *controller, arg string) (bool, error) {
 }
 
 func doReread(c *controller, arg string) (bool, error) {
-	if arg != "" {
-		c.output("Error: reread accepts no arguments")
-		c.exitStatus = exitGeneric
-		helpReread(c)
+	if noArgsAllowed(c, "reread", arg) {
 		return false, nil
 	}
 	s, err := c.supervisor()

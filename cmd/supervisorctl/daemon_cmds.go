@@ -12,10 +12,7 @@ import (
 // shell a y/N question (eofLine is the line Python's traceback names when
 // stdin ends there). It reports whether to go on.
 func confirm(c *controller, cmd, arg, question string, eofLine int) (bool, error) {
-	if arg != "" {
-		c.output("Error: " + cmd + " accepts no arguments")
-		c.exitStatus = exitGeneric
-		showHelp(c, cmd)
+	if noArgsAllowed(c, cmd, arg) {
 		return false, nil
 	}
 	if !c.opts.interactive {
@@ -105,10 +102,7 @@ func doOpen(c *controller, arg string) (bool, error) {
 }
 
 func doVersion(c *controller, arg string) (bool, error) {
-	if arg != "" {
-		c.output("Error: version accepts no arguments")
-		c.exitStatus = exitGeneric
-		helpVersion(c)
+	if noArgsAllowed(c, "version", arg) {
 		return false, nil
 	}
 	s, err := c.upSupervisor()

@@ -100,20 +100,15 @@ func (c *controller) outputJSON(v any) error {
 }
 
 func doHealth(c *controller, arg string) (bool, error) {
-	up, err := c.upcheck()
-	if err != nil {
-		return false, err
-	}
-	if !up {
-		c.exitStatus = statusExitUnknown
-		return false, nil
-	}
-	names, asJSON := takeFlag(strings.Fields(arg), "--json")
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
+		if err == nil {
+			c.exitStatus = statusExitUnknown // as do_status says: 4 when not up
+		}
 		return false, err
 	}
 	defer s.close()
+	names, asJSON := takeFlag(strings.Fields(arg), "--json")
 	var all []processHealth
 	if err := s.callInto(&all, "gosupervisor.getAllProcessHealth"); err != nil {
 		if f, ok := asFault(err); ok && f.Code == faults.UnknownMethod {

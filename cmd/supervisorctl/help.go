@@ -90,12 +90,22 @@ func showHelp(c *controller, topic string) {
 	}
 }
 
+// noArgsAllowed answers a command that takes no arguments but got some:
+// the error, the generic exit status and the command's help. It reports
+// whether it did.
+func noArgsAllowed(c *controller, cmd, arg string) bool {
+	if arg == "" {
+		return false
+	}
+	c.output("Error: " + cmd + " accepts no arguments")
+	c.exitStatus = exitGeneric
+	showHelp(c, cmd)
+	return true
+}
+
 func helpSignal(c *controller)   { showHelp(c, "signal") }
 func helpRestart(c *controller)  { showHelp(c, "restart") }
 func helpClear(c *controller)    { showHelp(c, "clear") }
-func helpAvail(c *controller)    { showHelp(c, "avail") }
-func helpReread(c *controller)   { showHelp(c, "reread") }
-func helpVersion(c *controller)  { showHelp(c, "version") }
 func helpTail(c *controller)     { showHelp(c, "tail") }
 func helpMaintail(c *controller) { showHelp(c, "maintail") }
 func helpFg(c *controller)       { showHelp(c, "fg") }

@@ -25,16 +25,11 @@ func showStatuses(c *controller, infos []processInfo) {
 }
 
 func doStatus(c *controller, arg string) (bool, error) {
-	up, err := c.upcheck()
-	if err != nil {
-		return false, err
-	}
-	if !up {
-		c.exitStatus = statusExitUnknown
-		return false, nil
-	}
-	s, err := c.supervisor()
-	if err != nil {
+	s, err := c.upSupervisor()
+	if s == nil {
+		if err == nil {
+			c.exitStatus = statusExitUnknown // as do_status says: 4 when not up
+		}
 		return false, err
 	}
 	defer s.close()

@@ -23,10 +23,7 @@ import (
 const topInterval = time.Second
 
 func doTop(c *controller, arg string) (bool, error) {
-	if arg != "" {
-		c.output("Error: top accepts no arguments")
-		c.exitStatus = exitGeneric
-		showHelp(c, "top")
+	if noArgsAllowed(c, "top", arg) {
 		return false, nil
 	}
 	in, okIn := isTerminal(c.in)
