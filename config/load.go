@@ -2,6 +2,9 @@
 // validates a configuration (with its [include] files) exactly as
 // supervisord 4.2.5's ServerOptions does, giving Python's error texts and
 // startup messages, and computes the group diff that reloadConfig reports.
+// It also owns supervisord's log levels (LogLevel: supervisor.loggers'
+// numbers, line names and loglevel values), which the daemon's packages
+// log with.
 package config
 
 import (
