@@ -22,7 +22,14 @@ var (
 	pyBin  = "/usr/bin/supervisord"
 )
 
+// helperEnv runs the test binary as a child program instead of the tests
+// (see helperMain).
+const helperEnv = "RELIABILITY_HELPER"
+
 func TestMain(m *testing.M) {
+	if h := os.Getenv(helperEnv); h != "" {
+		os.Exit(helperMain(h))
+	}
 	flag.Parse()
 	os.Exit(testMain(m))
 }
@@ -64,4 +71,23 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// helperMain is a supervised program the tests need and no shell gives:
+// "becomeroot", run from a setuid-root copy of this binary by a daemon
+// that dropped to another user, takes uid 0 as its real and saved uid
+// too (so the daemon may no longer signal it), says "uid=0" and sleeps.
+func helperMain(kind string) int {
+	switch kind {
+	case "becomeroot":
+		if err := syscall.Setresuid(0, 0, 0); err != nil {
+			fmt.Println("setresuid:", err)
+			return 3
+		}
+		fmt.Printf("uid=%d\n", os.Getuid())
+		time.Sleep(time.Hour)
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "unknown helper", kind)
+	return 2
 }
