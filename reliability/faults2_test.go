@@ -64,14 +64,15 @@ autostart=false
 	})
 }
 
-// TestReloadStorm: SIGHUP storms, reloadConfig and update while 200
-// programs start, then stopAllProcesses racing startAllProcesses: the
+// TestReloadStorm: SIGHUP storms, reloadConfig and update while
+// -stormprogs programs (200; the 1,000 with -stormprogs=1000) start, then stopAllProcesses racing startAllProcesses: the
 // daemon stays up and its table agrees with /proc once things settle.
 func TestReloadStorm(t *testing.T) {
-	const n = 200
+	n := *stormProgs
 	progs := fmt.Sprintf("[program:p]\ncommand=sleep 1000\nprocess_name=%%(program_name)s%%(process_num)03d\nnumprocs=%d\nstartsecs=1\nstopwaitsecs=5\n", n)
 	eachFlavor(t, func(t *testing.T, fl flavor) {
-		d := start(t, fl, setup{programs: progs})
+		d := start(t, fl, setup{programs: progs, extra: "minfds=4096"})
+		t0 := time.Now()
 		for range 5 {
 			syscall.Kill(d.pid, syscall.SIGHUP)
 			time.Sleep(100 * time.Millisecond)
@@ -102,7 +103,9 @@ func TestReloadStorm(t *testing.T) {
 			}
 		}
 		figure(t, fl, "calls_failed_during_sighup_storm", failed)
-		d.waitAll(120*time.Second, "RUNNING", n)
+		d.waitAll(time.Duration(n)*600*time.Millisecond, "RUNNING", n)
+		figure(t, fl, "programs", n)
+		figure(t, fl, "all_running_after_storm_s", fmt.Sprintf("%.1f", time.Since(t0).Seconds()))
 
 		// stop all racing start all, three rounds.
 		for range 3 {
@@ -118,12 +121,12 @@ func TestReloadStorm(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			d.settleConsistent(60 * time.Second)
+			d.settleConsistent(time.Duration(n) * 300 * time.Millisecond)
 		}
 		figure(t, fl, "states_after_race", fmt.Sprint(d.countStates()))
 		d.mustCall("supervisor.startAllProcesses", []any{true}, nil)
-		d.waitAll(120*time.Second, "RUNNING", n)
-		d.settleConsistent(30 * time.Second)
+		d.waitAll(time.Duration(n)*600*time.Millisecond, "RUNNING", n)
+		d.settleConsistent(time.Duration(n) * 150 * time.Millisecond)
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 var (
 	pythonFlag = flag.Bool("python", false, "also run the scenarios against Python supervisord 4.2.5 (/usr/bin/supervisord)")
 	pauseFlag  = flag.Duration("pause", 3*time.Second, "how long TestDaemonPaused keeps the daemon SIGSTOPped")
+	stormProgs = flag.Int("stormprogs", 200, "programs starting during TestReloadStorm's SIGHUPs (the issue's figure: 1000)")
 )
 
 // Binaries under test: ours (built in TestMain) and Debian's Python one.
