@@ -339,8 +339,28 @@ func (p *process) dispatchersFailed(err error) {
 }
 
 // spawn forks and execs the child; the state is already STARTING. It is
-// Python's Subprocess.spawn after the STARTING change.
+// Python's Subprocess.spawn after the STARTING change. A spawn that runs
+// out of descriptors while others are in flight tries again alone
+// (spawngate.go).
 func (p *process) spawn() {
+	g := &p.s.spawns
+	g.enter()
+	retry := p.spawnOnce(false)
+	g.leave()
+	if retry {
+		g.retryAlone(func() { p.spawnOnce(true) })
+	}
+}
+
+// emfileRetry reports whether a spawn that failed with err should be
+// tried again alone instead of failing: EMFILE on a first attempt.
+func emfileRetry(err error, final bool) bool {
+	return !final && errors.Is(err, syscall.EMFILE)
+}
+
+// spawnOnce is one spawn attempt. Unless final, it reports EMFILE by
+// returning true, with nothing left open, instead of failing the spawn.
+func (p *process) spawnOnce(final bool) (retry bool) {
 	cfg := p.cfg
 	name := cfg.Name
 	base := p.s.environ()
@@ -359,6 +379,9 @@ func (p *process) spawn() {
 	for _, sink := range []OutputSink{p.out.Stdout, p.out.Stderr} {
 		if pr, ok := sink.(Preparer); ok {
 			if err := pr.Prepare(); err != nil {
+				if emfileRetry(err, final) {
+					return true
+				}
 				p.dispatchersFailed(err)
 				return
 			}
@@ -405,6 +428,9 @@ func (p *process) spawn() {
 		closeAll(parent)
 		closeAll(child)
 		p.releaseFCGI()
+		if emfileRetry(err, final) {
+			return true
+		}
 		p.dispatchersFailed(err)
 		return
 	}
@@ -459,6 +485,16 @@ func (p *process) spawn() {
 	switch {
 	case setuidMsg != "":
 		childMsg = setuidMsg
+	case err != nil && errors.Is(err, syscall.EMFILE):
+		// ForkExec's status pipe: no child was forked.
+		closeAll(parent)
+		closeAll(child)
+		p.releaseFCGI()
+		if emfileRetry(err, final) {
+			return true
+		}
+		p.dispatchersFailed(err)
+		return
 	case err != nil && (errors.Is(err, syscall.EAGAIN)):
 		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
 	case err != nil && errors.Is(err, syscall.ENOMEM):
@@ -527,6 +563,7 @@ func (p *process) spawn() {
 	} else {
 		p.armTimer(time.Duration(cfg.Startsecs)*time.Second, evStartsecs)
 	}
+	return false
 }
 
 // releaseFCGI drops this process's reference on the FastCGI socket.

@@ -83,6 +83,7 @@ type Supervisor struct {
 	clock     clock.Clock
 	reaper    *Reaper
 	ownReaper bool
+	spawns    spawnGate // parallel spawns near RLIMIT_NOFILE (spawngate.go)
 	state     atomic.Int32
 
 	mu     sync.RWMutex // guards groups, order and adding
