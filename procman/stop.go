@@ -83,11 +83,14 @@ func (s *Supervisor) stopOne(p *process, spec string, wait bool) (func(context.C
 		p.mu.Unlock()
 		// SIGKILL goes out after stopwaitsecs; a child still there
 		// killGrace later (one the kernel does not let die) is given up
-		// on rather than waited for forever.
+		// on rather than waited for forever. One that has died and only
+		// waits for the reaper (behind on a loaded box) is waited for:
+		// its exit is on its way.
 		ctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
-		t := p.s.clock.AfterFunc(time.Duration(p.cfg.Stopwaitsecs)*time.Second+killGrace, func() { cancel(errStillAlive) })
-		defer t.Stop()
+		giveUp := newGiveUpTimer(p.s.clock, time.Duration(p.cfg.Stopwaitsecs)*time.Second+killGrace,
+			func() bool { return pid != 0 && p.s.reaper.exited(pid) }, func() { cancel(errStillAlive) })
+		defer giveUp.stop()
 		err := p.waitFor(ctx, report, func() (bool, error) {
 			return p.state.IsStopped() || p.attempt != attempt, nil
 		})

@@ -71,6 +71,20 @@ func descendants(pid int) []pstat {
 	return out
 }
 
+// childCounts counts pid's direct children: live ones and zombies.
+func childCounts(pid int) (live, zomb int) {
+	for _, st := range allStats() {
+		if st.ppid == pid {
+			if st.state == "Z" {
+				zomb++
+			} else {
+				live++
+			}
+		}
+	}
+	return live, zomb
+}
+
 // zombies counts the zombies among pid's direct children: processes the
 // daemon failed (or has not yet managed) to reap.
 func zombies(pid int) int {
