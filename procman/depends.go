@@ -92,19 +92,28 @@ func (s *Supervisor) startAfterDependencies(p *process, spec string, wait bool) 
 		}()
 		err := s.awaitDependencies(dctx, p, []*process{p})
 		cancel()
-		p.mu.Lock()
-		p.depStarting = false
-		p.notifyWaiters()
-		p.unlock()
+		// The wait ends in s.start, under the lock that fires the spawn
+		// (a dependent waiting on p must never see it STOPPED and no
+		// longer waiting in between), or here when there is no spawn.
+		endWait := func() {
+			p.mu.Lock()
+			if p.depStarting {
+				p.depStarting = false
+				p.notifyWaiters()
+			}
+			p.unlock()
+		}
 		select {
 		case <-cancelled:
 			// A stop came first: the start ends as one stopped while
 			// STARTING does.
+			endWait()
 			p.logf(config.LevelInfo, "start of %s cancelled while waiting for its dependencies", p.cfg.Name)
 			return reqError(ErrAbnormalTermination, spec)
 		default:
 		}
 		if err != nil {
+			endWait()
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				return err
 			}
@@ -115,6 +124,7 @@ func (s *Supervisor) startAfterDependencies(p *process, spec string, wait bool) 
 			return reqError(ErrSpawnError, fmt.Sprintf("%s (%v)", spec, err))
 		}
 		w, err := s.start(p, spec, wait, false)
+		endWait() // s.start refused
 		if err == nil && w != nil {
 			err = w(ctx)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 )
 
@@ -64,7 +65,7 @@ func (s *Supervisor) start(p *process, spec string, wait, deps bool) (func(conte
 		p.unlock()
 		return nil, f
 	}
-	if p.depStarting {
+	if p.depStarting && deps {
 		p.unlock()
 		return nil, reqError(ErrAlreadyStarted, spec)
 	}
@@ -74,6 +75,19 @@ func (s *Supervisor) start(p *process, spec string, wait, deps bool) (func(conte
 		p.depCancel = make(chan struct{})
 		p.unlock()
 		return s.startAfterDependencies(p, spec, wait), nil
+	}
+	if p.depStarting {
+		// The start that waited for p's dependencies (deps false) spawns
+		// now: its wait ends with the spawn, unless a stop cancelled it.
+		p.depStarting = false
+		p.notifyWaiters()
+		select {
+		case <-p.depCancel:
+			p.logf(config.LevelInfo, "start of %s cancelled while waiting for its dependencies", p.cfg.Name)
+			p.unlock()
+			return nil, reqError(ErrAbnormalTermination, spec)
+		default:
+		}
 	}
 	p.fire(evSpawn, nil)
 	attempt := p.attempt
