@@ -227,38 +227,39 @@ func (s *fileSink) closeFiles() error {
 
 // Reopen closes and reopens the file by name (SIGUSR2, after an external
 // logrotate moved it away).
-func (s *fileSink) Reopen() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return fs.ErrClosed
-	}
-	if err := s.closeFiles(); err != nil {
-		return pathErr("close for reopen", s.opt.Path, err)
-	}
-	if err := s.open(); err != nil {
-		return err
-	}
-	s.release()
-	return nil
-}
+func (s *fileSink) Reopen() error { return s.closeAndOpen("reopen", nil) }
 
 // Clear removes the file and opens a fresh one (Python's handler.remove()
 // followed by reopen()). A target that is not a regular file is only
 // reopened, never removed: Python would unlink /dev/stdout.
 func (s *fileSink) Clear() error {
+	return s.closeAndOpen("clear", func() error {
+		if !s.regular {
+			return nil
+		}
+		if err := os.Remove(s.opt.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return pathErr("remove", s.opt.Path, err)
+		}
+		return nil
+	})
+}
+
+// closeAndOpen closes the files and opens them again, running between
+// (when given) while they are closed. When between fails the file is
+// opened again all the same, to keep logging to it, and its error is
+// returned with the open's.
+func (s *fileSink) closeAndOpen(why string, between func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return fs.ErrClosed
 	}
 	if err := s.closeFiles(); err != nil {
-		return pathErr("close for clear", s.opt.Path, err)
+		return pathErr("close for "+why, s.opt.Path, err)
 	}
-	if s.regular {
-		if err := os.Remove(s.opt.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			// Keep logging to the file we could not remove.
-			return errors.Join(pathErr("remove", s.opt.Path, err), s.open())
+	if between != nil {
+		if err := between(); err != nil {
+			return errors.Join(err, s.open())
 		}
 	}
 	if err := s.open(); err != nil {
