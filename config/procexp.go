@@ -1,11 +1,5 @@
 package config
 
-import (
-	"strings"
-
-	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
-)
-
 // procExpansions is the dict processes() builds for one [program:x]
 // section: the common names, then (from the first update with the
 // environment on) the ENV_ names of supervisord's environment, then the
@@ -75,12 +69,4 @@ func (e *procExpansions) names() []string {
 	return append(out, e.own.keys[e.envAt:]...)
 }
 
-func (e *procExpansions) repr() string {
-	names := e.names()
-	parts := make([]string, len(names))
-	for i, k := range names {
-		x, _ := e.get(k)
-		parts[i] = pyrepr.Str(k) + ": " + x.repr()
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+func (e *procExpansions) repr() string { return dictRepr(e) }

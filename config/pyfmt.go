@@ -115,24 +115,22 @@ func (v expView) names() []string {
 	return out
 }
 
-func (v expView) repr() string {
-	names := v.names()
+func (v expView) repr() string { return dictRepr(v) }
+
+// dictRepr is Python's repr of the dict l stands for: its names in order,
+// each with its value's repr.
+func dictRepr(l expLookup) string {
+	names := l.names()
 	parts := make([]string, len(names))
 	for i, k := range names {
-		x, _ := v.get(k)
+		x, _ := l.get(k)
 		parts[i] = pyrepr.Str(k) + ": " + x.repr()
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // repr is the Python dict's repr.
-func (e *expansions) repr() string {
-	parts := make([]string, len(e.keys))
-	for i, k := range e.keys {
-		parts[i] = pyrepr.Str(k) + ": " + e.vals[k].repr()
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+func (e *expansions) repr() string { return dictRepr(e) }
 
 // pyFormatError is a Python exception raised by str % dict.
 type pyFormatError struct {

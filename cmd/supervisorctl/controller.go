@@ -147,6 +147,16 @@ func (c *controller) upSupervisor() (*rpcClient, error) {
 	return c.supervisor()
 }
 
+// statusSupervisor is upSupervisor for status and health: a daemon that
+// is not up leaves exit status 4 (do_status's LSB status UNKNOWN).
+func (c *controller) statusSupervisor() (*rpcClient, error) {
+	s, err := c.upSupervisor()
+	if s == nil && err == nil {
+		c.exitStatus = statusExitUnknown
+	}
+	return s, err
+}
+
 // setExitStatusFromFault is Controller.set_exitstatus_from_xmlrpc_fault.
 func (c *controller) setExitStatusFromFault(code, ignored int) {
 	switch code {

@@ -100,11 +100,8 @@ func (c *controller) outputJSON(v any) error {
 }
 
 func doHealth(c *controller, arg string) (bool, error) {
-	s, err := c.upSupervisor()
+	s, err := c.statusSupervisor()
 	if s == nil {
-		if err == nil {
-			c.exitStatus = statusExitUnknown // as do_status says: 4 when not up
-		}
 		return false, err
 	}
 	defer s.close()
