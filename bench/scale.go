@@ -461,23 +461,58 @@ func CountStatusCodes(body []byte) (ok, total int) {
 
 // Profile is a `perf record -g` attached to a running process.
 type Profile struct {
-	cmd  *exec.Cmd
-	Path string
+	cmd      *exec.Cmd
+	ctl, ack *os.File // perf's control and ack pipes, open until Stop
+	Path     string
 }
 
 // StartProfile attaches `perf record -g` (999 Hz, kernel and user stacks)
-// to pid, writing out. perf follows threads the process creates later.
+// to pid, writing out. perf starts with its events disabled; StartProfile
+// enables them through perf's control pipe and returns once perf has
+// acknowledged, so a short phase is sampled from its first moment (on a
+// loaded machine perf takes a second or more to attach). perf follows
+// threads and children the process creates later.
 func StartProfile(pid int, out string) (*Profile, error) {
-	cmd := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", out)
-	if err := cmd.Start(); err != nil {
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("perf control pipe: %w", err)
+	}
+	ackR, ackW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		return nil, fmt.Errorf("perf ack pipe: %w", err)
+	}
+	cmd := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", out,
+		"-D", "-1", "--control", "fd:3,4")
+	cmd.ExtraFiles = []*os.File{ctlR, ackW}
+	err = cmd.Start()
+	ctlR.Close()
+	ackW.Close()
+	if err != nil {
+		ctlW.Close()
+		ackR.Close()
 		return nil, fmt.Errorf("start perf: %w", err)
 	}
-	return &Profile{cmd: cmd, Path: out}, nil
+	p := &Profile{cmd: cmd, ctl: ctlW, ack: ackR, Path: out}
+	if _, err := ctlW.WriteString("enable\n"); err != nil {
+		_ = p.Stop()
+		return nil, fmt.Errorf("enable perf: %w", err)
+	}
+	_ = ackR.SetReadDeadline(time.Now().Add(10 * time.Second)) // pipes support deadlines
+	buf := make([]byte, 16)
+	if n, err := ackR.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "ack") {
+		_ = p.Stop()
+		return nil, fmt.Errorf("perf did not acknowledge enable (%q): %v", buf[:n], err)
+	}
+	return p, nil
 }
 
 // Stop ends the recording (SIGINT, as perf expects) and waits for perf to
 // write its file; it also returns when the profiled process has exited.
 func (p *Profile) Stop() error {
+	defer p.ctl.Close()
+	defer p.ack.Close()
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()
