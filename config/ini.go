@@ -201,8 +201,8 @@ func (f *iniFile) read(text, source string) error {
 			} else if header == "DEFAULT" {
 				cursect = f.defaults
 			} else {
-				cursect = newIniSection(header)
-				f.byName[header] = cursect
+				cursect = newIniSection(strings.Clone(header))
+				f.byName[cursect.name] = cursect
 				f.sections = append(f.sections, cursect)
 			}
 			haveOpt, optname = false, ""
@@ -261,7 +261,9 @@ func (f *iniFile) joinMultiline() {
 		for _, k := range s.keys {
 			v := s.values[k]
 			if v.lines != nil {
-				v.text = strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyint.IsSpace)
+				// A copy: the config keeps values, not the file's text
+				// (a substring would keep all of it alive).
+				v.text = strings.Clone(strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyint.IsSpace))
 				v.lines = nil
 			}
 		}

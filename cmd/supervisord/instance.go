@@ -451,7 +451,9 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 		}
 	}
 	out.StdoutLogfile, out.StderrLogfile = paths[0], paths[1]
-	inst.resolved[p] = paths
+	if p.Stdout.File == config.LogAuto || p.Stderr.File == config.LogAuto {
+		inst.resolved[p] = paths // getAllConfigInfo shows AUTO names resolved
+	}
 	return out
 }
 
