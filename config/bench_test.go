@@ -38,7 +38,7 @@ func BenchmarkLoad1000(b *testing.B) {
 func BenchmarkLoad6000(b *testing.B) {
 	dir := b.TempDir()
 	var sb strings.Builder
-	sb.WriteString("[unix_http_server]\nfile=%(here)s/s.sock\nchmod=0700\n[supervisord]\nlogfile=%(here)s/supervisord.log\nloglevel=info\nnodaemon=true\nminfds=19000\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n")
+	sb.WriteString("[unix_http_server]\nfile=%(here)s/s.sock\nchmod=0700\n[supervisord]\nlogfile=%(here)s/supervisord.log\nloglevel=info\nnodaemon=true\nminfds=19000\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[supervisorctl]\nserverurl=unix://%(here)s/s.sock\n")
 	for i := 0; i < 6000; i++ {
 		fmt.Fprintf(&sb, "[program:p%04d]\ncommand=/bin/sleep 100000\nstartsecs=0\nautostart=true\nautorestart=true\nstopwaitsecs=10\nstdout_logfile=%s/logs/p%04d.log\nredirect_stderr=true\n\n", i, dir, i)
 	}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +51,22 @@ func newIniFile() *iniFile {
 		defaults:      newIniSection("DEFAULT"),
 		sectionToFile: map[string]string{},
 	}
+}
+
+// only copies the DEFAULT section and the named one (if any) into a new
+// iniFile: what the sections hold now, whatever is read into f later.
+func (f *iniFile) only(name string) *iniFile {
+	out := newIniFile()
+	cp := func(s *iniSection) *iniSection {
+		return &iniSection{name: s.name, keys: slices.Clone(s.keys), values: maps.Clone(s.values)}
+	}
+	out.defaults = cp(f.defaults)
+	if s := f.byName[name]; s != nil {
+		c := cp(s)
+		out.byName[name] = c
+		out.sections = append(out.sections, c)
+	}
+	return out
 }
 
 func newIniSection(name string) *iniSection {

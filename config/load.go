@@ -209,6 +209,9 @@ func (l *loader) readConfig(path string) error {
 	if err := l.parser.read(text, path); err != nil {
 		return err
 	}
+	// supervisorctl reads this file alone, without its includes: keep
+	// its sections as they are now rather than parse the file again.
+	mainOnly := l.parser.only("supervisorctl")
 	exps := newExpansions()
 	exps.setStr("here", l.here)
 	exps.setStr("host_node_name", l.hostname)
@@ -254,7 +257,7 @@ func (l *loader) readConfig(path string) error {
 	l.cfg.HTTPServers = servers
 	l.readCtlPlugins()
 	if l.parser.hasSection("supervisorctl") {
-		if ctl, err := readCtl(text, path, l.fs, l.osEnvExp); err == nil {
+		if ctl, err := readCtlParsed(mainOnly, path, l.fs, l.osEnvExp); err == nil {
 			l.cfg.Supervisorctl = ctl
 		}
 	}

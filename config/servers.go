@@ -155,6 +155,12 @@ func readCtl(text, path string, fs fsEnv, envExp *expansions) (*Supervisorctl, e
 	if err := p.read(text, path); err != nil {
 		return nil, err
 	}
+	return readCtlParsed(p, path, fs, envExp)
+}
+
+// readCtlParsed is readCtl on the file already parsed (p may hold only its
+// [supervisorctl] and DEFAULT sections, see iniFile.only).
+func readCtlParsed(p *iniFile, path string, fs fsEnv, envExp *expansions) (*Supervisorctl, error) {
 	if !p.hasSection("supervisorctl") {
 		return nil, errorf(".ini file does not include supervisorctl section")
 	}
