@@ -93,6 +93,9 @@ type Channel struct {
 	streams map[*stream]struct{}
 	closed  bool
 	closing atomic.Bool // set by Close before it sets the read deadlines
+	// detachReq asks the workers serving pipes to hand them to Detach
+	// instead of reading on.
+	detachReq atomic.Bool
 	wg      sync.WaitGroup
 
 	// midLine: the last stored byte was not a newline, so the next bytes

@@ -31,6 +31,9 @@ type stream struct {
 	// grown is where grow stands.
 	pipeCap int
 	grown   int
+	// detached is closed when a busy stream is handed to a waiting
+	// Detach (or ends); under mu.
+	detached chan struct{}
 }
 
 // Stream states.
@@ -104,6 +107,12 @@ func (c *Channel) serve(st *stream) {
 			c.end(st)
 			return
 		}
+		if c.detachReq.Load() {
+			st.mu.Lock()
+			st.handOver()
+			st.mu.Unlock()
+			return
+		}
 		if !c.burst(st) {
 			c.end(st)
 			return
@@ -117,6 +126,11 @@ func (c *Channel) serve(st *stream) {
 		if c.closing.Load() {
 			st.mu.Unlock()
 			continue // drain and end
+		}
+		if c.detachReq.Load() {
+			st.handOver()
+			st.mu.Unlock()
+			return
 		}
 		err := c.hub.poller.rearm(st)
 		if err == nil {
@@ -134,6 +148,10 @@ func (c *Channel) serve(st *stream) {
 func (c *Channel) end(st *stream) {
 	st.mu.Lock()
 	st.state = streamDone
+	if st.detached != nil {
+		close(st.detached) // a waiting Detach finds it ended
+		st.detached = nil
+	}
 	st.mu.Unlock()
 	c.mu.Lock()
 	c.finish(st)
@@ -188,7 +206,7 @@ func (c *Channel) burst(st *stream) bool {
 		if !more {
 			return false
 		}
-		if c.closing.Load() {
+		if c.closing.Load() || c.detachReq.Load() {
 			return true
 		}
 		if n > 0 {
