@@ -96,7 +96,7 @@ type Channel struct {
 	// detachReq asks the workers serving pipes to hand them to Detach
 	// instead of reading on.
 	detachReq atomic.Bool
-	wg      sync.WaitGroup
+	wg        sync.WaitGroup
 
 	// midLine: the last stored byte was not a newline, so the next bytes
 	// continue a line that already has its timestamp (under mu).
