@@ -200,3 +200,28 @@ func FuzzParseRlimits(f *testing.F) {
 		}
 	})
 }
+
+func TestReloadKeepsRunningKey(t *testing.T) {
+	for _, c := range []struct {
+		conf string
+		want bool
+		err  string
+	}{
+		{"", false, ""},
+		{"reload_keeps_running = true\n", true, ""},
+		{"reload_keeps_running = off\n", false, ""},
+		{"reload_keeps_running = sometimes\n", false, `not a valid boolean value: 'sometimes'`},
+	} {
+		cfg, _, err := loadText(t, c.conf+"[program:a]\ncommand=/bin/cat\n")
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %v, want %q", c.conf, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.conf, err)
+		case cfg.Supervisord.ReloadKeepsRunning != c.want:
+			t.Errorf("%q: %v, want %v", c.conf, cfg.Supervisord.ReloadKeepsRunning, c.want)
+		}
+	}
+}

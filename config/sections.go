@@ -115,7 +115,7 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	for _, b := range []struct {
 		opt string
 		dst *bool
-	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}, {"exit_on_fatal", &s.ExitOnFatal}} {
+	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}, {"exit_on_fatal", &s.ExitOnFatal}, {"reload_keeps_running", &s.ReloadKeepsRunning}} {
 		if v, err = get(b.opt, "false"); err != nil {
 			return err
 		}

@@ -71,6 +71,10 @@ type Supervisord struct {
 	Identifier      string
 	Environment     Environment // nil when not set
 	ExitOnFatal     bool        // exit_on_fatal: the default of every program's
+	// ReloadKeepsRunning (opt-in, reload_keeps_running): SIGHUP and
+	// supervisor.restart apply the config as update does and re-execute
+	// the daemon, keeping unchanged programs running.
+	ReloadKeepsRunning bool
 
 	// Opt-in (gosupervisor): logfile_compress, logfile_maxage (days),
 	// logfile_rotate_every, logfile_format (LogFormatText or LogFormatJSON).

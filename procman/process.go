@@ -47,6 +47,8 @@ type process struct {
 	depCancel      chan struct{} // closed by a stop while depStarting
 	timer          clock.Timer
 	timerGen       uint64
+	timerEv        event         // what the pending timer fires (handover.go)
+	timerAt        time.Time     // when it fires
 	killErr        string        // set by a failing signal action
 	removed        bool          // its group was removed: never spawn again
 	lastSeq        uint64        // sequence number of its latest queued transition
@@ -223,6 +225,7 @@ func (p *process) armTimer(d time.Duration, ev event) {
 	p.cancelTimer()
 	p.timerGen++
 	gen := p.timerGen
+	p.timerEv, p.timerAt = ev, p.s.clock.Now().Add(d)
 	p.timer = p.s.clock.AfterFunc(d, func() {
 		p.mu.Lock()
 		if p.timerGen == gen {

@@ -30,12 +30,16 @@ type Exit struct {
 type Reaper struct {
 	// mu is held shared by spawns (so they run in parallel) and exclusively
 	// by reap, so no pid is reaped between its fork and its registration.
-	mu      sync.RWMutex
-	subsMu  sync.Mutex
-	subs    map[int]func(Exit)
-	reapAll bool
-	orphan  func(Exit)
-	after   atomic.Pointer[func()] // see OnReaped
+	mu     sync.RWMutex
+	subsMu sync.Mutex
+	subs   map[int]func(Exit)
+	// inflight holds the exits taken from subs and not yet delivered
+	// (handover.go); early the exits of reserved pids nobody adopted yet.
+	inflight map[int]Exit
+	early    map[int]Exit
+	reapAll  bool
+	orphan   func(Exit)
+	after    atomic.Pointer[func()] // see OnReaped
 
 	sigc      chan os.Signal
 	stop      chan struct{}
@@ -46,17 +50,64 @@ type Reaper struct {
 // NewReaper starts the reaper goroutine. orphan (may be nil) is called, from
 // the reaper goroutine, for every reaped pid nobody registered.
 func NewReaper(reapAll bool, orphan func(Exit)) *Reaper {
+	return NewReaperAdopting(reapAll, orphan, nil)
+}
+
+// NewReaperAdopting is NewReaper for a daemon that took over children from
+// a previous image of itself: the reserved pids are ours before the reaper
+// goroutine starts, so an exit that happened during the hand-over is kept
+// for Adopt rather than handed to orphan (with reapAll).
+func NewReaperAdopting(reapAll bool, orphan func(Exit), reserved []int) *Reaper {
 	r := &Reaper{
-		subs:    make(map[int]func(Exit)),
-		reapAll: reapAll,
-		orphan:  orphan,
-		sigc:    make(chan os.Signal, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		subs:     make(map[int]func(Exit)),
+		inflight: make(map[int]Exit),
+		early:    make(map[int]Exit),
+		reapAll:  reapAll,
+		orphan:   orphan,
+		sigc:     make(chan os.Signal, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	for _, pid := range reserved {
+		r.subs[pid] = nil
 	}
 	signal.Notify(r.sigc, syscall.SIGCHLD)
 	go r.loop()
 	return r
+}
+
+// Adopt watches pid, a child a previous image of the daemon started and
+// NewReaperAdopting reserved (or any child of ours): onExit is called once
+// when it exits, also when that happened before Adopt.
+func (r *Reaper) Adopt(pid int, onExit func(Exit)) {
+	r.mu.RLock()
+	r.subsMu.Lock()
+	ex, gone := r.early[pid]
+	if gone {
+		delete(r.early, pid)
+	} else {
+		r.subs[pid] = onExit
+	}
+	r.subsMu.Unlock()
+	r.mu.RUnlock()
+	if gone {
+		go onExit(ex)
+		return
+	}
+	// It may have exited before it was ours to reap: look now.
+	select {
+	case r.sigc <- syscall.SIGCHLD:
+	default:
+	}
+}
+
+// inflightExit reports the exit of pid when it was reaped and its delivery
+// has not finished. The caller holds r.mu (Freeze).
+func (r *Reaper) inflightExit(pid int) (Exit, bool) {
+	r.subsMu.Lock()
+	defer r.subsMu.Unlock()
+	ex, ok := r.inflight[pid]
+	return ex, ok
 }
 
 // Close stops the reaper goroutine. Exits of children still registered are
@@ -117,9 +168,17 @@ func (r *Reaper) reap() {
 	var out []reaped
 	now := time.Now()
 	take := func(pid int, ws syscall.WaitStatus) {
-		cb := r.subs[pid]
+		cb, reserved := r.subs[pid]
 		delete(r.subs, pid)
-		out = append(out, reaped{Exit{Pid: pid, Status: ws, Time: now}, cb})
+		ex := Exit{Pid: pid, Status: ws, Time: now}
+		if reserved && cb == nil {
+			r.early[pid] = ex // a hand-over's child not adopted yet
+			return
+		}
+		if cb != nil {
+			r.inflight[pid] = ex
+		}
+		out = append(out, reaped{ex, cb})
 	}
 	if r.reapAll {
 		for {
@@ -162,6 +221,9 @@ func (r *Reaper) reap() {
 	deliver := func(d reaped) {
 		if d.cb != nil {
 			d.cb(d.exit)
+			r.subsMu.Lock()
+			delete(r.inflight, d.exit.Pid)
+			r.subsMu.Unlock()
 		} else if r.orphan != nil {
 			r.orphan(d.exit)
 		}

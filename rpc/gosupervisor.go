@@ -38,6 +38,14 @@ type Extensions interface {
 	// supervisord log). BAD_NAME for an unknown name, NO_FILE for "main"
 	// logging to syslog, FAILED: name when a rotation fails.
 	RotateLogs(name string) error
+	// Upgrade re-executes the daemon from its binary on disk, handing
+	// over every process (see package handover). It returns only when the
+	// upgrade did not happen (the fault says why); on success the new
+	// image answers the call (with its version line), from ctx's
+	// connection, which HandoffConn hands over.
+	Upgrade(ctx context.Context) error
+	// Version is gosupervisor's own version line (--gosupervisor-version).
+	Version() string
 }
 
 // ProcessHealth is the struct of getProcessHealth: readiness, health
@@ -105,6 +113,19 @@ func gosupervisorTable(t map[string]*method) {
 			return out, nil
 		})
 	rotateLogsTable(add)
+	add("upgrade", sig("string"),
+		"Re-execute supervisord from its binary on disk without stopping the programs: the new binary takes over the sockets, every process (pid, state, pipes, timers), the logs and the event listener pools. The binary must exist, be executable and answer --gosupervisor-version, or nothing changes. The answer comes from the new image: its version line.\n\n@return string version  the new --gosupervisor-version line", 0, 0,
+		func(ctx context.Context, d *Dispatcher, _ []any) (any, error) {
+			if err := d.ext.Upgrade(ctx); err != nil {
+				return nil, err
+			}
+			return d.ext.Version(), nil
+		})
+	add("getVersion", sig("string"),
+		"Return gosupervisor's own version line, as --gosupervisor-version prints it (getSupervisorVersion stays the supervisord version it is compatible with).\n\n@return string version", 0, 0,
+		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
+			return d.ext.Version(), nil
+		})
 }
 
 // rotateLogsTable adds gosupervisor.rotateLogs.

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,13 @@ type fakeExt struct {
 	health  map[string]ProcessHealth // by "group:name"
 	rotated []string                 // RotateLogs names
 }
+
+// Upgrade refuses as a daemon whose binary is gone does.
+func (x *fakeExt) Upgrade(context.Context) error {
+	return NewFault(faults.Failed, "upgrade: /nonexistent: no such file or directory")
+}
+
+func (x *fakeExt) Version() string { return "gosupervisor 9.9.9 (supervisord 4.2.5 compatible)" }
 
 func (x *fakeExt) RotateLogs(name string) error {
 	x.b.mu.Lock()
@@ -96,6 +104,7 @@ func TestGosupervisorNamespaceOffByDefault(t *testing.T) {
 		{"gosupervisor.getProcessHealth", []any{"g:p1"}, "UNKNOWN_METHOD"},
 		{"gosupervisor.getAllProcessHealth", nil, "UNKNOWN_METHOD"},
 		{"gosupervisor.rotateLogs", []any{"all"}, "UNKNOWN_METHOD"},
+		{"gosupervisor.upgrade", nil, "UNKNOWN_METHOD"},
 		{"system.methodHelp", []any{"gosupervisor.getProcessHealth"}, "SIGNATURE_UNSUPPORTED"},
 		{"system.methodSignature", []any{"gosupervisor.getAllProcessHealth"}, "SIGNATURE_UNSUPPORTED"},
 	} {
@@ -131,6 +140,9 @@ func TestGosupervisorNamespace(t *testing.T) {
 		{"group spec", "gosupervisor.getProcessHealth", []any{"g:*"}, nil, "BAD_NAME: g:*"},
 		{"not a string", "gosupervisor.getProcessHealth", []any{int64(3)}, nil, "AttributeError: 'int' object has no attribute 'split'"},
 		{"no args", "gosupervisor.getProcessHealth", nil, nil, "INCORRECT_PARAMETERS"},
+		{"version", "gosupervisor.getVersion", nil, "gosupervisor 9.9.9 (supervisord 4.2.5 compatible)", ""},
+		{"upgrade refused", "gosupervisor.upgrade", nil, nil, "FAILED: upgrade: /nonexistent: no such file or directory"},
+		{"upgrade takes no args", "gosupervisor.upgrade", []any{"x"}, nil, "INCORRECT_PARAMETERS"},
 		{"extra arg", "gosupervisor.getAllProcessHealth", []any{"x"}, nil, "INCORRECT_PARAMETERS"},
 		{"no reflection", "gosupervisor.enableExtensions", nil, nil, "UNKNOWN_METHOD"},
 		{"help", "system.methodSignature", []any{"gosupervisor.getProcessHealth"}, []string{"struct", "string"}, ""},
@@ -156,10 +168,10 @@ func TestGosupervisorNamespace(t *testing.T) {
 	}
 
 	names := d.Methods()
-	if len(names) != 44 || !slices.IsSorted(names) {
-		t.Errorf("listMethods: %d names (sorted %v), want 44 sorted", len(names), slices.IsSorted(names))
+	if len(names) != 46 || !slices.IsSorted(names) {
+		t.Errorf("listMethods: %d names (sorted %v), want 46 sorted", len(names), slices.IsSorted(names))
 	}
-	for _, n := range []string{"gosupervisor.getProcessHealth", "gosupervisor.getAllProcessHealth", "gosupervisor.rotateLogs"} {
+	for _, n := range []string{"gosupervisor.getProcessHealth", "gosupervisor.getAllProcessHealth", "gosupervisor.rotateLogs", "gosupervisor.upgrade", "gosupervisor.getVersion"} {
 		if !slices.Contains(names, n) {
 			t.Errorf("listMethods lacks %s", n)
 		}

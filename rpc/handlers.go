@@ -144,7 +144,7 @@ func (s *Server) handleRPC(w *response, req *request) {
 		w.sendError(400)
 		return
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(withConn(s.ctx, w.c))
 	defer cancel()
 	v, err := s.disp.Call(ctx, name, params)
 	var body []byte

@@ -38,6 +38,10 @@ type ListenConfig struct {
 	// refused.
 	Refused func(msg string)
 	Routes  []Route // extra routes (/metrics, /healthz)
+	// Inherited, when set, is this section's listening socket handed
+	// over by a previous image of the daemon (upgrade.go): it is served
+	// as it is, nothing is bound, chmodded or linked.
+	Inherited *os.File
 }
 
 // ErrAddressInUse is returned when a live server already owns the socket.
@@ -63,6 +67,7 @@ type Listener struct {
 	// it) was unlinked; supervisord logs "Unlinking stale socket <file>".
 	StaleRemoved bool
 
+	raw       net.Listener // the socket under the TLS and peer wrappers
 	path      string
 	ino       uint64
 	closeOnce sync.Once
@@ -97,7 +102,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 			host = ""
 		}
 		addr := net.JoinHostPort(host, strconv.Itoa(cfg.Port))
-		l, err := net.Listen("tcp", addr)
+		l, err := listenTCP(addr, cfg.Inherited)
 		if err != nil {
 			var se *os.SyscallError
 			if errors.As(err, &se) && errors.Is(se.Err, syscall.EADDRINUSE) {
@@ -109,20 +114,30 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		if ta, ok := l.Addr().(*net.TCPAddr); ok && port == 0 {
 			port = ta.Port // tests ask for any port; a config never does
 		}
+		raw := l
 		if cfg.TLS != nil {
 			l = tls.NewListener(l, cfg.TLS.Clone())
 		}
-		return &Listener{Listener: l, Auth: auth, Routes: cfg.Routes, ServerName: pyServerName(context.Background(), net.DefaultResolver, host, os.Hostname),
+		return &Listener{Listener: l, raw: raw, Auth: auth, Routes: cfg.Routes, ServerName: pyServerName(context.Background(), net.DefaultResolver, host, os.Hostname),
 			ServerPort: strconv.Itoa(port)}, nil
 	case "unix":
-		l, ino, stale, err := listenUnix(cfg)
+		var l net.Listener
+		var ino uint64
+		var stale bool
+		var err error
+		if cfg.Inherited != nil {
+			l, ino, err = inheritUnix(cfg)
+		} else {
+			l, ino, stale, err = listenUnix(cfg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Section, err)
 		}
+		raw := l
 		if len(cfg.AllowUIDs) > 0 || len(cfg.AllowGIDs) > 0 {
 			l = &peerListener{Listener: l, file: cfg.File, uids: cfg.AllowUIDs, gids: cfg.AllowGIDs, refused: cfg.Refused}
 		}
-		return &Listener{Listener: l, Auth: auth, Routes: cfg.Routes, ServerName: unixServerName, ServerPort: cfg.File, StaleRemoved: stale, path: cfg.File, ino: ino}, nil
+		return &Listener{Listener: l, Auth: auth, Routes: cfg.Routes, ServerName: unixServerName, ServerPort: cfg.File, StaleRemoved: stale, path: cfg.File, ino: ino, raw: raw}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown family %q", cfg.Section, cfg.Family)
 }
@@ -233,6 +248,42 @@ func listenUnix(cfg ListenConfig) (l net.Listener, ino uint64, stale bool, err e
 		}
 	}
 	return l, ino, stale, nil
+}
+
+// listenTCP binds addr, or serves the inherited socket.
+func listenTCP(addr string, inherited *os.File) (net.Listener, error) {
+	if inherited == nil {
+		return net.Listen("tcp", addr)
+	}
+	defer inherited.Close()
+	l, err := net.FileListener(inherited)
+	if err != nil {
+		return nil, fmt.Errorf("inherited socket for %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// inheritUnix serves a unix socket handed over by a previous image; the
+// socket file stays as it was (the inode is read for Close).
+func inheritUnix(cfg ListenConfig) (net.Listener, uint64, error) {
+	defer cfg.Inherited.Close()
+	l, err := net.FileListener(cfg.Inherited)
+	if err != nil {
+		return nil, 0, fmt.Errorf("inherited socket %s: %w", cfg.File, err)
+	}
+	ul, ok := l.(*net.UnixListener)
+	if !ok {
+		l.Close()
+		return nil, 0, fmt.Errorf("inherited socket %s is not a unix socket", cfg.File)
+	}
+	ul.SetUnlinkOnClose(false)
+	var ino uint64
+	if st, err := os.Lstat(cfg.File); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			ino = sys.Ino
+		}
+	}
+	return l, ino, nil
 }
 
 // socketAlive reports whether something accepts connections on path.

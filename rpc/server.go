@@ -64,6 +64,11 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closed    atomic.Bool // set once by Shutdown, before it closes idle conns
 	wg        sync.WaitGroup
+
+	// Pause/Resume (upgrade.go).
+	paused    atomic.Bool
+	pausedLs  []net.Listener
+	accepting sync.WaitGroup // Serve loops running
 }
 
 // NewServer returns a Server over b.
@@ -115,6 +120,9 @@ func (s *Server) Dispatcher() *Dispatcher { return s.disp }
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("rpc: server closed")
 
+// errPaused is returned by Serve when Pause stopped it.
+var errPaused = errors.New("rpc: server paused")
+
 // Serve accepts connections on l until Shutdown. When l is a *Listener its
 // credentials protect every route.
 func (s *Server) Serve(l net.Listener) error {
@@ -140,11 +148,13 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners[l] = struct{}{}
+	s.accepting.Add(1)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)
 		s.mu.Unlock()
+		s.accepting.Done()
 	}()
 	var delay time.Duration
 	for {
@@ -152,6 +162,9 @@ func (s *Server) Serve(l net.Listener) error {
 		if err != nil {
 			if s.closed.Load() {
 				return ErrServerClosed
+			}
+			if pausedAccept(s, err) {
+				return errPaused
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
@@ -255,6 +268,7 @@ type conn struct {
 	routes     []Route
 	serverName string // Python's server.server_name
 	serverPort string // Python's str(server.port): a number, or the socket path
+	curVersion string // HTTP version of the request being handled
 
 	mu   sync.Mutex
 	idle bool
@@ -347,8 +361,9 @@ func (c *conn) serve() {
 			return
 		}
 		c.setWaiting(false)
+		c.curVersion = req.version
 		c.srv.handle(w, req)
-		if w.close || w.err != nil {
+		if w.close || w.err != nil || c.srv.paused.Load() {
 			return
 		}
 		c.setWaiting(true)
@@ -598,6 +613,11 @@ func (w *response) finishKeepAlive() {
 func (w *response) send(code int, body []byte) {
 	w.code = code
 	w.set("Content-Length", strconv.Itoa(len(body)))
+	if w.c.srv.paused.Load() {
+		// An upgrade is under way: the connection ends after this.
+		w.close = true
+		w.set("Connection", "close")
+	}
 	w.finishKeepAlive()
 	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.srv.opts.WriteTimeout))
 	head := w.head()

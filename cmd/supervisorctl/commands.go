@@ -65,6 +65,8 @@ func lookupCommand(name string) commandFunc {
 		return doHealth
 	case "rotate":
 		return doRotate
+	case "upgrade":
+		return doUpgrade
 	case "top":
 		return doTop
 	}

@@ -234,3 +234,41 @@ func doRotate(c *controller, arg string) (bool, error) {
 	}
 	return false, nil
 }
+
+// doUpgrade is gosupervisor.upgrade: the daemon re-executes its binary on
+// disk without stopping the programs; the answer (the new version line)
+// comes from the new image.
+func doUpgrade(c *controller, arg string) (bool, error) {
+	if strings.TrimSpace(arg) != "" {
+		c.output("Error: upgrade accepts no arguments")
+		c.exitStatus = exitGeneric
+		showHelp(c, "upgrade")
+		return false, nil
+	}
+	up, err := c.upcheck()
+	if err != nil || !up {
+		return false, err
+	}
+	s, err := c.supervisor()
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	v, err := s.call("gosupervisor.upgrade")
+	if err != nil {
+		f, ok := asFault(err)
+		if !ok {
+			return false, err
+		}
+		c.exitStatus = exitGeneric
+		if f.Code == faults.UnknownMethod {
+			c.output(noMethod("gosupervisor.upgrade"))
+			return false, nil
+		}
+		c.output("ERROR: " + f.String)
+		return false, nil
+	}
+	line, _ := v.(string)
+	c.output("upgraded: " + line)
+	return false, nil
+}

@@ -74,6 +74,8 @@ var gosupHelpTopics = map[string][]string{
 		"rotate <gname>:*\tRotate a group's log files",
 		"rotate all\t\tRotate every process's log files",
 		"rotate main\t\tRotate supervisord's own log file"},
+	"upgrade": {"upgrade\t\t\tRe-execute supervisord from its binary on disk, keeping every",
+		"\t\t\tprogram running (after a package upgrade)"},
 	"top": {"top\t\t\tFull-screen live view of every process, updated every second",
 		"Keys: up/down or k/j select, s start, x stop, r restart, t tail stdout,",
 		"      o cycle the sort (name, state, uptime, restarts, cpu, mem), O reverse it,",

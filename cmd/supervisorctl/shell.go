@@ -144,7 +144,7 @@ func (cp completer) Do(line []rune, pos int) ([][]rune, int) {
 // then the plugin's do_ methods sorted (with gosupervisor's own).
 var vocab = []string{"help", "add", "avail", "clear", "exit", "fg", "health", "maintail", "open", "pid",
 	"quit", "reload", "remove", "reread", "restart", "rotate", "shutdown", "signal", "start", "status",
-	"stop", "tail", "top", "update", "version"}
+	"stop", "tail", "top", "update", "upgrade", "version"}
 
 // complete is Controller.complete: the candidates for text, each with the
 // space readline appends, given the whole line.

@@ -40,6 +40,12 @@ func (inst *instance) Shutdown() error {
 // Restart is supervisor.restart: a reload in the same process.
 func (inst *instance) Restart() error {
 	inst.waitLoaded()
+	if inst.cfg.Supervisord.ReloadKeepsRunning {
+		// The answer goes out first: the re-exec waits for the requests
+		// in progress.
+		go inst.d.reloadKeeping(inst)
+		return nil
+	}
 	inst.d.requestStop(procman.SupervisorRestarting)
 	return nil
 }

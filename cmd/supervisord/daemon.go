@@ -16,6 +16,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/events"
+	"github.com/gosupervisor/gosupervisor/handover"
 	"github.com/gosupervisor/gosupervisor/internal/pyrepr"
 	"github.com/gosupervisor/gosupervisor/internal/signals"
 	"github.com/gosupervisor/gosupervisor/logrot"
@@ -63,6 +64,13 @@ type daemon struct {
 	// exit_on_exit ends the daemon with (exitAsked says one did).
 	exitAsked  atomic.Bool
 	exitStatus atomic.Int32
+
+	// In-place upgrade (upgrade.go, adopt.go).
+	argv       []string        // the command line, for the exec
+	exe        string          // the binary, resolved at start
+	daemonized bool            // detached by an earlier image
+	upgrading  sync.Mutex      // one upgrade at a time
+	taken      *handover.Taken // the hand-over this image started with, until taken over
 }
 
 // requestExit is procman's OnExitRequest: the first request shuts the
@@ -137,9 +145,13 @@ func (d *daemon) serve(cfg *config.Config) (int, error) {
 	// SIGCHLD is procman's reaper's; it is logged (see runOnce) once the
 	// exits it brought were handled, as Python does.
 
-	d.reaper = procman.NewReaper(os.Getpid() == 1, func(ex procman.Exit) {
+	var adopted []int
+	if d.taken != nil {
+		adopted = procman.AdoptedPIDs(d.taken.State.Processes)
+	}
+	d.reaper = procman.NewReaperAdopting(os.Getpid() == 1, func(ex procman.Exit) {
 		d.logf(config.LevelInfo, "reaped unknown pid %d (%s)", ex.Pid, waitText(ex.Status))
-	})
+	}, adopted)
 	defer d.reaper.Close()
 	d.syslog = logrot.NewSyslog("supervisord")
 	defer d.syslog.Close()
@@ -266,7 +278,8 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 		mainlog.Log(config.LevelInfo, m)
 	}
 
-	if !s.Nocleanup {
+	takeOver := first && d.taken != nil
+	if !s.Nocleanup && !takeOver {
 		if _, err := logrot.CleanupAutoLogs(s.Childlogdir, s.Identifier); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				mainlog.Log(config.LevelWarn, strings.TrimPrefix(line, "logrot: "))
@@ -327,15 +340,23 @@ func (d *daemon) runOnce(cfg *config.Config, first bool) (restart bool, err erro
 	// the socket answering throughout; the daemon-mode launcher returns
 	// once the spawns are done.
 	inst.serve()
-	inst.announce(cfg.Groups)
-	start, errs := inst.addGroups(cfg.Groups)
-	for i, err := range errs {
-		if err != nil {
-			mainlog.Log(config.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
+	var start func()
+	if takeOver {
+		start = inst.takeOver(cfg.Groups)
+		close(inst.loaded)
+		inst.finishTakeOver()
+	} else {
+		inst.announce(cfg.Groups)
+		var errs []error
+		start, errs = inst.addGroups(cfg.Groups)
+		for i, err := range errs {
+			if err != nil {
+				mainlog.Log(config.LevelError, fmt.Sprintf("could not add group %s: %v", cfg.Groups[i].Name, err))
+			}
 		}
+		close(inst.loaded)
+		d.bus.Publish(events.NewSupervisorStateEvent(true))
 	}
-	close(inst.loaded)
-	d.bus.Publish(events.NewSupervisorStateEvent(true))
 	// The autostart wave runs while the loop handles signals: a SIGTERM
 	// (or SIGHUP) during it moves procman out of RUNNING, which stops the
 	// spawns not yet made, and the shutdown stops the ones that were.
@@ -398,6 +419,10 @@ func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 			return
 		}
 		d.logf(config.LevelWarn, "received %s indicating restart request", name)
+		if inst.cfg.Supervisord.ReloadKeepsRunning {
+			go d.reloadKeeping(inst)
+			return
+		}
 		d.mood.Store(int32(procman.SupervisorRestarting))
 	case syscall.SIGUSR2:
 		d.logf(config.LevelInfo, "received %s indicating log reopen request", name)

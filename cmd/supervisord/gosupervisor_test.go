@@ -59,7 +59,7 @@ func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
 				d.wait(15 * time.Second)
 				return
 			}
-			if len(names) != 44 || !slices.Contains(names, "gosupervisor.rotateLogs") {
+			if len(names) != 46 || !slices.Contains(names, "gosupervisor.rotateLogs") || !slices.Contains(names, "gosupervisor.upgrade") {
 				t.Fatalf("listMethods with the section: %d %v", len(names), names)
 			}
 			if err != nil {

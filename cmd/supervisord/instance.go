@@ -52,6 +52,10 @@ type instance struct {
 	// loaded is closed once the startup config's groups are all in the
 	// process table (see waitLoaded).
 	loaded chan struct{}
+
+	// stdinHold keeps listener envelopes while an upgrade freezes the
+	// process table (upgrade.go).
+	stdinHold stdinHold
 }
 
 func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*instance, error) {
@@ -140,6 +144,7 @@ func (inst *instance) openServers() error {
 			AllowGIDs: hs.Extras.AllowGIDs,
 			Refused:   func(msg string) { inst.d.log(config.LevelWarn, msg) },
 			Routes:    inst.d.routes(hs.Extras),
+			Inherited: inst.d.inheritedListener(hs),
 		})
 		if err != nil {
 			for _, l := range inst.listeners {
@@ -379,7 +384,9 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 			lc = p.Stderr
 		}
 		path := lc.File
-		if path == config.LogAuto {
+		if kept, ok := inst.d.resolvedLog(g.Name, p.Name, channel); ok && path == config.LogAuto {
+			path = kept // an AUTO log keeps its name across an upgrade
+		} else if path == config.LogAuto {
 			name, err := logrot.AutoName(inst.cfg.Supervisord.Childlogdir, p.Name, inst.cfg.Supervisord.Identifier, channel)
 			if err != nil {
 				inst.mainlog.Log(config.LevelError, fmt.Sprintf("could not create the AUTO %s log of %s: %v", channel, p.Name, err))
@@ -538,7 +545,12 @@ type stdinListener struct {
 
 func (l stdinListener) Name() string { return l.name }
 
-func (l stdinListener) WriteStdin(data []byte) error { return l.inst.sup.SendStdin(l.spec, data) }
+func (l stdinListener) WriteStdin(data []byte) error {
+	if l.inst.stdinHold.write(l.spec, data) {
+		return nil
+	}
+	return l.inst.sup.SendStdin(l.spec, data)
+}
 
 // httpServerError is openhttpservers' message for a socket error other
 // than EADDRINUSE: "socket.error reported errno.NAME (N)".

@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/gosupervisor/gosupervisor/handover"
 )
 
 func main() {
@@ -22,6 +25,14 @@ func main() {
 func run(argv []string, stdout, stderr io.Writer) int {
 	progname := argv[0]
 	child := daemonChildFromEnv()
+	// An image started by an upgrade (handover): a state it cannot read
+	// went back to the old binary inside Take, which returns only if
+	// that failed too.
+	taken, err := handover.Take()
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 2
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."
@@ -48,12 +59,23 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		cwd:      cwd,
 		stderr:   stderr,
 		child:    child,
+		argv:     argv,
+		exe:      executable(),
+		taken:    taken,
 	}
 	cfg, err := d.realize()
+	if err != nil && taken != nil {
+		err = taken.Fallback("the configuration cannot be read: " + err.Error())
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 2
+	}
 	if err != nil {
 		return reportStartupError(child, progname, stderr, err)
 	}
-	if !cfg.Supervisord.Nodaemon && child == nil {
+	if taken != nil {
+		d.daemonized = taken.State.Daemonized
+	}
+	if !cfg.Supervisord.Nodaemon && child == nil && !d.daemonized {
 		// The parent half of daemon mode: start the detached copy and
 		// relay how its startup went.
 		return spawnDaemon(argv, stderr)
@@ -85,4 +107,18 @@ func reportStartupError(child *daemonChild, progname string, stderr io.Writer, e
 	}
 	fmt.Fprint(stderr, text)
 	return 2
+}
+
+// executable is the binary this image runs from, resolved at start (a
+// package upgrade later replaces the file at that path: that is the binary
+// gosupervisor.upgrade executes).
+func executable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		return r
+	}
+	return exe
 }
