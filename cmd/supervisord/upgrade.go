@@ -48,6 +48,11 @@ func (d *daemon) reloadKeeping(inst *instance) {
 		return
 	}
 	defer d.upgrading.Unlock()
+	if name := inst.fcgiGroup(); name != "" {
+		d.logf(config.LevelWarn, "reload_keeps_running: [fcgi-program:%s] cannot be handed over: reloading the usual way, stopping every program", name)
+		d.requestStop(procman.SupervisorRestarting)
+		return
+	}
 	cfg, err := d.realize()
 	if err != nil {
 		// As a plain reload with a broken config: keep what runs.
@@ -94,6 +99,9 @@ func (d *daemon) upgrade(ctx context.Context, inst *instance) error {
 	}
 	if d.exe == "" {
 		return rpc.NewFault(faults.Failed, "upgrade: the supervisord binary could not be located at start")
+	}
+	if name := inst.fcgiGroup(); name != "" {
+		return rpc.NewFault(faults.Failed, "upgrade: [fcgi-program:"+name+"] cannot be handed over (its socket is not); stop and remove the group first")
 	}
 	line, err := handover.Check(d.exe)
 	if err != nil {
@@ -268,4 +276,17 @@ func (h *stdinHold) release(sup *procman.Supervisor) {
 	for spec, b := range data {
 		_ = sup.SendStdin(spec, b)
 	}
+}
+
+// fcgiGroup names an active [fcgi-program:x] group ("" for none): their
+// shared socket is not part of the hand-over.
+func (inst *instance) fcgiGroup() string {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	for _, g := range inst.active {
+		if g.Kind == config.KindFastCGI {
+			return g.Name
+		}
+	}
+	return ""
 }

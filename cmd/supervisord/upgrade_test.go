@@ -491,3 +491,22 @@ func TestReloadKeepsRunning(t *testing.T) {
 	d.wait(60 * time.Second)
 	assertReaped(t, pids)
 }
+
+// TestUpgradeRefusesFastCGI: an fcgi-program group's shared socket is not
+// handed over, so the upgrade is refused and nothing changes.
+func TestUpgradeRefusesFastCGI(t *testing.T) {
+	u := startUpgradeEnv(t, map[string]string{
+		"f": "[fcgi-program:f]\ncommand=sleep 1000\nsocket=unix://%(here)s/f.sock\nstartsecs=0\n",
+	})
+	before := u.waitStates(map[string]string{"f:f": "RUNNING"})
+	out, code := u.ctl("upgrade")
+	if code != 1 || !strings.Contains(out, "ERROR: FAILED: upgrade: [fcgi-program:f] cannot be handed over") {
+		t.Fatalf("supervisorctl upgrade: %d %q", code, out)
+	}
+	if after := u.infos(); after["f:f"].PID != before["f:f"].PID {
+		t.Errorf("f: pid %d, was %d", after["f:f"].PID, before["f:f"].PID)
+	}
+	u.d.signal(syscall.SIGTERM)
+	u.d.wait(60 * time.Second)
+	assertReaped(t, pidsOf(before))
+}
