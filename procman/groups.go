@@ -112,6 +112,7 @@ func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	delete(s.adding, cfg.Name)
 	s.groups[cfg.Name] = g
 	s.order = append(s.order, g)
+	s.lexical, s.lexicalOK = nil, false
 	s.enqueue(note{group: cfg.Name, added: true})
 	s.mu.Unlock()
 	s.flush()
@@ -165,6 +166,7 @@ func (s *Supervisor) RemoveGroup(name string) error {
 	if err == nil {
 		delete(s.groups, name)
 		s.order = slices.DeleteFunc(s.order, func(x *group) bool { return x == g })
+		s.lexical, s.lexicalOK = nil, false
 		for _, p := range g.procs {
 			p.removed = true
 			p.cancelTimer()
@@ -228,15 +230,16 @@ func (s *Supervisor) Info(spec string) (ProcessInfo, error) {
 	if err != nil {
 		return ProcessInfo{}, err
 	}
-	return p.info(), nil
+	return p.info(p.s.clock.Now()), nil
 }
 
 // AllInfo is getAllProcessInfo: sorted by group name, then process name.
 func (s *Supervisor) AllInfo() []ProcessInfo {
 	ps := s.lexicalProcesses()
 	out := make([]ProcessInfo, len(ps))
+	now := s.clock.Now()
 	for i, p := range ps {
-		out[i] = p.info()
+		out[i] = p.info(now)
 	}
 	return out
 }
@@ -247,25 +250,37 @@ func (s *Supervisor) AllInfo() []ProcessInfo {
 func (s *Supervisor) AllInfoByPriority() []ProcessInfo {
 	ps := s.allProcesses()
 	out := make([]ProcessInfo, len(ps))
+	now := s.clock.Now()
 	for i, p := range ps {
-		out[i] = p.info()
+		out[i] = p.info(now)
 	}
 	return out
 }
 
 // lexicalProcesses is Python's _getAllProcesses(lexical=True): every
-// process, sorted by group name, then process name.
+// process, sorted by group name, then process name. The order is kept
+// until a group is added or removed (getAllProcessInfo at thousands of
+// processes would spend milliseconds sorting); callers must not modify it.
 func (s *Supervisor) lexicalProcesses() []*process {
 	s.mu.RLock()
-	var ps []*process
-	for _, g := range s.order {
-		ps = append(ps, g.procs...)
-	}
+	ps, ok := s.lexical, s.lexicalOK
 	s.mu.RUnlock()
-	slices.SortFunc(ps, func(a, b *process) int {
-		return cmp.Or(strings.Compare(a.group.cfg.Name, b.group.cfg.Name), strings.Compare(a.cfg.Name, b.cfg.Name))
-	})
-	return ps
+	if ok {
+		return ps
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lexicalOK {
+		ps = nil
+		for _, g := range s.order {
+			ps = append(ps, g.procs...)
+		}
+		slices.SortFunc(ps, func(a, b *process) int {
+			return cmp.Or(strings.Compare(a.group.cfg.Name, b.group.cfg.Name), strings.Compare(a.cfg.Name, b.cfg.Name))
+		})
+		s.lexical, s.lexicalOK = ps, true
+	}
+	return s.lexical
 }
 
 // groupProcesses resolves a group name for the group methods.

@@ -591,9 +591,8 @@ func supplementaryGroups(u *config.User) []uint32 {
 	return out
 }
 
-// info snapshots getProcessInfo. mu must not be held.
-func (p *process) info() ProcessInfo {
-	now := p.s.clock.Now()
+// info snapshots getProcessInfo at now. mu must not be held.
+func (p *process) info(now time.Time) ProcessInfo {
 	p.mu.Lock()
 	in := ProcessInfo{
 		Name:          p.cfg.Name,

@@ -116,7 +116,7 @@ func TestExitSettlesDespiteFloodingGrandchild(t *testing.T) {
 	if _, _, err := s.Start(bg, "x", true); err != nil {
 		t.Fatal(err)
 	}
-	pid := s.groups["x"].procs[0].info().PID
+	pid := s.groups["x"].procs[0].info(time.Now()).PID
 	defer func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }() // the grandchild, in the child's process group
 	rec.waitState(t, "x", Exited, 30*time.Second)
 	_ = syscall.Kill(-pid, syscall.SIGKILL)

@@ -86,10 +86,14 @@ type Supervisor struct {
 	spawns    spawnGate // parallel spawns near RLIMIT_NOFILE (spawngate.go)
 	state     atomic.Int32
 
-	mu     sync.RWMutex // guards groups, order and adding
+	mu     sync.RWMutex // guards groups, order, lexical and adding
 	groups map[string]*group
 	adding map[string]bool // names whose AddGroup is building the group
 	order  []*group        // insertion order
+	// lexical is every process by (group name, name), valid while
+	// lexicalOK (lexicalProcesses); a group change drops it.
+	lexical   []*process
+	lexicalOK bool
 
 	qmu        sync.Mutex
 	queue      []note

@@ -209,3 +209,60 @@ func TestChildEnv(t *testing.T) {
 		t.Errorf("empty server url exported: %q", got)
 	}
 }
+
+// TestAllInfoFollowsGroupChanges: the lexical order AllInfo and AllHealth
+// keep between calls follows every group added and removed.
+func TestAllInfoFollowsGroupChanges(t *testing.T) {
+	s, _ := newTestSupervisor(t, Options{})
+	group := func(name string, procs ...string) *config.Group {
+		g := &config.Group{Name: name, Priority: 999}
+		for _, p := range procs {
+			g.Processes = append(g.Processes, proc(p, "sleep", "30"))
+		}
+		return g
+	}
+	names := func() string {
+		var out []string
+		for _, in := range s.AllInfo() {
+			out = append(out, in.Group+":"+in.Name)
+		}
+		var health []string
+		for _, h := range s.AllHealth() {
+			health = append(health, h.Group+":"+h.Name)
+		}
+		if !slices.Equal(out, health) {
+			t.Errorf("AllInfo %v, AllHealth %v", out, health)
+		}
+		return strings.Join(out, " ")
+	}
+	steps := []struct {
+		add    *config.Group
+		remove string
+		want   string
+	}{
+		{want: ""},
+		{add: group("m", "z", "a"), want: "m:a m:z"},
+		{add: group("b", "x"), want: "b:x m:a m:z"},
+		{add: group("y", "c"), want: "b:x m:a m:z y:c"},
+		{remove: "m", want: "b:x y:c"},
+		{add: group("a", "q"), want: "a:q b:x y:c"},
+		{remove: "y", want: "a:q b:x"},
+	}
+	for i, st := range steps {
+		if st.add != nil {
+			if err := s.AddGroup(st.add); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st.remove != "" {
+			if err := s.RemoveGroup(st.remove); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // computed, then kept
+			if got := names(); got != st.want {
+				t.Fatalf("step %d: AllInfo %q, want %q", i, got, st.want)
+			}
+		}
+	}
+}

@@ -277,7 +277,15 @@ func appendProcessInfo(dst []byte, p *ProcessInfo, now int64) []byte {
 func sizeHint(v any) int {
 	switch x := v.(type) {
 	case []ProcessInfo:
-		return 512 + len(x)*1400
+		// Markup, numbers and the description's own words take about
+		// 1,100 bytes per process; then its strings (the spawnerr also
+		// appears in the description, the stdout log path twice).
+		n := 512
+		for i := range x {
+			p := &x[i]
+			n += 1150 + len(p.Name) + len(p.Group) + 2*len(p.SpawnErr) + 2*len(p.StdoutLogfile) + len(p.StderrLogfile)
+		}
+		return n
 	case []ConfigInfo:
 		return 512 + len(x)*2600
 	case []Result:
