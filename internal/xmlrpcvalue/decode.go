@@ -47,6 +47,9 @@ type xnode struct {
 // method name (empty when there is none) and the parameters (nil when
 // <params> is absent). Any error means the body is unmarshallable (HTTP 400).
 func DecodeCall(body []byte) (method string, params []any, err error) {
+	if method, params, ok := decodeBareCall(body); ok {
+		return method, params, nil
+	}
 	m, err := decode(body)
 	return m.method, m.params, err
 }
