@@ -65,6 +65,9 @@ type Fault struct {
 // one result value, or the fault. A body with neither, or whose fault is
 // not a struct with an int faultCode, is an error wrapping ErrDecode.
 func DecodeResponse(body []byte) (result any, fault *Fault, err error) {
+	if v, ok := decodePlainResponse(body); ok {
+		return v, nil, nil
+	}
 	m, err := decode(body)
 	if err != nil {
 		return nil, nil, err
