@@ -500,6 +500,10 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 		return
 	case err != nil && (errors.Is(err, syscall.EAGAIN)):
 		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
+	case err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)):
+		// ForkExec's own status pipe, before the fork: no child was
+		// made, as when our pipes fail (Python's make_pipes).
+		p.dispatchersFailed(err)
 	case err != nil && errors.Is(err, syscall.ENOMEM):
 		p.spawnFailed(fmt.Sprintf("unknown error during fork for '%s': %s", name, errno.NameOr(err)))
 	case err != nil:
