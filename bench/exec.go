@@ -54,8 +54,10 @@ func copierCPU(script, out string, nbytes int64) (float64, error) {
 	if derr != nil {
 		return 0, fmt.Errorf("dd: %w: %s", derr, stderr.String())
 	}
-	if st, err := os.Stat(out); err != nil || st.Size() != nbytes {
-		return 0, fmt.Errorf("dd copied %v bytes, want %d (%v)", st.Size(), nbytes, err)
+	if st, err := os.Stat(out); err != nil {
+		return 0, fmt.Errorf("dd: %w", err)
+	} else if st.Size() != nbytes {
+		return 0, fmt.Errorf("dd copied %d bytes, want %d", st.Size(), nbytes)
 	}
 	return (dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil
 }
@@ -63,27 +65,9 @@ func copierCPU(script, out string, nbytes int64) (float64, error) {
 // copiersCPU runs copierCPU for writers copies of script at once, each into
 // its own file in dir, and returns the CPU seconds of all the dd processes.
 func copiersCPU(script, dir string, per int64, writers int) (float64, error) {
-	type res struct {
-		cpu float64
-		err error
-	}
-	out := make(chan res, writers)
-	for i := range writers {
-		go func() {
-			cpu, err := copierCPU(script, filepath.Join(dir, fmt.Sprintf("copier%03d.out", i)), per)
-			out <- res{cpu, err}
-		}()
-	}
-	var sum float64
-	var first error
-	for range writers {
-		r := <-out
-		sum += r.cpu
-		if r.err != nil && first == nil {
-			first = r.err
-		}
-	}
-	return sum, first
+	return sumParallel(writers, func(i int) (float64, error) {
+		return copierCPU(script, filepath.Join(dir, fmt.Sprintf("copier%03d.out", i)), per)
+	})
 }
 
 // pageCacheCPU runs writers `dd if=/dev/zero bs=64K` at once, each writing
@@ -91,31 +75,39 @@ func copiersCPU(script, dir string, per int64, writers int) (float64, error) {
 // returns), and returns their CPU seconds summed: the page-cache write
 // floor of capturing that many bytes, without the pipe.
 func pageCacheCPU(dir string, per int64, writers int) (float64, error) {
+	return sumParallel(writers, func(i int) (float64, error) {
+		path := filepath.Join(dir, fmt.Sprintf("pagecache%03d.out", i))
+		defer os.Remove(path)
+		dd := exec.Command("dd", "if=/dev/zero", "of="+path, "bs=64K", fmt.Sprintf("count=%d", per), "iflag=count_bytes", "status=none")
+		if msg, err := dd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("dd if=/dev/zero: %w: %s", err, msg)
+		}
+		if st, err := os.Stat(path); err != nil {
+			return 0, fmt.Errorf("dd if=/dev/zero: %w", err)
+		} else if st.Size() != per {
+			return 0, fmt.Errorf("dd if=/dev/zero wrote %d bytes, want %d", st.Size(), per)
+		}
+		return (dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil
+	})
+}
+
+// sumParallel runs f(0..n-1) at once and sums what they return; the error
+// is the first one seen.
+func sumParallel(n int, f func(i int) (float64, error)) (float64, error) {
 	type res struct {
 		cpu float64
 		err error
 	}
-	out := make(chan res, writers)
-	for i := range writers {
+	out := make(chan res, n)
+	for i := range n {
 		go func() {
-			path := filepath.Join(dir, fmt.Sprintf("pagecache%03d.out", i))
-			defer os.Remove(path)
-			dd := exec.Command("dd", "if=/dev/zero", "of="+path, "bs=64K", fmt.Sprintf("count=%d", per), "iflag=count_bytes", "status=none")
-			msg, err := dd.CombinedOutput()
-			if err != nil {
-				out <- res{0, fmt.Errorf("dd if=/dev/zero: %w: %s", err, msg)}
-				return
-			}
-			if st, err := os.Stat(path); err != nil || st.Size() != per {
-				out <- res{0, fmt.Errorf("dd if=/dev/zero wrote %v bytes, want %d (%v)", st.Size(), per, err)}
-				return
-			}
-			out <- res{(dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()).Seconds(), nil}
+			cpu, err := f(i)
+			out <- res{cpu, err}
 		}()
 	}
 	var sum float64
 	var first error
-	for range writers {
+	for range n {
 		r := <-out
 		sum += r.cpu
 		if r.err != nil && first == nil {
