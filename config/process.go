@@ -43,96 +43,48 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 		return v, err
 	}
 	p := Process{Program: programName, Section: section}
-	var v string
-	ints := []struct {
-		opt, def string
-		dst      *int
-	}{
-		{"priority", "999", &p.Priority},
-	}
-	for _, i := range ints {
-		if v, err = getv(i.opt, i.def); err != nil {
-			return nil, err
-		}
-		if *i.dst, err = integer(v); err != nil {
-			return nil, err
-		}
-	}
-	if v, err = getv("autostart", "true"); err != nil {
+	if p.Priority, err = optAs(getv, "priority", "999", integer); err != nil {
 		return nil, err
 	}
-	if p.Autostart, err = boolean(v); err != nil {
+	if p.Autostart, err = optAs(getv, "autostart", "true", boolean); err != nil {
 		return nil, err
 	}
-	if v, err = getv("autorestart", "unexpected"); err != nil {
+	if p.Autorestart, err = optAs(getv, "autorestart", "unexpected", autoRestart); err != nil {
 		return nil, err
 	}
-	if p.Autorestart, err = autoRestart(v); err != nil {
+	if p.Startsecs, err = optAs(getv, "startsecs", "1", integer); err != nil {
 		return nil, err
 	}
-	if v, err = getv("startsecs", "1"); err != nil {
+	if p.Startretries, err = optAs(getv, "startretries", "3", integer); err != nil {
 		return nil, err
 	}
-	if p.Startsecs, err = integer(v); err != nil {
+	if p.Stopsignal, err = optAs(getv, "stopsignal", "TERM", signalNumber); err != nil {
 		return nil, err
 	}
-	if v, err = getv("startretries", "3"); err != nil {
+	if p.Stopwaitsecs, err = optAs(getv, "stopwaitsecs", "10", integer); err != nil {
 		return nil, err
 	}
-	if p.Startretries, err = integer(v); err != nil {
-		return nil, err
-	}
-	if v, err = getv("stopsignal", "TERM"); err != nil {
-		return nil, err
-	}
-	if p.Stopsignal, err = signalNumber(v); err != nil {
-		return nil, err
-	}
-	if v, err = getv("stopwaitsecs", "10"); err != nil {
-		return nil, err
-	}
-	if p.Stopwaitsecs, err = integer(v); err != nil {
-		return nil, err
-	}
-	if v, err = getv("stopasgroup", "false"); err != nil {
-		return nil, err
-	}
-	if p.Stopasgroup, err = boolean(v); err != nil {
+	if p.Stopasgroup, err = optAs(getv, "stopasgroup", "false", boolean); err != nil {
 		return nil, err
 	}
 	killDef := "false"
 	if p.Stopasgroup {
 		killDef = "true"
 	}
-	if v, err = getv("killasgroup", killDef); err != nil {
+	if p.Killasgroup, err = optAs(getv, "killasgroup", killDef, boolean); err != nil {
 		return nil, err
 	}
-	if p.Killasgroup, err = boolean(v); err != nil {
+	if p.Exitcodes, err = optAs(getv, "exitcodes", "0", listOfExitcodes); err != nil {
 		return nil, err
 	}
-	if v, err = getv("exitcodes", "0"); err != nil {
+	if p.RedirectStderr, err = optAs(getv, "redirect_stderr", "false", boolean); err != nil {
 		return nil, err
 	}
-	if p.Exitcodes, err = listOfExitcodes(v); err != nil {
-		return nil, err
-	}
-	if v, err = getv("redirect_stderr", "false"); err != nil {
-		return nil, err
-	}
-	if p.RedirectStderr, err = boolean(v); err != nil {
-		return nil, err
-	}
-	if v, err = getv("numprocs", "1"); err != nil {
-		return nil, err
-	}
-	numprocs, err := integer(v)
+	numprocs, err := optAs(getv, "numprocs", "1", integer)
 	if err != nil {
 		return nil, err
 	}
-	if v, err = getv("numprocs_start", "0"); err != nil {
-		return nil, err
-	}
-	numprocsStart, err := integer(v)
+	numprocsStart, err := optAs(getv, "numprocs_start", "0", integer)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +96,10 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 		ch  string
 		dst *LogConfig
 	}{{"stdout", &p.Stdout}, {"stderr", &p.Stderr}} {
-		if v, err = getv(c.ch+"_capture_maxbytes", "0"); err != nil {
+		if c.dst.CaptureMaxbytes, err = optAs(getv, c.ch+"_capture_maxbytes", "0", byteSize); err != nil {
 			return nil, err
 		}
-		if c.dst.CaptureMaxbytes, err = byteSize(v); err != nil {
-			return nil, err
-		}
-		if v, err = getv(c.ch+"_events_enabled", "false"); err != nil {
-			return nil, err
-		}
-		if c.dst.EventsEnabled, err = boolean(v); err != nil {
+		if c.dst.EventsEnabled, err = optAs(getv, c.ch+"_events_enabled", "false", boolean); err != nil {
 			return nil, err
 		}
 	}
@@ -254,22 +200,13 @@ func (l *loader) processes(section, groupName string) ([]*Process, error) {
 					return nil, err
 				}
 			}
-			if v, err = getv(c.ch+"_logfile_backups", "10"); err != nil {
+			if c.dst.Backups, err = optAs(getv, c.ch+"_logfile_backups", "10", integer); err != nil {
 				return nil, err
 			}
-			if c.dst.Backups, err = integer(v); err != nil {
+			if c.dst.Maxbytes, err = optAs(getv, c.ch+"_logfile_maxbytes", "50MB", byteSize); err != nil {
 				return nil, err
 			}
-			if v, err = getv(c.ch+"_logfile_maxbytes", "50MB"); err != nil {
-				return nil, err
-			}
-			if c.dst.Maxbytes, err = byteSize(v); err != nil {
-				return nil, err
-			}
-			if v, err = getv(c.ch+"_syslog", "false"); err != nil {
-				return nil, err
-			}
-			if c.dst.Syslog, err = boolean(v); err != nil {
+			if c.dst.Syslog, err = optAs(getv, c.ch+"_syslog", "false", boolean); err != nil {
 				return nil, err
 			}
 			if err := readChannelLogOptions(getv, c.ch, c.dst); err != nil {

@@ -26,16 +26,10 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	}
 	var err error
 	var v string
-	if v, err = get("minfds", "1024"); err != nil {
+	if s.Minfds, err = optAs(get, "minfds", "1024", integer); err != nil {
 		return err
 	}
-	if s.Minfds, err = integer(v); err != nil {
-		return err
-	}
-	if v, err = get("minprocs", "200"); err != nil {
-		return err
-	}
-	if s.Minprocs, err = integer(v); err != nil {
+	if s.Minprocs, err = optAs(get, "minprocs", "200", integer); err != nil {
 		return err
 	}
 	dir, ok, err := l.getSupervisord("directory", nil)
@@ -51,45 +45,27 @@ func (l *loader) readSupervisord(exps *expansions) error {
 	if err != nil {
 		return err
 	}
-	if v, err = get("umask", "022"); err != nil {
-		return err
-	}
-	umask, err := octalType(v)
+	umask, err := optAs(get, "umask", "022", octalType)
 	if err != nil {
 		return err
 	}
 	s.Umask = os.FileMode(umask)
-	if v, err = get("logfile", "supervisord.log"); err != nil {
+	if s.Logfile, err = optAs(get, "logfile", "supervisord.log", l.fs.existingDirpath); err != nil {
 		return err
 	}
-	if s.Logfile, err = l.fs.existingDirpath(v); err != nil {
+	if s.LogfileMaxbytes, err = optAs(get, "logfile_maxbytes", "50MB", byteSize); err != nil {
 		return err
 	}
-	if v, err = get("logfile_maxbytes", "50MB"); err != nil {
-		return err
-	}
-	if s.LogfileMaxbytes, err = byteSize(v); err != nil {
-		return err
-	}
-	if v, err = get("logfile_backups", "10"); err != nil {
-		return err
-	}
-	if s.LogfileBackups, err = integer(v); err != nil {
+	if s.LogfileBackups, err = optAs(get, "logfile_backups", "10", integer); err != nil {
 		return err
 	}
 	if err = l.readMainLogOptions(s); err != nil {
 		return err
 	}
-	if v, err = get("loglevel", "info"); err != nil {
+	if s.Loglevel, err = optAs(get, "loglevel", "info", loggingLevel); err != nil {
 		return err
 	}
-	if s.Loglevel, err = loggingLevel(v); err != nil {
-		return err
-	}
-	if v, err = get("pidfile", "supervisord.pid"); err != nil {
-		return err
-	}
-	if s.Pidfile, err = l.fs.existingDirpath(v); err != nil {
+	if s.Pidfile, err = optAs(get, "pidfile", "supervisord.pid", l.fs.existingDirpath); err != nil {
 		return err
 	}
 	if s.Identifier, err = get("identifier", "supervisor"); err != nil {
@@ -99,27 +75,18 @@ func (l *loader) readSupervisord(exps *expansions) error {
 		opt string
 		dst *bool
 	}{{"nodaemon", &s.Nodaemon}, {"silent", &s.Silent}} {
-		if v, err = get(b.opt, "false"); err != nil {
-			return err
-		}
-		if *b.dst, err = boolean(v); err != nil {
+		if *b.dst, err = optAs(get, b.opt, "false", boolean); err != nil {
 			return err
 		}
 	}
-	if v, err = get("childlogdir", l.opts.TempDir); err != nil {
-		return err
-	}
-	if s.Childlogdir, err = l.fs.existingDirectory(v); err != nil {
+	if s.Childlogdir, err = optAs(get, "childlogdir", l.opts.TempDir, l.fs.existingDirectory); err != nil {
 		return err
 	}
 	for _, b := range []struct {
 		opt string
 		dst *bool
 	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}, {"exit_on_fatal", &s.ExitOnFatal}, {"reload_keeps_running", &s.ReloadKeepsRunning}} {
-		if v, err = get(b.opt, "false"); err != nil {
-			return err
-		}
-		if *b.dst, err = boolean(v); err != nil {
+		if *b.dst, err = optAs(get, b.opt, "false", boolean); err != nil {
 			return err
 		}
 	}
