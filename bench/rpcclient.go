@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"iter"
 	"net"
 	"strconv"
 	"strings"
@@ -272,23 +273,33 @@ func Decode(body []byte, v any) error {
 // integer "state" member is in want. It scans bytes instead of decoding, so
 // polling 1,000 processes costs the client well under a millisecond.
 func CountStates(body []byte, want ...int) (match, total int) {
-	key := []byte("<name>state</name>")
-	rest := body
-	for {
-		i := bytes.Index(rest, key)
-		if i < 0 {
-			return match, total
-		}
-		rest = rest[i+len(key):]
-		n, ok := intValue(rest)
-		if !ok {
-			continue
-		}
+	for n := range intMembers(body, "state") {
 		total++
 		for _, w := range want {
 			if n == w {
 				match++
 				break
+			}
+		}
+	}
+	return match, total
+}
+
+// intMembers yields, in order, the integer value of every struct member
+// named name in an XML-RPC body; a member whose value is not an <int> or
+// <i4> is skipped. It scans bytes and allocates nothing per member.
+func intMembers(body []byte, name string) iter.Seq[int] {
+	key := []byte("<name>" + name + "</name>")
+	return func(yield func(int) bool) {
+		rest := body
+		for {
+			i := bytes.Index(rest, key)
+			if i < 0 {
+				return
+			}
+			rest = rest[i+len(key):]
+			if n, ok := intValue(rest); ok && !yield(n) {
+				return
 			}
 		}
 	}

@@ -442,21 +442,13 @@ func MeasureStopAll(d *Daemon, n int, timeout time.Duration) (StopAll, error) {
 // CountStatusCodes counts the "status" members of a startAll/stopAll
 // answer: ok is how many are 80 (SUCCESS), total how many there are.
 func CountStatusCodes(body []byte) (ok, total int) {
-	key := []byte("<name>status</name>")
-	rest := body
-	for {
-		i := bytes.Index(rest, key)
-		if i < 0 {
-			return ok, total
-		}
-		rest = rest[i+len(key):]
-		if v, good := intValue(rest); good {
-			total++
-			if v == 80 {
-				ok++
-			}
+	for v := range intMembers(body, "status") {
+		total++
+		if v == 80 {
+			ok++
 		}
 	}
+	return ok, total
 }
 
 // Profile is a `perf record -g` attached to a running process.
