@@ -16,8 +16,15 @@ func (s *Supervisor) enqueue(n note) uint64 {
 // delivered returns once the note numbered seq (and all before it) has been
 // delivered. Like drain, it must not be called from a callback.
 func (s *Supervisor) delivered(seq uint64) {
+	s.awaitDelivery(func() bool { return s.delivSeq >= seq })
+}
+
+// awaitDelivery returns once done, checked under qmu, holds: it delivers
+// the queued notes itself while no goroutine is delivering, and otherwise
+// waits for the one that is. It must not be called from a callback.
+func (s *Supervisor) awaitDelivery(done func() bool) {
 	s.qmu.Lock()
-	for s.delivSeq < seq {
+	for !done() {
 		if !s.delivering {
 			s.qmu.Unlock()
 			s.flush()
@@ -81,15 +88,5 @@ func (s *Supervisor) flush() {
 // goroutine delivering). It must not be called from a callback.
 func (s *Supervisor) drain() {
 	s.flush()
-	s.qmu.Lock()
-	for s.delivering || len(s.queue) > 0 {
-		if !s.delivering {
-			s.qmu.Unlock()
-			s.flush()
-			s.qmu.Lock()
-			continue
-		}
-		s.drained.Wait()
-	}
-	s.qmu.Unlock()
+	s.awaitDelivery(func() bool { return !s.delivering && len(s.queue) == 0 })
 }
