@@ -20,6 +20,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // The test binary doubles as the supervised child: with PROCMAN_HELPER=1 in
@@ -102,11 +103,10 @@ func helperMain(args []string) int {
 			// Run from a setuid-root copy of this binary: take root as the
 			// real and saved uid too, so the (unprivileged) supervisor may
 			// no longer signal us.
-			if err := syscall.Setresuid(0, 0, 0); err != nil {
-				fmt.Println("setresuid:", err)
+			if err := testchild.BecomeRoot(); err != nil {
+				fmt.Println(err)
 				return 96
 			}
-			fmt.Printf("uid=%d\n", os.Getuid())
 		case "closestdin":
 			os.Stdin.Close()
 		case "selfkill":

@@ -3,7 +3,6 @@ package procman
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,57 +15,12 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/config"
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // unkillableEnv makes the test binary run unkillableMain; its value is the
 // path of the setuid-root copy of this binary the supervised child runs.
 const unkillableEnv = "PROCMAN_UNKILLABLE"
-
-// stNosuid is ST_NOSUID in statfs(2) flags.
-const stNosuid = 0x2
-
-// setuidDir makes a directory, readable by everyone, on a filesystem that
-// honours setuid bits.
-func setuidDir(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for _, base := range []string{os.TempDir(), "/var/tmp", wd} {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(base, &st); err != nil || st.Flags&stNosuid != 0 {
-			continue
-		}
-		dir, err := os.MkdirTemp(base, "procman-suid-")
-		if err != nil {
-			continue
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		if err := os.Chmod(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	t.Fatal("no filesystem here honours setuid bits (tried TMPDIR, /var/tmp, the package directory)")
-	return ""
-}
-
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestShutdownLeavesUnkillableChild runs a supervisor as user nobody whose
 // child makes itself root (through a setuid-root copy of this binary), so
@@ -81,17 +35,14 @@ func TestShutdownLeavesUnkillableChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := setuidDir(t)
+	dir, ok := testchild.SetuidDir(t, "procman-suid-", 0o755)
+	if !ok {
+		t.Fatal("no filesystem here honours setuid bits (tried TMPDIR, /var/tmp, the package directory)")
+	}
 	sup := filepath.Join(dir, "supervisor.test")
 	suid := filepath.Join(dir, "suid-helper")
-	copyFile(t, exe, sup, 0o755)
-	copyFile(t, exe, suid, 0o755)
-	if err := os.Chown(suid, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-		t.Fatal(err)
-	}
+	testchild.CopyFile(t, exe, sup, 0o755)
+	testchild.SetuidCopy(t, suid)
 	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sup)

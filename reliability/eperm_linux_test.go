@@ -2,13 +2,14 @@ package reliability
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // TestUnsignalableChild: the daemon runs as nobody (user=nobody) and one
@@ -22,16 +23,13 @@ func TestUnsignalableChild(t *testing.T) {
 		t.Skip("needs root: the daemon drops to nobody and its child becomes root again")
 	}
 	eachFlavor(t, func(t *testing.T, fl flavor) {
-		dir := suidDir(t)
+		// Everyone may use the directory: the daemon drops to nobody.
+		dir, ok := testchild.SetuidDir(t, "reliability-suid-", 0o777)
+		if !ok {
+			t.Skip("no file system here honours setuid bits")
+		}
 		helper := filepath.Join(dir, "helper")
-		exe, err := os.Executable()
-		if err != nil {
-			t.Fatal(err)
-		}
-		copyExecutable(t, exe, helper)
-		if err := os.Chmod(helper, 0o755|os.ModeSetuid); err != nil {
-			t.Fatal(err)
-		}
+		testchild.SetuidCopy(t, helper)
 		progs := fmt.Sprintf(`[program:rootchild]
 command=%s
 environment=%s="becomeroot"
@@ -59,7 +57,7 @@ stopwaitsecs=1
 			t.Fatalf("the daemon runs as uid %d, want nobody", statusField(d.pid, "Uid"))
 		}
 
-		err = d.call("supervisor.stopProcess", []any{"rootchild", true}, nil)
+		err := d.call("supervisor.stopProcess", []any{"rootchild", true}, nil)
 		figure(t, fl, "stopProcess", strings.SplitN(fmt.Sprint(err), "\n", 2)[0])
 		after := d.states()["rootchild:rootchild"]
 		figure(t, fl, "state_after_stop", after.StateName)
@@ -95,49 +93,6 @@ stopwaitsecs=1
 			t.Errorf("the main log lacks %q:\n%s", want, logged)
 		}
 	})
-}
-
-// suidDir makes a directory everyone may use (the daemon drops to
-// nobody) on a file system that honours setuid bits.
-func suidDir(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for _, base := range []string{os.TempDir(), "/var/tmp", wd} {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(base, &st); err != nil || st.Flags&0x2 /* ST_NOSUID */ != 0 {
-			continue
-		}
-		dir, err := os.MkdirTemp(base, "reliability-suid-")
-		if err != nil {
-			continue
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		if err := os.Chmod(dir, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	t.Skip("no file system here honours setuid bits")
-	return ""
-}
-
-func copyExecutable(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func readFile(path string) string {

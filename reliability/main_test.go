@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 var (
@@ -81,11 +83,10 @@ func testMain(m *testing.M) int {
 func helperMain(kind string) int {
 	switch kind {
 	case "becomeroot":
-		if err := syscall.Setresuid(0, 0, 0); err != nil {
-			fmt.Println("setresuid:", err)
+		if err := testchild.BecomeRoot(); err != nil {
+			fmt.Println(err)
 			return 3
 		}
-		fmt.Printf("uid=%d\n", os.Getuid())
 		time.Sleep(time.Hour)
 		return 0
 	}
