@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/internal/getopt"
 	"github.com/gosupervisor/gosupervisor/internal/states"
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // A getAllProcessInfo answer as Python's supervisord writes it, with the
@@ -76,7 +77,7 @@ func TestDecodeResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeResponse([]byte(tt.body))
+			got, err := decodeResponse(tt.body)
 			if tt.err != nil {
 				if err == nil || err.Error() != tt.err.Error() {
 					t.Fatalf("err = %v, want %v", err, tt.err)
@@ -104,9 +105,47 @@ func TestKoloEmptyString(t *testing.T) {
 	if len(got) == 1 && got[0]["description"] == "" {
 		t.Skip("kolo now decodes empty strings; the own decoder could go")
 	}
-	ours, err := decodeResponse([]byte(processInfoResponse))
+	ours, err := decodeResponse(processInfoResponse)
 	if err != nil || ours.([]any)[0].(map[string]any)["description"] != "" {
 		t.Fatalf("our decoder: %v %v", ours, err)
+	}
+}
+
+// TestEncodeCall checks the client's own methodCall encoder against
+// kolo/xmlrpc's, whose bodies supervisorctl sent before, and against the
+// daemon's decoder.
+func TestEncodeCall(t *testing.T) {
+	tests := []struct {
+		method string
+		args   []any
+	}{
+		{"supervisor.getAllProcessInfo", nil},
+		{"supervisor.startProcess", []any{"group:name"}},
+		{"supervisor.readProcessStdoutLog", []any{"a", -1600, 0}},
+		{"supervisor.sendProcessStdin", []any{"x", "<a & b> \"q\" 'é'\t\r\n\x01"}},
+		{"supervisor.stopProcess", []any{"x", true}},
+		{"supervisor.stopProcess", []any{"x", false}},
+		{"supervisor.readLog", []any{-2147483648, 2147483647}},
+	}
+	for _, tt := range tests {
+		got, err := encodeCall(tt.method, tt.args)
+		if err != nil {
+			t.Fatalf("%s%v: %v", tt.method, tt.args, err)
+		}
+		want, err := xmlrpc.EncodeMethodCall(tt.method, tt.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s%v:\n got %s\nwant %s", tt.method, tt.args, got, want)
+		}
+		method, params, err := xmlrpcvalue.DecodeCall(got)
+		if err != nil || method != tt.method || len(params) != len(tt.args) {
+			t.Errorf("%s%v: decoded as %q %v (%v)", tt.method, tt.args, method, params, err)
+		}
+	}
+	if _, err := encodeCall("m", []any{1.5}); err == nil {
+		t.Error("a float parameter was encoded")
 	}
 }
 
@@ -115,7 +154,7 @@ func TestKoloEmptyString(t *testing.T) {
 // as the &#N; references Python's transport turns them into).
 func TestInvalidCharacter(t *testing.T) {
 	body := "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><string>é\x01</string></value>\n"
-	_, err := decodeResponse([]byte(body))
+	_, err := decodeResponse(body)
 	var pe *parseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want a parseError", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
-	"github.com/kolo/xmlrpc"
 )
 
 // rpcFault is an XML-RPC fault response (Python's xmlrpc.client.Fault).
@@ -168,7 +168,7 @@ func (c *rpcClient) call(method string, args ...any) (any, error) {
 			return nil, errOverflow
 		}
 	}
-	body, err := xmlrpc.EncodeMethodCall(method, args...)
+	body, err := encodeCall(method, args)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", method, err)
 	}
@@ -190,7 +190,7 @@ func (c *rpcClient) call(method string, args ...any) (any, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-	data, err := io.ReadAll(resp.Body)
+	data, err := readBody(resp)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
@@ -202,6 +202,56 @@ func (c *rpcClient) call(method string, args ...any) (any, error) {
 	return decodeResponse(data)
 }
 
+// encodeCall writes a methodCall with args (strings, ints and booleans,
+// all supervisorctl sends) as kolo/xmlrpc writes it: the client's own
+// encoder, so the binary does not link kolo's net/rpc and encoding/gob
+// (whose init alone cost 2 ms of every supervisorctl run). No args means
+// no <params>.
+func encodeCall(method string, args []any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><methodCall><methodName>`)
+	b.WriteString(method)
+	b.WriteString("</methodName>")
+	if args != nil {
+		b.WriteString("<params>")
+		for _, a := range args {
+			b.WriteString("<param><value>")
+			switch v := a.(type) {
+			case string:
+				b.WriteString("<string>")
+				xml.EscapeText(&b, []byte(v))
+				b.WriteString("</string>")
+			case int:
+				b.WriteString("<int>" + strconv.Itoa(v) + "</int>")
+			case bool:
+				if v {
+					b.WriteString("<boolean>1</boolean>")
+				} else {
+					b.WriteString("<boolean>0</boolean>")
+				}
+			default:
+				return nil, fmt.Errorf("cannot encode a %T parameter", a)
+			}
+			b.WriteString("</value></param>")
+		}
+		b.WriteString("</params>")
+	}
+	b.WriteString("</methodCall>")
+	return b.Bytes(), nil
+}
+
+// readBody reads an answer into a string, sized by its Content-Length
+// (supervisord sends one): a 1.2 MB getAllProcessInfo is read with one
+// allocation and decoded without a copy.
+func readBody(resp *http.Response) (string, error) {
+	var b strings.Builder
+	if n := resp.ContentLength; n > 0 && n < 1<<30 {
+		b.Grow(int(n))
+	}
+	_, err := io.Copy(&b, resp.Body)
+	return b.String(), err
+}
+
 // errOverflow is xmlrpc.client's OverflowError for an int beyond 32 bits.
 var errOverflow = errors.New("int exceeds XML-RPC limits")
 
@@ -210,11 +260,15 @@ var errOverflow = errors.New("int exceeds XML-RPC limits")
 // supervisord sends for every empty description or spawnerr, and has no
 // <nil/>). A control character XML forbids is reported where expat would
 // find it.
-func decodeResponse(data []byte) (any, error) {
+func decodeResponse(data string) (any, error) {
+	// the fast path takes only bodies without such characters
+	if v, ok := xmlrpcvalue.DecodePlainResponse(data); ok {
+		return v, nil
+	}
 	if pe := findInvalidChar(data); pe != nil {
 		return nil, pe
 	}
-	v, f, err := xmlrpcvalue.DecodeResponse(data)
+	v, f, err := xmlrpcvalue.DecodeResponse([]byte(data))
 	if err != nil {
 		return nil, &parseError{Line: 1, Column: 0, Err: err}
 	}
@@ -228,9 +282,9 @@ func decodeResponse(data []byte) (any, error) {
 // the line and column expat gives after Python's transport has turned every
 // non-ASCII character into a &#N; reference (supervisord sends control
 // characters of a log raw).
-func findInvalidChar(data []byte) *parseError {
+func findInvalidChar(data string) *parseError {
 	line, col := 1, 0
-	for _, r := range string(data) {
+	for _, r := range data {
 		switch {
 		case r == '\n':
 			line++

@@ -16,7 +16,16 @@ import (
 // false for anything else (a fault, comments, CDATA, other tags, raw CR
 // or control characters, deep nesting), which the full parser decides.
 func decodePlainResponse(body []byte) (result any, ok bool) {
-	p := plainParser{b: body}
+	return DecodePlainResponse(string(body))
+}
+
+// DecodePlainResponse is DecodeResponse's fast path alone, on a body
+// already held as a string: ok is false for a body it does not take
+// (DecodeResponse then decides). A body it takes has no character XML
+// forbids. Member names and plain text values are substrings of body: no
+// allocation per string, and they keep body alive.
+func DecodePlainResponse(body string) (result any, ok bool) {
+	p := plainParser{s: body}
 	for _, decl := range xmlDecls {
 		if p.eat(string(decl)) {
 			break
@@ -40,23 +49,33 @@ func decodePlainResponse(body []byte) (result any, ok bool) {
 		}
 		p.space()
 	}
-	return v, len(p.b) == 0
+	return v, p.i == len(p.s)
 }
 
 // plainDepth bounds the nesting the fast path takes, well inside MaxDepth.
 const plainDepth = MaxDepth - 8
 
-type plainParser struct{ b []byte }
+type plainParser struct {
+	s string // the body
+	i int    // where the rest of it starts (an index: moving it is no pointer write)
+	// members is the member count of the last struct: the size hint for
+	// the next one (an array's structs are alike)
+	members int
+}
 
 func (p *plainParser) eat(s string) bool {
-	if len(p.b) < len(s) || string(p.b[:len(s)]) != s {
+	if !strings.HasPrefix(p.s[p.i:], s) {
 		return false
 	}
-	p.b = p.b[len(s):]
+	p.i += len(s)
 	return true
 }
 
-func (p *plainParser) space() { p.b = skipSpace(p.b) }
+func (p *plainParser) space() {
+	for p.i < len(p.s) && isSpace(p.s[p.i]) {
+		p.i++
+	}
+}
 
 // value parses <value>...</value> at element depth d.
 func (p *plainParser) value(d int) (any, bool) {
@@ -122,7 +141,7 @@ func (p *plainParser) value(d int) (any, bool) {
 		}
 		v = l
 	case p.eat("<struct>"):
-		m := map[string]any{}
+		m := make(map[string]any, p.members)
 		for {
 			p.space()
 			if p.eat("</struct>") {
@@ -150,6 +169,7 @@ func (p *plainParser) value(d int) (any, bool) {
 			}
 			m[k] = e
 		}
+		p.members = len(m)
 		v = m
 	default:
 		return nil, false
@@ -179,37 +199,37 @@ func (p *plainParser) int(end string) (any, bool) {
 // text reads character data up to the next '<', decoding entities as
 // encoding/xml does; it refuses what it does not handle exactly like it.
 func (p *plainParser) text() (string, bool) {
-	i := 0
+	i := p.i
 	simple := true
-	for i < len(p.b) && p.b[i] != '<' {
-		c := p.b[i]
+	for i < len(p.s) && p.s[i] != '<' {
+		c := p.s[i]
 		switch {
 		case c == '&' || c >= utf8.RuneSelf:
 			simple = false
 		case c < 0x20 && c != '\t' && c != '\n':
 			return "", false // CR is normalized by the full parser
-		case c == '>' && i >= 2 && p.b[i-1] == ']' && p.b[i-2] == ']':
+		case c == '>' && i >= p.i+2 && p.s[i-1] == ']' && p.s[i-2] == ']':
 			return "", false
 		}
 		i++
 	}
-	if i == len(p.b) {
+	if i == len(p.s) {
 		return "", false
 	}
-	raw := p.b[:i]
-	p.b = p.b[i:]
+	raw := p.s[p.i:i]
+	p.i = i
 	if simple {
-		return string(raw), true
+		return raw, true
 	}
 	var sb strings.Builder
 	for j := 0; j < len(raw); {
 		c := raw[j]
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(raw[j:])
+			r, size := utf8.DecodeRuneInString(raw[j:])
 			if r == utf8.RuneError && size == 1 || !xmlChar(r) {
 				return "", false
 			}
-			sb.Write(raw[j : j+size])
+			sb.WriteString(raw[j : j+size])
 			j += size
 			continue
 		}
@@ -228,7 +248,7 @@ func (p *plainParser) text() (string, bool) {
 		if end < 0 {
 			return "", false
 		}
-		switch ent := string(raw[j+1 : end]); ent {
+		switch ent := raw[j+1 : end]; ent {
 		case "amp":
 			sb.WriteByte('&')
 		case "lt":
