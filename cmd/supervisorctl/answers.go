@@ -93,9 +93,49 @@ func (c *rpcClient) callInto(dst any, method string, args ...any) error {
 	return nil
 }
 
-// decodeAnswer stores the decoded XML-RPC value v in dst: strings, int64
-// (and int), bool, float64, slices and tagged structs.
+// decodeAnswer stores the decoded XML-RPC value v in dst.
 func decodeAnswer(v any, dst reflect.Value) error {
+	var d answerDecoder
+	return d.decode(v, dst)
+}
+
+// answerDecoder stores decoded XML-RPC values in typed answers; it reads
+// each struct type's tags once per answer (a list of 1,000 process infos
+// is one struct type).
+type answerDecoder struct {
+	fields map[reflect.Type][]answerField
+}
+
+// answerField is a struct field with an xmlrpc tag.
+type answerField struct {
+	index    int
+	member   string
+	optional bool
+}
+
+func (d *answerDecoder) structFields(t reflect.Type) []answerField {
+	if f, ok := d.fields[t]; ok {
+		return f
+	}
+	var fields []answerField
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("xmlrpc")
+		if tag == "" {
+			continue
+		}
+		name, opt, _ := strings.Cut(tag, ",")
+		fields = append(fields, answerField{index: i, member: name, optional: opt == "optional"})
+	}
+	if d.fields == nil {
+		d.fields = map[reflect.Type][]answerField{}
+	}
+	d.fields[t] = fields
+	return fields
+}
+
+// decode stores the decoded XML-RPC value v in dst: strings, int64
+// (and int), bool, float64, slices and tagged structs.
+func (d *answerDecoder) decode(v any, dst reflect.Value) error {
 	switch dst.Kind() {
 	case reflect.String:
 		s, ok := v.(string)
@@ -134,7 +174,7 @@ func decodeAnswer(v any, dst reflect.Value) error {
 		}
 		s := reflect.MakeSlice(dst.Type(), len(l), len(l))
 		for i, e := range l {
-			if err := decodeAnswer(e, s.Index(i)); err != nil {
+			if err := d.decode(e, s.Index(i)); err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
 		}
@@ -144,25 +184,19 @@ func decodeAnswer(v any, dst reflect.Value) error {
 		if !ok {
 			return fmt.Errorf("want a struct, got %T", v)
 		}
-		t := dst.Type()
-		for i := 0; i < t.NumField(); i++ {
-			tag := t.Field(i).Tag.Get("xmlrpc")
-			if tag == "" {
-				continue
-			}
-			name, opt, _ := strings.Cut(tag, ",")
-			e, ok := m[name]
+		for _, f := range d.structFields(dst.Type()) {
+			e, ok := m[f.member]
 			if !ok {
-				if opt == "optional" {
+				if f.optional {
 					continue
 				}
-				return fmt.Errorf("no member %q", name)
+				return fmt.Errorf("no member %q", f.member)
 			}
-			if e == nil && opt == "optional" {
+			if e == nil && f.optional {
 				continue
 			}
-			if err := decodeAnswer(e, dst.Field(i)); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+			if err := d.decode(e, dst.Field(f.index)); err != nil {
+				return fmt.Errorf("%s: %w", f.member, err)
 			}
 		}
 	default:

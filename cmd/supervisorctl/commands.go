@@ -105,3 +105,11 @@ func padRight(s string, n int) string {
 	}
 	return s
 }
+
+// writePadded writes padRight(s, n) to b.
+func writePadded(b *strings.Builder, s string, n int) {
+	b.WriteString(s)
+	for l := utf8.RuneCountInString(s); l < n; l++ {
+		b.WriteByte(' ')
+	}
+}

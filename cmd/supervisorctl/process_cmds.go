@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,17 +12,28 @@ import (
 	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
-// showStatuses is DefaultControllerPlugin._show_statuses.
+// showStatuses is DefaultControllerPlugin._show_statuses. The table goes
+// out in one write (1,000 lines were 1,000 write calls).
 func showStatuses(c *controller, infos []processInfo) {
+	names := make([]string, len(infos))
 	maxlen := 30
-	for _, info := range infos {
-		if l := utf8.RuneCountInString(info.namespec()); l > maxlen {
+	size := 0
+	for i, info := range infos {
+		names[i] = info.namespec()
+		if l := utf8.RuneCountInString(names[i]); l > maxlen {
 			maxlen = l
 		}
+		size += len(names[i]) + len(info.StateName) + len(info.Description) + 16
 	}
-	for _, info := range infos {
-		c.output(padRight(info.namespec(), maxlen+3) + padRight(info.StateName, 10) + info.Description)
+	var b strings.Builder
+	b.Grow(size + len(infos)*maxlen)
+	for i, info := range infos {
+		writePadded(&b, names[i], maxlen+3)
+		writePadded(&b, info.StateName, 10)
+		b.WriteString(info.Description)
+		b.WriteByte('\n')
 	}
+	io.WriteString(c.out, b.String())
 }
 
 func doStatus(c *controller, arg string) (bool, error) {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// statusAnswer writes a getAllProcessInfo answer for n RUNNING programs
+// as supervisord writes it (members in its order, one per line).
+func statusAnswer(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n")
+	member := func(name, typ, v string) {
+		fmt.Fprintf(&b, "<member>\n<name>%s</name>\n<value><%s>%s</%s></value>\n</member>\n", name, typ, v, typ)
+	}
+	for i := range n {
+		name := fmt.Sprintf("p%04d", i)
+		b.WriteString("<value><struct>\n")
+		member("name", "string", name)
+		member("group", "string", name)
+		member("start", "int", "1796279587")
+		member("stop", "int", "0")
+		member("now", "int", "1796279637")
+		member("state", "int", "20")
+		member("statename", "string", "RUNNING")
+		member("spawnerr", "string", "")
+		member("exitstatus", "int", "0")
+		member("logfile", "string", "/tmp/logs/"+name+".log")
+		member("stdout_logfile", "string", "/tmp/logs/"+name+".log")
+		member("stderr_logfile", "string", "")
+		member("pid", "int", fmt.Sprint(10000+i))
+		member("description", "string", fmt.Sprintf("pid %d, uptime 0:00:50", 10000+i))
+		b.WriteString("</struct></value>\n")
+	}
+	b.WriteString("</data></array></value>\n</param>\n</params>\n</methodResponse>\n")
+	return b.Bytes()
+}
+
+// cannedDaemon answers getVersion and getAllProcessInfo on a unix socket
+// with fixed bodies; it returns a config file naming the socket, with n
+// program sections as a real supervisord.conf has them.
+func cannedDaemon(tb testing.TB, n int) string {
+	dir := tb.TempDir()
+	sock := filepath.Join(dir, "s.sock")
+	all := statusAnswer(n)
+	version := []byte("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><string>3.0</string></value>\n</param>\n</params>\n</methodResponse>\n")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var answer []byte
+		switch {
+		case bytes.Contains(body, []byte("supervisor.getVersion")):
+			answer = version
+		case bytes.Contains(body, []byte("supervisor.getAllProcessInfo")):
+			answer = all
+		default:
+			http.Error(w, "unexpected call", http.StatusBadRequest)
+			return
+		}
+		// as supervisord answers: with a Content-Length
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		w.Write(answer)
+	})}
+	go srv.Serve(l)
+	tb.Cleanup(func() { srv.Close() })
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[unix_http_server]\nfile=%s\n\n[supervisord]\nlogfile=%s/supervisord.log\n\n", sock, dir)
+	fmt.Fprintf(&conf, "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
+	fmt.Fprintf(&conf, "[supervisorctl]\nserverurl=unix://%s\n\n", sock)
+	for i := range n {
+		fmt.Fprintf(&conf, "[program:p%04d]\ncommand=/bin/sleep 100000\nredirect_stderr=true\nstartsecs=0\nstdout_logfile=/tmp/logs/p%04d.log\n\n", i, i)
+	}
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkStatus1000 runs the shipped `status` command (config read,
+// upcheck, getAllProcessInfo, decoding, the table) against a canned
+// 1,000-program answer: the client's own cost, without process start.
+func BenchmarkStatus1000(b *testing.B) {
+	conf := cannedDaemon(b, 1000)
+	var out bytes.Buffer
+	for b.Loop() {
+		out.Reset()
+		if code := run([]string{"supervisorctl", "-c", conf, "status"}, strings.NewReader(""), &out, io.Discard, nil); code != 0 {
+			b.Fatalf("exit %d: %s", code, out.String())
+		}
+	}
+	if got := strings.Count(out.String(), " RUNNING "); got != 1000 {
+		b.Fatalf("%d RUNNING lines, want 1000", got)
+	}
+}
