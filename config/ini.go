@@ -31,6 +31,11 @@ type iniFile struct {
 	defaults      *iniSection // the [DEFAULT] section
 	sectionToFile map[string]string
 	lastSect      *iniSection // get's last section (nil: look it up)
+	// keepOnly, when set, is the one section (besides DEFAULT) read
+	// keeps: the lines of the others are checked as Python checks them,
+	// with the same errors, but not stored (supervisorctl reads only its
+	// section of a file that may hold thousands of programs).
+	keepOnly string
 }
 
 type iniSection struct {
@@ -101,10 +106,11 @@ func splitPyLines(text string) []string {
 	return lines
 }
 
-// isASCII reports whether s has only ASCII bytes.
-func isASCII(s string) bool {
+// plainLine reports whether s has only ASCII bytes and no comment
+// character (';' or '#').
+func plainLine(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
+		if c := s[i]; c >= 0x80 || c == ';' || c == '#' {
 			return false
 		}
 	}
@@ -156,6 +162,8 @@ func commentStart(line []rune) int {
 // source is the name used in error messages.
 func (f *iniFile) read(text, source string) error {
 	var cursect *iniSection
+	// discarded is cursect in a section keepOnly drops: it stays empty
+	discarded := &iniSection{}
 	var optname string
 	haveOpt := false
 	indentLevel := 0
@@ -172,7 +180,7 @@ func (f *iniFile) read(text, source string) error {
 		// rune indexes below are byte indexes and there is no comment.
 		var runes []rune
 		cs := -1
-		if plain := isASCII(line) && !strings.ContainsAny(line, ";#"); !plain {
+		if !plainLine(line) {
 			runes = []rune(line)
 			cs = commentStart(runes)
 		}
@@ -218,6 +226,8 @@ func (f *iniFile) read(text, source string) error {
 				cursect = s
 			} else if header == "DEFAULT" {
 				cursect = f.defaults
+			} else if f.keepOnly != "" && header != f.keepOnly {
+				cursect = discarded
 			} else {
 				cursect = newIniSection(strings.Clone(header))
 				f.byName[cursect.name] = cursect
@@ -237,6 +247,10 @@ func (f *iniFile) read(text, source string) error {
 		}
 		if name == "" {
 			addErr(lineno, line)
+		}
+		if cursect == discarded {
+			optname, haveOpt = name, true
+			continue
 		}
 		name = strings.ToLower(strings.TrimRightFunc(name, pyint.IsSpace))
 		optname, haveOpt = name, true

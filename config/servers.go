@@ -152,6 +152,7 @@ func (l *loader) realize() error {
 // one file (supervisorctl does not follow [include]).
 func readCtl(text, path string, fs fsEnv, envExp *expansions) (*Supervisorctl, error) {
 	p := newIniFile()
+	p.keepOnly = "supervisorctl"
 	if err := p.read(text, path); err != nil {
 		return nil, err
 	}
