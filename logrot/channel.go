@@ -98,6 +98,9 @@ type Channel struct {
 	detachReq atomic.Bool
 	wg        sync.WaitGroup
 
+	// wake wakes Settle when a stream ends or is armed (settle_linux.go).
+	wake settleWake
+
 	// midLine: the last stored byte was not a newline, so the next bytes
 	// continue a line that already has its timestamp (under mu).
 	midLine bool
@@ -204,6 +207,7 @@ func (c *Channel) Consume(r *os.File, pid int) {
 		}
 		return
 	}
+	c.wake.notify() // armed
 	if c.closing.Load() {
 		c.claimForClose(st) // Close ran while the pipe was being armed
 	}

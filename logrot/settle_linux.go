@@ -1,6 +1,8 @@
 package logrot
 
 import (
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -13,17 +15,68 @@ import (
 // reports whether that happened in time. procman calls it when the process
 // has exited, before it handles the exit, as Python drains a child's pipes
 // before it reports the exit.
+//
+// It does not poll: it looks again each time a stream of the channel ends
+// or is handed back to the poller (settleWake), the only moments at which
+// a stream that was not settled can become so.
 func (c *Channel) Settle(pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 20 * time.Microsecond
-	for !c.settled(pid) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, 2*time.Millisecond)
+	if c.settled(pid) {
+		return true
 	}
-	return true
+	c.wake.waiters.Add(1)
+	defer c.wake.waiters.Add(-1)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		ch := c.wake.next()
+		if c.settled(pid) {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return c.settled(pid)
+		}
+	}
+}
+
+// settleWake wakes the Settle calls waiting on a channel when one of its
+// streams ends or is armed in the poller. The capture path pays one atomic
+// load per hand-back when nobody waits.
+//
+// A waiter counts itself in waiters, takes the current channel with next,
+// then looks at the streams; a stream changes state, then notify closes the
+// channel if anyone waits. Either the waiter's look sees the change, or the
+// change came after it and notify, seeing the waiter counted, closes the
+// channel the waiter holds (or one made after the waiter's look started).
+type settleWake struct {
+	waiters atomic.Int32
+	mu      sync.Mutex
+	ch      chan struct{} // nil until a waiter asks for one
+}
+
+// next returns the channel the next notify closes.
+func (w *settleWake) next() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+	}
+	return w.ch
+}
+
+// notify wakes the waiters, if any; a stream of the channel has just ended
+// or been armed.
+func (w *settleWake) notify() {
+	if w.waiters.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
+	w.mu.Unlock()
 }
 
 // settled reports whether every stream of pid is idle and empty (a stream

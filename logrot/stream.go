@@ -139,6 +139,8 @@ func (c *Channel) serve(st *stream) {
 		st.mu.Unlock()
 		if err != nil {
 			c.end(st)
+		} else {
+			c.wake.notify()
 		}
 		return
 	}
@@ -157,6 +159,7 @@ func (c *Channel) end(st *stream) {
 	c.finish(st)
 	delete(c.streams, st)
 	c.mu.Unlock()
+	c.wake.notify()
 	c.ungrow(st)
 	if st.fd >= 0 {
 		c.hub.poller.remove(st)
