@@ -250,11 +250,24 @@ func doFg(c *controller, arg string) (bool, error) {
 	c.out = out
 	defer func() { c.out = out.w }()
 	var streams []*logStream
-	defer func() {
+	// stopStreams ends both streams and waits for them: nothing of the
+	// process's output is written after it, so the closing messages come
+	// last (Python writes them before it kills its output thread, which
+	// may still print).
+	stopStreams := func() {
 		for _, ls := range streams {
 			ls.close()
 		}
-	}()
+		streams = nil
+	}
+	defer stopStreams()
+	exit := func(msgs ...string) (bool, error) {
+		stopStreams()
+		for _, m := range msgs {
+			c.output(m)
+		}
+		return false, nil
+	}
 	for _, ch := range []string{"stdout", "stderr"} {
 		ls, err := c.startStream("/logtail/"+name+"/"+ch, out.w, &mu)
 		if err != nil {
@@ -265,8 +278,7 @@ func doFg(c *controller, arg string) (bool, error) {
 	for {
 		line, err := c.input("", true)
 		if err != nil { // EOF or Ctrl-C
-			c.output("Exiting foreground")
-			return false, nil
+			return exit("Exiting foreground")
 		}
 		if _, err := s.call("supervisor.sendProcessStdin", name, line+"\n"); err != nil {
 			f, ok := asFault(err)
@@ -274,20 +286,15 @@ func doFg(c *controller, arg string) (bool, error) {
 				return false, err
 			}
 			if f.Code == faults.NotRunning {
-				c.output("Process got killed")
-			} else {
-				c.output("ERROR: " + f.Error())
+				return exit("Process got killed", "Exiting foreground")
 			}
-			c.output("Exiting foreground")
-			return false, nil
+			return exit("ERROR: "+f.Error(), "Exiting foreground")
 		}
 		if err := s.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
 			return false, err
 		}
 		if info.State != states.Running {
-			c.output("Process got killed")
-			c.output("Exiting foreground")
-			return false, nil
+			return exit("Process got killed", "Exiting foreground")
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // statusAnswer writes a getAllProcessInfo answer for n RUNNING programs
@@ -18,54 +20,88 @@ import (
 func statusAnswer(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n")
-	member := func(name, typ, v string) {
-		fmt.Fprintf(&b, "<member>\n<name>%s</name>\n<value><%s>%s</%s></value>\n</member>\n", name, typ, v, typ)
-	}
 	for i := range n {
-		name := fmt.Sprintf("p%04d", i)
-		b.WriteString("<value><struct>\n")
-		member("name", "string", name)
-		member("group", "string", name)
-		member("start", "int", "1796279587")
-		member("stop", "int", "0")
-		member("now", "int", "1796279637")
-		member("state", "int", "20")
-		member("statename", "string", "RUNNING")
-		member("spawnerr", "string", "")
-		member("exitstatus", "int", "0")
-		member("logfile", "string", "/tmp/logs/"+name+".log")
-		member("stdout_logfile", "string", "/tmp/logs/"+name+".log")
-		member("stderr_logfile", "string", "")
-		member("pid", "int", fmt.Sprint(10000+i))
-		member("description", "string", fmt.Sprintf("pid %d, uptime 0:00:50", 10000+i))
-		b.WriteString("</struct></value>\n")
+		writeRunningInfo(&b, fmt.Sprintf("p%04d", i), 10000+i)
 	}
 	b.WriteString("</data></array></value>\n</param>\n</params>\n</methodResponse>\n")
 	return b.Bytes()
+}
+
+// infoAnswer is a getProcessInfo answer for a RUNNING program.
+func infoAnswer(name string, pid int) []byte {
+	var b bytes.Buffer
+	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n")
+	writeRunningInfo(&b, name, pid)
+	b.WriteString("</param>\n</params>\n</methodResponse>\n")
+	return b.Bytes()
+}
+
+// writeRunningInfo writes the process info struct of a RUNNING program.
+func writeRunningInfo(b *bytes.Buffer, name string, pid int) {
+	member := func(name, typ, v string) {
+		fmt.Fprintf(b, "<member>\n<name>%s</name>\n<value><%s>%s</%s></value>\n</member>\n", name, typ, v, typ)
+	}
+	b.WriteString("<value><struct>\n")
+	member("name", "string", name)
+	member("group", "string", name)
+	member("start", "int", "1796279587")
+	member("stop", "int", "0")
+	member("now", "int", "1796279637")
+	member("state", "int", "20")
+	member("statename", "string", "RUNNING")
+	member("spawnerr", "string", "")
+	member("exitstatus", "int", "0")
+	member("logfile", "string", "/tmp/logs/"+name+".log")
+	member("stdout_logfile", "string", "/tmp/logs/"+name+".log")
+	member("stderr_logfile", "string", "")
+	member("pid", "int", fmt.Sprint(pid))
+	member("description", "string", fmt.Sprintf("pid %d, uptime 0:00:50", pid))
+	b.WriteString("</struct></value>\n")
 }
 
 // cannedDaemon answers getVersion and getAllProcessInfo on a unix socket
 // with fixed bodies; it returns a config file naming the socket, with n
 // program sections as a real supervisord.conf has them.
 func cannedDaemon(tb testing.TB, n int) string {
+	all := statusAnswer(n)
+	return cannedServer(tb, n, map[string][]byte{"supervisor.getAllProcessInfo": all}, nil)
+}
+
+// versionAnswer is getVersion's answer.
+const versionAnswer = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><string>3.0</string></value>\n</param>\n</params>\n</methodResponse>\n"
+
+// cannedServer serves XML-RPC calls from answers (method name -> body;
+// getVersion is answered unless given) and other paths with other, on a
+// unix socket; it returns a config file naming the socket, with n program
+// sections.
+func cannedServer(tb testing.TB, n int, answers map[string][]byte, other http.Handler) string {
 	dir := tb.TempDir()
 	sock := filepath.Join(dir, "s.sock")
-	all := statusAnswer(n)
-	version := []byte("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><string>3.0</string></value>\n</param>\n</params>\n</methodResponse>\n")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/RPC2" {
+			if other == nil {
+				http.NotFound(w, r)
+				return
+			}
+			other.ServeHTTP(w, r)
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
-		var answer []byte
-		switch {
-		case bytes.Contains(body, []byte("supervisor.getVersion")):
-			answer = version
-		case bytes.Contains(body, []byte("supervisor.getAllProcessInfo")):
-			answer = all
-		default:
-			http.Error(w, "unexpected call", http.StatusBadRequest)
+		method, _, err := xmlrpcvalue.DecodeCall(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		answer, ok := answers[method]
+		if !ok && method == "supervisor.getVersion" {
+			answer, ok = []byte(versionAnswer), true
+		}
+		if !ok {
+			http.Error(w, "unexpected call "+method, http.StatusBadRequest)
 			return
 		}
 		// as supervisord answers: with a Content-Length
