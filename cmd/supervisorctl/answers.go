@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
+	"github.com/gosupervisor/gosupervisor/internal/xmlrpcvalue"
 )
 
 // The answers supervisorctl reads, as typed structs. decodeAnswer fills
@@ -83,14 +84,89 @@ func (e *answerError) Unwrap() error { return e.err }
 
 // callInto calls method and decodes its answer into dst (a pointer).
 func (c *rpcClient) callInto(dst any, method string, args ...any) error {
-	v, err := c.call(method, args...)
+	data, err := c.callBody(method, args)
 	if err != nil {
 		return err
 	}
-	if err := decodeAnswer(v, reflect.ValueOf(dst).Elem()); err != nil {
+	var d answerDecoder
+	if d.structList(data, reflect.ValueOf(dst).Elem()) {
+		return nil
+	}
+	v, err := decodeResponse(data)
+	if err != nil {
+		return err
+	}
+	if err := d.decode(v, reflect.ValueOf(dst).Elem()); err != nil {
 		return &answerError{method: method, err: err}
 	}
 	return nil
+}
+
+// structList is the fast path of an answer that is a list of structs
+// (getAllProcessInfo at 1,000 programs): the members go straight into
+// dst, a slice of tagged structs, without a map per struct. It takes only
+// what needs no conversion (a string into a string field, an int into an
+// int field, ...) and every struct with all its required members; false
+// leaves dst alone, and the general decoding (which owns conversions and
+// errors) decides.
+func (d *answerDecoder) structList(body string, dst reflect.Value) bool {
+	if dst.Kind() != reflect.Slice || dst.Type().Elem().Kind() != reflect.Struct {
+		return false
+	}
+	et := dst.Type().Elem()
+	fields := d.structFields(et)
+	if len(fields) > 64 {
+		return false
+	}
+	byName := make(map[string]int, len(fields))
+	var required uint64
+	for i, f := range fields {
+		byName[f.member] = i
+		if !f.optional {
+			required |= 1 << i
+		}
+	}
+	list := reflect.New(dst.Type()).Elem()
+	var cur reflect.Value
+	var seen uint64
+	complete := func() bool { return seen&required == required }
+	_, ok := xmlrpcvalue.DecodePlainStructs(body, func(i int) bool {
+		if i > 0 && !complete() {
+			return false
+		}
+		list.Grow(1)
+		list.SetLen(i + 1)
+		cur, seen = list.Index(i), 0
+		return true
+	}, func(m *xmlrpcvalue.Member) bool {
+		i, ok := byName[m.Name]
+		if !ok {
+			return true // a member the answer type does not read
+		}
+		f := cur.Field(fields[i].index)
+		switch {
+		case m.Kind == xmlrpcvalue.String && f.Kind() == reflect.String:
+			f.SetString(m.Str)
+		case m.Kind == xmlrpcvalue.Int && (f.Kind() == reflect.Int64 || f.Kind() == reflect.Int):
+			f.SetInt(m.Int)
+		case m.Kind == xmlrpcvalue.Bool && f.Kind() == reflect.Bool:
+			f.SetBool(m.Bool)
+		case m.Kind == xmlrpcvalue.Double && f.Kind() == reflect.Float64:
+			f.SetFloat(m.Float)
+		default:
+			return false
+		}
+		seen |= 1 << i
+		return true
+	})
+	if !ok || list.Len() > 0 && !complete() {
+		return false
+	}
+	if list.IsNil() {
+		list.Set(reflect.MakeSlice(dst.Type(), 0, 0))
+	}
+	dst.Set(list)
+	return true
 }
 
 // decodeAnswer stores the decoded XML-RPC value v in dst.

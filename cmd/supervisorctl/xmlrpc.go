@@ -163,18 +163,27 @@ func (c *rpcClient) close() {
 // result: string, int64, bool, float64, time.Time, []any, map[string]any
 // or nil.
 func (c *rpcClient) call(method string, args ...any) (any, error) {
+	data, err := c.callBody(method, args)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResponse(data)
+}
+
+// callBody invokes method with args and returns the answer's body.
+func (c *rpcClient) callBody(method string, args []any) (string, error) {
 	for _, a := range args {
 		if n, ok := a.(int); ok && (n > 1<<31-1 || n < -(1<<31)) {
-			return nil, errOverflow
+			return "", errOverflow
 		}
 	}
 	body, err := encodeCall(method, args)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", method, err)
+		return "", fmt.Errorf("encode %s: %w", method, err)
 	}
 	req, err := http.NewRequest(http.MethodPost, c.target.base+"/RPC2", bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", method, err)
+		return "", fmt.Errorf("request %s: %w", method, err)
 	}
 	req.Header.Set("Content-Type", "text/xml")
 	req.Header.Set("Accept", "text/xml")
@@ -186,20 +195,20 @@ func (c *rpcClient) call(method string, args ...any) (any, error) {
 	if err != nil {
 		var de *dialError
 		if errors.As(err, &de) {
-			return nil, de
+			return "", de
 		}
-		return nil, fmt.Errorf("%s: %w", method, err)
+		return "", fmt.Errorf("%s: %w", method, err)
 	}
 	data, err := readBody(resp)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
-		return nil, &protocolError{Code: resp.StatusCode, Reason: reason}
+		return "", &protocolError{Code: resp.StatusCode, Reason: reason}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading response: %w", method, err)
+		return "", fmt.Errorf("%s: reading response: %w", method, err)
 	}
-	return decodeResponse(data)
+	return data, nil
 }
 
 // encodeCall writes a methodCall with args (strings, ints and booleans,

@@ -26,30 +26,105 @@ func decodePlainResponse(body []byte) (result any, ok bool) {
 // allocation per string, and they keep body alive.
 func DecodePlainResponse(body string) (result any, ok bool) {
 	p := plainParser{s: body}
-	for _, decl := range xmlDecls {
-		if p.eat(string(decl)) {
-			break
-		}
-	}
-	p.space()
-	for _, tag := range []string{"<methodResponse>", "<params>", "<param>"} {
-		if !p.eat(tag) {
-			return nil, false
-		}
-		p.space()
-	}
-	v, ok := p.value(4)
-	if !ok {
+	if !p.head() {
 		return nil, false
 	}
-	p.space()
-	for _, tag := range []string{"</param>", "</params>", "</methodResponse>"} {
-		if !p.eat(tag) {
-			return nil, false
-		}
-		p.space()
+	v, ok := p.value(4)
+	if !ok || !p.tail() {
+		return nil, false
 	}
-	return v, p.i == len(p.s)
+	return v, true
+}
+
+// Member is one struct member of a plain answer: its name and its
+// scalar value, in the field Kind names.
+type Member struct {
+	Name  string
+	Kind  Kind
+	Str   string // String: <string> or an untyped value
+	Int   int64  // Int: <int> or <i4>
+	Bool  bool   // Bool: <boolean>
+	Float float64
+}
+
+// Kind is the type of a Member's value.
+type Kind int
+
+// The kinds of scalar values.
+const (
+	String Kind = iota
+	Int
+	Bool
+	Double
+)
+
+// value is the Go value DecodeResponse gives for m's.
+func (m *Member) value() any {
+	switch m.Kind {
+	case Int:
+		return m.Int
+	case Bool:
+		return m.Bool
+	case Double:
+		return m.Float
+	}
+	return m.Str
+}
+
+// DecodePlainStructs is DecodePlainResponse for an answer that is an
+// array of structs of scalars (getAllProcessInfo, the result lists of
+// startAllProcesses and the like), without building a map per struct: it
+// calls begin with each struct's index, then member with each of its
+// members in body order (a name may repeat: DecodeResponse keeps the
+// last). Either returning false stops it. n is the number of structs; ok
+// is false when the body is not such an answer or a callback refused,
+// and then DecodeResponse decides. Strings are substrings of body.
+func DecodePlainStructs(body string, begin func(i int) bool, member func(m *Member) bool) (n int, ok bool) {
+	p := plainParser{s: body}
+	if !p.head() || !p.open(4) || !p.eat("<array>") {
+		return 0, false
+	}
+	p.space()
+	if !p.eat("<data>") {
+		return 0, false
+	}
+	var m Member
+	for {
+		p.space()
+		if p.eat("</data>") {
+			break
+		}
+		if !p.open(7) || !p.eat("<struct>") || !begin(n) {
+			return 0, false
+		}
+		n++
+		for {
+			p.space()
+			if p.eat("</struct>") {
+				break
+			}
+			name, ok := p.memberName()
+			if !ok {
+				return 0, false
+			}
+			m = Member{Name: name}
+			if !p.scalarValue(10, &m) {
+				return 0, false
+			}
+			p.space()
+			if !p.eat("</member>") || !member(&m) {
+				return 0, false
+			}
+		}
+		if !p.close() {
+			return 0, false
+		}
+	}
+	p.space()
+	if !p.eat("</array>") || !p.close() || !p.tail() {
+		return 0, false
+	}
+	return n, true
 }
 
 // plainDepth bounds the nesting the fast path takes, well inside MaxDepth.
@@ -77,6 +152,70 @@ func (p *plainParser) space() {
 	}
 }
 
+// head reads what precedes the answer's value: the XML declaration,
+// <methodResponse>, <params> and <param>.
+func (p *plainParser) head() bool {
+	for _, decl := range xmlDecls {
+		if p.eat(string(decl)) {
+			break
+		}
+	}
+	p.space()
+	for _, tag := range []string{"<methodResponse>", "<params>", "<param>"} {
+		if !p.eat(tag) {
+			return false
+		}
+		p.space()
+	}
+	return true
+}
+
+// tail reads what follows the answer's value, up to the end of the body.
+func (p *plainParser) tail() bool {
+	p.space()
+	for _, tag := range []string{"</param>", "</params>", "</methodResponse>"} {
+		if !p.eat(tag) {
+			return false
+		}
+		p.space()
+	}
+	return p.i == len(p.s)
+}
+
+// open reads <value> at element depth d and the whitespace after it,
+// before a typed element.
+func (p *plainParser) open(d int) bool {
+	if d > plainDepth || !p.eat("<value>") {
+		return false
+	}
+	text, ok := p.text()
+	return ok && strings.TrimLeft(text, " \t\n") == ""
+}
+
+// close reads the whitespace after a typed element and </value>.
+func (p *plainParser) close() bool {
+	p.space()
+	return p.eat("</value>")
+}
+
+// memberName reads <member> and <name>...</name> with the whitespace
+// around them.
+func (p *plainParser) memberName() (string, bool) {
+	if !p.eat("<member>") {
+		return "", false
+	}
+	p.space()
+	if !p.eat("<name>") {
+		return "", false
+	}
+	k, ok := p.text()
+	if !ok || k == "" || !p.eat("</name>") {
+		return "", false
+	}
+	p.space()
+	return k, true
+}
+
 // value parses <value>...</value> at element depth d.
 func (p *plainParser) value(d int) (any, bool) {
 	if d > plainDepth || !p.eat("<value>") {
@@ -94,30 +233,6 @@ func (p *plainParser) value(d int) (any, bool) {
 	}
 	var v any
 	switch {
-	case p.eat("<string>"):
-		if v, ok = p.text(); !ok || !p.eat("</string>") {
-			return nil, false
-		}
-	case p.eat("<int>"):
-		v, ok = p.int("</int>")
-	case p.eat("<i4>"):
-		v, ok = p.int("</i4>")
-	case p.eat("<boolean>"):
-		var s string
-		if s, ok = p.text(); !ok || !p.eat("</boolean>") {
-			return nil, false
-		}
-		v = s == "1"
-	case p.eat("<double>"):
-		var s string
-		if s, ok = p.text(); !ok || s == "" || !p.eat("</double>") {
-			return nil, false
-		}
-		f, err := ParseFloat(s)
-		if err != nil {
-			return nil, false
-		}
-		v = f
 	case p.eat("<array>"):
 		p.space()
 		if !p.eat("<data>") {
@@ -147,18 +262,10 @@ func (p *plainParser) value(d int) (any, bool) {
 			if p.eat("</struct>") {
 				break
 			}
-			if !p.eat("<member>") {
+			k, ok := p.memberName()
+			if !ok {
 				return nil, false
 			}
-			p.space()
-			if !p.eat("<name>") {
-				return nil, false
-			}
-			k, ok := p.text()
-			if !ok || k == "" || !p.eat("</name>") {
-				return nil, false
-			}
-			p.space()
 			e, ok := p.value(d + 3)
 			if !ok {
 				return nil, false
@@ -172,26 +279,77 @@ func (p *plainParser) value(d int) (any, bool) {
 		p.members = len(m)
 		v = m
 	default:
-		return nil, false
+		var s Member
+		if !p.scalar(&s) {
+			return nil, false
+		}
+		v = s.value()
 	}
-	if !ok {
-		return nil, false
-	}
-	p.space()
-	if !p.eat("</value>") {
+	if !p.close() {
 		return nil, false
 	}
 	return v, true
 }
 
-func (p *plainParser) int(end string) (any, bool) {
+// scalarValue parses <value>...</value> at element depth d holding a
+// scalar (typed or untyped) into m.
+func (p *plainParser) scalarValue(d int, m *Member) bool {
+	if d > plainDepth || !p.eat("<value>") {
+		return false
+	}
+	text, ok := p.text()
+	if !ok {
+		return false
+	}
+	if p.eat("</value>") {
+		m.Kind, m.Str = String, text
+		return true
+	}
+	return strings.TrimLeft(text, " \t\n") == "" && p.scalar(m) && p.close()
+}
+
+// scalar parses a typed scalar element into m.
+func (p *plainParser) scalar(m *Member) bool {
+	var ok bool
+	switch {
+	case p.eat("<string>"):
+		m.Kind = String
+		m.Str, ok = p.text()
+		return ok && p.eat("</string>")
+	case p.eat("<int>"):
+		m.Kind = Int
+		m.Int, ok = p.int("</int>")
+	case p.eat("<i4>"):
+		m.Kind = Int
+		m.Int, ok = p.int("</i4>")
+	case p.eat("<boolean>"):
+		var s string
+		if s, ok = p.text(); !ok || !p.eat("</boolean>") {
+			return false
+		}
+		m.Kind, m.Bool = Bool, s == "1"
+	case p.eat("<double>"):
+		var s string
+		if s, ok = p.text(); !ok || s == "" || !p.eat("</double>") {
+			return false
+		}
+		f, err := ParseFloat(s)
+		if err != nil {
+			return false
+		}
+		m.Kind, m.Float = Double, f
+	}
+	return ok
+}
+
+func (p *plainParser) int(end string) (int64, bool) {
 	s, ok := p.text()
 	if !ok || s == "" || !p.eat(end) {
-		return nil, false
+		return 0, false
 	}
 	n, err := pyint.Int64(s, 10)
 	if err != nil {
-		return nil, false
+		return 0, false
 	}
 	return n, true
 }

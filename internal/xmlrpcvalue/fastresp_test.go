@@ -107,3 +107,88 @@ func FuzzDecodePlainResponse(f *testing.F) {
 		}
 	})
 }
+
+// structsAsValue runs DecodePlainStructs and builds from its calls what
+// DecodeResponse gives: a []any of maps, a repeated name keeping the last
+// value.
+func structsAsValue(body string) (any, bool) {
+	l := []any{}
+	_, ok := DecodePlainStructs(body, func(i int) bool {
+		if i != len(l) {
+			panic("struct index out of order")
+		}
+		l = append(l, map[string]any{})
+		return true
+	}, func(m *Member) bool {
+		l[len(l)-1].(map[string]any)[m.Name] = m.value()
+		return true
+	})
+	return l, ok
+}
+
+// TestDecodePlainStructs: the struct walker takes arrays of structs of
+// scalars, gives what DecodePlainResponse gives, and refuses the rest.
+func TestDecodePlainStructs(t *testing.T) {
+	wrap := func(v string) string {
+		return "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n" + v + "</param>\n</params>\n</methodResponse>\n"
+	}
+	tests := []struct {
+		name string
+		body string
+		take bool
+	}{
+		{"process infos", infoResponse, true},
+		{"empty array", wrap("<value><array><data>\n</data></array></value>"), true},
+		{"empty struct", wrap("<value><array><data><value><struct></struct></value></data></array></value>"), true},
+		{"repeated member", wrap("<value><array><data><value><struct><member><name>a</name><value><int>1</int></value></member><member><name>a</name><value>x</value></member></struct></value></data></array></value>"), true},
+		{"spaces", wrap("<value> <array> <data> <value> <struct> <member> <name>a</name> <value> <i4>1</i4> </value> </member> </struct> </value> </data> </array> </value>"), true},
+		{"two structs", wrap("<value><array><data><value><struct><member><name>a</name><value><boolean>1</boolean></value></member></struct></value><value><struct><member><name>b</name><value><double>2.5</double></value></member></struct></value></data></array></value>"), true},
+		{"not an array", wrap("<value><string>x</string></value>"), false},
+		{"array of strings", wrap("<value><array><data><value>x</value></data></array></value>"), false},
+		{"nested array", wrap("<value><array><data><value><struct><member><name>a</name><value><array><data></data></array></value></member></struct></value></data></array></value>"), false},
+		{"fault", "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>10</int></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n", false},
+		{"junk after", infoResponse + "x", false},
+		{"truncated", infoResponse[:len(infoResponse)-40], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := structsAsValue(tt.body)
+			if ok != tt.take {
+				t.Fatalf("took it: %v, want %v", ok, tt.take)
+			}
+			if !ok {
+				return
+			}
+			want, ok := decodePlainResponse([]byte(tt.body))
+			if !ok {
+				t.Fatal("the struct walker took a body DecodePlainResponse refuses")
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("differs (-DecodePlainResponse +DecodePlainStructs):\n%s", diff)
+			}
+		})
+	}
+	if _, ok := DecodePlainStructs(infoResponse, func(int) bool { return true }, func(*Member) bool { return false }); ok {
+		t.Error("a refusing member callback did not stop it")
+	}
+}
+
+// FuzzDecodePlainStructs: whatever the struct walker takes,
+// DecodePlainResponse takes with the same value.
+func FuzzDecodePlainStructs(f *testing.F) {
+	f.Add(infoResponse)
+	f.Add("<methodResponse><params><param><value><array><data><value><struct><member><name>a</name><value><i4>1</i4></value></member></struct></value></data></array></value></param></params></methodResponse>")
+	f.Fuzz(func(t *testing.T, body string) {
+		got, ok := structsAsValue(body)
+		if !ok {
+			return
+		}
+		want, ok := decodePlainResponse([]byte(body))
+		if !ok {
+			t.Fatalf("%q: the struct walker took it, DecodePlainResponse refuses it", body)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%q: differs (-DecodePlainResponse +DecodePlainStructs):\n%s", body, diff)
+		}
+	})
+}
