@@ -40,6 +40,9 @@ type Reaper struct {
 	reapAll  bool
 	orphan   func(Exit)
 	after    atomic.Pointer[func()] // see OnReaped
+	// delivering counts the exits handed to their owners and not yet
+	// handled (Close waits for them).
+	delivering sync.WaitGroup
 
 	sigc      chan os.Signal
 	stop      chan struct{}
@@ -47,8 +50,8 @@ type Reaper struct {
 	closeOnce sync.Once
 }
 
-// NewReaper starts the reaper goroutine. orphan (may be nil) is called, from
-// the reaper goroutine, for every reaped pid nobody registered.
+// NewReaper starts the reaper goroutine. orphan (may be nil) is called, as
+// the callbacks of Start are, for every reaped pid nobody registered.
 func NewReaper(reapAll bool, orphan func(Exit)) *Reaper {
 	return NewReaperAdopting(reapAll, orphan, nil)
 }
@@ -110,19 +113,22 @@ func (r *Reaper) inflightExit(pid int) (Exit, bool) {
 	return ex, ok
 }
 
-// Close stops the reaper goroutine. Exits of children still registered are
-// no longer delivered.
+// Close stops the reaper goroutine and waits for the exits it reaped to be
+// delivered. Exits of children still registered are no longer delivered.
 func (r *Reaper) Close() {
 	r.closeOnce.Do(func() {
 		signal.Stop(r.sigc)
 		close(r.stop)
 		<-r.done
+		r.delivering.Wait()
 	})
 }
 
 // Start runs spawn (which forks and returns the child's pid) under the
 // reaper's lock and registers onExit for that pid before the lock is
-// released. onExit is called once, from the reaper goroutine. Spawns run
+// released. onExit is called once, on a goroutine of its own (the exits of
+// one reap are delivered in parallel, and the reaper does not wait for
+// them before it reaps again). Spawns run
 // in parallel unless exclusive is set (for a spawn that changes
 // process-wide state such as the umask).
 func (r *Reaper) Start(exclusive bool, spawn func() (int, error), onExit func(Exit)) (int, error) {
@@ -218,42 +224,43 @@ func (r *Reaper) reap() {
 	}
 	r.subsMu.Unlock()
 	r.mu.Unlock()
-	deliver := func(d reaped) {
-		if d.cb != nil {
-			d.cb(d.exit)
-			r.subsMu.Lock()
-			delete(r.inflight, d.exit.Pid)
-			r.subsMu.Unlock()
-		} else if r.orphan != nil {
-			r.orphan(d.exit)
-		}
-	}
-	switch len(out) {
-	case 0:
+	r.deliver(out)
+}
+
+// deliver hands each exit of one reap to its owner on a goroutine of its
+// own and returns at once: a delivery waits for the child's output to
+// settle (up to settleTimeout) and for its process's lock, and the reaper
+// must not wait for the slowest of a batch before it reaps again. The last
+// delivery of the batch calls the OnReaped hook.
+func (r *Reaper) deliver(out []reaped) {
+	if len(out) == 0 {
 		return
-	case 1:
-		deliver(out[0])
-	default:
-		// Several exits at once (a group crashing, a mass stop): their
-		// owners may respawn, so hand them over in parallel, and wait
-		// for all.
-		var wg sync.WaitGroup
-		for _, d := range out {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				deliver(d)
-			}()
-		}
-		wg.Wait()
 	}
-	if f := r.after.Load(); f != nil {
-		(*f)()
+	var left atomic.Int32
+	left.Store(int32(len(out)))
+	r.delivering.Add(len(out))
+	for _, d := range out {
+		go func() {
+			defer r.delivering.Done()
+			if d.cb != nil {
+				d.cb(d.exit)
+				r.subsMu.Lock()
+				delete(r.inflight, d.exit.Pid)
+				r.subsMu.Unlock()
+			} else if r.orphan != nil {
+				r.orphan(d.exit)
+			}
+			if left.Add(-1) == 0 {
+				if f := r.after.Load(); f != nil {
+					(*f)()
+				}
+			}
+		}()
 	}
 }
 
-// OnReaped sets f (nil: none) to be called from the reaper goroutine after
-// the exits one SIGCHLD brought were handled, children's last output and
+// OnReaped sets f (nil: none) to be called, by the last of their
+// deliveries, after the exits one SIGCHLD brought were handled, children's last output and
 // exit lines included: supervisord logs "received SIGCHLD" there, after the
 // exits, as Python does.
 func (r *Reaper) OnReaped(f func()) {
