@@ -261,7 +261,14 @@ func (p *process) onTimer(ev event) {
 			return
 		}
 	case evStopTimeout:
-		// Python re-arms after each SIGKILL too.
+		// A child that has died is not sent SIGKILL (nor logged as
+		// killed) because its exit is still on its way from the
+		// reaper: look again later. Python re-arms after each SIGKILL
+		// too.
+		if p.pid != 0 && p.s.reaper.exited(p.pid) {
+			p.armTimer(time.Duration(p.cfg.Stopwaitsecs)*time.Second, evStopTimeout)
+			return
+		}
 	case evFatalRetry:
 		if p.s.State() != SupervisorRunning || p.removed {
 			return

@@ -1,6 +1,7 @@
 package procman
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -93,4 +94,74 @@ func TestSlowSettleDoesNotHoldOtherExits(t *testing.T) {
 	}
 	gate.open()
 	rec.waitState(t, "slow", Stopped, 30*time.Second)
+}
+
+// TestShutdownWaitsForDeadChild: a child that died but whose exit is not
+// handled yet, on the Clock far past stopwaitsecs and SIGKILL's grace, is
+// neither sent SIGKILL nor logged as left behind "still alive": Shutdown
+// waits for its exit, whether the reaper has not reaped it yet (a zombie)
+// or its delivery waits for its output.
+func TestShutdownWaitsForDeadChild(t *testing.T) {
+	for _, zombie := range []bool{false, true} {
+		t.Run(fmt.Sprintf("zombie=%v", zombie), func(t *testing.T) {
+			clk := newFakeClock()
+			gate := newGateSink()
+			defer gate.open()
+			s, rec := newTestSupervisor(t, Options{
+				Clock:  clk,
+				Output: func(*config.Group, *config.Process) Output { return Output{Stdout: gate} },
+			})
+			p := proc("x", "sleep", "60")
+			p.Startsecs = 0
+			p.Stopwaitsecs = 3
+			if err := s.AddGroup(homogeneous(p)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Start(bg, "x", true); err != nil {
+				t.Fatal(err)
+			}
+			info, _ := s.Info("x")
+			var held sync.Once
+			unhold := func() {}
+			if zombie {
+				// The reaper is behind: it cannot reap.
+				s.reaper.mu.Lock()
+				unhold = func() { held.Do(s.reaper.mu.Unlock) }
+				defer unhold()
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.Shutdown(bg) }()
+			if zombie {
+				rec.waitFor(t, "x to die", 30*time.Second, func() bool { return !pidAlive(info.PID) })
+			} else {
+				gate.waitEntered(t)
+			}
+			for range 4 * (3 + int(killGrace/time.Second)) {
+				clk.Advance(time.Second)
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("Shutdown returned (%v) before x's exit was handled", err)
+			default:
+			}
+			unhold()
+			gate.open()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Shutdown did not end")
+			}
+			for _, l := range rec.logLines() {
+				if strings.Contains(l, "SIGKILL") || strings.Contains(l, "left behind") {
+					t.Errorf("false line for a dead child: %q", l)
+				}
+			}
+			if st := rec.states("x"); st[len(st)-1] != "STOPPED" {
+				t.Errorf("x ended in %v", st)
+			}
+		})
+	}
 }

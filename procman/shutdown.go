@@ -56,12 +56,15 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 		}
 		// A batch gets its longest stopwaitsecs, then killGrace after the
 		// SIGKILL; a child still not gone is left to the sweep below.
+		// One that has died and only waits for the reaper is waited for
+		// (giveup.go): the next batch is not signalled before its exit
+		// is handled, so the priority order holds.
 		var wait time.Duration
 		for _, p := range ps {
 			wait = max(wait, time.Duration(p.cfg.Stopwaitsecs)*time.Second)
 		}
 		expired := make(chan struct{})
-		t := s.clock.AfterFunc(wait+killGrace, func() { close(expired) })
+		t := newGiveUpTimer(s.clock, wait+killGrace, func() bool { return s.allDead(ps) }, func() { close(expired) })
 		// ps[:next] are stopped: a process stays stopped during a
 		// shutdown (nothing restarts it), so each is checked about once
 		// however many exits the batch brings.
@@ -85,7 +88,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 				break
 			}
 		}
-		t.Stop()
+		t.stop()
 	}
 	// Whatever is left (ctx ended, or a pid in UNKNOWN) is killed outright.
 	// A child we may not signal (it changed its uid) or one that does not
@@ -93,7 +96,9 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 	var dying []*process
 	for _, p := range s.allProcesses() {
 		p.mu.Lock()
-		if p.pid != 0 {
+		if p.pid != 0 && s.reaper.exited(p.pid) {
+			dying = append(dying, p) // dead: its exit is on its way
+		} else if p.pid != 0 {
 			target := p.pid
 			if p.cfg.Killasgroup || p.cfg.Stopasgroup {
 				target = -p.pid
@@ -117,16 +122,36 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 // Shutdown leaves it behind and a waiting Stop gives up on it.
 const killGrace = 5 * time.Second
 
-// awaitGone waits, at most killGrace on the Clock, until every process of
-// ps has been reaped, and logs the ones left behind.
+// awaitGone waits until every process of ps has been reaped and its exit
+// handled. Every killGrace on the Clock it logs the ones still alive as
+// left behind and stops waiting for them; one that has died and only
+// waits for the reaper or its delivery is waited for.
 func (s *Supervisor) awaitGone(ps []*process) {
-	if len(ps) == 0 {
-		return
+	for len(ps) > 0 {
+		expired := make(chan struct{})
+		t := s.clock.AfterFunc(killGrace, func() { close(expired) })
+		ps = waitGone(ps, expired)
+		t.Stop()
+		var dead []*process
+		for _, p := range ps {
+			p.mu.Lock()
+			switch {
+			case p.pid == 0:
+			case s.reaper.exited(p.pid):
+				dead = append(dead, p)
+			default:
+				p.logf(config.LevelCritical, "left behind: '%s' (pid %d) is still alive %v after SIGKILL", p.cfg.Name, p.pid, killGrace)
+			}
+			p.mu.Unlock()
+		}
+		ps = dead
 	}
-	expired := make(chan struct{})
-	t := s.clock.AfterFunc(killGrace, func() { close(expired) })
-	defer t.Stop()
-	for _, p := range ps {
+}
+
+// waitGone waits until every process of ps has no pid, or expired is
+// closed; it returns the ones that still had one then.
+func waitGone(ps []*process, expired <-chan struct{}) []*process {
+	for i, p := range ps {
 		for {
 			p.mu.Lock()
 			pid, ch := p.pid, p.changed
@@ -138,17 +163,25 @@ func (s *Supervisor) awaitGone(ps []*process) {
 			case <-ch:
 				continue
 			case <-expired:
+				return ps[i:]
 			}
-			for _, p := range ps {
-				p.mu.Lock()
-				if p.pid != 0 {
-					p.logf(config.LevelCritical, "left behind: '%s' (pid %d) is still alive %v after SIGKILL", p.cfg.Name, p.pid, killGrace)
-				}
-				p.mu.Unlock()
-			}
-			return
 		}
 	}
+	return nil
+}
+
+// allDead reports whether every process of ps not stopped yet has a child
+// that has exited (a zombie, or reaped with its exit not yet handled).
+func (s *Supervisor) allDead(ps []*process) bool {
+	for _, p := range ps {
+		p.mu.Lock()
+		pid, stopped := p.pid, p.state.IsStopped()
+		p.mu.Unlock()
+		if !stopped && (pid == 0 || !s.reaper.exited(pid)) {
+			return false
+		}
+	}
+	return true
 }
 
 // stopped reports whether p is in a stopped state.
