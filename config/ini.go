@@ -44,10 +44,36 @@ type iniSection struct {
 	values map[string]*iniValue
 }
 
-// iniValue is a value being read: lines joined with "\n" at the end.
+// iniValue is a value being read: its lines (first, then more) are
+// joined with "\n" at the end into text.
 type iniValue struct {
-	lines []string
-	text  string
+	reading bool     // lines are being read (then text is not set yet)
+	first   string   // the first line, while reading
+	more    []string // continuation lines, while reading (most values have none)
+	text    string
+}
+
+// continued adds a continuation line; a value that was not being read
+// (set, not read) starts over with it.
+func (v *iniValue) continued(line string) {
+	if !v.reading {
+		*v = iniValue{reading: true, first: line}
+		return
+	}
+	v.more = append(v.more, line)
+}
+
+// join ends reading: text is the lines joined, trailing whitespace cut,
+// copied (a substring would keep the whole file's text alive).
+func (v *iniValue) join() {
+	if !v.reading {
+		return
+	}
+	text := v.first
+	if len(v.more) > 0 {
+		text = strings.Join(append([]string{v.first}, v.more...), "\n")
+	}
+	*v = iniValue{text: strings.Clone(strings.TrimRightFunc(text, pyint.IsSpace))}
 }
 
 func newIniFile() *iniFile {
@@ -93,7 +119,7 @@ func splitPyLines(text string) []string {
 		text = strings.ReplaceAll(text, "\r\n", "\n")
 		text = strings.ReplaceAll(text, "\r", "\n")
 	}
-	var lines []string
+	lines := make([]string, 0, strings.Count(text, "\n")+1)
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '\n')
 		if i < 0 {
@@ -192,8 +218,8 @@ func (f *iniFile) read(text, source string) error {
 		}
 		if value == "" {
 			if cs < 0 && cursect != nil && haveOpt && optname != "" {
-				if v := cursect.values[optname]; v != nil && v.lines != nil {
-					v.lines = append(v.lines, "")
+				if v := cursect.values[optname]; v != nil && v.reading {
+					v.more = append(v.more, "")
 				}
 			}
 			continue
@@ -216,7 +242,7 @@ func (f *iniFile) read(text, source string) error {
 		}
 		if cursect != nil && haveOpt && optname != "" && cur > indentLevel {
 			if v := cursect.values[optname]; v != nil {
-				v.lines = append(v.lines, value)
+				v.continued(value)
 			}
 			continue
 		}
@@ -257,7 +283,7 @@ func (f *iniFile) read(text, source string) error {
 		if _, exists := cursect.values[name]; !exists {
 			cursect.keys = append(cursect.keys, name)
 		}
-		cursect.values[name] = &iniValue{lines: []string{pyint.Strip(val)}}
+		cursect.values[name] = &iniValue{reading: true, first: pyint.Strip(val)}
 	}
 	f.joinMultiline()
 	if perr != nil {
@@ -291,13 +317,7 @@ func matchOption(value string) (name, val string, ok bool) {
 func (f *iniFile) joinMultiline() {
 	join := func(s *iniSection) {
 		for _, k := range s.keys {
-			v := s.values[k]
-			if v.lines != nil {
-				// A copy: the config keeps values, not the file's text
-				// (a substring would keep all of it alive).
-				v.text = strings.Clone(strings.TrimRightFunc(strings.Join(v.lines, "\n"), pyint.IsSpace))
-				v.lines = nil
-			}
+			s.values[k].join()
 		}
 	}
 	join(f.defaults)

@@ -64,7 +64,9 @@ type loader struct {
 	parser     *iniFile
 	cfg        *Config
 	uid        int
-	maxProcs   int // > 0: fail past this many processes in a section (fuzzing)
+	maxProcs   int         // > 0: fail past this many processes in a section (fuzzing)
+	hereExp    *expansions // {here: hereExpFor} for groupGet, read only
+	hereExpFor string
 }
 
 // Load reads the configuration file at path (as given with -c, or as Find

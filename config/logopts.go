@@ -30,20 +30,34 @@ const (
 // "stderr") of a program section into dst.
 func readChannelLogOptions(getv func(opt, def string) (string, error), ch string, dst *LogConfig) error {
 	var err error
-	prefix := ch + "_logfile_"
-	if dst.Timestamps, err = optBool(getv, prefix+"timestamps"); err != nil {
+	keys := channelLogKeys(ch)
+	if dst.Timestamps, err = optBool(getv, keys[0]); err != nil {
 		return err
 	}
-	if dst.Compress, err = optBool(getv, prefix+"compress"); err != nil {
+	if dst.Compress, err = optBool(getv, keys[1]); err != nil {
 		return err
 	}
-	if dst.MaxAgeDays, err = optMaxAge(getv, prefix+"maxage"); err != nil {
+	if dst.MaxAgeDays, err = optMaxAge(getv, keys[2]); err != nil {
 		return err
 	}
-	if dst.RotateEvery, err = optRotateEvery(getv, prefix+"rotate_every"); err != nil {
+	if dst.RotateEvery, err = optRotateEvery(getv, keys[3]); err != nil {
 		return err
 	}
 	return nil
+}
+
+// channelLogKeys are readChannelLogOptions' keys of channel ch, as
+// constants for the two channels (building them cost 8 allocations per
+// program).
+func channelLogKeys(ch string) [4]string {
+	switch ch {
+	case "stdout":
+		return [4]string{"stdout_logfile_timestamps", "stdout_logfile_compress", "stdout_logfile_maxage", "stdout_logfile_rotate_every"}
+	case "stderr":
+		return [4]string{"stderr_logfile_timestamps", "stderr_logfile_compress", "stderr_logfile_maxage", "stderr_logfile_rotate_every"}
+	}
+	prefix := ch + "_logfile_"
+	return [4]string{prefix + "timestamps", prefix + "compress", prefix + "maxage", prefix + "rotate_every"}
 }
 
 // readMainLogOptions reads the opt-in main log keys of [supervisord].

@@ -213,9 +213,15 @@ func contains(l []string, s string) bool {
 
 // groupGet is process_groups_from_parser's get(): with here.
 func (l *loader) groupGet(section, opt string, def *string) (string, bool, error) {
-	e := newExpansions()
-	e.setStr("here", l.here)
-	return l.saneget(section, opt, def, e, true)
+	// {here} is the same for every section and saneget only reads it:
+	// built once, not per option (a map per call was 2.6 MB at 6,000
+	// programs).
+	if l.hereExp == nil || l.hereExpFor != l.here {
+		l.hereExp = newExpansions()
+		l.hereExp.setStr("here", l.here)
+		l.hereExpFor = l.here
+	}
+	return l.saneget(section, opt, def, l.hereExp, true)
 }
 
 func (l *loader) priority(section, def string) (int, error) {
