@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -86,7 +87,10 @@ func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	s.adding[cfg.Name] = true
 	s.mu.Unlock()
 
-	g := &group{cfg: cfg, by: make(map[string]*process, len(cfg.Processes))}
+	g := &group{cfg: cfg, procs: make([]*process, 0, len(cfg.Processes))}
+	if len(cfg.Processes) > smallGroup {
+		g.by = make(map[string]*process, len(cfg.Processes))
+	}
 	if cfg.Kind == config.KindFastCGI && cfg.Socket != nil {
 		// Like FastCGIProcessGroup: fail early if the socket cannot be made.
 		g.fcgi = &fcgiSocket{cfg: cfg.Socket, log: s.logf}
@@ -105,7 +109,9 @@ func (s *Supervisor) addGroup(cfg *config.Group) (*group, error) {
 	for _, pc := range cfg.Processes {
 		p := newProcess(s, g, pc, outFn(cfg, pc))
 		g.procs = append(g.procs, p)
-		g.by[pc.Name] = p
+		if g.by != nil {
+			g.by[pc.Name] = p
+		}
 	}
 
 	s.mu.Lock()
@@ -204,8 +210,8 @@ func (s *Supervisor) lookup(spec string) (*group, *process, error) {
 	if pname == "" {
 		return g, nil, nil
 	}
-	p, ok := g.by[pname]
-	if !ok {
+	p := g.process(pname)
+	if p == nil {
 		return nil, nil, reqError(ErrBadName, spec)
 	}
 	return g, p, nil
@@ -235,13 +241,21 @@ func (s *Supervisor) Info(spec string) (ProcessInfo, error) {
 
 // AllInfo is getAllProcessInfo: sorted by group name, then process name.
 func (s *Supervisor) AllInfo() []ProcessInfo {
-	ps := s.lexicalProcesses()
-	out := make([]ProcessInfo, len(ps))
-	now := s.clock.Now()
-	for i, p := range ps {
-		out[i] = p.info(now)
+	return slices.AppendSeq(make([]ProcessInfo, 0, len(s.lexicalProcesses())), s.Infos())
+}
+
+// Infos yields AllInfo's facts one by one, for a caller that converts
+// them into a slice of its own (the RPC answer) without this one's
+// garbage.
+func (s *Supervisor) Infos() iter.Seq[ProcessInfo] {
+	return func(yield func(ProcessInfo) bool) {
+		now := s.clock.Now()
+		for _, p := range s.lexicalProcesses() {
+			if !yield(p.info(now)) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // AllInfoByPriority is getAllProcessInfo's facts in Python's

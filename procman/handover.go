@@ -149,7 +149,7 @@ func (s *Supervisor) Adopt(as []Adopted) (unmatched []Adopted, err error) {
 		g := s.groups[a.Group]
 		var p *process
 		if g != nil {
-			p = g.by[a.Name]
+			p = g.process(a.Name)
 		}
 		s.mu.RUnlock()
 		if p == nil {
