@@ -204,8 +204,10 @@ type Backend interface {
 	ClearMainLog() error
 
 	ProcessInfo(namespec string) (ProcessInfo, error)
-	// AllProcessInfo returns every active process; rpc sorts by (group, name).
-	AllProcessInfo() []ProcessInfo
+	// AllProcessInfo appends every active process to dst and returns the
+	// result; rpc sorts by (group, name). rpc recycles the slice, so the
+	// backend must not keep it.
+	AllProcessInfo(dst []ProcessInfo) []ProcessInfo
 	// AllConfigInfo returns every configured process; rpc sorts by name.
 	AllConfigInfo() []ConfigInfo
 

@@ -171,10 +171,9 @@ func (f *fakeBackend) ProcessInfo(ns string) (ProcessInfo, error) {
 	return f.snapshot(p), nil
 }
 
-func (f *fakeBackend) AllProcessInfo() []ProcessInfo {
+func (f *fakeBackend) AllProcessInfo(out []ProcessInfo) []ProcessInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []ProcessInfo
 	for _, ps := range f.groups {
 		for _, p := range ps {
 			out = append(out, f.snapshot(p))

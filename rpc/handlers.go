@@ -159,16 +159,17 @@ func (s *Server) handleRPC(w *response, req *request) {
 		s.countRPC(name, faults.Name(f.Code))
 		body = EncodeFault(make([]byte, 0, 512), f)
 	} else {
-		buf := s.getBuf(sizeHint(v))
+		buf := s.answers.get(sizeHint(v))
 		s.countRPC(name, "")
-		body, err = EncodeResponse(buf[:0], v)
+		body, err = EncodeResponse(buf.b, v)
+		s.disp.recycleInfos(v)
 		if err != nil {
-			s.putBuf(buf)
+			s.answers.put(buf, buf.b)
 			s.logf("rpc: %s: %v", name, err)
 			w.sendError(500)
 			return
 		}
-		defer s.putBuf(body) // buf, or what it grew into
+		defer s.answers.put(buf, body)
 	}
 	w.set("Content-Type", "text/xml")
 	w.send(200, body)
@@ -181,26 +182,6 @@ func logBody(b []byte) string {
 		return pyrepr.Str(string(b[:4096])) + "..."
 	}
 	return pyrepr.Str(string(b))
-}
-
-// getBuf and putBuf recycle response buffers (getAllProcessInfo is 1.2 MB
-// per call at 1,000 processes, 7 MB at 6,000: allocating that afresh costs
-// more than encoding it, in zeroing and in garbage collections).
-func (s *Server) getBuf(hint int) []byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok && cap(*b) >= hint {
-		return *b
-	}
-	return make([]byte, 0, hint)
-}
-
-// maxPooledBuf is the largest response buffer kept for reuse.
-const maxPooledBuf = 32 << 20
-
-func (s *Server) putBuf(b []byte) {
-	if cap(b) <= maxPooledBuf {
-		b = b[:0]
-		s.bufs.Put(&b)
-	}
 }
 
 func (s *Server) handleLogtail(w *response, req *request, path string) {

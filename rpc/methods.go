@@ -191,7 +191,7 @@ func methodTable() map[string]*method {
 		}))
 	add("supervisor.getAllProcessInfo", sig("array"), "Describe every process, sorted by group then name.\n\n@return array infos", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {
-			return sortProcessInfo(d.backend.AllProcessInfo()), nil
+			return d.allProcessInfo(), nil
 		})
 	add("supervisor.getAllConfigInfo", sig("array"), "Describe the configuration of every configured process, active or not, sorted by name.\n\n@return array configs", 0, 0,
 		func(_ context.Context, d *Dispatcher, _ []any) (any, error) {

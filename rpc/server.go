@@ -53,7 +53,7 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	bufs sync.Pool // *[]byte response buffers
+	answers answerBufs // XML-RPC answer buffers (answerbuf.go)
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}

@@ -136,14 +136,12 @@ func (inst *instance) ProcessInfo(namespec string) (rpc.ProcessInfo, error) {
 	return toRPCInfo(p), nil
 }
 
-func (inst *instance) AllProcessInfo() []rpc.ProcessInfo {
+func (inst *instance) AllProcessInfo(dst []rpc.ProcessInfo) []rpc.ProcessInfo {
 	inst.waitLoaded()
-	all := inst.sup.AllInfo()
-	out := make([]rpc.ProcessInfo, len(all))
-	for i, p := range all {
-		out[i] = toRPCInfo(p)
+	for p := range inst.sup.Infos() {
+		dst = append(dst, toRPCInfo(p))
 	}
-	return out
+	return dst
 }
 
 // AllConfigInfo is getAllConfigInfo over the last config read: AUTO log

@@ -35,7 +35,7 @@ func (d *daemon) observe() {
 	d.dashboard = webui.New(webui.Options{
 		Processes: func() []rpc.ProcessInfo {
 			if inst := d.current.Load(); inst != nil {
-				return inst.AllProcessInfo()
+				return inst.AllProcessInfo(nil)
 			}
 			return nil
 		},
@@ -113,7 +113,7 @@ func (s metricsSource) Processes() []metrics.Process {
 	if inst == nil {
 		return nil
 	}
-	infos := inst.AllProcessInfo()
+	infos := inst.AllProcessInfo(nil)
 	type key struct{ group, name string }
 	restarts := map[key]int{}
 	for _, h := range inst.sup.AllHealth() {
