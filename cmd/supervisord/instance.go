@@ -99,6 +99,7 @@ func newInstance(d *daemon, cfg *config.Config, mainlog *logrot.MainLog) (*insta
 }
 
 func (inst *instance) onTransition(tr procman.Transition) {
+	inst.d.trimmer.poke()
 	err := inst.d.bus.ProcessTransition(events.StateChange{
 		Process:  tr.Process,
 		Group:    tr.Group,
@@ -120,7 +121,10 @@ func (inst *instance) openServers() error {
 		Logs:     logrot.Files{},
 		Follower: logrot.Files{},
 		ErrorLog: func(msg string) { inst.d.log(config.LevelError, msg) },
-		CountRPC: inst.d.metrics.CountRPC,
+		CountRPC: func(method, fault string) {
+			inst.d.metrics.CountRPC(method, fault)
+			inst.d.trimmer.poke()
+		},
 	}
 	if gosupervisorEnabled(inst.cfg) {
 		opts.Extensions = inst
