@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 	"github.com/kolo/xmlrpc"
 )
 
@@ -137,24 +138,6 @@ type CtlRun struct {
 	KillWhen  string        // SIGINT once stdout holds this text (15 s at most)
 }
 
-// lockedBuffer is a bytes.Buffer safe for the exec copier and a poller.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // RunCtl runs supervisorctl -c conf args... and returns what the user sees.
 // It is interrupted (SIGINT, like Ctrl-C) per KillAfter/KillWhen and killed
 // when ctx ends.
@@ -162,7 +145,7 @@ func RunCtl(ctx context.Context, r CtlRun) (CtlResult, error) {
 	cmd := exec.Command(r.Ctl, append([]string{"-c", r.Conf}, r.Args...)...)
 	cmd.Dir = r.Dir
 	cmd.Stdin = strings.NewReader(r.Stdin)
-	var out, errb lockedBuffer
+	var out, errb testchild.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		return CtlResult{}, fmt.Errorf("start supervisorctl: %w", err)

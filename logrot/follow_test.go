@@ -1,33 +1,16 @@
 package logrot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -61,7 +44,7 @@ func TestFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	fl.SetInterval(2 * time.Millisecond)
-	var out syncBuf
+	var out testchild.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- fl.Run(ctx, &out) }()
@@ -125,7 +108,7 @@ func TestFilesFollow(t *testing.T) {
 	appendFile(t, path, strings.Repeat("a", 2000))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuf
+	var out testchild.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Files{Poll: time.Millisecond}.Follow(ctx, path, FollowHead, func(p []byte) error {

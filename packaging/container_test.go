@@ -1,7 +1,6 @@
 package packaging
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,10 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // entrypoint reads the ENTRYPOINT of the Dockerfile, so the test runs what
@@ -77,26 +77,9 @@ func must(b []byte, err error) []byte {
 // and network namespaces, chrooted into root.
 type container struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testchild.Buffer
 	done chan struct{}
 	err  error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func startContainer(t *testing.T, root string) *container {
@@ -105,7 +88,7 @@ func startContainer(t *testing.T, root string) *container {
 	script := "ip link set lo up && exec chroot \"$0\" \"$@\""
 	args := append([]string{"--pid", "--fork", "--kill-child", "--mount", "--net", "--mount-proc=" + filepath.Join(root, "proc"),
 		"/bin/sh", "-c", script, root}, argv...)
-	c := &container{cmd: exec.Command("unshare", args...), out: &syncBuffer{}, done: make(chan struct{})}
+	c := &container{cmd: exec.Command("unshare", args...), out: &testchild.Buffer{}, done: make(chan struct{})}
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

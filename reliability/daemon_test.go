@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,11 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 	"github.com/kolo/xmlrpc"
 )
 
@@ -78,26 +77,9 @@ type daemon struct {
 	password string
 	cmd      *exec.Cmd
 	pid      int
-	out      *syncBuffer
+	out      *testchild.Buffer
 	done     chan struct{}
 	status   syscall.WaitStatus
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // freePort returns a loopback port nobody listens on right now.
@@ -176,7 +158,7 @@ func startNoWait(t *testing.T, fl flavor, s setup) *daemon {
 		port = freePort(t)
 	}
 	d := &daemon{t: t, fl: fl, dir: dir, conf: writeConfig(t, s, dir, port), sock: filepath.Join(dir, "s.sock"),
-		user: s.user, password: s.password, out: &syncBuffer{}, done: make(chan struct{}),
+		user: s.user, password: s.password, out: &testchild.Buffer{}, done: make(chan struct{}),
 		logfile: filepath.Join(dir, "supervisord.log")}
 	if s.logDir != "" {
 		d.logfile = filepath.Join(s.logDir, "supervisord.log")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 	"github.com/gosupervisor/gosupervisor/logrot"
 )
 
@@ -171,7 +172,7 @@ func TestPythonSupervisorctl(t *testing.T) {
 	// (supervisorctl prints a log read plus a newline.)
 	// tail -f reads the /logtail stream; stop it once it printed the log
 	cmd := exec.Command("/usr/bin/supervisorctl", "-c", conf, "tail", "-f", "solo")
-	var buf safeBuffer
+	var buf testchild.Buffer
 	cmd.Stdout = &buf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

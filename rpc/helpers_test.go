@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -141,22 +140,4 @@ func call(method string, params ...string) string {
 func bodyOf(resp []byte) string {
 	_, b, _ := bytes.Cut(resp, []byte("\r\n\r\n"))
 	return string(b)
-}
-
-// safeBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,11 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 	"github.com/kolo/xmlrpc"
 )
 
@@ -269,32 +268,15 @@ type testDaemon struct {
 	e      *env
 	cmd    *exec.Cmd // foreground mode
 	pid    int
-	stdout *syncBuffer
+	stdout *testchild.Buffer
 	done   chan struct{} // closed when the process was reaped
 	status syscall.WaitStatus
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startForeground runs supervisord -n and waits until it answers.
 func (e *env) startForeground(extraArgs ...string) *testDaemon {
 	e.t.Helper()
-	d := &testDaemon{e: e, stdout: &syncBuffer{}, done: make(chan struct{})}
+	d := &testDaemon{e: e, stdout: &testchild.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(ourBin, append([]string{"-n", "-c", e.conf}, extraArgs...)...)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = d.stdout

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // TestExitOnExitEndsTheDaemon: when a program with exit_on_exit exits and
@@ -212,7 +214,7 @@ func TestContainerExample(t *testing.T) {
 			dir := copyExample(t, "container")
 			cmd := exec.Command(ourBin, "-c", filepath.Join(dir, "supervisord.conf"))
 			cmd.Env = append(os.Environ(), "APP_SECONDS=1", "APP_EXIT="+strconv.Itoa(status))
-			var out syncBuffer
+			var out testchild.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

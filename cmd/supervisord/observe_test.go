@@ -21,6 +21,7 @@ import (
 	"github.com/kolo/xmlrpc"
 
 	"github.com/gosupervisor/gosupervisor/internal/testcert"
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 const prometheusBin = "/usr/bin/prometheus"
@@ -112,7 +113,7 @@ scrape_configs:
 	}
 	prom := exec.Command(prometheusBin, "--config.file="+promConf, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
-	var promOut syncBuffer
+	var promOut testchild.Buffer
 	prom.Stdout, prom.Stderr = &promOut, &promOut
 	if err := prom.Start(); err != nil {
 		t.Fatal(err)

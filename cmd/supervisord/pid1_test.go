@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // TestContainerPID1 runs supervisord as PID 1 of a new pid namespace, as in
@@ -37,7 +39,7 @@ func TestContainerPID1(t *testing.T) {
 		"orphaner": "[program:orphaner]\ncommand=/bin/sh -c '(sleep 0.2 &); exec sleep 1000'\nstartsecs=0\n",
 	})
 	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", ourBin, "-n", "-c", e.conf)
-	out := &syncBuffer{}
+	out := &testchild.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

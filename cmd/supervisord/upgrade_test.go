@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 	"github.com/kolo/xmlrpc"
 )
 
@@ -73,7 +74,7 @@ func startUpgradeEnv(t *testing.T, progs map[string]string) *upgradeEnv {
 	bin := filepath.Join(e.dir, "bin", "supervisord")
 	os.MkdirAll(filepath.Dir(bin), 0o755)
 	installBinary(t, ourBin, bin)
-	d := &testDaemon{e: e, stdout: &syncBuffer{}, done: make(chan struct{})}
+	d := &testDaemon{e: e, stdout: &testchild.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(bin, "-n", "-c", e.conf)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = d.stdout
