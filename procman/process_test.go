@@ -251,31 +251,21 @@ func TestFastExitNeverExited(t *testing.T) {
 func TestBackoffRetriesThenFatal(t *testing.T) {
 	clk := newFakeClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	p := proc("flaky", "exit", "1")
-	p.Startretries = 2
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "flaky", false); err != nil {
-		t.Fatal(err)
-	}
-	waitLen := func(n int) {
-		rec.waitFor(t, fmt.Sprintf("%d transitions", n), 10*time.Second, func() bool { return len(rec.states("flaky")) >= n })
-	}
-	waitLen(2)
+	startFlaky(t, s, 2)
+	rec.waitTransitions(t, "flaky", 2)
 	// The retry comes exactly backoff seconds later: 1 s, then 2 s.
 	clk.Advance(999 * time.Millisecond)
 	s.drain() // Advance ran the due timers; what they caused is queued
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF")
 	clk.Advance(time.Millisecond)
-	waitLen(4)
+	rec.waitTransitions(t, "flaky", 4)
 	clk.Advance(1999 * time.Millisecond)
 	s.drain()
 	if n := len(rec.states("flaky")); n != 4 {
 		t.Fatalf("retried early: %v", rec.states("flaky"))
 	}
 	clk.Advance(time.Millisecond)
-	waitLen(7)
+	rec.waitTransitions(t, "flaky", 7)
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "FATAL")
 	var tries []int
 	for _, tr := range rec.transitions("flaky") {
@@ -291,7 +281,7 @@ func TestBackoffRetriesThenFatal(t *testing.T) {
 	if _, _, err := s.Start(bg, "flaky", false); err != nil {
 		t.Fatal(err)
 	}
-	waitLen(9)
+	rec.waitTransitions(t, "flaky", 9)
 	if tr := rec.transitions("flaky")[8]; tr.To != Backoff || tr.Tries != 1 {
 		t.Errorf("after FATAL restart: %+v", tr)
 	}
@@ -310,19 +300,7 @@ func TestBackoffRetriesThenFatal(t *testing.T) {
 func TestStopEscalatesToSIGKILL(t *testing.T) {
 	clk := newFakeClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	out := newLineSink()
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
-	p := proc("stubborn", "ignoreterm", "out", "ready", "sleep", "60")
-	p.Startsecs = 0
-	p.Stopwaitsecs = 2
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "stubborn", true); err != nil {
-		t.Fatal(err)
-	}
-	out.next(t) // SIGTERM is ignored from here on
-	info, _ := s.Info("stubborn")
+	info := startStubborn(t, s, "stubborn", 2)
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Stop(bg, "stubborn", true); done <- err }()
 	rec.waitState(t, "stubborn", Stopping, 30*time.Second)
@@ -740,13 +718,7 @@ func TestGroupsPriorityOrder(t *testing.T) {
 func TestShutdownTurnsBackoffFatal(t *testing.T) {
 	clk := newFakeClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	p := proc("flaky", "exit", "1")
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "flaky", false); err != nil {
-		t.Fatal(err)
-	}
+	startFlaky(t, s, 3)
 	rec.waitState(t, "flaky", Backoff, 30*time.Second)
 	if err := s.Shutdown(bg); err != nil {
 		t.Fatal(err)
@@ -762,18 +734,7 @@ func TestShutdownTurnsBackoffFatal(t *testing.T) {
 
 func TestShutdownContextKillsStragglers(t *testing.T) {
 	s, rec := newTestSupervisor(t, Options{})
-	out := newLineSink()
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
-	p := proc("stubborn", "ignoreterm", "out", "ready", "sleep", "60")
-	p.Startsecs = 0
-	p.Stopwaitsecs = 3600
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "stubborn", true); err != nil {
-		t.Fatal(err)
-	}
-	out.next(t)
+	startStubborn(t, s, "stubborn", 3600)
 	ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
 	defer cancel()
 	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {

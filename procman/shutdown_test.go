@@ -146,19 +146,7 @@ func TestStopAndShutdownGiveUpOnChildOutlivingSIGKILL(t *testing.T) {
 		}
 		return syscall.Kill(pid, sig)
 	}
-	out := newLineSink()
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
-	p := proc("tough", "ignoreterm", "out", "ready", "sleep", "120")
-	p.Startsecs = 0
-	p.Stopwaitsecs = 3
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "tough", true); err != nil {
-		t.Fatal(err)
-	}
-	out.next(t)
-	info, _ := s.Info("tough")
+	info := startStubborn(t, s, "tough", 3)
 	done := make(chan error, 1)
 	go func() { _, _, err := s.Stop(bg, "tough", true); done <- err }()
 	rec.waitState(t, "tough", Stopping, 10*time.Second)

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 	"unsafe"
-
-	"github.com/gosupervisor/gosupervisor/config"
 )
 
 // A wall-clock step (settimeofday, an NTP step) moves what time.Now()
@@ -66,12 +64,7 @@ func TestWallClockStepStartsecs(t *testing.T) {
 			s, rec := newTestSupervisor(t, Options{Clock: clk})
 			p := proc("slow", "sleep", "120")
 			p.Startsecs = 5
-			if err := s.AddGroup(homogeneous(p)); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.Start(bg, "slow", false); err != nil {
-				t.Fatal(err)
-			}
+			startOne(t, s, p, false)
 			rec.waitState(t, "slow", Starting, 10*time.Second)
 			before, _ := s.Info("slow")
 			stepWall(t, clk, step)
@@ -99,35 +92,22 @@ func TestWallClockStepStartsecs(t *testing.T) {
 func TestWallClockStepBackoff(t *testing.T) {
 	clk := newSteppingClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	p := proc("flaky", "exit", "1")
-	p.Startretries = 2
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
+	startFlaky(t, s, 2)
+	rec.waitTransitions(t, "flaky", 2) // STARTING, BACKOFF
+	for _, c := range []struct {
+		step, backoff time.Duration
+		seen          int // transitions before the retry
+	}{{time.Hour, time.Second, 2}, {-2 * time.Hour, 2 * time.Second, 4}} {
+		stepWall(t, clk, c.step)
+		clk.Advance(c.backoff - time.Millisecond)
+		s.drain()
+		if n := len(rec.states("flaky")); n != c.seen {
+			t.Fatalf("retried early after the wall clock moved %v: %v", c.step, rec.states("flaky"))
+		}
+		clk.Advance(time.Millisecond)
+		rec.waitTransitions(t, "flaky", c.seen+2)
 	}
-	if _, _, err := s.Start(bg, "flaky", false); err != nil {
-		t.Fatal(err)
-	}
-	count := func() int { return len(rec.states("flaky")) }
-	waitLen := func(n int) {
-		rec.waitFor(t, "transitions", 10*time.Second, func() bool { return count() >= n })
-	}
-	waitLen(2) // STARTING, BACKOFF
-	stepWall(t, clk, time.Hour)
-	clk.Advance(999 * time.Millisecond)
-	s.drain()
-	if count() != 2 {
-		t.Fatalf("retried early after the wall clock jumped forward: %v", rec.states("flaky"))
-	}
-	clk.Advance(time.Millisecond)
-	waitLen(4)
-	stepWall(t, clk, -2*time.Hour)
-	clk.Advance(1999 * time.Millisecond)
-	s.drain()
-	if count() != 4 {
-		t.Fatalf("retried early: %v", rec.states("flaky"))
-	}
-	clk.Advance(time.Millisecond)
-	waitLen(7)
+	rec.waitTransitions(t, "flaky", 7) // the last retry failed too: FATAL
 	wantStates(t, rec, "flaky", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "STARTING", "BACKOFF", "FATAL")
 }
 
@@ -137,19 +117,7 @@ func TestWallClockStepBackoff(t *testing.T) {
 func TestWallClockStepStopwaitsecs(t *testing.T) {
 	clk := newSteppingClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	out := newLineSink()
-	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
-	p := proc("tough", "ignoreterm", "out", "ready", "sleep", "120")
-	p.Startsecs = 0
-	p.Stopwaitsecs = 10
-	if err := s.AddGroup(homogeneous(p)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Start(bg, "tough", true); err != nil {
-		t.Fatal(err)
-	}
-	out.next(t)
-	info, _ := s.Info("tough")
+	info := startStubborn(t, s, "tough", 10)
 	if _, _, err := s.Stop(bg, "tough", false); err != nil {
 		t.Fatal(err)
 	}
