@@ -7,14 +7,13 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/states"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
 
-// top is a full-screen live view of every process (bubbletea): state, pid,
+// top is a full-screen live view of every process (topterm.go): state, pid,
 // uptime and, from gosupervisor.getAllProcessHealth when the server has
 // it, restarts, CPU and memory. It refreshes every second; keys select a
 // process and start, stop, restart or tail it, and change the sort.
@@ -39,8 +38,7 @@ func doTop(c *controller, arg string) (bool, error) {
 	}
 	defer s.close()
 	m := &topModel{client: s, url: c.opts.serverURL, health: true, cpu: map[string]cpuSample{}}
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out))
-	if _, err := p.Run(); err != nil {
+	if err := runTop(m, in, out); err != nil {
 		return false, fmt.Errorf("top: %w", err)
 	}
 	return false, nil
@@ -97,21 +95,29 @@ type topData struct {
 
 type actionDone struct{ msg string }
 
-func tick() tea.Cmd {
-	return tea.Tick(topInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
+// tick answers tickMsg after topInterval.
+func tick(done <-chan struct{}) any {
+	t := time.NewTimer(topInterval)
+	defer t.Stop()
+	select {
+	case now := <-t.C:
+		return tickMsg(now)
+	case <-done:
+		return nil
+	}
 }
 
-func (m *topModel) Init() tea.Cmd { return tea.Batch(m.fetch(), tick()) }
+func (m *topModel) init() []topCmd { return []topCmd{m.fetch(), tick} }
 
 // fetch asks the server for the next topData.
-func (m *topModel) fetch() tea.Cmd {
+func (m *topModel) fetch() topCmd {
 	if m.fetching {
 		return nil
 	}
 	m.fetching = true
 	wantHealth, tailName := m.health, m.tail
 	lines := max(m.height-3, 10)
-	return func() tea.Msg {
+	return func(<-chan struct{}) any {
 		d := topData{at: time.Now()}
 		if d.err = m.client.callInto(&d.infos, "supervisor.getAllProcessInfo"); d.err != nil {
 			return d
@@ -139,9 +145,9 @@ func (m *topModel) fetch() tea.Cmd {
 
 // act runs a process command (start, stop or restart) on name and reports
 // it as supervisorctl words it.
-func (m *topModel) act(verb, name string) tea.Cmd {
+func (m *topModel) act(verb, name string) topCmd {
 	m.msg = verb + " " + name + " ..."
-	return func() tea.Msg {
+	return func(<-chan struct{}) any {
 		var lines []string
 		do := func(method string, k startStop) {
 			group, process := namespec.Split(name)
@@ -169,28 +175,29 @@ func (m *topModel) act(verb, name string) tea.Cmd {
 	}
 }
 
-func (m *topModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// update takes one message and returns the work it starts.
+func (m *topModel) update(msg any) []topCmd {
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
+	case sizeMsg:
+		m.width, m.height = msg.width, msg.height
 	case tickMsg:
-		return m, tea.Batch(m.fetch(), tick())
+		return []topCmd{m.fetch(), tick}
 	case topData:
 		m.fetching = false
 		m.apply(msg)
 	case actionDone:
 		m.msg = msg.msg
-		return m, m.fetch()
-	case tea.KeyMsg:
-		return m, m.key(msg.String())
+		return []topCmd{m.fetch()}
+	case keyMsg:
+		return []topCmd{m.key(string(msg))}
 	}
-	return m, nil
+	return nil
 }
 
 // key handles one key press.
-func (m *topModel) key(k string) tea.Cmd {
+func (m *topModel) key(k string) topCmd {
 	if k == "ctrl+c" {
-		return tea.Quit
+		return quit
 	}
 	if m.tail != "" {
 		switch k {
@@ -201,7 +208,7 @@ func (m *topModel) key(k string) tea.Cmd {
 	}
 	switch k {
 	case "q":
-		return tea.Quit
+		return quit
 	case "up", "k":
 		m.move(-1)
 	case "down", "j":
