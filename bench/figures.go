@@ -348,10 +348,16 @@ type LogCapture struct {
 	// /dev/zero into files in 64 KiB writes (one per writer, all at once):
 	// the page-cache write floor of any capturing daemon on this machine.
 	PageCacheCPU float64
-	Complete     time.Duration // startProcess -> all bytes on disk
-	CPU          float64       // daemon CPU s over Complete
-	Exited       bool          // writer seen EXITED
-	ContentOK    bool          // oldest file starts with writer bytes
+	// SpliceSameCPU and SpliceOtherCPU are the CPU seconds of splice(2)
+	// alone moving the bytes from a pipe into a file, its writer pinned to
+	// the reader's CPU or to the other one (MeasurePipeCopy; one writer
+	// only): the kernel's share of any capture.
+	SpliceSameCPU  float64
+	SpliceOtherCPU float64
+	Complete       time.Duration // startProcess -> all bytes on disk
+	CPU            float64       // daemon CPU s over Complete
+	Exited         bool          // writer seen EXITED
+	ContentOK      bool          // oldest file starts with writer bytes
 }
 
 // Lost is the number of bytes written but not on disk.
@@ -427,6 +433,17 @@ func MeasureLogCapture(spec Spec, dir string, nbytes int64, writers int, timeout
 	}
 	if r.PageCacheCPU, err = pageCacheCPU(dir, per, writers); err != nil {
 		return r, err
+	}
+	if a, b, ok := twoCPUs(); ok && writers == 1 {
+		same, err := MeasurePipeCopy(dir, per, b, b)
+		if err != nil {
+			return r, err
+		}
+		other, err := MeasurePipeCopy(dir, per, a, b)
+		if err != nil {
+			return r, err
+		}
+		r.SpliceSameCPU, r.SpliceOtherCPU = same.ReaderCPU, other.ReaderCPU
 	}
 
 	ddir := filepath.Join(dir, "daemon")

@@ -526,3 +526,35 @@ func TestHarnessAgainstPython(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasurePipeCopy moves bytes through a pipe with the writer on the
+// reader's CPU and on another, and checks every byte reached the file and
+// both threads' CPU was counted.
+func TestMeasurePipeCopy(t *testing.T) {
+	a, b, ok := twoCPUs()
+	if !ok {
+		t.Skip("needs two CPUs")
+	}
+	for _, tc := range []struct {
+		name           string
+		writer, reader int
+		nbytes         int64
+	}{
+		{"same CPU", b, b, 8 << 20},
+		{"other CPU", a, b, 8 << 20},
+		{"not a multiple of the write size", a, b, 3<<20 + 17},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := MeasurePipeCopy(t.TempDir(), tc.nbytes, tc.writer, tc.reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ReaderCPU <= 0 || r.WriterCPU <= 0 || r.Splices < 1 {
+				t.Errorf("got %+v, want CPU counted on both threads and at least one splice", r)
+			}
+		})
+	}
+	if _, err := MeasurePipeCopy(t.TempDir(), 1<<20, -1, b); err == nil {
+		t.Error("pinning to CPU -1: want an error")
+	}
+}
