@@ -1,10 +1,17 @@
 package rpc
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/procman"
 )
 
 func TestAnswerBufs(t *testing.T) {
@@ -71,4 +78,66 @@ func TestAnswerBufsLinger(t *testing.T) {
 		t.Error("no mapping after the release")
 	}
 	a.put(again, again.b)
+}
+
+// TestLargeAnswerBytes: an answer big enough to be encoded into a mapping
+// is on the wire byte for byte what the encoder writes, on calls that
+// reuse the kept mapping and on one after it was given back.
+func TestLargeAnswerBytes(t *testing.T) {
+	b := benchBackend(1500)
+	b.now = time.Now().Unix() // a fixed clock: the answers do not change
+	b.mu.Lock()
+	for i, p := range b.groups["group007"] {
+		p.info.State, p.info.PID = procman.Fatal, 0
+		p.info.SpawnErr = fmt.Sprintf("can't find command '<a&b>%d'", i)
+	}
+	b.mu.Unlock()
+	want, err := EncodeResponse(nil, sortProcessInfo(b.AllProcessInfo(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < largeAnswer {
+		t.Fatalf("the answer is %d bytes, under the %d a mapping is used for", len(want), largeAnswer)
+	}
+	sock, srv := startServer(t, b, nil, Options{})
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	get := func() []byte {
+		t.Helper()
+		if _, err := c.Write(rpcRequest(call("supervisor.getAllProcessInfo"))); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ContentLength != int64(len(body)) {
+			t.Fatalf("Content-Length %d, body %d bytes", resp.ContentLength, len(body))
+		}
+		return body
+	}
+	for i := range 4 {
+		if i == 3 {
+			// After the kept mapping was given back.
+			deadline := time.Now().Add(30 * time.Second) // bounds a hang only
+			for srv.answers.held() {
+				if time.Now().After(deadline) {
+					t.Fatal("the kept mapping was never given back")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		if got := get(); !bytes.Equal(got, want) {
+			t.Fatalf("call %d: %d bytes differ from the encoder's %d", i+1, len(got), len(want))
+		}
+	}
 }
