@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 var (
@@ -40,7 +42,9 @@ func envInt(name string, def int) int {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if err := SetChildSubreaper(); err != nil {
+	// Orphans of the daemons the cases start are re-parented here (and
+	// can be reaped by PID) instead of to init.
+	if err := testchild.BecomeSubreaper(); err != nil {
 		fmt.Fprintln(os.Stderr, "compat:", err)
 		os.Exit(1)
 	}

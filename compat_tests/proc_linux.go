@@ -11,19 +11,6 @@ import (
 	"time"
 )
 
-// prSetChildSubreaper is PR_SET_CHILD_SUBREAPER from <linux/prctl.h>.
-const prSetChildSubreaper = 36
-
-// SetChildSubreaper makes the calling process a child subreaper, so orphans of
-// the daemons it starts are re-parented to it (and can be reaped by PID)
-// instead of to init.
-func SetChildSubreaper() error {
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", errno)
-	}
-	return nil
-}
-
 // Proc is one entry of /proc: enough to find descendants and to tell a
 // process from a later one that reused its PID.
 type Proc struct {

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -54,23 +53,16 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ourBin = filepath.Join(dir, "supervisord")
-	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
 	// Built without -race: the figures (RSS, threads, latency) are the
 	// shipped binary's; cmd/supervisord's end-to-end tests run the race build.
-	build := exec.Command(gobin, "build", "-o", ourBin, "../cmd/supervisord")
-	build.Stderr = os.Stderr
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if err := build.Run(); err != nil {
+	if err := testchild.GoBuild(ourBin, "../cmd/supervisord", false); err != nil {
 		fmt.Fprintln(os.Stderr, "building supervisord:", err)
 		return 1
 	}
-	// Become a child subreaper: grandchildren the daemon leaks (or forks
-	// by design and loses) are re-parented here, where the tests see them.
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); errno != 0 {
-		fmt.Fprintln(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER):", errno)
+	// Grandchildren the daemon leaks (or forks by design and loses) are
+	// re-parented here, where the tests see them.
+	if err := testchild.BecomeSubreaper(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()

@@ -40,35 +40,19 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ourBin = filepath.Join(dir, "supervisord")
-	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	args := []string{"build", "-o", ourBin}
-	cgo := "CGO_ENABLED=0"
-	if raceEnabled {
-		args, cgo = append(args, "-race"), "CGO_ENABLED=1"
-	}
-	build := exec.Command(gobin, append(args, ".")...)
-	build.Stderr = os.Stderr
-	build.Env = append(os.Environ(), cgo)
-	if err := build.Run(); err != nil {
+	if err := testchild.GoBuild(ourBin, ".", raceEnabled); err != nil {
 		fmt.Fprintln(os.Stderr, "building supervisord:", err)
 		return 1
 	}
 	ourCtl = filepath.Join(dir, "supervisorctl")
-	build = exec.Command(gobin, "build", "-o", ourCtl, "../supervisorctl")
-	build.Stderr = os.Stderr
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if err := build.Run(); err != nil {
+	if err := testchild.GoBuild(ourCtl, "../supervisorctl", false); err != nil {
 		fmt.Fprintln(os.Stderr, "building supervisorctl:", err)
 		return 1
 	}
-	// Become a child subreaper: a daemonized supervisord (whose parent
-	// exits) and anything it leaks are re-parented to this process, where
-	// the tests can see and reap them.
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); errno != 0 {
-		fmt.Fprintln(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER):", errno)
+	// A daemonized supervisord (whose parent exits) and anything it leaks
+	// are re-parented to this process, where the tests can see and reap them.
+	if err := testchild.BecomeSubreaper(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()

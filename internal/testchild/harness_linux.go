@@ -1,0 +1,43 @@
+package testchild
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// BecomeSubreaper makes the calling process a child subreaper
+// (PR_SET_CHILD_SUBREAPER): what a daemon under test leaks, or a
+// daemonized one whose parent exits, is re-parented here, where the tests
+// can see and reap it, instead of to init.
+func BecomeSubreaper() error {
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); errno != 0 {
+		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", errno)
+	}
+	return nil
+}
+
+// GoBuild builds the package pkg (a path relative to the working
+// directory) into out with the toolchain running the tests ($GOROOT/bin/go,
+// else go on $PATH): cgo-free as shipped, or with -race (which needs cgo).
+// The compiler's messages go to stderr.
+func GoBuild(out, pkg string, race bool) error {
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	args := []string{"build", "-o", out}
+	cgo := "CGO_ENABLED=0"
+	if race {
+		args, cgo = append(args, "-race"), "CGO_ENABLED=1"
+	}
+	build := exec.Command(gobin, append(args, pkg)...)
+	build.Stderr = os.Stderr
+	build.Env = append(os.Environ(), cgo)
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build %s: %w", pkg, err)
+	}
+	return nil
+}
