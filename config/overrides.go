@@ -67,22 +67,17 @@ func (o *Overrides) Set(opt, arg string) error {
 		wd, _ = os.Getwd()
 	}
 	fs := fsEnv{cwd: wd, home: os.Getenv("HOME")}
-	invalid := func(err error) error {
-		return errorf("invalid value for " + opt + " " + pyrepr.Str(arg) + ": " + err.Error())
+	u := usage{
+		invalid: func(err error) error {
+			return errorf("invalid value for " + opt + " " + pyrepr.Str(arg) + ": " + err.Error())
+		},
+		conflict: errorf("conflicting command line option " + pyrepr.Str(opt)),
 	}
-	conflict := errorf("conflicting command line option " + pyrepr.Str(opt))
 	setFlag := func(b *bool) error {
 		if *b {
-			return conflict
+			return u.conflict
 		}
 		*b = true
-		return nil
-	}
-	setStr := func(p **string, v string) error {
-		if *p != nil {
-			return conflict
-		}
-		*p = &v
 		return nil
 	}
 	switch name {
@@ -95,69 +90,64 @@ func (o *Overrides) Set(opt, arg string) error {
 	case "strip_ansi":
 		return setFlag(&o.StripANSI)
 	case "user":
-		return setStr(&o.User, arg)
+		return overrideAs(&o.User, arg, verbatim, u)
 	case "identifier":
-		return setStr(&o.Identifier, arg)
+		return overrideAs(&o.Identifier, arg, verbatim, u)
 	case "profile_options":
-		return setStr(&o.ProfileOptions, arg)
+		return overrideAs(&o.ProfileOptions, arg, verbatim, u)
 	case "umask":
-		v, err := octalType(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		if o.Umask != nil {
-			return conflict
-		}
-		m := os.FileMode(v)
-		o.Umask = &m
-	case "directory", "childlogdir":
-		v, err := fs.existingDirectory(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		if name == "directory" {
-			return setStr(&o.Directory, v)
-		}
-		return setStr(&o.Childlogdir, v)
-	case "logfile", "pidfile":
-		v, err := fs.existingDirpath(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		if name == "logfile" {
-			return setStr(&o.Logfile, v)
-		}
-		return setStr(&o.Pidfile, v)
+		return overrideAs(&o.Umask, arg, fileMode, u)
+	case "directory":
+		return overrideAs(&o.Directory, arg, fs.existingDirectory, u)
+	case "childlogdir":
+		return overrideAs(&o.Childlogdir, arg, fs.existingDirectory, u)
+	case "logfile":
+		return overrideAs(&o.Logfile, arg, fs.existingDirpath, u)
+	case "pidfile":
+		return overrideAs(&o.Pidfile, arg, fs.existingDirpath, u)
 	case "logfile_maxbytes":
-		v, err := byteSize(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		if o.LogfileMaxbytes != nil {
-			return conflict
-		}
-		o.LogfileMaxbytes = &v
-	case "logfile_backups", "minfds", "minprocs":
-		v, err := integer(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		dst := map[string]**int{"logfile_backups": &o.LogfileBackups, "minfds": &o.Minfds, "minprocs": &o.Minprocs}[name]
-		if *dst != nil {
-			return conflict
-		}
-		*dst = &v
+		return overrideAs(&o.LogfileMaxbytes, arg, byteSize, u)
+	case "logfile_backups":
+		return overrideAs(&o.LogfileBackups, arg, integer, u)
+	case "minfds":
+		return overrideAs(&o.Minfds, arg, integer, u)
+	case "minprocs":
+		return overrideAs(&o.Minprocs, arg, integer, u)
 	case "loglevel":
-		v, err := loggingLevel(arg)
-		if err != nil {
-			return invalid(err)
-		}
-		if o.Loglevel != nil {
-			return conflict
-		}
-		o.Loglevel = &v
+		return overrideAs(&o.Loglevel, arg, loggingLevel, u)
 	}
 	return nil
+}
+
+// usage holds the two command line errors of one option, worded as
+// Python's usage messages.
+type usage struct {
+	invalid  func(error) error
+	conflict error
+}
+
+// overrideAs converts arg with conv and records the value in *dst: the
+// read-then-convert step of every command line option with a value. An
+// invalid value is reported before a second setting, as Python does.
+func overrideAs[T any](dst **T, arg string, conv func(string) (T, error), u usage) error {
+	v, err := conv(arg)
+	if err != nil {
+		return u.invalid(err)
+	}
+	if *dst != nil {
+		return u.conflict
+	}
+	*dst = &v
+	return nil
+}
+
+// verbatim is the conversion of options taken as typed.
+func verbatim(s string) (string, error) { return s, nil }
+
+// fileMode is octalType as a file mode (umask).
+func fileMode(s string) (os.FileMode, error) {
+	v, err := octalType(s)
+	return os.FileMode(v), err
 }
 
 // apply puts the overrides over the values read from [supervisord].
