@@ -125,19 +125,24 @@ func cannedServer(tb testing.TB, n int, answers map[string][]byte, other http.Ha
 	return path
 }
 
-// BenchmarkStatus1000 runs the shipped `status` command (config read,
+// BenchmarkStatus runs the shipped `status` command (config read,
 // upcheck, getAllProcessInfo, decoding, the table) against a canned
-// 1,000-program answer: the client's own cost, without process start.
-func BenchmarkStatus1000(b *testing.B) {
-	conf := cannedDaemon(b, 1000)
-	var out bytes.Buffer
-	for b.Loop() {
-		out.Reset()
-		if code := run([]string{"supervisorctl", "-c", conf, "status"}, strings.NewReader(""), &out, io.Discard, nil); code != 0 {
-			b.Fatalf("exit %d: %s", code, out.String())
-		}
-	}
-	if got := strings.Count(out.String(), " RUNNING "); got != 1000 {
-		b.Fatalf("%d RUNNING lines, want 1000", got)
+// answer for 1,000 and 6,000 programs: the client's own cost (with the
+// canned server's), without process start.
+func BenchmarkStatus(b *testing.B) {
+	for _, n := range []int{1000, 6000} {
+		b.Run(fmt.Sprintf("N%d", n), func(b *testing.B) {
+			conf := cannedDaemon(b, n)
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				if code := run([]string{"supervisorctl", "-c", conf, "status"}, strings.NewReader(""), &out, io.Discard, nil); code != 0 {
+					b.Fatalf("exit %d: %s", code, out.String())
+				}
+			}
+			if got := strings.Count(out.String(), " RUNNING "); got != n {
+				b.Fatalf("%d RUNNING lines, want %d", got, n)
+			}
+		})
 	}
 }
