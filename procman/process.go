@@ -319,6 +319,7 @@ func (p *process) sendKill(sig syscall.Signal, asGroup bool) {
 	}
 	p.logf(config.LevelDebug, "killing %s (pid %d) %swith signal %s", p.cfg.Name, p.pid, as, signals.Name(int(sig)))
 	p.armTimer(time.Duration(p.cfg.Stopwaitsecs)*time.Second, evStopTimeout)
+	p.s.reaper.Expect(p.pid)
 	if err := p.s.kill(target, sig); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			p.logf(config.LevelDebug, "unable to signal %s (pid %d), it probably just exited on its own: %v", p.cfg.Name, p.pid, err)

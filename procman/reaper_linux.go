@@ -44,6 +44,13 @@ type Reaper struct {
 	// handled (Close waits for them).
 	delivering sync.WaitGroup
 
+	// expect queues the pids told to exit, tried before a scan (see
+	// scanEvery). lastScan and scanOwed belong to the reaper goroutine.
+	expectMu sync.Mutex
+	expect   []int
+	lastScan time.Time
+	scanOwed bool
+
 	sigc      chan os.Signal
 	stop      chan struct{}
 	done      chan struct{}
@@ -61,7 +68,18 @@ func NewReaper(reapAll bool, orphan func(Exit)) *Reaper {
 // goroutine starts, so an exit that happened during the hand-over is kept
 // for Adopt rather than handed to orphan (with reapAll).
 func NewReaperAdopting(reapAll bool, orphan func(Exit), reserved []int) *Reaper {
-	r := &Reaper{
+	r := newReaper(reapAll, orphan)
+	for _, pid := range reserved {
+		r.subs[pid] = nil
+	}
+	signal.Notify(r.sigc, syscall.SIGCHLD)
+	go r.loop()
+	return r
+}
+
+// newReaper is a Reaper whose goroutine is not started yet.
+func newReaper(reapAll bool, orphan func(Exit)) *Reaper {
+	return &Reaper{
 		subs:     make(map[int]func(Exit)),
 		inflight: make(map[int]Exit),
 		early:    make(map[int]Exit),
@@ -71,12 +89,6 @@ func NewReaperAdopting(reapAll bool, orphan func(Exit), reserved []int) *Reaper 
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	for _, pid := range reserved {
-		r.subs[pid] = nil
-	}
-	signal.Notify(r.sigc, syscall.SIGCHLD)
-	go r.loop()
-	return r
 }
 
 // Adopt watches pid, a child a previous image of the daemon started and
@@ -152,13 +164,24 @@ func (r *Reaper) Start(exclusive bool, spawn func() (int, error), onExit func(Ex
 func (r *Reaper) loop() {
 	defer close(r.done)
 	r.reap() // children that exited before we were listening
+	var owed *time.Timer
 	for {
+		var scan <-chan time.Time
+		if r.scanOwed {
+			if owed == nil {
+				owed = time.NewTimer(scanEvery)
+			} else {
+				owed.Reset(scanEvery)
+			}
+			scan = owed.C
+		}
 		select {
 		case <-r.stop:
 			return
 		case <-r.sigc:
-			r.reap()
+		case <-scan:
 		}
+		r.reap()
 	}
 }
 
@@ -167,7 +190,76 @@ type reaped struct {
 	cb   func(Exit)
 }
 
-// reap collects every exited child, then delivers outside the lock.
+// Finding exited children. waitid(P_ALL) and wait4(-1) walk the list of
+// every child of the process, alive ones included, up to the first that
+// has exited: O(N) per call, and the children a stop signals last
+// (ascending start order, descending stop order) sit at the end of that
+// list, so a mass stop found each exit with a walk over the children still
+// alive. wait4(pid) looks at one child. So the pids that were told to exit
+// (Expect: a stop signal, SIGKILL) are tried first, one wait4(pid) each;
+// a walk runs only when they do not explain the SIGCHLD, and at least
+// every scanEvery (the loop runs one then if no SIGCHLD came meanwhile), so
+// a child that exits on its own during a mass stop is found within
+// scanEvery.
+const (
+	scanEvery = 10 * time.Millisecond
+	// expectMisses is how many expected pids still alive one reap tries
+	// beyond one per pid it found exited; before it found one it tries
+	// as many as cost about one walk (len(subs)/walkPerTry).
+	expectMisses = 8
+	walkPerTry   = 16
+)
+
+// Expect tells the reaper that pid, a child of ours, was told to exit
+// (a stop signal or SIGKILL), so it is looked for first.
+func (r *Reaper) Expect(pid int) {
+	r.expectMu.Lock()
+	r.expect = append(r.expect, pid)
+	r.expectMu.Unlock()
+}
+
+// reapExpected reaps the expected pids that have exited, in the order
+// they were expected; the ones it found alive go to the back of the
+// queue. It reports how many it reaped. The caller holds r.mu and
+// r.subsMu.
+func (r *Reaper) reapExpected(take func(int, syscall.WaitStatus)) int {
+	r.expectMu.Lock()
+	cand := r.expect
+	r.expect = nil
+	r.expectMu.Unlock()
+	if len(cand) == 0 {
+		return 0
+	}
+	hits, misses, i := 0, 0, 0
+	blind := max(expectMisses, len(r.subs)/walkPerTry)
+	var alive []int
+	for ; i < len(cand); i++ {
+		if hits > 0 && misses >= expectMisses+hits || misses >= blind {
+			break
+		}
+		pid := cand[i]
+		if _, ours := r.subs[pid]; !ours {
+			continue // reaped by a walk, or not ours to reap
+		}
+		var ws syscall.WaitStatus
+		got, err := wait4NoHang(pid, &ws)
+		switch {
+		case err == nil && got == pid:
+			take(pid, ws)
+			hits++
+		case err == nil:
+			alive = append(alive, pid)
+			misses++
+		}
+	}
+	rest := append(cand[i:], alive...)
+	r.expectMu.Lock()
+	r.expect = append(rest, r.expect...)
+	r.expectMu.Unlock()
+	return hits
+}
+
+// reap collects exited children (see above), then hands them over.
 func (r *Reaper) reap() {
 	r.mu.Lock()
 	r.subsMu.Lock()
@@ -186,6 +278,26 @@ func (r *Reaper) reap() {
 		}
 		out = append(out, reaped{ex, cb})
 	}
+	r.scanOwed = false
+	for {
+		if hits := r.reapExpected(take); hits > 0 && now.Sub(r.lastScan) < scanEvery {
+			r.scanOwed = true
+			break
+		}
+		if !r.walk(take) {
+			r.lastScan = now
+			break
+		}
+	}
+	r.subsMu.Unlock()
+	r.mu.Unlock()
+	r.deliver(out)
+}
+
+// walk reaps one exited child it may (any child with reapAll, else a
+// registered one) found by a walk over the children, and reports whether
+// it found one. The caller holds r.mu and r.subsMu.
+func (r *Reaper) walk(take func(int, syscall.WaitStatus)) bool {
 	if r.reapAll {
 		for {
 			var ws syscall.WaitStatus
@@ -194,37 +306,32 @@ func (r *Reaper) reap() {
 				continue
 			}
 			if err != nil || pid <= 0 {
-				break
+				return false
 			}
 			take(pid, ws)
-		}
-	} else {
-		for {
-			pid, err := waitidPeek(pAll, 0)
-			if err != nil || pid <= 0 {
-				break
-			}
-			if _, ours := r.subs[pid]; !ours {
-				// Someone else's zombie hides the rest: check ours one by one.
-				for p := range r.subs {
-					var ws syscall.WaitStatus
-					if got, err := wait4NoHang(p, &ws); err == nil && got == p {
-						take(p, ws)
-					}
-				}
-				break
-			}
-			var ws syscall.WaitStatus
-			if got, err := wait4NoHang(pid, &ws); err == nil && got == pid {
-				take(pid, ws)
-			} else {
-				break
-			}
+			return true
 		}
 	}
-	r.subsMu.Unlock()
-	r.mu.Unlock()
-	r.deliver(out)
+	pid, err := waitidPeek(pAll, 0)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if _, ours := r.subs[pid]; !ours {
+		// Someone else's zombie hides the rest: check ours one by one.
+		for p := range r.subs {
+			var ws syscall.WaitStatus
+			if got, err := wait4NoHang(p, &ws); err == nil && got == p {
+				take(p, ws)
+			}
+		}
+		return false
+	}
+	var ws syscall.WaitStatus
+	if got, err := wait4NoHang(pid, &ws); err == nil && got == pid {
+		take(pid, ws)
+		return true
+	}
+	return false
 }
 
 // deliver hands each exit of one reap to its owner on a goroutine of its

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,5 +164,64 @@ func TestShutdownWaitsForDeadChild(t *testing.T) {
 				t.Errorf("x ended in %v", st)
 			}
 		})
+	}
+}
+
+// TestReaperExpectedFirstScanOwed: an exit the reaper was told to expect
+// is reaped by its pid, the scan of every child is put off, and a child
+// that exited unexpected meanwhile is found by the scan the reaper owes
+// itself, without another SIGCHLD (this reaper gets none: the test is its
+// only source of wake-ups).
+func TestReaperExpectedFirstScanOwed(t *testing.T) {
+	sleep := lookBin(t, "/bin/sleep")
+	r := newReaper(false, nil)
+	// A scan "just ran" for as long as the test lasts: only an owed
+	// scan, with no expected exit to explain it, may run one.
+	r.lastScan = time.Now().Add(time.Hour)
+	exits := make(chan Exit, 2)
+	start := func() int {
+		pid, err := r.Start(false, func() (int, error) {
+			return syscall.ForkExec(sleep, []string{sleep, "60"}, &syscall.ProcAttr{})
+		}, func(ex Exit) { exits <- ex })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	expected, unexpected := start(), start()
+	r.Expect(expected)
+	for _, pid := range []int{expected, unexpected} {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pid := range []int{expected, unexpected} {
+		for pidAlive(pid) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	go r.loop()
+	defer r.Close()
+	reapedAt := map[int]time.Time{}
+	for range 2 {
+		select {
+		case ex := <-exits:
+			if ex.Status.Signal() != syscall.SIGKILL {
+				t.Errorf("pid %d: status %v", ex.Pid, ex.Status)
+			}
+			reapedAt[ex.Pid] = ex.Time
+		case <-time.After(30 * time.Second):
+			t.Fatalf("delivered %v of %d and %d", reapedAt, expected, unexpected)
+		}
+	}
+	// Exit.Time is when the reap that found it ran.
+	if a, b := reapedAt[expected], reapedAt[unexpected]; !a.Before(b) {
+		t.Errorf("the expected pid was reaped at %v, the other at %v: want it first (by pid, no scan), the other by the owed scan", a, b)
+	}
+	r.expectMu.Lock()
+	left := len(r.expect)
+	r.expectMu.Unlock()
+	if left != 0 {
+		t.Errorf("%d pids left in the expect queue", left)
 	}
 }

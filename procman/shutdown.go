@@ -104,6 +104,7 @@ func (s *Supervisor) shutdown(ctx context.Context, to SupervisorState) error {
 				target = -p.pid
 			}
 			p.logf(config.LevelWarn, "killing '%s' (%d) with SIGKILL", p.cfg.Name, p.pid)
+			s.reaper.Expect(p.pid)
 			if kerr := s.kill(target, syscall.SIGKILL); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
 				p.logf(config.LevelCritical, "left behind: '%s' (pid %d) could not be killed: %s", p.cfg.Name, p.pid, errno.NameOr(kerr))
 			} else {
