@@ -41,17 +41,19 @@ const (
 
 // answerBuf is a buffer from answerBufs.get.
 type answerBuf struct {
-	b      []byte // length 0
-	mapped bool   // b is a mapping (unmapAnswer), not Go heap
+	b      []byte  // length 0
+	box    *[]byte // the pool's box of a small buffer, reused by put
+	mapped bool    // b is a mapping (unmapAnswer), not Go heap
 }
 
 // get returns an empty buffer of at least hint bytes.
 func (a *answerBufs) get(hint int) answerBuf {
 	if hint < largeAnswer {
-		if b, ok := a.small.Get().(*[]byte); ok && cap(*b) >= hint {
-			return answerBuf{b: (*b)[:0]}
+		box, _ := a.small.Get().(*[]byte)
+		if box != nil && cap(*box) >= hint {
+			return answerBuf{b: (*box)[:0], box: box}
 		}
-		return answerBuf{b: make([]byte, 0, hint)}
+		return answerBuf{b: make([]byte, 0, hint), box: box}
 	}
 	a.mu.Lock()
 	spare := a.spare
@@ -75,8 +77,12 @@ func (a *answerBufs) get(hint int) answerBuf {
 func (a *answerBufs) put(buf answerBuf, body []byte) {
 	if !buf.mapped {
 		if cap(body) <= maxSmallAnswer {
-			body = body[:0]
-			a.small.Put(&body)
+			box := buf.box
+			if box == nil {
+				box = new([]byte)
+			}
+			*box = body[:0]
+			a.small.Put(box)
 		}
 		return
 	}

@@ -300,6 +300,9 @@ func (d *Dispatcher) recycleInfos(v any) {
 		return
 	}
 	clear(infos) // let go of the strings until the next call
-	infos = infos[:0]
-	d.infos.Put(&infos)
+	d.putInfos(infos[:0])
 }
+
+// putInfos pools infos (its own function: the box Put needs is then
+// allocated only for an info list, not for every answer recycleInfos sees).
+func (d *Dispatcher) putInfos(infos []ProcessInfo) { d.infos.Put(&infos) }

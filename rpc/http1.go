@@ -56,6 +56,10 @@ func (c *conn) readLine(budget *int) (string, error) {
 		if *budget < 0 {
 			return "", errHeadTooLarge
 		}
+		if err == nil && line == nil {
+			// The whole line was in the buffer: one copy, not two.
+			return string(bytes.TrimRight(frag, "\r\n")), nil
+		}
 		line = append(line, frag...)
 		if err == nil {
 			break
@@ -147,14 +151,23 @@ func (c *conn) readRequest() (*request, int) {
 		if strings.EqualFold(req.header("Expect"), "100-continue") && req.version == "1.1" {
 			c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
 		}
-		// Grow the body as bytes arrive, so a client announcing a large
-		// body costs memory only once it sends it.
-		var body bytes.Buffer
-		body.Grow(int(min(n, 64<<10)))
-		if _, err := io.CopyN(&body, c.br, n); err != nil {
-			return nil, 0
+		if n <= 64<<10 {
+			// The common small body: read into its exact size.
+			body := make([]byte, n)
+			if _, err := io.ReadFull(c.br, body); err != nil {
+				return nil, 0
+			}
+			req.body = body
+		} else {
+			// Grow the body as bytes arrive, so a client announcing a
+			// large body costs memory only once it sends it.
+			var body bytes.Buffer
+			body.Grow(64 << 10)
+			if _, err := io.CopyN(&body, c.br, n); err != nil {
+				return nil, 0
+			}
+			req.body = body.Bytes()
 		}
-		req.body = body.Bytes()
 	} else if req.method == "POST" && strings.HasPrefix(req.uri, "/RPC2") {
 		return req, 411
 	}
