@@ -7,16 +7,25 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/gosupervisor/gosupervisor/internal/faults"
 	"github.com/gosupervisor/gosupervisor/internal/namespec"
 	"github.com/gosupervisor/gosupervisor/internal/states"
 	"github.com/gosupervisor/gosupervisor/internal/timedelta"
 )
 
-// top is a full-screen live view of every process (topterm.go): state, pid,
-// uptime and, from gosupervisor.getAllProcessHealth when the server has
-// it, restarts, CPU and memory. It refreshes every second; keys select a
+// top is a full-screen live view of every process: state, pid, uptime
+// and, from gosupervisor.getAllProcessHealth when the server has it,
+// restarts, CPU and memory. It refreshes every second; keys select a
 // process and start, stop, restart or tail it, and change the sort.
+//
+// It is a Bubble Tea v2 program: topModel's Update takes keys, window
+// sizes, timer ticks and RPC answers, its View is the screen, and
+// bubbletea owns the terminal (raw mode, the alternate screen, key
+// decoding, SIGWINCH, redrawing what changed). v2, unlike v1, writes
+// nothing to the terminal before a program runs: v1's package init asked
+// every terminal supervisorctl ran on for its background colour
+// (TestNoTerminalQuery).
 
 // topInterval is how often top asks the server.
 const topInterval = time.Second
@@ -38,7 +47,8 @@ func doTop(c *controller, arg string) (bool, error) {
 	}
 	defer s.close()
 	m := &topModel{client: s, url: c.opts.serverURL, health: true, cpu: map[string]cpuSample{}}
-	if err := runTop(m, in, out); err != nil {
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out))
+	if _, err := p.Run(); err != nil {
 		return false, fmt.Errorf("top: %w", err)
 	}
 	return false, nil
@@ -95,29 +105,21 @@ type topData struct {
 
 type actionDone struct{ msg string }
 
-// tick answers tickMsg after topInterval.
-func tick(done <-chan struct{}) any {
-	t := time.NewTimer(topInterval)
-	defer t.Stop()
-	select {
-	case now := <-t.C:
-		return tickMsg(now)
-	case <-done:
-		return nil
-	}
+func tick() tea.Cmd {
+	return tea.Tick(topInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-func (m *topModel) init() []topCmd { return []topCmd{m.fetch(), tick} }
+func (m *topModel) Init() tea.Cmd { return tea.Batch(m.fetch(), tick()) }
 
 // fetch asks the server for the next topData.
-func (m *topModel) fetch() topCmd {
+func (m *topModel) fetch() tea.Cmd {
 	if m.fetching {
 		return nil
 	}
 	m.fetching = true
 	wantHealth, tailName := m.health, m.tail
 	lines := max(m.height-3, 10)
-	return func(<-chan struct{}) any {
+	return func() tea.Msg {
 		d := topData{at: time.Now()}
 		if d.err = m.client.callInto(&d.infos, "supervisor.getAllProcessInfo"); d.err != nil {
 			return d
@@ -145,9 +147,9 @@ func (m *topModel) fetch() topCmd {
 
 // act runs a process command (start, stop or restart) on name and reports
 // it as supervisorctl words it.
-func (m *topModel) act(verb, name string) topCmd {
+func (m *topModel) act(verb, name string) tea.Cmd {
 	m.msg = verb + " " + name + " ..."
-	return func(<-chan struct{}) any {
+	return func() tea.Msg {
 		var lines []string
 		do := func(method string, k startStop) {
 			group, process := namespec.Split(name)
@@ -175,29 +177,28 @@ func (m *topModel) act(verb, name string) topCmd {
 	}
 }
 
-// update takes one message and returns the work it starts.
-func (m *topModel) update(msg any) []topCmd {
+func (m *topModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case sizeMsg:
-		m.width, m.height = msg.width, msg.height
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
 	case tickMsg:
-		return []topCmd{m.fetch(), tick}
+		return m, tea.Batch(m.fetch(), tick())
 	case topData:
 		m.fetching = false
 		m.apply(msg)
 	case actionDone:
 		m.msg = msg.msg
-		return []topCmd{m.fetch()}
-	case keyMsg:
-		return []topCmd{m.key(string(msg))}
+		return m, m.fetch()
+	case tea.KeyPressMsg:
+		return m, m.key(msg.String())
 	}
-	return nil
+	return m, nil
 }
 
 // key handles one key press.
-func (m *topModel) key(k string) topCmd {
+func (m *topModel) key(k string) tea.Cmd {
 	if k == "ctrl+c" {
-		return quit
+		return tea.Quit
 	}
 	if m.tail != "" {
 		switch k {
@@ -208,7 +209,7 @@ func (m *topModel) key(k string) topCmd {
 	}
 	switch k {
 	case "q":
-		return quit
+		return tea.Quit
 	case "up", "k":
 		m.move(-1)
 	case "down", "j":
@@ -309,6 +310,20 @@ func (r topRow) uptime() int64 {
 	return r.info.Now - r.info.Start
 }
 
+// metric is r's value in a health column (restarts, cpu or mem); -1, below
+// every value, when the server gave no health for r.
+func (r topRow) metric(key string) float64 {
+	switch {
+	case r.health == nil:
+		return -1
+	case key == "restarts":
+		return float64(r.health.Restarts)
+	case key == "cpu":
+		return r.cpuPct
+	}
+	return float64(r.health.RSS)
+}
+
 func (m *topModel) sortRows() {
 	key := topSorts[m.sortBy]
 	less := func(a, b topRow) bool {
@@ -322,18 +337,7 @@ func (m *topModel) sortRows() {
 				return a.uptime() > b.uptime()
 			}
 		case "restarts", "cpu", "mem":
-			var x, y float64
-			if a.health != nil && b.health != nil {
-				switch key {
-				case "restarts":
-					x, y = float64(a.health.Restarts), float64(b.health.Restarts)
-				case "cpu":
-					x, y = a.cpuPct, b.cpuPct
-				case "mem":
-					x, y = float64(a.health.RSS), float64(b.health.RSS)
-				}
-			}
-			if x != y {
+			if x, y := a.metric(key), b.metric(key); x != y {
 				return x > y
 			}
 		}
@@ -356,7 +360,16 @@ func formatUptime(s int64) string {
 	return timedelta.String(s)
 }
 
-func (m *topModel) View() string {
+// View is the screen on the alternate screen, with no cursor shown.
+func (m *topModel) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	return v
+}
+
+// screen is what top shows: the header, the process table (or the tail of
+// the shown log), the last action's outcome and the keys.
+func (m *topModel) screen() string {
 	var b strings.Builder
 	running := 0
 	for _, r := range m.rows {

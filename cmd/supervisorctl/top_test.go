@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestTop drives top in a pseudo-terminal and reads the screen: over the
@@ -147,11 +150,36 @@ func testTop(t *testing.T, d *testDaemon, args []string, health bool) {
 		m := rowRe("sleeper", `RUNNING +(\d+)`).FindStringSubmatch(s)
 		return m != nil && m[1] != before[1] && strings.Contains(s, "sleeper: stopped; sleeper: started")
 	})
+	// the cursor keys as a terminal sends them
+	p.send("\x1b[B")
+	p.waitFor("the selection below sleeper", func(s string) bool { return selectedRow(s) > "sleeper" })
+	p.send("\x1b[A")
+	p.waitFor("sleeper selected again", func(s string) bool { return selectedRow(s) == "sleeper" })
 	selectTop(p, "talker")
 	p.send("t")
 	p.waitFor("talker's log", func(s string) bool { return strings.Contains(s, "tail talker") && strings.Contains(s, "out-line") })
 	p.send("q")
 	p.waitFor("the list again", func(s string) bool { return strings.Contains(s, "  NAME") })
+	p.send("t")
+	p.waitFor("talker's log", func(s string) bool { return strings.Contains(s, "tail talker") })
+	p.send("\x1b") // Esc
+	p.waitFor("the list again", func(s string) bool { return strings.Contains(s, "  NAME") })
+	// a smaller terminal: the screen fits it, the selection stays shown
+	p.resize(12, 60)
+	p.waitFor("the screen in 12x60", func(s string) bool {
+		lines := strings.Split(s, "\n")
+		for _, l := range lines {
+			if utf8.RuneCountInString(l) > 60 {
+				return false
+			}
+		}
+		return len(lines) <= 12 && strings.HasPrefix(s, "supervisorctl top") && selectedRow(s) == "talker" &&
+			strings.Contains(lines[len(lines)-1], "s start  x stop")
+	})
+	p.resize(ptyRows, ptyCols)
+	p.waitFor("the screen in full size", func(s string) bool {
+		return strings.Contains(s, "HEALTH") || strings.Contains(s, "DESCRIPTION")
+	})
 	// sort by state: FATAL first
 	p.send("o")
 	p.waitFor("sorted by state", func(s string) bool {
@@ -161,5 +189,48 @@ func testTop(t *testing.T, d *testDaemon, args []string, health bool) {
 	p.send("q")
 	if code := p.wait(); code != 0 {
 		t.Errorf("top exit %d", code)
+	}
+}
+
+// resize gives p's terminal a new size; the kernel tells the program
+// with SIGWINCH.
+func (p *ptyProc) resize(rows, cols int) {
+	p.t.Helper()
+	if err := unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(rows), Col: uint16(cols)}); err != nil {
+		p.t.Fatalf("TIOCSWINSZ: %v", err)
+	}
+}
+
+// TestNoTerminalQuery: a command on a terminal writes its output and
+// nothing else, and exits without waiting for the terminal. (bubbletea
+// v1's package init asked the terminal for its background colour,
+// "ESC]11;?" and "ESC[6n", before any command ran, and waited up to 5 s
+// for an answer a pty like this one never gives; v2, which top uses, asks
+// nothing until a program runs.) Nothing here answers the terminal, so a
+// query would show in the bytes written.
+func TestNoTerminalQuery(t *testing.T) {
+	needBinaries(t)
+	conf := cannedServer(t, 0, map[string][]byte{"supervisor.getSupervisorVersion": valueAnswer("<string>4.2.5</string>")}, nil)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "exit"}, "exit\tExit the supervisor shell."},
+		{[]string{"version"}, "4.2.5"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			p := startOnPty(t, ourCtl, t.TempDir(), append([]string{"-c", conf}, tt.args...)...)
+			if code := p.wait(); code != 0 {
+				t.Fatalf("exit %d: %q", code, p.scr.Raw())
+			}
+			<-p.readDone
+			raw := p.scr.Raw()
+			if strings.Contains(raw, "\x1b") {
+				t.Errorf("an escape sequence on the terminal: %q", raw)
+			}
+			if !strings.Contains(raw, tt.want) {
+				t.Errorf("output %q: want %q", raw, tt.want)
+			}
+		})
 	}
 }
