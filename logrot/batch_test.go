@@ -128,3 +128,100 @@ func TestCloseDuringFlood(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyPipesBatchedTogether: several children flooding their pipes at
+// once (their workers then park on timers between reads instead of
+// sleeping on their threads) lose no byte and reorder none, on the
+// splice(2) and the read(2) paths, and the hub's count of batching pipes
+// is back to zero once they are done.
+func TestBusyPipesBatchedTogether(t *testing.T) {
+	for _, hook := range []bool{false, true} {
+		hub := NewHub(nil)
+		const children, writeSize, total = 4, 4 << 10, 16 << 20
+		type child struct {
+			c    *Channel
+			w    *os.File
+			path string
+			sum  string
+		}
+		kids := make([]*child, children)
+		for i := range kids {
+			path := filepath.Join(t.TempDir(), fmt.Sprintf("p%d.log", i))
+			cfg := ChannelConfig{ProcessName: fmt.Sprintf("p%d", i), Channel: "stdout", Path: path}
+			if hook {
+				cfg.EventsEnabled = true
+				cfg.OnLog = func(int, []byte) {}
+			}
+			c, err := hub.NewChannel(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Consume(r, i+1)
+			kids[i] = &child{c: c, w: w, path: path}
+		}
+		stop := make(chan struct{})
+		maxBatching := make(chan int64)
+		go func() {
+			var m int64
+			for {
+				select {
+				case <-stop:
+					maxBatching <- m
+					return
+				default:
+				}
+				m = max(m, hub.batching.Load())
+				time.Sleep(100 * time.Microsecond)
+			}
+		}()
+		errs := make(chan error, children)
+		for i, k := range kids {
+			go func() {
+				chunk := bytes.Repeat([]byte(fmt.Sprintf("%x123456789abcde\n", i)[:16]), writeSize/16)
+				h := sha256.New()
+				for n := 0; n < total; n += writeSize {
+					binary.BigEndian.PutUint64(chunk, uint64(n))
+					if _, err := k.w.Write(chunk); err != nil {
+						errs <- err
+						return
+					}
+					h.Write(chunk)
+				}
+				k.sum = fmt.Sprintf("%x", h.Sum(nil))
+				errs <- k.w.Close()
+			}()
+		}
+		for range kids {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var reads int64
+		for _, k := range kids {
+			k.c.Wait()
+			reads += k.c.reads.Load()
+			k.c.Close()
+		}
+		close(stop)
+		t.Logf("hook=%v: %d writes read in %d reads; at most %d pipes batching at once", hook, children*total/writeSize, reads, <-maxBatching)
+		for i, k := range kids {
+			got, err := os.ReadFile(k.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != total || sha256Sum(got) != k.sum {
+				t.Errorf("hook=%v: child %d: file has %d bytes (or other bytes), want the %d written", hook, i, len(got), total)
+			}
+		}
+		if n := hub.batching.Load(); n != 0 {
+			t.Errorf("hook=%v: %d pipes still counted as batching after every stream ended", hook, n)
+		}
+		if reads > children*total/writeSize/4 {
+			t.Errorf("hook=%v: %d reads for %d writes: the busy pipes are not batched", hook, reads, children*total/writeSize)
+		}
+	}
+}

@@ -47,6 +47,7 @@ type Hub struct {
 	poller     *poller
 	privileged bool         // the kernel's per-user pipe page limits do not apply
 	grown      atomic.Int64 // pipes grown while not privileged (see grow)
+	batching   atomic.Int64 // busy pipes whose workers pause between reads (napper)
 }
 
 type sharedSink struct {

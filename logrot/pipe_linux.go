@@ -35,13 +35,14 @@ func dupFD(r *os.File) (int, error) {
 // fDupFDCloexec is F_DUPFD_CLOEXEC (linux/fcntl.h).
 const fDupFDCloexec = 1030
 
-// pause sleeps d in a plain nanosleep(2) on the worker's thread: the
-// worker has the pipe for the whole burst anyway, and parking the
-// goroutine instead (time.Sleep) costs a round of scheduler wakeups per
-// batch. The sleep is a syscall the scheduler sees, so while it lasts the
-// runtime may hand the worker's P to other goroutines (RPC, other pipes);
-// a raw syscall would save ~10% CPU under a flood but could hold both Ps
-// of a 2-core box with two busy pipes.
+// pause sleeps d in a plain nanosleep(2) on the worker's thread, while
+// the worker's pipe is the only one being batched (see napper): the worker
+// has the pipe for the whole burst anyway, and parking the goroutine
+// instead (a timer) costs a round of netpoller and futex wakeups per batch
+// when nothing else runs. The sleep is a syscall the scheduler sees, so
+// while it lasts the runtime may hand the worker's P to other goroutines
+// (RPC, other pipes); a raw syscall would save ~10% CPU under a flood but
+// could hold both Ps of a 2-core box with two busy pipes.
 func pause(d time.Duration) {
 	ts := syscall.NsecToTimespec(int64(d))
 	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {

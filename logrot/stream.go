@@ -204,6 +204,8 @@ const (
 func (c *Channel) burst(st *stream) bool {
 	streak := 0 // consecutive reads that found bytes
 	var quiet time.Duration
+	var nap napper
+	defer nap.done(c.hub)
 	for {
 		n, more := c.stepFD(st, st.fd)
 		if !more {
@@ -222,7 +224,7 @@ func (c *Channel) burst(st *stream) bool {
 					half = ChunkSize / 2 // a read takes at most ChunkSize
 				}
 				if n < half {
-					pause(batchDelay)
+					nap.pause(c.hub)
 				}
 			}
 			continue
@@ -230,8 +232,47 @@ func (c *Channel) burst(st *stream) bool {
 		if streak < 2 || quiet >= hotIdle {
 			return true
 		}
-		pause(batchDelay)
+		nap.pause(c.hub)
 		quiet += batchDelay
+	}
+}
+
+// napper makes a worker's batching pauses. While this is the only pipe
+// being batched, it sleeps in nanosleep(2) on its thread (pause); while
+// others are batched too, it parks the goroutine on a timer, so that the
+// runtime does not hand the worker's P to another thread (and back) around
+// each sleep: with 100 busy pipes a fifth of the daemon's CPU went to
+// that and to sysmon noticing the sleeps.
+type napper struct {
+	counted bool
+	timer   *time.Timer
+}
+
+// pause waits batchDelay.
+func (n *napper) pause(h *Hub) {
+	if !n.counted {
+		n.counted = true
+		h.batching.Add(1)
+	}
+	if h.batching.Load() <= 1 {
+		pause(batchDelay)
+		return
+	}
+	if n.timer == nil {
+		n.timer = time.NewTimer(batchDelay)
+	} else {
+		n.timer.Reset(batchDelay)
+	}
+	<-n.timer.C
+}
+
+// done ends the burst's batching.
+func (n *napper) done(h *Hub) {
+	if n.counted {
+		h.batching.Add(-1)
+	}
+	if n.timer != nil {
+		n.timer.Stop()
 	}
 }
 
