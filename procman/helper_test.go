@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -468,27 +467,9 @@ func countFDs(t testing.TB) int {
 
 // children lists the pids whose parent is this process (alive or zombie).
 func children() []int {
-	me := os.Getpid()
 	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(me) {
-			out = append(out, pid)
-		}
+	for _, c := range testchild.Children() {
+		out = append(out, c.PID)
 	}
 	return out
 }

@@ -381,30 +381,9 @@ func (d *testDaemon) kill() {
 // children lists the processes whose parent is this test process, with
 // their state letter (Z for a zombie).
 func children() map[int]string {
-	me := os.Getpid()
 	out := map[int]string{}
-	ents, _ := os.ReadDir("/proc")
-	for _, ent := range ents {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, _ := strconv.Atoi(f[1]); ppid == me {
-			out[pid] = f[0]
-		}
+	for _, c := range testchild.Children() {
+		out[c.PID] = c.State
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -40,4 +42,41 @@ func GoBuild(out, pkg string, race bool) error {
 		return fmt.Errorf("go build %s: %w", pkg, err)
 	}
 	return nil
+}
+
+// Child is a process whose parent is the calling process.
+type Child struct {
+	PID   int
+	State string // the state letter of /proc/PID/stat: "Z" for a zombie
+}
+
+// Children lists the processes, alive or zombie, whose parent is the
+// calling process, as /proc shows them now.
+func Children() []Child {
+	me := os.Getpid()
+	var out []Child
+	ents, _ := os.ReadDir("/proc")
+	for _, ent := range ents {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid == me {
+			out = append(out, Child{PID: pid, State: f[0]})
+		}
+	}
+	return out
 }
