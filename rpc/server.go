@@ -184,6 +184,7 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		c.waiting, c.since = true, time.Now()
+		c.accepted = c.since
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -273,6 +274,10 @@ type conn struct {
 	waiting bool
 	since   time.Time
 	evicted bool
+	// accepted is when the connection was accepted; served is set once
+	// its first request is being handled (see closeIdleForPause).
+	accepted time.Time
+	served   bool
 }
 
 // setWaiting marks whether the connection waits for (or reads) a request
@@ -282,6 +287,8 @@ func (c *conn) setWaiting(v bool) {
 	c.waiting = v
 	if v {
 		c.since = time.Now()
+	} else {
+		c.served = true
 	}
 	c.mu.Unlock()
 }

@@ -71,7 +71,8 @@ func (l *Listener) Port() int {
 func (l *Listener) Inode() uint64 { return l.ino }
 
 // Pause stops accepting on every listener (new connections wait in the
-// backlog), closes idle connections and waits until no request is in
+// backlog), closes idle connections (one just accepted gets freshGrace to
+// send its first request) and waits until no request is in
 // progress but the one of self (the context of the request asking for the
 // pause), or until ctx ends, when the rest are closed. Responses written
 // while paused say "Connection: close".
@@ -102,7 +103,7 @@ func (s *Server) Pause(ctx context.Context, self context.Context) error {
 			if c == selfConn {
 				continue
 			}
-			c.closeIfIdle()
+			c.closeIdleForPause(time.Now())
 			others++
 		}
 		if others > 0 && ctx.Err() != nil {
@@ -120,6 +121,24 @@ func (s *Server) Pause(ctx context.Context, self context.Context) error {
 		case <-ctx.Done():
 		case <-time.After(2 * time.Millisecond):
 		}
+	}
+}
+
+// freshGrace is how long Pause leaves an idle connection that has not sent
+// its first request yet: a client that has just connected is about to send
+// one, and closing it would fail that call (net/http's Shutdown gives such
+// connections 5 s). A connection that has served a request and waits for
+// the next is closed at once, as a keep-alive client expects.
+const freshGrace = time.Second
+
+// closeIdleForPause closes the connection when it waits for a request and
+// has served one before, or has waited freshGrace since it was accepted
+// without sending any.
+func (c *conn) closeIdleForPause(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle && (c.served || now.Sub(c.accepted) >= freshGrace) {
+		c.nc.Close()
 	}
 }
 
