@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -218,6 +219,10 @@ func TestBadEventListeners(t *testing.T) {
 	})
 }
 
+// maxSpawnsInFlight bounds the spawns that may complete after the daemon
+// took SIGTERM: those its spawn workers (2 per CPU) had already begun.
+const maxSpawnsInFlight = 32
+
 // TestTermDuringSpawnWave sends SIGTERM while 1,000 autostart programs
 // are spawning: the wave stops (few spawns after the signal), the daemon
 // exits and no child is left.
@@ -233,12 +238,28 @@ func TestTermDuringSpawnWave(t *testing.T) {
 		})
 		shutdown := d.stop(120 * time.Second) // SIGTERM
 
-		spawned := countMatching(d.mainLog(), "spawned: ")
+		log := d.mainLog()
+		spawned := countMatching(log, "spawned: ")
 		figure(t, fl, "children_at_sigterm", kids)
 		figure(t, fl, "spawned_in_all", spawned)
 		figure(t, fl, "exit_after_sigterm_s", fmt.Sprintf("%.2f", shutdown.Seconds()))
-		if fl.name == "ours" && spawned >= n {
-			t.Errorf("all %d spawned though SIGTERM came at %d: the spawn wave went on", spawned, kids)
+		if fl.name != "ours" {
+			return
+		}
+		// Judged by the log, not by timing: the spawns logged after the
+		// daemon took the signal are the ones already forked then (the
+		// spawn workers, a handful); the wave itself must stop.
+		before, after, ok := strings.Cut(log, "received SIGTERM indicating exit request")
+		if !ok {
+			t.Fatalf("no 'received SIGTERM' line in the main log:\n%s", log)
+		}
+		late := countMatching(after, "spawned: ")
+		figure(t, fl, "spawned_after_sigterm", late)
+		if late > maxSpawnsInFlight {
+			t.Errorf("%d programs spawned after the daemon took SIGTERM (%d before): the spawn wave went on", late, countMatching(before, "spawned: "))
+		}
+		if spawned >= n && late == 0 {
+			t.Logf("all %d had spawned before the signal was taken (a loaded machine): nothing left to stop", n)
 		}
 	})
 }
