@@ -202,7 +202,7 @@ type reaped struct {
 // a child that exits on its own during a mass stop is found within
 // scanEvery.
 const (
-	scanEvery = 10 * time.Millisecond
+	scanEvery = 50 * time.Millisecond
 	// expectMisses is how many expected pids still alive one reap tries
 	// beyond one per pid it found exited; before it found one it tries
 	// as many as cost about one walk (len(subs)/walkPerTry).
