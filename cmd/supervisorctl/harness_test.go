@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testchild"
 )
 
 // Binaries the tests run: ours (built once in TestMain) and the Python
@@ -55,7 +57,7 @@ func testMain(m *testing.M) int {
 			break
 		}
 	}
-	if err := becomeSubreaper(); err != nil {
+	if err := testchild.BecomeSubreaper(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	return m.Run()
@@ -156,42 +158,12 @@ func normalize(s, dir, prog string) string {
 	return stopTimeRe.ReplaceAllString(s, "{stoptime}")
 }
 
-// children lists the live processes whose parent is this test process.
-func children(t *testing.T) []string {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatalf("read /proc: %v", err)
-	}
-	me := strconv.Itoa(os.Getpid())
-	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == me {
-			out = append(out, e.Name()+" "+s[:i+1])
-		}
-	}
-	return out
-}
-
 // assertNoChildren fails if a process started by the tests is still there.
 func assertNoChildren(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		left := children(t)
+		left := testchild.Children()
 		if len(left) == 0 {
 			return
 		}

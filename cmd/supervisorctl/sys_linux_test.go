@@ -8,15 +8,6 @@ import (
 	"unsafe"
 )
 
-// becomeSubreaper makes this process a child subreaper, so that anything
-// a daemon leaks is re-parented here, where assertNoChildren can see it.
-func becomeSubreaper() error {
-	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); e != 0 {
-		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", e)
-	}
-	return nil
-}
-
 // openPty returns a new pseudo-terminal's master and the path of its
 // slave (no x/term: /dev/ptmx and two ioctls).
 func openPty(t *testing.T) (*os.File, string) {
