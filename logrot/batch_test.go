@@ -12,27 +12,37 @@ import (
 	"time"
 )
 
+// pipedChannel is a stdout channel of process name logging to a file in a
+// temp dir (with a log hook, which takes the read(2) path, when hook) that
+// consumes a new pipe for pid; it returns the channel, the pipe's write
+// end and the log file's path.
+func pipedChannel(t *testing.T, hub *Hub, name string, hook bool, pid int) (*Channel, *os.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".log")
+	cfg := ChannelConfig{ProcessName: name, Channel: "stdout", Path: path}
+	if hook {
+		cfg.EventsEnabled = true
+		cfg.OnLog = func(int, []byte) {}
+	}
+	c, err := hub.NewChannel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Consume(r, pid)
+	return c, w, path
+}
+
 // TestBusyPipeIsBatched: a child that floods its pipe in small writes is
 // read in large batches from a grown pipe, on the splice(2) path and the
 // read(2) path, and every byte arrives in order.
 func TestBusyPipeIsBatched(t *testing.T) {
 	for _, hook := range []bool{false, true} {
 		hub := NewHub(nil)
-		path := filepath.Join(t.TempDir(), "p.log")
-		cfg := ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path}
-		if hook {
-			cfg.EventsEnabled = true
-			cfg.OnLog = func(int, []byte) {}
-		}
-		c, err := hub.NewChannel(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Consume(r, 1)
+		c, w, path := pipedChannel(t, hub, "p", hook, 1)
 		const writeSize, total = 4 << 10, 64 << 20
 		chunk := bytes.Repeat([]byte("0123456789abcde\n"), writeSize/16)
 		h := sha256.New()
@@ -146,21 +156,7 @@ func TestBusyPipesBatchedTogether(t *testing.T) {
 		}
 		kids := make([]*child, children)
 		for i := range kids {
-			path := filepath.Join(t.TempDir(), fmt.Sprintf("p%d.log", i))
-			cfg := ChannelConfig{ProcessName: fmt.Sprintf("p%d", i), Channel: "stdout", Path: path}
-			if hook {
-				cfg.EventsEnabled = true
-				cfg.OnLog = func(int, []byte) {}
-			}
-			c, err := hub.NewChannel(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Consume(r, i+1)
+			c, w, path := pipedChannel(t, hub, fmt.Sprintf("p%d", i), hook, i+1)
 			kids[i] = &child{c: c, w: w, path: path}
 		}
 		stop := make(chan struct{})
