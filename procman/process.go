@@ -435,7 +435,10 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 			}
 		}
 	}
-	if err != nil {
+	// noChild undoes a spawn that made no child (our pipes or ForkExec's
+	// status pipe failed, before the fork): EMFILE is retried unless
+	// final, anything else fails the spawn as Python's make_pipes does.
+	noChild := func(err error) (retry bool) {
 		closeAll(parent)
 		closeAll(child)
 		p.releaseFCGI()
@@ -443,7 +446,10 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 			return true
 		}
 		p.dispatchersFailed(err)
-		return
+		return false
+	}
+	if err != nil {
+		return noChild(err)
 	}
 	errW := stderrW
 	if cfg.RedirectStderr {
@@ -496,22 +502,12 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 	switch {
 	case setuidMsg != "":
 		childMsg = setuidMsg
-	case err != nil && errors.Is(err, syscall.EMFILE):
-		// ForkExec's status pipe: no child was forked.
-		closeAll(parent)
-		closeAll(child)
-		p.releaseFCGI()
-		if emfileRetry(err, final) {
-			return true
-		}
-		p.dispatchersFailed(err)
-		return
-	case err != nil && (errors.Is(err, syscall.EAGAIN)):
-		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
 	case err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)):
 		// ForkExec's own status pipe, before the fork: no child was
-		// made, as when our pipes fail (Python's make_pipes).
-		p.dispatchersFailed(err)
+		// made, as when our pipes fail.
+		return noChild(err)
+	case err != nil && (errors.Is(err, syscall.EAGAIN)):
+		p.spawnFailed(fmt.Sprintf("Too many processes in process table to spawn '%s'", name))
 	case err != nil && errors.Is(err, syscall.ENOMEM):
 		p.spawnFailed(fmt.Sprintf("unknown error during fork for '%s': %s", name, errno.NameOr(err)))
 	case err != nil:
