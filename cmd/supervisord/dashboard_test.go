@@ -124,9 +124,25 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 // waitJS waits until a JavaScript expression is true.
 func waitJS(expr string, d time.Duration) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(d))(ctx, t)
-		return err
+		deadline := time.Now().Add(d)
+		for {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)))(ctx, t)
+			// A navigation (a click's) can destroy the page the poll
+			// runs in: poll again in the page that replaced it.
+			if err == nil || !navigatedAway(err) || time.Now().After(deadline) {
+				return err
+			}
+		}
 	})
+}
+
+// navigatedAway reports whether err is chromium saying the page a script
+// ran in went away (a navigation) before the script answered.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Inspected target navigated or closed") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find context with specified id")
 }
 
 // colorScheme emulates prefers-color-scheme.
