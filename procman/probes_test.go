@@ -293,16 +293,21 @@ func TestLogReady(t *testing.T) {
 func TestMemoryMaxRestarts(t *testing.T) {
 	clk := newFakeClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	p := proc("hog", "sleep", "30")
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("hog", "out", "ready", "sleep", "30")
 	p.Startsecs = 0
 	p.Probes = probeDefaults()
-	p.Probes.MemoryMax = 4096 // any Go program is above this
+	p.Probes.MemoryMax = 4096 // any Go program that has run is above this
 	if err := s.AddGroup(homogeneous(p)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Start(bg, "hog", true); err != nil {
 		t.Fatal(err)
 	}
+	// Just after exec the child has mapped a page or two; sample once its
+	// runtime has run.
+	out.next(t)
 	clk.Advance(5 * time.Second)
 	if st := rec.states("hog"); !slices.Equal(st, []string{"STARTING", "RUNNING"}) {
 		t.Fatalf("restarted after one sample: %v", st)
@@ -385,7 +390,9 @@ func TestExecCheckRunsLikeTheProgram(t *testing.T) {
 func TestStopCancelsACheckRestart(t *testing.T) {
 	clk := newFakeClock()
 	s, rec := newTestSupervisor(t, Options{Clock: clk})
-	p := proc("hog", "ignoreterm", "sleep", "30")
+	out := newLineSink()
+	s.opts.Output = func(*config.Group, *config.Process) Output { return Output{Stdout: out} }
+	p := proc("hog", "ignoreterm", "out", "ready", "sleep", "30")
 	p.Startsecs = 0
 	p.Stopwaitsecs = 10
 	p.Probes = probeDefaults()
@@ -396,6 +403,7 @@ func TestStopCancelsACheckRestart(t *testing.T) {
 	if _, _, err := s.Start(bg, "hog", true); err != nil {
 		t.Fatal(err)
 	}
+	out.next(t) // SIGTERM is ignored and the runtime's pages are mapped
 	clk.Advance(5 * time.Second)
 	clk.Advance(5 * time.Second)
 	rec.waitState(t, "hog", Stopping, 10*time.Second)
