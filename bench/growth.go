@@ -203,6 +203,13 @@ func (g *Growth) rows() []growthRow {
 			}
 			return fmt.Sprintf("%s (%d, %d)", fmtRatio(Ratio(r.Shutdown.Exit, r.Floor.TermReap)), r.ShutInv, r.Shutdown.ChildrenAlive)
 		}},
+		{"bare band-by-band SIGTERM+reap floor", func(r, _ *ScaleRun) string { return FmtDur(r.Floor.TermReapBanded) }},
+		{"shutdown / band-by-band floor", func(r, _ *ScaleRun) string {
+			if r.Shutdown.Exit <= 0 || r.Floor.TermReapBanded <= 0 {
+				return "-"
+			}
+			return fmtRatio(Ratio(r.Shutdown.Exit, r.Floor.TermReapBanded))
+		}},
 	}
 	for _, ctl := range g.Ctls {
 		rows = append(rows, growthRow{"supervisorctl status, " + ctl + " client (its CPU)", func(r, _ *ScaleRun) string {

@@ -339,6 +339,12 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		record(b, fig, spec, Ms(s.Exit), "ms")
 		record(b, floorFig(scaleFig(n, "shutdown_vs_floor", "SIGTERM shutdown / bare SIGTERM+reap floor", "x", Lower, 1.3, 6000)), spec,
 			Ratio(s.Exit, floor.TermReap), "x-floor")
+		// Shutdown keeps the priority order: one band is stopped and
+		// reaped before the next is signalled, which the banded floor does
+		// too.
+		record(b, floorFig(scaleFig(n, "term_floor_banded", "bare SIGTERM+reap floor, band by band", "ms", Lower, -1)), spec, Ms(floor.TermReapBanded), "banded-floor-ms")
+		record(b, floorFig(scaleFig(n, "shutdown_vs_banded_floor", "SIGTERM shutdown / bare band-by-band SIGTERM+reap floor", "x", Lower, -1)), spec,
+			Ratio(s.Exit, floor.TermReapBanded), "x-banded-floor")
 		record(b, scaleFig(n, "shutdown_inversions", "shutdown band order inversions", "pairs", Lower, 0), spec, float64(run.ShutInv), "inversions")
 		record(b, scaleFig(n, "shutdown_alive", "children alive after shutdown", "procs", Lower, 0), spec, float64(s.ChildrenAlive), "alive")
 		if len(s.Stopped) != n {

@@ -14,7 +14,7 @@ func TestMeasureFloorLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.N != 5 || f.Start <= 0 || f.TermReap <= 0 {
+	if f.N != 5 || f.Start <= 0 || f.TermReap <= 0 || f.TermReapBanded <= 0 {
 		t.Errorf("floor = %+v", f)
 	}
 	if kids := ChildrenOf(os.Getpid()); len(kids) != 0 {
@@ -132,7 +132,7 @@ func TestGrowthMarkdown(t *testing.T) {
 	g.Ctls = []string{"python", "ours"}
 	r := g.Run("ours", 1000)
 	r.Load = "1.00 2.00 3.00"
-	r.Floor = Floor{N: 1000, Start: 2 * time.Second, TermReap: 500 * time.Millisecond}
+	r.Floor = Floor{N: 1000, Start: 2 * time.Second, TermReap: 500 * time.Millisecond, TermReapBanded: 520 * time.Millisecond}
 	r.Start = ScaleStart{FirstAnswer: 80 * time.Millisecond, AllRunning: 2200 * time.Millisecond, CPU: 0.5}
 	r.RSS, r.RSSIdle, r.FDs, r.Threads = 20, 18, 2010, 12
 	r.StopAll = StopAll{Return: 600 * time.Millisecond}
@@ -152,6 +152,8 @@ func TestGrowthMarkdown(t *testing.T) {
 		"| open fds (per program) | - | 2010 (2.01) |",
 		"| stop all / floor (exit-order inversions) | - | 1.20x (0) |",
 		"| shutdown / floor (order inversions, children alive) | - | 1.30x (0, 0) |",
+		"| bare band-by-band SIGTERM+reap floor | - | 520 ms |",
+		"| shutdown / band-by-band floor | - | 1.25x |",
 		"| supervisorctl status, ours client (its CPU) | - | 15 ms (9.00 ms) |",
 		"- N = 100, SIGTERM shutdown: not asked",
 	} {
