@@ -311,7 +311,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // Programs that make stopping hard: one ignores SIGTERM (SIGKILL after
 // stopwaitsecs), one has a grandchild that only a group stop reaches.
 const (
-	progStubborn = "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.2; done'\nstartsecs=0\nstopwaitsecs=1\nstopasgroup=true\n"
+	progStubborn = "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; touch %(here)s/stubborn.trapped; while :; do sleep 0.2; done'\nstartsecs=0\nstopwaitsecs=1\nstopasgroup=true\n"
 	progFamily   = "[program:family]\ncommand=/bin/sh -c 'sleep 1000 & sleep 1000 & wait'\nstartsecs=0\nstopasgroup=true\npriority=10\n"
 )
 
@@ -378,6 +378,9 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 			waitFor(t, 60*time.Second, "family's grandchildren", func() bool {
 				return len(descendants(infos["family:family"].PID)) >= 2
 			})
+			// stubborn is RUNNING once spawned; it ignores SIGTERM only
+			// once its shell has run the trap.
+			waitFile(t, filepath.Join(e.dir, "progs", "stubborn.trapped"))
 			all := descendants(d.pid)
 			direct := pidsOf(infos)
 			w.stop(e, d)
@@ -404,10 +407,13 @@ func TestNoChildSurvivesShutdown(t *testing.T) {
 func TestSignalsDuringShutdown(t *testing.T) {
 	e := newEnv(t, "", nil)
 	release := filepath.Join(e.dir, "release")
-	e.setProgram("stubborn", "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; while [ ! -e "+release+
+	e.setProgram("stubborn", "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; touch %(here)s/trapped; while [ ! -e "+release+
 		" ]; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=300\nstopasgroup=true\n")
 	d := e.startForeground()
 	e.waitStates(map[string]string{"stubborn:stubborn": "RUNNING"})
+	// RUNNING (startsecs=0) comes as soon as the shell is spawned: a
+	// SIGTERM before its trap would end it and the shutdown with it.
+	waitFile(t, filepath.Join(e.dir, "progs", "trapped"))
 	d.signal(syscall.SIGTERM)
 	waitFor(t, 60*time.Second, "the shutdown to begin", func() bool {
 		return strings.Contains(e.mainLog(), "received SIGTERM indicating exit request")
@@ -416,7 +422,15 @@ func TestSignalsDuringShutdown(t *testing.T) {
 	d.signal(syscall.SIGTERM)
 	waitFor(t, 60*time.Second, "the second SIGTERM and the SIGHUP in the log", func() bool {
 		log := e.mainLog()
-		return strings.Count(log, "received SIGTERM indicating exit request") == 2 && strings.Contains(log, "SIGHUP")
+		if strings.Count(log, "received SIGTERM indicating exit request") == 2 && strings.Contains(log, "SIGHUP") {
+			return true
+		}
+		select {
+		case <-d.done:
+			t.Fatalf("supervisord exited before the second SIGTERM (%v):\n%s", d.status, log)
+		default:
+		}
+		return false
 	})
 	var infos []procInfo
 	if err := e.rpc("supervisor.getAllProcessInfo", nil, &infos); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_STATE") {

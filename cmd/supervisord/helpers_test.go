@@ -228,6 +228,16 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// waitFile waits until path exists: a line a child's shell runs once it is
+// ready (a trap installed, a listener open), which RUNNING does not say.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, path, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
+}
+
 // waitStates waits until each "group:name" has the given state.
 func (e *env) waitStates(want map[string]string) map[string]procInfo {
 	e.t.Helper()
