@@ -409,16 +409,23 @@ func (d *daemon) loop(inst *instance) bool {
 // handleSignal is Supervisor.handle_signal.
 func (d *daemon) handleSignal(inst *instance, sig syscall.Signal) {
 	name := signals.Name(int(sig))
+	// The exit and restart lines go through procman's log queue, after
+	// the lines of what happened before the signal was taken (a spawn
+	// wave queues its "spawned:" lines faster than a loaded box writes
+	// them); SIGUSR2's line must reach the old file before the reopen.
+	queued := func(level config.LogLevel, format string, args ...any) {
+		inst.sup.Log(level, fmt.Sprintf(format, args...))
+	}
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-		d.logf(config.LevelWarn, "received %s indicating exit request", name)
+		queued(config.LevelWarn, "received %s indicating exit request", name)
 		d.mood.Store(int32(procman.SupervisorShutdown))
 	case syscall.SIGHUP:
 		if procman.SupervisorState(d.mood.Load()) == procman.SupervisorShutdown {
-			d.logf(config.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
+			queued(config.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
 			return
 		}
-		d.logf(config.LevelWarn, "received %s indicating restart request", name)
+		queued(config.LevelWarn, "received %s indicating restart request", name)
 		if inst.cfg.Supervisord.ReloadKeepsRunning {
 			go d.reloadKeeping(inst)
 			return
