@@ -160,7 +160,7 @@ func TestUpgradeKeepsProgramsRunning(t *testing.T) {
 		progs[fmt.Sprintf("w%d", i)] = fmt.Sprintf("[program:w%d]\ncommand=sh -c 'i=0; while [ $i -lt %d ]; do echo \"line $i\"; i=$((i+1)); done; exec sleep 1000'\nstartsecs=0\nstdout_logfile=%%(here)s/w%d.log\nstdout_logfile_maxbytes=0\n", i, lines, i)
 	}
 	progs["backoff"] = "[program:backoff]\ncommand=sh -c 'exit 3'\nstartsecs=5\nstartretries=1000\n"
-	progs["stopping"] = "[program:stopping]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 1; done'\nstartsecs=0\nstopwaitsecs=600\nstopsignal=TERM\n"
+	progs["stopping"] = "[program:stopping]\ncommand=sh -c 'trap \"\" TERM; touch %(here)s/stopping.trapped; while :; do sleep 1; done'\nstartsecs=0\nstopwaitsecs=600\nstopsignal=TERM\n"
 	// An event listener that holds its first event until the test says
 	// go (so it is mid-event during the upgrade), then answers everything
 	// at once; it records each envelope header.
@@ -176,7 +176,9 @@ func TestUpgradeKeepsProgramsRunning(t *testing.T) {
 	u.waitStates(want)
 	eventsPath := filepath.Join(u.dir, "progs", "events.txt")
 	waitFor(t, 60*time.Second, "the listener's first event", func() bool { _, err := os.Stat(eventsPath); return err == nil })
-	// STOPPING: it ignores SIGTERM and has 600 s before SIGKILL.
+	// STOPPING: it ignores SIGTERM (once its shell has run the trap:
+	// RUNNING comes at spawn) and has 600 s before SIGKILL.
+	waitFile(t, filepath.Join(u.dir, "progs", "stopping.trapped"))
 	var ok bool
 	if err := u.rpc("supervisor.stopProcess", []any{"stopping", false}, &ok); err != nil {
 		t.Fatal(err)
@@ -190,12 +192,15 @@ func TestUpgradeKeepsProgramsRunning(t *testing.T) {
 
 	stop := make(chan struct{})
 	calls, fails, streamDone := u.rpcStream(stop)
-	time.Sleep(100 * time.Millisecond)
+	// Calls answered before, during and after the upgrade (counted, not
+	// timed: a loaded box may answer few calls in a given 100 ms).
+	waitFor(t, 60*time.Second, "calls before the upgrade", func() bool { return calls.Load() >= 3 })
 	out, code := u.ctl("upgrade")
 	if code != 0 || !strings.Contains(out, "upgraded: gosupervisor 9.9.9-upgraded") {
 		t.Fatalf("supervisorctl upgrade: %d %q\nlog:\n%s", code, out, u.mainLog())
 	}
-	time.Sleep(200 * time.Millisecond)
+	upgraded := calls.Load()
+	waitFor(t, 60*time.Second, "calls after the upgrade", func() bool { return calls.Load() >= upgraded+3 })
 	close(stop)
 	<-streamDone
 	if fails.Load() != 0 || calls.Load() < 5 {
