@@ -325,6 +325,14 @@ func (r *recorder) waitFor(t testing.TB, what string, timeout time.Duration, con
 			t.Fatalf("timed out waiting for %s; logs:\n%s", what, strings.Join(r.logLines(), "\n"))
 		}
 	}
+	// A transition can be published (by a goroutine delivering meanwhile)
+	// while the fire that made it still holds the process's lock and has
+	// yet to arm its timer (BACKOFF's retry, STOPPING's stopwaitsecs): a
+	// clock advanced now would pass before it. Taking each process's
+	// lock once waits for those fires to finish.
+	if r.s != nil {
+		r.s.AllInfo()
+	}
 }
 
 // waitState waits until name's last published state is want.
