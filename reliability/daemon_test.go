@@ -376,3 +376,13 @@ func figure(t *testing.T, fl flavor, name string, value any) {
 	t.Helper()
 	t.Logf("FIGURE %s %s %s=%v", t.Name(), fl.name, name, value)
 }
+
+// waitFile waits until path exists: a file a child writes once it is ready
+// (a signal ignored), which RUNNING (startsecs=0: at spawn) does not say.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, path, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
+}

@@ -33,7 +33,7 @@ command=sh -c "exit 1"
 startretries=2
 
 [program:ignoreterm]
-command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
+command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open('%(here)s/ignoreterm.ready', 'w'); print('ready', flush=True); time.sleep(1000)"
 startsecs=0
 stopwaitsecs=1
 autostart=false
@@ -42,6 +42,8 @@ autostart=false
 		d := start(t, fl, setup{programs: progs})
 		d.mustCall("supervisor.startProcess", []any{"ignoreterm", true}, nil)
 		d.waitState(30*time.Second, "ignoreterm:ignoreterm", "RUNNING")
+		// RUNNING comes at spawn: the SIGTERM must find it ignoring.
+		waitFile(t, filepath.Join(d.dir, "ignoreterm.ready"))
 		d.mustCall("supervisor.stopProcess", []any{"ignoreterm", false}, nil)
 		d.mustCall("supervisor.startProcess", []any{"slowstart", false}, nil)
 		syscall.Kill(d.pid, syscall.SIGSTOP)
@@ -61,6 +63,9 @@ autostart=false
 		d.waitState(30*time.Second, "slowstart:slowstart", "RUNNING")
 		d.waitState(30*time.Second, "crashloop:crashloop", "FATAL")
 		d.waitState(30*time.Second, "ignoreterm:ignoreterm", "STOPPED")
+		if log := d.mainLog(); !strings.Contains(log, "stopped: ignoreterm (terminated by SIGKILL)") {
+			t.Errorf("ignoreterm was not SIGKILLed after stopwaitsecs:\n%s", log)
+		}
 		d.settleConsistent(10 * time.Second)
 	})
 }
@@ -140,13 +145,16 @@ startsecs=2
 autostart=false
 
 [program:stubborn]
-command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(1000)"
+command=/usr/bin/python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open('%(here)s/stubborn.ready', 'w'); print('ready', flush=True); time.sleep(1000)"
 startsecs=0
 stopwaitsecs=2
 `
 	eachFlavor(t, func(t *testing.T, fl flavor) {
 		d := start(t, fl, setup{programs: progs})
 		d.waitState(30*time.Second, "stubborn:stubborn", "RUNNING")
+		// The stop must wait out stopwaitsecs: stubborn ignores SIGTERM
+		// once it has said so (RUNNING comes at spawn).
+		waitFile(t, filepath.Join(d.dir, "stubborn.ready"))
 		for _, call := range []string{
 			string(methodCall("supervisor.startProcess", "<param><value><string>slow</string></value></param><param><value><boolean>1</boolean></value></param>")),
 			string(methodCall("supervisor.stopProcess", "<param><value><string>stubborn</string></value></param><param><value><boolean>1</boolean></value></param>")),
