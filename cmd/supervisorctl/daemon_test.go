@@ -252,6 +252,20 @@ func (d *testDaemon) states() (map[string]string, error) {
 	return out, nil
 }
 
+// pid returns name's pid, 0 when it has none or the call fails.
+func (d *testDaemon) pid(name string) int64 {
+	c := d.client()
+	defer c.close()
+	var info processInfo
+	if err := c.callInto(&info, "supervisor.getProcessInfo", name); err != nil {
+		return 0
+	}
+	if info.PID > 0 {
+		d.seenPID[int(info.PID)] = true
+	}
+	return int64(info.PID)
+}
+
 // waitStates waits until every process in want is in its state.
 func (d *testDaemon) waitStates(want map[string]string) {
 	d.t.Helper()

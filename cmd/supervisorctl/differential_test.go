@@ -95,6 +95,7 @@ func changedExtra(d *testDaemon) {
 }
 
 func diffRows() []diffRow {
+	var sleeperPID int64 // before a reload
 	return []diffRow{
 		// read-only views
 		{name: "status", args: []string{"status"}},
@@ -208,10 +209,19 @@ func diffRows() []diffRow {
 		{name: "interactive reload eof", args: []string{"-i", "reload"}},
 
 		// the daemon restarts and stops
-		{name: "reload", args: []string{"reload"}, after: func(d *testDaemon) {
+		{name: "reload", args: []string{"reload"}, prep: func(d *testDaemon) {
+			sleeperPID = d.pid("sleeper")
+		}, after: func(d *testDaemon) {
 			// Python's reload keeps the socket: wait for the new
-			// processes
-			time.Sleep(300 * time.Millisecond)
+			// processes (a new sleeper, then the baseline), not for
+			// a time the old ones might still be there.
+			deadline := time.Now().Add(60 * time.Second)
+			for pid := d.pid("sleeper"); pid == 0 || pid == sleeperPID; pid = d.pid("sleeper") {
+				if time.Now().After(deadline) {
+					d.t.Fatalf("%s supervisord: sleeper still pid %d 60 s after reload", d.kind, pid)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			d.waitBaseline()
 		}},
 		{name: "shutdown", args: []string{"shutdown"}, prep: func(d *testDaemon) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,10 +86,13 @@ type ctlResult struct {
 
 // ctlRun is one supervisorctl invocation.
 type ctlRun struct {
-	args      []string
-	stdin     string
-	interrupt time.Duration // send SIGINT after this long (tail -f)
-	dir       string        // working directory
+	args  []string
+	stdin string
+	// interrupt: send SIGINT after this long (tail -f), and not before
+	// the client printed something: a loaded box may take longer than
+	// that to print what it has to follow.
+	interrupt time.Duration
+	dir       string // working directory
 }
 
 // runCtl runs bin with r's arguments, in a new session (no controlling
@@ -100,7 +102,7 @@ func runCtl(t *testing.T, bin string, r ctlRun) ctlResult {
 	cmd := exec.Command(bin, r.args...)
 	cmd.Dir = r.dir
 	cmd.Stdin = strings.NewReader(r.stdin)
-	var out, errOut bytes.Buffer
+	var out, errOut testchild.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
@@ -121,6 +123,10 @@ wait:
 		case err = <-done:
 			break wait
 		case <-timer:
+			if out.String() == "" && errOut.String() == "" {
+				timer = time.After(20 * time.Millisecond)
+				continue
+			}
 			cmd.Process.Signal(os.Interrupt)
 		case <-deadline:
 			cmd.Process.Kill()
@@ -281,12 +287,20 @@ func (z *pyZygote) runOn(r ctlRun, tty string) ctlResult {
 		if r.interrupt > 0 {
 			timer = time.After(r.interrupt)
 		}
-		select {
-		case <-timer:
-			syscall.Kill(started.Pid, syscall.SIGINT)
-		case <-time.After(30 * time.Second):
-			syscall.Kill(started.Pid, syscall.SIGKILL)
-		case <-stop:
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case <-timer:
+				if tty == "" && !printed(files["stdout"], files["stderr"]) {
+					timer = time.After(20 * time.Millisecond)
+					continue
+				}
+				syscall.Kill(started.Pid, syscall.SIGINT)
+			case <-deadline:
+				syscall.Kill(started.Pid, syscall.SIGKILL)
+			case <-stop:
+			}
+			return
 		}
 	}()
 	var ended struct{ Exit int }
@@ -300,6 +314,16 @@ func (z *pyZygote) runOn(r ctlRun, tty string) ctlResult {
 		z.t.Fatalf("python supervisorctl output: %v %v", err1, err2)
 	}
 	return ctlResult{Stdout: string(stdout), Stderr: string(stderr), Exit: ended.Exit}
+}
+
+// printed reports whether any of the files holds output.
+func printed(files ...string) bool {
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (z *pyZygote) readReply(v any) {
