@@ -339,7 +339,7 @@ func TestIdlePipesHoldNoBuffers(t *testing.T) {
 				w.Write([]byte("x\n"))
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(60 * time.Second) // 500 pipes' reads on a loaded box
 		for c.Stats().Written < 1000 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -405,7 +405,7 @@ func TestClearAndReopen(t *testing.T) {
 		t.Helper()
 		before := c.Stats().Read
 		w.Write([]byte(s))
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for c.Stats().Read < before+int64(len(s)) && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
