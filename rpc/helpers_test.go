@@ -48,7 +48,7 @@ func serveListener(t testing.TB, b Backend, l net.Listener, opts Options) *Serve
 // the connection is idle for idle when unframed).
 func readResponse(br *bufio.Reader, c net.Conn, idle time.Duration) ([]byte, error) {
 	var out bytes.Buffer
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a bound for a hang
 	length := -1
 	for {
 		line, err := br.ReadString('\n')
@@ -78,6 +78,22 @@ func readResponse(br *bufio.Reader, c net.Conn, idle time.Duration) ([]byte, err
 			return out.Bytes(), nil
 		}
 	}
+}
+
+// readUntil reads from br until what it read holds want or limit passes,
+// and returns what it read.
+func readUntil(br *bufio.Reader, c net.Conn, want []byte, limit time.Duration) []byte {
+	var out []byte
+	buf := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(limit))
+	for !bytes.Contains(out, want) {
+		n, err := br.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	return out
 }
 
 // exchange sends raw bytes and reads n responses.

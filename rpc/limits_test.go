@@ -25,7 +25,7 @@ func (f blockingFollower) Follow(ctx context.Context, _ string, _ int64, _ func(
 // EOF, or a reset when it closed with our request unread.
 func closedByServer(t *testing.T, br *bufio.Reader, c net.Conn) bool {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	n, err := io.Copy(io.Discard, br)
 	var ne net.Error
 	return n == 0 && !(errors.As(err, &ne) && ne.Timeout())

@@ -32,7 +32,7 @@ func TestPauseLetsAFreshConnectionSendItsRequest(t *testing.T) {
 		t.Fatalf("first call: %v", err)
 	}
 	fresh, freshR := dial(t, sock)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		srv.mu.Lock()
 		n := len(srv.conns)
@@ -46,13 +46,13 @@ func TestPauseLetsAFreshConnectionSendItsRequest(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	paused := make(chan error, 1)
 	go func() { paused <- srv.Pause(ctx, context.Background()) }()
 
 	// The served connection ends: Pause has looked at both connections.
-	old.SetReadDeadline(time.Now().Add(5 * time.Second))
+	old.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, err := oldR.ReadByte(); err == nil {
 		t.Fatal("the idle keep-alive connection was not closed by Pause")
 	}
