@@ -194,7 +194,7 @@ func (d *testDaemon) waitExit() {
 	d.t.Helper()
 	select {
 	case <-d.done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second):
 		d.t.Fatalf("%s supervisord did not exit; output:\n%s", d.kind, d.out)
 	}
 }
@@ -206,7 +206,7 @@ func (d *testDaemon) stop() {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-d.done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(60 * time.Second):
 			d.cmd.Process.Kill()
 			<-d.done
 			d.t.Errorf("%s supervisord ignored SIGTERM", d.kind)
@@ -269,7 +269,7 @@ func (d *testDaemon) pid(name string) int64 {
 // waitStates waits until every process in want is in its state.
 func (d *testDaemon) waitStates(want map[string]string) {
 	d.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // bounds a hang; a loaded box is slow
 	var got map[string]string
 	var err error
 	for time.Now().Before(deadline) {

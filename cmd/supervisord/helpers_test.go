@@ -216,9 +216,15 @@ func (e *env) infos() map[string]procInfo {
 	return m
 }
 
-// waitFor polls cond until it holds or d passes.
+// minWait is the least any wait here allows: the waits bound a hang and
+// never time anything, and a loaded 2-core box (CI) can take tens of
+// seconds to spawn and reap what takes milliseconds when idle.
+const minWait = time.Minute
+
+// waitFor polls cond until it holds or d (at least minWait) passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	d = max(d, minWait)
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -364,9 +370,11 @@ func (d *testDaemon) signal(sig syscall.Signal) {
 	}
 }
 
-// wait waits for the daemon to exit and returns its wait status.
+// wait waits for the daemon to exit and returns its wait status
+// (timeout: at least minWait).
 func (d *testDaemon) wait(timeout time.Duration) syscall.WaitStatus {
 	d.e.t.Helper()
+	timeout = max(timeout, minWait)
 	select {
 	case <-d.done:
 		return d.status
