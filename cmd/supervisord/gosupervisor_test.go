@@ -70,11 +70,14 @@ func TestGosupervisorNamespaceIsOptIn(t *testing.T) {
 				t.Fatalf("getAllProcessHealth: %+v", all)
 			}
 			e.ctlOrRPCRestart(t, "a:a")
+			// a is a sleep: resident, with a few CPU ticks at most. It
+			// is RUNNING at spawn (startsecs=0), and a child that has
+			// not run since its exec has mapped no page yet: RSS is
+			// awaited.
 			var one health
-			if err := e.rpc("gosupervisor.getProcessHealth", "a", &one); err != nil {
-				t.Fatal(err)
-			}
-			// a is a sleep: resident, with a few CPU ticks at most.
+			waitFor(t, time.Minute, "a's RSS", func() bool {
+				return e.rpc("gosupervisor.getProcessHealth", "a", &one) == nil && one.RSS > 0
+			})
 			if one.Restarts != 1 || !one.Ready || one.Group != "a" || one.RSS <= 0 || one.CPUSeconds < 0 {
 				t.Errorf("after a restart: %+v", one)
 			}
@@ -120,7 +123,7 @@ func TestProbesEndToEnd(t *testing.T) {
 			"startsecs=0\nready=log:^listening$\nready_timeout=30\n" +
 			"healthcheck=exec:/bin/sh -c 'test -e %(here)s/healthy'\nhealthcheck_interval=0.2\nhealthcheck_retries=2\n",
 		"never": "[program:never]\ncommand=sleep 1000\nstartsecs=0\nstartretries=0\n" +
-			"ready=tcp://" + closed + "\nready_timeout=0.5\nready_interval=0.1\nstopwaitsecs=2\n",
+			"ready=tcp://" + closed + "\nready_timeout=2\nready_interval=0.1\nstopwaitsecs=2\n",
 	})
 	e.write("progs/healthy", "")
 	d := e.startForeground()
@@ -132,15 +135,19 @@ func TestProbesEndToEnd(t *testing.T) {
 	if err := e.rpc("supervisor.getProcessInfo", "never", &info); err != nil {
 		t.Fatal(err)
 	}
-	why := "ready check failed for 0.5s: tcp://" + closed + ": dial tcp " + closed + ": connect: connection refused"
+	// ready_timeout=2: time for an attempt to fail first, however loaded
+	// the box (the message names the last failure).
+	why := "ready check failed for 2s: tcp://" + closed + ": dial tcp " + closed + ": connect: connection refused"
 	if info.Description != why {
 		t.Errorf("never: description %q, want %q", info.Description, why)
 	}
+	// web has just exec'd sleep: a child that has not run yet has mapped
+	// no page, so RSS is awaited rather than read once.
 	var h health
-	if err := e.rpc("gosupervisor.getProcessHealth", "web", &h); err != nil {
-		t.Fatal(err)
-	}
-	if !h.Ready || !h.Healthy || h.Restarts != 0 || h.RSS <= 0 {
+	waitFor(t, time.Minute, "web's RSS", func() bool {
+		return e.rpc("gosupervisor.getProcessHealth", "web", &h) == nil && h.RSS > 0
+	})
+	if !h.Ready || !h.Healthy || h.Restarts != 0 {
 		t.Errorf("web: %+v", h)
 	}
 	// Unhealthy twice in a row: stopped and started again.
