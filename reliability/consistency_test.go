@@ -57,10 +57,12 @@ func (d *daemon) inconsistency() string {
 }
 
 // settleConsistent waits until the table agrees with /proc (transitions
-// in flight are given time) and no child of the daemon is a zombie; it
-// fails the test with the last disagreement otherwise.
+// in flight are given time: limit, at least minWait) and no child of the
+// daemon is a zombie; it fails the test with the last disagreement
+// otherwise.
 func (d *daemon) settleConsistent(limit time.Duration) {
 	d.t.Helper()
+	limit = max(limit, minWait)
 	last := ""
 	deadline := time.Now().Add(limit)
 	for {

@@ -357,10 +357,15 @@ func (d *daemon) waitAll(limit time.Duration, want string, n int) {
 	})
 }
 
-// waitFor polls cond until it holds or limit passes (a bound for a hung
-// test, never a performance assertion).
+// minWait is the least a wait here allows: a loaded 2-core box (CI) can
+// take tens of seconds for what takes milliseconds when idle.
+const minWait = time.Minute
+
+// waitFor polls cond until it holds or limit (at least minWait) passes (a
+// bound for a hung test, never a performance assertion).
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
+	limit = max(limit, minWait)
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
