@@ -310,9 +310,12 @@ func (r *recorder) logLines() []string {
 }
 
 // waitFor polls cond (woken by every transition and log line) until it
-// holds or the timeout passes.
+// holds or the timeout (at least a minute: it bounds a hang, and a loaded
+// 2-core box can take seconds to start the race-built helper child)
+// passes.
 func (r *recorder) waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	timeout = max(timeout, time.Minute)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -454,7 +457,7 @@ func newTestSupervisor(t testing.TB, opts Options) (*Supervisor, *recorder) {
 		}
 		assertNoChildren(t)
 		// Output pipes close when drain goroutines see EOF.
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for countFDs(t) > fds && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -484,7 +487,7 @@ func children() []int {
 
 func assertNoChildren(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		kids := children()
 		if len(kids) == 0 {
@@ -530,7 +533,7 @@ func (l *lineSink) next(t testing.TB) string {
 	select {
 	case s := <-l.lines:
 		return s
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("no output line")
 	}
 	return ""
