@@ -246,7 +246,9 @@ func TestContainerExitsOnFatal(t *testing.T) {
 	need(t, "unshare", "chroot", "ip", "mknod")
 	root := containerRoot(t, map[string]string{
 		"steady.conf": "[program:steady]\ncommand=/bin/sleep 1000\npriority=100\nstartsecs=0\n",
-		"broken.conf": "[program:broken]\ncommand=/bin/sh -c 'echo broken; exit 3'\npriority=200\nstartsecs=1\nstartretries=0\nautostart=true\n",
+		// startsecs=60: the shell exits long before, however loaded the
+		// box, so its start fails (FATAL).
+		"broken.conf": "[program:broken]\ncommand=/bin/sh -c 'echo broken; exit 3'\npriority=200\nstartsecs=60\nstartretries=0\nautostart=true\n",
 	})
 	c := startContainer(t, root)
 	if code := c.wait(t); code != 1 {

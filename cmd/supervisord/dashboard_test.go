@@ -183,9 +183,11 @@ func TestDashboardInBrowser(t *testing.T) {
 port = 127.0.0.1:%d
 dashboard = true
 `, port), map[string]string{
-		"ticker":  "[program:ticker]\ncommand=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo hello-from-child-$i; sleep 0.2; done'\n",
-		"victim":  "[program:victim]\ncommand=/bin/sleep 600\nstopwaitsecs=2\n",
-		"crasher": "[program:crasher]\ncommand=/bin/sh -c 'echo about to crash >&2; exit 7'\nautostart=false\nstartsecs=1\nstartretries=0\n",
+		"ticker": "[program:ticker]\ncommand=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo hello-from-child-$i; sleep 0.2; done'\n",
+		"victim": "[program:victim]\ncommand=/bin/sleep 600\nstopwaitsecs=2\n",
+		// startsecs=60: the shell exits long before, however loaded the
+		// box, so its start fails (FATAL) rather than RUNNING then EXITED.
+		"crasher": "[program:crasher]\ncommand=/bin/sh -c 'echo about to crash >&2; exit 7'\nautostart=false\nstartsecs=60\nstartretries=0\n",
 		"grp":     "[group:grp]\nprograms=one,two\n[program:one]\ncommand=/bin/sleep 600\n[program:two]\ncommand=/bin/sleep 600\n",
 		"webapp":  "[program:webapp]\ncommand=/bin/sh -c 'echo listening; exec sleep 600'\nready=log:^listening\nhealthcheck=exec:/bin/true\n",
 	})
