@@ -36,7 +36,7 @@ func result(t *testing.T, done chan error) error {
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("start did not return")
 	}
 	return nil
@@ -259,7 +259,7 @@ func TestDependsOnWithinAGroupStart(t *testing.T) {
 	var res []Result
 	select {
 	case res = <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("StartGroup did not return")
 	}
 	// Both waits end on db's RUNNING: completion order is either.

@@ -354,7 +354,7 @@ func TestStopAsGroupKillsGrandchildren(t *testing.T) {
 			if _, _, err := s.Stop(bg, "parent", true); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(30 * time.Second) // bounds a hang
 			for pidAlive(gc) && time.Now().Before(deadline) && asGroup {
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -908,7 +908,7 @@ func TestShutdownRacesStarts(t *testing.T) {
 		}()
 	}
 	// Let the starters get going before the shutdown races them.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // bounds a hang
 	for started := 0; started < 8; {
 		started = 0
 		for _, in := range s.AllInfo() {
@@ -1008,7 +1008,7 @@ func TestReaperLeavesForeignChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait (without reaping) until it is a zombie nobody has waited for.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // bounds a hang
 	for {
 		if pid, err := waitidPeek(pPID, foreign.Process.Pid); err != nil || pid == foreign.Process.Pid {
 			break

@@ -166,7 +166,7 @@ func crashLoop(t testing.TB, want, floor int, budget time.Duration) (int, []time
 		case <-time.After(5 * time.Minute):
 		}
 	}
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
 	defer cancel()
 	if _, _, err := s.Stop(ctx, "crasher", true); err != nil {
 		// It may be between an exit and its respawn only inside one

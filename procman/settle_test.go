@@ -71,7 +71,7 @@ func TestExitHandledAfterLastOutput(t *testing.T) {
 		}
 		select {
 		case <-fatal:
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatalf("run %d: no FATAL", i)
 		}
 		mu.Lock()
