@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	stopNFlag      = flag.Int("stop-n", 0, "programs BenchmarkStopCPU runs (default $BENCH_STOP_N, else 6000)")
+	stopRoundsFlag = flag.Int("stop-rounds", 0, "rounds of BenchmarkStopCPU; each round runs every daemon, in reverse order every other round "+
+		"(default $BENCH_STOP_ROUNDS, else 1)")
+)
+
+// BenchmarkStopCPU is an A/B driver for the stop side of Scale: per round
+// the bare SIGTERM+reap floor, then for each daemon (in reverse order every
+// other round, so neither always runs second) a launch of N programs,
+// stopAllProcesses(true), a second launch and a SIGTERM shutdown. Beside
+// the wall times it measures the daemon's own CPU over each call with
+// `perf stat -e task-clock` attached to the daemon (its threads only: the
+// children were forked before perf attached), which a loaded box disturbs
+// far less than the wall times. It ends with each daemon's geometric means.
+//
+//	go test ./bench -run '^$' -bench StopCPU -timeout 60m -args -daemons old=/tmp/old,new=/tmp/new -stop-rounds 4
+func BenchmarkStopCPU(b *testing.B) {
+	if suite == nil {
+		b.Skip("bench: suite not initialised (run with -bench)")
+	}
+	if _, err := exec.LookPath("perf"); err != nil {
+		b.Skip("perf not installed")
+	}
+	n := intSetting(stopNFlag, "BENCH_STOP_N", 6000)
+	rounds := intSetting(stopRoundsFlag, "BENCH_STOP_ROUNDS", 1)
+	progs := ScalePrograms(n)
+	minfds := ScaleFDs(n, HardNoFile())
+	type sample struct{ stopWall, stopCPU, stopCS, shutWall, shutCPU, shutCS, floor float64 }
+	got := map[string][]sample{}
+	for r := range rounds {
+		order := append([]Spec(nil), suite.Daemons...)
+		if r%2 == 1 {
+			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+				order[i], order[j] = order[j], order[i]
+			}
+		}
+		floor, err := BestFloor(n, 1)
+		if err != nil {
+			b.Fatalf("floor: %v", err)
+		}
+		for _, spec := range order {
+			if err := suite.buildErr[spec.Name]; err != nil {
+				b.Fatalf("%s: %v", spec.Name, err)
+			}
+			load := LoadAvg()
+			var s sample
+			s.floor = floor.TermReap.Seconds()
+			d, _, err := LaunchScale(spec, b.TempDir(), progs, minfds, nil)
+			if err != nil {
+				if d != nil {
+					teardown(b, d)
+				}
+				b.Fatalf("%s: launch: %v", spec.Name, err)
+			}
+			time.Sleep(time.Second)
+			var sa StopAll
+			cpu, cs, err := taskClock(d.Pid(), func() error {
+				var err error
+				sa, err = MeasureStopAll(d, n, 600*time.Second)
+				return err
+			})
+			teardown(b, d)
+			if err != nil {
+				b.Fatalf("%s: stop all: %v", spec.Name, err)
+			}
+			s.stopWall, s.stopCPU, s.stopCS = sa.Return.Seconds(), cpu, cs
+			d, _, err = LaunchScale(spec, b.TempDir(), progs, minfds, nil)
+			if err != nil {
+				if d != nil {
+					teardown(b, d)
+				}
+				b.Fatalf("%s: second launch: %v", spec.Name, err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			var sh Shutdown
+			cpu, cs, err = taskClock(d.Pid(), func() error {
+				var err error
+				sh, err = MeasureShutdown(d, 120*time.Second+time.Duration(n)*100*time.Millisecond)
+				return err
+			})
+			teardown(b, d)
+			if err != nil {
+				b.Fatalf("%s: shutdown: %v", spec.Name, err)
+			}
+			if inv := BandInversions(sh.Stopped, n); inv != 0 || sh.ChildrenAlive != 0 || len(sh.Stopped) != n {
+				b.Errorf("%s: shutdown: %d band inversions, %d children alive, %d stopped lines", spec.Name, inv, sh.ChildrenAlive, len(sh.Stopped))
+			}
+			s.shutWall, s.shutCPU, s.shutCS = sh.Exit.Seconds(), cpu, cs
+			got[spec.Name] = append(got[spec.Name], s)
+			b.Logf("round %d %-8s load %-16s floor %4.0f ms | stop all %5.0f ms %.2fx cpu %4.0f ms (%3.0f us/exit, %.1f cs/exit) left %d | shutdown %5.0f ms %.2fx cpu %4.0f ms (%3.0f us/exit, %.1f cs/exit)",
+				r, spec.Name, load, s.floor*1e3, s.stopWall*1e3, s.stopWall/s.floor, s.stopCPU*1e3, s.stopCPU*1e6/float64(n), s.stopCS/float64(n), sa.Left,
+				s.shutWall*1e3, s.shutWall/s.floor, s.shutCPU*1e3, s.shutCPU*1e6/float64(n), s.shutCS/float64(n))
+		}
+	}
+	for _, spec := range suite.Daemons {
+		ss := got[spec.Name]
+		gm := func(f func(sample) float64) float64 {
+			sum := 0.0
+			for _, s := range ss {
+				sum += math.Log(f(s))
+			}
+			return math.Exp(sum / float64(len(ss)))
+		}
+		b.Logf("%-8s geomean of %d: stop all %.2fx, cpu %.0f us/exit, %.1f cs/exit | shutdown %.2fx, cpu %.0f us/exit, %.1f cs/exit", spec.Name, len(ss),
+			gm(func(s sample) float64 { return s.stopWall / s.floor }), gm(func(s sample) float64 { return s.stopCPU })*1e6/float64(n),
+			gm(func(s sample) float64 { return s.stopCS })/float64(n),
+			gm(func(s sample) float64 { return s.shutWall / s.floor }), gm(func(s sample) float64 { return s.shutCPU })*1e6/float64(n),
+			gm(func(s sample) float64 { return s.shutCS })/float64(n))
+	}
+	hideNs(b)
+}
+
+// taskClock runs phase while `perf stat -e task-clock,context-switches`
+// counts pid's threads, and returns the CPU seconds and the context
+// switches counted. perf starts with its
+// counter disabled and phase runs once perf has acknowledged enabling it;
+// perf ends at SIGINT or when pid exits.
+func taskClock(pid int, phase func() error) (cpu, cs float64, err error) {
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ctlW.Close()
+	ackR, ackW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		return 0, 0, err
+	}
+	defer ackR.Close()
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("taskclock-%d-%d.csv", os.Getpid(), pid))
+	defer os.Remove(out)
+	cmd := exec.Command("perf", "stat", "-x", ",", "-e", "task-clock,context-switches", "-p", strconv.Itoa(pid), "-o", out,
+		"-D", "-1", "--control", "fd:3,4")
+	cmd.ExtraFiles = []*os.File{ctlR, ackW}
+	err = cmd.Start()
+	ctlR.Close()
+	ackW.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("start perf stat: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Wait()
+	}
+	if _, err := ctlW.WriteString("enable\n"); err != nil {
+		stop()
+		return 0, 0, fmt.Errorf("enable perf stat: %w", err)
+	}
+	_ = ackR.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 16)
+	if k, err := ackR.Read(buf); err != nil || !strings.HasPrefix(string(buf[:k]), "ack") {
+		stop()
+		return 0, 0, fmt.Errorf("perf stat did not acknowledge enable (%q): %v", buf[:k], err)
+	}
+	perr := phase()
+	stop()
+	if perr != nil {
+		return 0, 0, perr
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return 0, 0, err
+	}
+	found := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		switch {
+		case err != nil:
+			continue
+		case strings.HasPrefix(f[2], "task-clock"):
+			cpu = v / 1e3 // ms
+			found++
+		case strings.HasPrefix(f[2], "context-switches"):
+			cs = v
+			found++
+		}
+	}
+	if found < 2 {
+		return 0, 0, fmt.Errorf("perf stat: no task-clock and context-switches in %q", data)
+	}
+	return cpu, cs, nil
+}
