@@ -57,7 +57,8 @@ type process struct {
 
 	pr probeRun // ready, health and memory checks of the current run (probes.go)
 
-	stdin        *os.File
+	stdin        *os.File // ours of the child's stdin pipe, not pollable (stdinPipe)
+	stdinCopy    *os.File // a pollable copy of stdin while flushStdin writes
 	stdinBuf     []byte
 	stdinWriting bool
 	stdinBroken  bool
@@ -418,7 +419,7 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 		p.fcgiHeld = true
 		stdinR = f
 	} else {
-		stdinR, stdinW, err = pipe()
+		stdinR, stdinW, err = stdinPipe()
 		if err == nil {
 			parent, child = append(parent, stdinW), append(child, stdinR)
 		}

@@ -10,11 +10,16 @@ import (
 // A child's stdin: sendProcessStdin writes what the pipe takes at once and
 // queues the rest for a background writer.
 
-// closeStdin closes our end of the child's stdin. mu is held.
+// closeStdin closes our end of the child's stdin, and the copy a
+// background write holds (which ends that write). mu is held.
 func (p *process) closeStdin() {
 	if p.stdin != nil {
 		p.stdin.Close()
 		p.stdin = nil
+	}
+	if p.stdinCopy != nil {
+		p.stdinCopy.Close()
+		p.stdinCopy = nil
 	}
 	p.stdinBuf = nil
 }
@@ -52,33 +57,48 @@ func (p *process) writeStdin(data []byte, name string) error {
 			return nil
 		}
 	}
-	p.stdinBuf = append(p.stdinBuf, data...)
 	if !p.stdinWriting {
+		// p.stdin is not served by the runtime poller (stdinPipe): the
+		// background writer waits for room on a copy that is.
+		w, err := pollableCopy(p.stdin)
+		if err != nil {
+			return reqError(ErrFailed, fmt.Sprintf("%s: %v", name, err))
+		}
+		p.stdinCopy = w
 		p.stdinWriting = true
-		go p.flushStdin(p.stdin)
+		go p.flushStdin(p.stdin, w)
 	}
+	p.stdinBuf = append(p.stdinBuf, data...)
 	return nil
 }
 
-// flushStdin writes the queued stdin bytes in the background until the
-// queue is empty or the pipe breaks.
-func (p *process) flushStdin(f *os.File) {
+// flushStdin writes the queued stdin bytes of f (p.stdin) through w, its
+// pollable copy, in the background until the queue is empty or the pipe
+// breaks, then closes w.
+func (p *process) flushStdin(f, w *os.File) {
+	defer w.Close()
 	for {
 		p.mu.Lock()
 		buf := p.stdinBuf
 		p.stdinBuf = nil
 		if len(buf) == 0 || p.stdin != f {
 			p.stdinWriting = false
+			if p.stdinCopy == w {
+				p.stdinCopy = nil
+			}
 			p.mu.Unlock()
 			return
 		}
 		p.mu.Unlock()
-		if _, err := f.Write(buf); err != nil {
+		if _, err := w.Write(buf); err != nil {
 			p.mu.Lock()
 			p.stdinWriting = false
 			p.stdinBuf = nil
 			if p.stdin == f {
 				p.stdinBroken = true
+			}
+			if p.stdinCopy == w {
+				p.stdinCopy = nil
 			}
 			p.mu.Unlock()
 			return
