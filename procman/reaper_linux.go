@@ -301,7 +301,7 @@ func (r *Reaper) walk(take func(int, syscall.WaitStatus)) bool {
 	if r.reapAll {
 		for {
 			var ws syscall.WaitStatus
-			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+			pid, err := wait4Raw(-1, &ws)
 			if errors.Is(err, syscall.EINTR) {
 				continue
 			}
@@ -380,12 +380,29 @@ func (r *Reaper) OnReaped(f func()) {
 
 func wait4NoHang(pid int, ws *syscall.WaitStatus) (int, error) {
 	for {
-		got, err := syscall.Wait4(pid, ws, syscall.WNOHANG, nil)
+		got, err := wait4Raw(pid, ws)
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		return got, err
 	}
+}
+
+// The reaper's wait calls never block (WNOHANG), so they are made as raw
+// system calls, which keep the goroutine's P: with syscall.Wait4 the
+// runtime marks the P as in a system call, and when the thread is
+// preempted inside it (the children being reaped compete for the same
+// CPUs) sysmon hands the P to another thread, and the reaper's thread,
+// back from the call, finds none and parks: two thread switches for one
+// reap, many times per mass stop, and sysmon kept at its fastest tick.
+
+// wait4Raw is wait4(pid, ws, WNOHANG, nil).
+func wait4Raw(pid int, ws *syscall.WaitStatus) (int, error) {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(ws)), syscall.WNOHANG, 0, 0, 0)
+	if e != 0 {
+		return int(r), e
+	}
+	return int(r), nil
 }
 
 // exited reports whether pid (a child we started) has exited: it is a zombie
@@ -410,7 +427,7 @@ const (
 func waitidPeek(idtype, id int) (int, error) {
 	var info [128]byte // siginfo_t
 	for {
-		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, uintptr(idtype), uintptr(id),
+		_, _, e := syscall.RawSyscall6(syscall.SYS_WAITID, uintptr(idtype), uintptr(id),
 			uintptr(unsafe.Pointer(&info[0])), wExited|syscall.WNOHANG|wNoWait, 0, 0)
 		if e == syscall.EINTR {
 			continue
