@@ -36,6 +36,7 @@ func newPoller() *poller {
 
 const (
 	epollIn      = 0x1        // EPOLLIN
+	epollHup     = 0x10       // EPOLLHUP
 	epollOneShot = 0x40000000 // EPOLLONESHOT
 	efdCloexec   = 0x80000    // EFD_CLOEXEC (O_CLOEXEC)
 	efdNonblock  = 0x800      // EFD_NONBLOCK (O_NONBLOCK)
@@ -119,7 +120,8 @@ func (p *poller) remove(st *stream) {
 		return
 	}
 	delete(p.streams, st.id)
-	syscall.EpollCtl(st.epfd, syscall.EPOLL_CTL_DEL, st.fd, nil) //nolint:errcheck // the close that follows removes it anyway
+	// Raw (it never blocks): see rawClose.
+	syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(st.epfd), syscall.EPOLL_CTL_DEL, uintptr(st.fd), 0, 0, 0) //nolint:errcheck // the close that follows removes it anyway
 	if len(p.streams) == 0 && p.running {
 		one := uint64(1)
 		syscall.Write(p.evfd, (*[8]byte)(unsafe.Pointer(&one))[:]) //nolint:errcheck // a full counter already wakes the loop
@@ -137,7 +139,7 @@ func (p *poller) closeFDs() {
 // pipe is left.
 func (p *poller) loop(epfd, evfd int) {
 	events := make([]syscall.EpollEvent, 128)
-	var ready []*stream
+	var ready, hup []*stream
 	var buf [8]byte
 	for {
 		n, err := syscall.EpollWait(epfd, events, -1)
@@ -148,7 +150,7 @@ func (p *poller) loop(epfd, evfd int) {
 			}
 			n = 0
 		}
-		ready = ready[:0]
+		ready, hup = ready[:0], hup[:0]
 		p.mu.Lock()
 		for _, ev := range events[:n] {
 			id := uint32(ev.Fd)
@@ -157,7 +159,11 @@ func (p *poller) loop(epfd, evfd int) {
 				continue
 			}
 			if st := p.streams[id]; st != nil {
-				ready = append(ready, st)
+				if ev.Events&(epollIn|epollHup) == epollHup {
+					hup = append(hup, st)
+				} else {
+					ready = append(ready, st)
+				}
 			}
 		}
 		if len(p.streams) == 0 {
@@ -169,6 +175,9 @@ func (p *poller) loop(epfd, evfd int) {
 		p.mu.Unlock()
 		for _, st := range ready {
 			st.ready()
+		}
+		for _, st := range hup {
+			st.hungUp()
 		}
 	}
 }

@@ -97,6 +97,25 @@ func (st *stream) ready() {
 	st.mu.Unlock()
 }
 
+// hungUp is the poller finding st's pipe empty with every writer gone
+// (EPOLLHUP without EPOLLIN), which is how most streams end: the child
+// has exited. Nothing is left to read, so unless the stream holds
+// something back for its end (a capture or ANSI state to flush, which
+// may write) or a Detach is under way, the poller ends it itself rather
+// than waking a worker to read the EOF.
+func (st *stream) hungUp() {
+	c := st.c
+	st.mu.Lock()
+	if st.state != streamArmed || st.scan != nil || c.cfg.StripANSI || c.detachReq.Load() {
+		st.mu.Unlock()
+		st.ready()
+		return
+	}
+	st.state = streamBusy
+	st.mu.Unlock()
+	c.end(st)
+}
+
 // serve reads st on a Hub worker until the pipe is empty, then hands it
 // back to the poller; at EOF, on an error or when the channel closes it
 // ends the stream.
@@ -163,7 +182,7 @@ func (c *Channel) end(st *stream) {
 	c.ungrow(st)
 	if st.fd >= 0 {
 		c.hub.poller.remove(st)
-		syscall.Close(st.fd)
+		rawClose(st.fd)
 		st.fd = -1
 	}
 	st.mu.Lock()
