@@ -59,6 +59,11 @@ type MainLog struct {
 	buf    []byte
 	// failing is set while writes to the file fail (see emit).
 	failing bool
+	// held counts the Batch calls under way; meanwhile lines collect in
+	// pending (ends: where each one ends) instead of being written.
+	held    int
+	pending []byte
+	ends    []int
 }
 
 // NewMainLog opens the main log.
@@ -192,6 +197,10 @@ func (m *MainLog) emit(level config.LogLevel, msg string, f *ProcessFields) {
 	ts := formatTime(now)
 	lvl := level.Name()
 	b := m.buf[:0]
+	if m.held > 0 {
+		b = m.pending
+	}
+	start := len(b)
 	if m.opt.JSON {
 		b = appendJSON(b, now, level, msg, f)
 	} else {
@@ -202,27 +211,92 @@ func (m *MainLog) emit(level config.LogLevel, msg string, f *ProcessFields) {
 		b = append(b, msg...)
 		b = append(b, '\n')
 	}
-	m.buf = b
-	if m.opt.Stdout != nil {
-		m.opt.Stdout.Write(b) //nolint:errcheck // like Python, EPIPE on stdout is ignored
-	}
-	if m.sink != nil {
-		// A failure is reported on stderr once, not once per line, until
-		// a write works again.
-		_, err := m.sink.Write(b)
-		switch {
-		case err != nil && !errors.Is(err, fs.ErrClosed):
-			if !m.failing {
-				m.failing = true
-				fmt.Fprintf(os.Stderr, "supervisord: main log: %v (lines are dropped until it can be written)\n", err)
-			}
-		case err == nil && m.failing:
-			m.failing = false
-			fmt.Fprintf(os.Stderr, "supervisord: main log: writing resumed\n")
+	if m.held > 0 {
+		m.pending = b
+		m.ends = append(m.ends, len(b))
+	} else {
+		m.buf = b
+		if m.opt.Stdout != nil {
+			m.opt.Stdout.Write(b[start:]) //nolint:errcheck // like Python, EPIPE on stdout is ignored
 		}
+		m.writeFile(b[start:])
 	}
 	if m.syslog != nil {
 		m.syslog.sendLines(ts+" "+lvl+" ", msg, "\n") //nolint:errcheck // no daemon: dropped like syslog(3)
+	}
+}
+
+// writeFile writes whole lines to the file. A failure is reported on
+// stderr once, not once per line, until a write works again (report).
+// Callers hold m.mu.
+func (m *MainLog) writeFile(b []byte) {
+	if m.sink == nil {
+		return
+	}
+	_, err := m.sink.Write(b)
+	m.report(err)
+}
+
+// report tells stderr when writes to the file start or stop failing.
+// Callers hold m.mu.
+func (m *MainLog) report(err error) {
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrClosed):
+		if !m.failing {
+			m.failing = true
+			fmt.Fprintf(os.Stderr, "supervisord: main log: %v (lines are dropped until it can be written)\n", err)
+		}
+	case err == nil && m.failing:
+		m.failing = false
+		fmt.Fprintf(os.Stderr, "supervisord: main log: writing resumed\n")
+	}
+}
+
+// Batch runs f, which logs several lines, and writes the lines logged
+// meanwhile (by f or anyone else, in order) when it returns: one write to
+// stdout and, when they all fit before the file's rotation point, one
+// write to the file, instead of a write to each (and a seek) per line.
+// Lines that would cross the rotation point are written one by one, so
+// the file rotates before the same line as without Batch. Syslog lines go
+// out at once. f must not block on anything that waits for the log.
+func (m *MainLog) Batch(f func()) {
+	m.mu.Lock()
+	m.held++
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.held--
+		if m.held == 0 {
+			m.flushHeld()
+		}
+	}()
+	f()
+}
+
+// flushHeld writes the lines a Batch held back. Callers hold m.mu.
+func (m *MainLog) flushHeld() {
+	b, ends := m.pending, m.ends
+	m.pending, m.ends = b[:0], ends[:0]
+	if len(b) == 0 {
+		return
+	}
+	if m.opt.Stdout != nil {
+		m.opt.Stdout.Write(b) //nolint:errcheck // like Python, EPIPE on stdout is ignored
+	}
+	if m.sink == nil {
+		return
+	}
+	if len(ends) > 1 {
+		if ok, err := m.sink.writeIfFits(b); ok {
+			m.report(err)
+			return
+		}
+	}
+	start := 0
+	for _, end := range ends {
+		m.writeFile(b[start:end])
+		start = end
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -234,5 +235,68 @@ func TestMainLogGolden(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) != string(want) {
 		t.Errorf("file\n%s\nPython gives\n%s", got, want)
+	}
+}
+
+// countWriter counts the writes it gets.
+type countWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// Lines logged in a Batch reach stdout in one write and the file as they
+// would one by one: the same lines, in order, and the same rotation
+// points (a batch that crosses one is written line by line).
+func TestMainLogBatch(t *testing.T) {
+	write := func(batched bool) (files []string, stdout *countWriter) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "supervisord.log")
+		stdout = &countWriter{}
+		m, err := NewMainLog(MainLogOptions{Logfile: path, Level: config.LevelInfo, MaxBytes: 500, Backups: 100, Now: fixedNow, Stdout: stdout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range 10 {
+			lines := func() {
+				for i := range 7 {
+					m.Logf(config.LevelInfo, "message %03d", b*7+i)
+					m.Logf(config.LevelDebug, "not logged")
+				}
+			}
+			if batched {
+				m.Batch(func() {
+					lines()
+					m.Batch(func() { m.Log(config.LevelWarn, "nested") }) // held until the outer one ends
+				})
+			} else {
+				lines()
+				m.Log(config.LevelWarn, "nested")
+			}
+		}
+		m.Close()
+		for _, f := range logFiles(t, dir, "supervisord") { // oldest first
+			b, _ := os.ReadFile(f)
+			files = append(files, string(b))
+		}
+		return files, stdout
+	}
+	one, oneOut := write(false)
+	batched, batchedOut := write(true)
+	if len(one) < 3 {
+		t.Fatalf("only %d files: the test must cross rotation points", len(one))
+	}
+	if !reflect.DeepEqual(one, batched) {
+		t.Errorf("files written in batches differ from line by line:\n%v\n%v", batched, one)
+	}
+	if oneOut.String() != batchedOut.String() {
+		t.Errorf("stdout differs:\n%s\n%s", batchedOut.String(), oneOut.String())
+	}
+	if oneOut.writes != 80 || batchedOut.writes != 10 {
+		t.Errorf("stdout got %d writes line by line (want 80) and %d in batches (want 10)", oneOut.writes, batchedOut.writes)
 	}
 }

@@ -96,6 +96,25 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	return written, s.takeRotateErr()
 }
 
+// writeIfFits appends p in one write when it fits before the rotation
+// point (or the file never rotates), as Write would, and reports whether
+// it did; otherwise it writes nothing (nor when the file cannot be
+// reached: Write meets and reports that). MainLog.Batch writes a batch of
+// lines so.
+func (s *fileSink) writeIfFits(p []byte) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, nil
+	}
+	room, err := s.room()
+	if err != nil || room >= 0 && int64(len(p)) > room {
+		return false, nil
+	}
+	_, err = s.write(p)
+	return true, errors.Join(err, s.takeRotateErr())
+}
+
 // write appends p to the live file and keeps the size and line state.
 // Callers hold s.mu, after room.
 func (s *fileSink) write(p []byte) (int, error) {

@@ -35,6 +35,13 @@ type FieldLogger interface {
 	LogProcess(level config.LogLevel, msg string, f LogFields)
 }
 
+// BatchLogger is implemented by a Logger that can write several lines at
+// once: the lines logged while f runs are written when it returns (the
+// log queue hands each batch of queued lines over so).
+type BatchLogger interface {
+	Batch(f func())
+}
+
 // LogFields says which process a main log line is about.
 type LogFields struct {
 	Process, Group string
@@ -86,6 +93,21 @@ func (s *Supervisor) deliverLogs() {
 		dropped := s.logDropped
 		s.logDropped = 0
 		s.logMu.Unlock()
+		s.logBatch(batch, dropped)
+		// The waiters (awaitLogs) are woken once per batch, not per line.
+		s.logMu.Lock()
+		s.logDone += uint64(len(batch))
+		s.logIdle.Broadcast()
+	}
+	s.logging = false
+	s.logIdle.Broadcast()
+	s.logMu.Unlock()
+}
+
+// logBatch hands one batch of queued lines to the Logger, at once if it
+// is a BatchLogger.
+func (s *Supervisor) logBatch(batch []logEntry, dropped int) {
+	write := func() {
 		fl, _ := s.opts.Logger.(FieldLogger)
 		for _, e := range batch {
 			if fl != nil && e.fields != nil {
@@ -93,19 +115,16 @@ func (s *Supervisor) deliverLogs() {
 			} else {
 				s.opts.Logger.Log(e.level, e.msg)
 			}
-			s.logMu.Lock()
-			s.logDone++
-			s.logIdle.Broadcast()
-			s.logMu.Unlock()
 		}
 		if dropped > 0 {
 			s.opts.Logger.Log(config.LevelWarn, fmt.Sprintf("%d main log messages were dropped while the log output was blocked", dropped))
 		}
-		s.logMu.Lock()
 	}
-	s.logging = false
-	s.logIdle.Broadcast()
-	s.logMu.Unlock()
+	if bl, ok := s.opts.Logger.(BatchLogger); ok && len(batch) > 1 {
+		bl.Batch(write)
+		return
+	}
+	write()
 }
 
 // flushLogs returns once every message queued so far was handed to the

@@ -186,3 +186,55 @@ func TestRequestReturnsAfterItsLogLines(t *testing.T) {
 		t.Error("Stop returned before its stopped: line was logged")
 	}
 }
+
+// batchLogger is a stalledLogger that is also a BatchLogger: it records
+// which lines it got inside each Batch call.
+type batchLogger struct {
+	*stalledLogger
+	mu      sync.Mutex
+	in      bool
+	batches [][]string
+}
+
+func (l *batchLogger) Log(level config.LogLevel, msg string) {
+	l.stalledLogger.Log(level, msg)
+	l.mu.Lock()
+	if l.in {
+		l.batches[len(l.batches)-1] = append(l.batches[len(l.batches)-1], msg)
+	}
+	l.mu.Unlock()
+}
+
+func (l *batchLogger) Batch(f func()) {
+	l.mu.Lock()
+	l.in = true
+	l.batches = append(l.batches, nil)
+	l.mu.Unlock()
+	f()
+	l.mu.Lock()
+	l.in = false
+	l.mu.Unlock()
+}
+
+// The lines queued while the Logger was busy are handed to a BatchLogger
+// in one Batch, in order; a lone line is logged outside any.
+func TestLogQueueHandsBatches(t *testing.T) {
+	log := &batchLogger{stalledLogger: newStalledLogger()}
+	s, _ := newTestSupervisor(t, Options{Logger: log})
+	s.Log(config.LevelInfo, "first")
+	<-log.entered // the queue's goroutine is in Log("first")
+	for i := range 5 {
+		s.Log(config.LevelInfo, fmt.Sprintf("queued %d", i))
+	}
+	close(log.release)
+	s.flushLogs()
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	want := [][]string{{"queued 0", "queued 1", "queued 2", "queued 3", "queued 4"}}
+	if fmt.Sprint(log.batches) != fmt.Sprint(want) {
+		t.Errorf("batches %q, want %q", log.batches, want)
+	}
+	if got := strings.Join(log.lines, ","); got != "first,queued 0,queued 1,queued 2,queued 3,queued 4" {
+		t.Errorf("lines %s", got)
+	}
+}

@@ -450,6 +450,18 @@ type mainLogger struct{ d *daemon }
 
 func (l mainLogger) Log(level config.LogLevel, msg string) { l.d.log(level, msg) }
 
+// Batch is procman.BatchLogger: the lines f logs are written at once.
+func (l mainLogger) Batch(f func()) {
+	l.d.logMu.Lock()
+	m := l.d.mainlog
+	l.d.logMu.Unlock()
+	if m == nil {
+		f()
+		return
+	}
+	m.Batch(f)
+}
+
 // LogProcess is procman.FieldLogger: a line about a process, with the
 // fields the JSON main log shows.
 func (l mainLogger) LogProcess(level config.LogLevel, msg string, f procman.LogFields) {
