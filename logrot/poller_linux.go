@@ -23,8 +23,9 @@ import (
 // registered.
 type poller struct {
 	mu      sync.Mutex
-	epfd    int // -1 while closed
-	evfd    int // eventfd that wakes the loop to exit
+	epfd    int      // -1 while closed
+	epf     *os.File // epfd, served by the runtime poller (see wait)
+	evfd    int      // eventfd that wakes the loop to exit
 	running bool
 	streams map[uint32]*stream
 	next    uint32
@@ -60,7 +61,14 @@ func (p *poller) open() error {
 		syscall.Close(evfd)
 		return fmt.Errorf("logrot: epoll_ctl eventfd: %w", err)
 	}
-	p.epfd, p.evfd = epfd, evfd
+	// The loop waits for epfd to become readable in the runtime poller
+	// (wait), which needs it non-blocking to take it.
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(evfd)
+		return fmt.Errorf("logrot: epoll descriptor: %w", err)
+	}
+	p.epfd, p.epf, p.evfd = epfd, os.NewFile(uintptr(epfd), "epoll"), evfd
 	return nil
 }
 
@@ -97,7 +105,7 @@ func (p *poller) add(st *stream) error {
 	p.streams[st.id] = st
 	if !p.running {
 		p.running = true
-		go p.loop(p.epfd, p.evfd)
+		go p.loop(p.epf, p.evfd)
 	}
 	return nil
 }
@@ -130,24 +138,22 @@ func (p *poller) remove(st *stream) {
 
 // closeFDs closes the epoll instance. Callers hold p.mu.
 func (p *poller) closeFDs() {
-	syscall.Close(p.epfd)
+	p.epf.Close()
 	syscall.Close(p.evfd)
-	p.epfd, p.evfd = -1, -1
+	p.epfd, p.epf, p.evfd = -1, nil, -1
 }
 
 // loop waits for readable pipes and hands each to its stream until no
 // pipe is left.
-func (p *poller) loop(epfd, evfd int) {
+func (p *poller) loop(epf *os.File, evfd int) {
 	events := make([]syscall.EpollEvent, 128)
 	var ready, hup []*stream
 	var buf [8]byte
 	for {
-		n, err := syscall.EpollWait(epfd, events, -1)
+		n, err := wait(epf, events)
 		if err != nil {
-			if err != syscall.EINTR {
-				// Not expected with a valid descriptor; do not spin.
-				time.Sleep(10 * time.Millisecond)
-			}
+			// Not expected with a valid descriptor; do not spin.
+			time.Sleep(10 * time.Millisecond)
 			n = 0
 		}
 		ready, hup = ready[:0], hup[:0]
@@ -180,6 +186,40 @@ func (p *poller) loop(epfd, evfd int) {
 			st.hungUp()
 		}
 	}
+}
+
+// wait returns the events of epf's epoll instance, waiting until there
+// are some. It asks without blocking and, when there are none, parks the
+// goroutine in the runtime poller until the instance becomes readable,
+// rather than blocking a thread in epoll_wait: a goroutine blocked in a
+// system call keeps its P until sysmon takes it away, and when the call
+// returns its thread must find a P again or park, so each wake-up of the
+// loop cost thread switches (most at a mass stop, when every child's
+// pipe hangs up) and kept sysmon polling at its fastest.
+func wait(epf *os.File, events []syscall.EpollEvent) (int, error) {
+	rc, err := epf.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var werr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+			if e == syscall.EINTR {
+				continue
+			}
+			n, werr = int(r), nil
+			if e != 0 {
+				n, werr = 0, e
+			}
+			return n > 0 || werr != nil
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, werr
 }
 
 // pipeLimitsExempt reports whether this process has CAP_SYS_RESOURCE or
