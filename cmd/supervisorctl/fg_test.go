@@ -35,7 +35,7 @@ func (o *fgOutput) Write(p []byte) (int, error) {
 		}
 	}
 	if bytes.Contains(p, []byte("Exiting foreground")) {
-		deadline := time.After(10 * time.Second)
+		deadline := time.After(time.Minute)
 	wait:
 		for o.closedAtExit < 2 {
 			select {

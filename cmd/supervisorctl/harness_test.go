@@ -167,7 +167,7 @@ func normalize(s, dir, prog string) string {
 // assertNoChildren fails if a process started by the tests is still there.
 func assertNoChildren(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		left := testchild.Children()
 		if len(left) == 0 {

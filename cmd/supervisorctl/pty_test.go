@@ -31,7 +31,7 @@ func testFg(t *testing.T, d *testDaemon) {
 		!strings.HasSuffix(r.Stdout, "Exiting foreground\n") || r.Stderr != "" {
 		t.Errorf("fg cat: exit %d\nstdout:\n%s\nstderr:\n%s", r.Exit, r.Stdout, r.Stderr)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		log, err := d.call("supervisor.readProcessStdoutLog", "cat", 0, 0)
 		if err != nil {

@@ -80,7 +80,7 @@ func startOnPty(t *testing.T, bin, dir string, args ...string) *ptyProc {
 // waitFor waits until ok holds for the screen's text.
 func (p *ptyProc) waitFor(what string, ok func(screen string) bool) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !ok(p.scr.Text()) {
 		if time.Now().After(deadline) {
 			p.t.Fatalf("waiting for %s; screen:\n%s\nraw: %q", what, p.scr.Text(), p.scr.Raw())
@@ -93,7 +93,7 @@ func (p *ptyProc) waitFor(what string, ok func(screen string) bool) {
 // what is typed after it).
 func (p *ptyProc) waitLine(line string) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for p.scr.Line() != line {
 		if time.Now().After(deadline) {
 			p.t.Fatalf("waiting for the line %q; cursor line %q; screen:\n%s\nraw: %q", line, p.scr.Line(), p.scr.Text(), p.scr.Raw())
@@ -114,7 +114,7 @@ func (p *ptyProc) wait() int {
 	p.t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Minute):
 		p.t.Fatalf("still running; screen:\n%s", p.scr.Text())
 	}
 	if p.err != nil {
