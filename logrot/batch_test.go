@@ -221,3 +221,33 @@ func TestBusyPipesBatchedTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestNapperYields: a worker sleeping in nanosleep(2) between reads of a
+// lone busy pipe yields to the scheduler once every yieldEvery, counted
+// from the first pause of its burst.
+func TestNapperYields(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name      string
+		yielded   time.Time
+		want      bool
+		wantSince time.Time // yielded after the call
+	}{
+		{name: "first pause", want: false, wantSince: now},
+		{name: "yielded 1 ms ago", yielded: now.Add(-time.Millisecond), want: false, wantSince: now.Add(-time.Millisecond)},
+		{name: "yielded just under yieldEvery ago", yielded: now.Add(-yieldEvery + time.Microsecond), want: false, wantSince: now.Add(-yieldEvery + time.Microsecond)},
+		{name: "yielded yieldEvery ago", yielded: now.Add(-yieldEvery), want: true, wantSince: now},
+		{name: "yielded long ago", yielded: now.Add(-time.Second), want: true, wantSince: now},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := napper{yielded: tt.yielded}
+			if got := n.yield(now); got != tt.want {
+				t.Errorf("yield = %v, want %v", got, tt.want)
+			}
+			if !n.yielded.Equal(tt.wantSince) {
+				t.Errorf("last yield at %v after the call, want %v", n.yielded.Sub(now), tt.wantSince.Sub(now))
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package logrot
 
 import (
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -262,10 +263,24 @@ func (c *Channel) burst(st *stream) bool {
 // runtime does not hand the worker's P to another thread (and back) around
 // each sleep: with 100 busy pipes a fifth of the daemon's CPU went to
 // that and to sysmon noticing the sleeps.
+//
+// A worker sleeping in nanosleep never goes through the Go scheduler, so
+// after 10 ms the runtime's sysmon takes it for a goroutine that will not
+// yield: from then on it takes the worker's P away in each system call
+// (splice, nanosleep), the worker takes an idle one back when the call
+// returns and wakes sysmon, which polls every 20 us again. Under a flood of
+// one pipe that was a P hand-off and a futex wake-up about every
+// millisecond, half the daemon's context switches. The worker therefore
+// yields (runtime.Gosched) every yieldEvery.
 type napper struct {
 	counted bool
 	timer   *time.Timer
+	yielded time.Time // when the worker last yielded (zero: not yet)
 }
+
+// yieldEvery is how often a worker that sleeps in nanosleep(2) yields,
+// well within sysmon's 10 ms.
+const yieldEvery = 5 * time.Millisecond
 
 // pause waits batchDelay.
 func (n *napper) pause(h *Hub) {
@@ -274,6 +289,7 @@ func (n *napper) pause(h *Hub) {
 		h.batching.Add(1)
 	}
 	if h.batching.Load() <= 1 {
+		n.yield(time.Now())
 		pause(batchDelay)
 		return
 	}
@@ -283,6 +299,22 @@ func (n *napper) pause(h *Hub) {
 		n.timer.Reset(batchDelay)
 	}
 	<-n.timer.C
+}
+
+// yield runs runtime.Gosched when the worker last did yieldEvery before
+// now (the first call only starts the count: the burst's goroutine was
+// just scheduled). It reports whether it yielded.
+func (n *napper) yield(now time.Time) bool {
+	if n.yielded.IsZero() {
+		n.yielded = now
+		return false
+	}
+	if now.Sub(n.yielded) < yieldEvery {
+		return false
+	}
+	n.yielded = now
+	runtime.Gosched()
+	return true
 }
 
 // done ends the burst's batching.
