@@ -63,9 +63,19 @@ func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
 	s.logFields(level, nil, format, args...)
 }
 
+// LevelLogger is implemented by a Logger that drops the lines below a
+// level: procman then neither formats nor queues them (a stop logs a
+// debug line per process).
+type LevelLogger interface {
+	Enabled(level config.LogLevel) bool
+}
+
 // logFields queues a line, about a process when f is set.
 func (s *Supervisor) logFields(level config.LogLevel, f *LogFields, format string, args ...any) {
 	if s.opts.Logger == nil {
+		return
+	}
+	if ll, ok := s.opts.Logger.(LevelLogger); ok && !ll.Enabled(level) {
 		return
 	}
 	s.logMu.Lock()

@@ -238,3 +238,38 @@ func TestLogQueueHandsBatches(t *testing.T) {
 		t.Errorf("lines %s", got)
 	}
 }
+
+// levelLogger takes lines at warn and above and counts what reaches it.
+type levelLogger struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *levelLogger) Enabled(level config.LogLevel) bool { return level >= config.LevelWarn }
+
+func (l *levelLogger) Log(level config.LogLevel, msg string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, level.Name()+" "+msg)
+	l.mu.Unlock()
+}
+
+// A LevelLogger is not handed (nor are formatted) the lines below its
+// level.
+func TestLogQueueSkipsDisabledLevels(t *testing.T) {
+	log := &levelLogger{}
+	s, _ := newTestSupervisor(t, Options{Logger: log})
+	s.logf(config.LevelDebug, "debug %d", 1)
+	s.logf(config.LevelInfo, "info %d", 2)
+	s.logf(config.LevelWarn, "warn %d", 3)
+	s.flushLogs()
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if got := strings.Join(log.lines, ","); got != "WARN warn 3" {
+		t.Errorf("lines %q", got)
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.logQueued != 1 {
+		t.Errorf("%d lines queued, want 1", s.logQueued)
+	}
+}

@@ -450,6 +450,15 @@ type mainLogger struct{ d *daemon }
 
 func (l mainLogger) Log(level config.LogLevel, msg string) { l.d.log(level, msg) }
 
+// Enabled is procman.LevelLogger: lines the main log would drop are not
+// formatted. Without a main log (yet) every level is taken, as Log does.
+func (l mainLogger) Enabled(level config.LogLevel) bool {
+	l.d.logMu.Lock()
+	m := l.d.mainlog
+	l.d.logMu.Unlock()
+	return m == nil || m.Enabled(level)
+}
+
 // Batch is procman.BatchLogger: the lines f logs are written at once.
 func (l mainLogger) Batch(f func()) {
 	l.d.logMu.Lock()
