@@ -23,6 +23,9 @@ func (c *Channel) Settle(pid int, timeout time.Duration) bool {
 	if c.settled(pid) {
 		return true
 	}
+	if timeout <= 0 {
+		return false // only a look
+	}
 	c.wake.waiters.Add(1)
 	defer c.wake.waiters.Add(-1)
 	t := time.NewTimer(timeout)

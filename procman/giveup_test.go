@@ -17,7 +17,10 @@ type slowSettle struct {
 	release  chan struct{}
 }
 
-func (s *slowSettle) Settle(pid int, _ time.Duration) bool {
+func (s *slowSettle) Settle(pid int, timeout time.Duration) bool {
+	if timeout == 0 {
+		return false // a look: not settled yet
+	}
 	s.settling <- pid
 	<-s.release
 	return true

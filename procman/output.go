@@ -31,7 +31,7 @@ type Preparer interface {
 // child's last output comes first, as Python drains a child's pipes before
 // it reports the exit. Settle returns once every pipe consumed for pid is
 // at EOF and handled, or idle with nothing left to read (a grandchild may
-// hold it open), or timeout has passed.
+// hold it open), or timeout has passed; with timeout 0 it only looks.
 type Settler interface {
 	Settle(pid int, timeout time.Duration) bool
 }

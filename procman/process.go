@@ -296,6 +296,45 @@ func (p *process) onExit(ex Exit) {
 	p.unlock()
 }
 
+// quickExit is onExit for an exit that needs no waiting, on the reaper's
+// delivery goroutine (Reaper.start): the process is being stopped (the
+// exit restarts nothing), its lock is free and the child's output is
+// already handled. It reports false, having done nothing, otherwise.
+func (p *process) quickExit(ex Exit) bool {
+	quick := func() bool {
+		return p.state == Stopping && ex.Pid == p.pid && p.pid != 0 && !p.pr.restart
+	}
+	if !p.mu.TryLock() {
+		return false
+	}
+	ok, out := quick(), p.out
+	p.mu.Unlock()
+	// Settle takes logrot's locks, which a capture hook may hold while it
+	// waits for p.mu: ask it without holding p.mu.
+	if !ok || !outputSettled(out, ex.Pid) || !p.mu.TryLock() {
+		return false
+	}
+	if !quick() {
+		p.mu.Unlock()
+		return false
+	}
+	p.fire(evExit, &ex)
+	p.afterStoppedForCheck()
+	p.unlock()
+	return true
+}
+
+// outputSettled reports, without waiting, whether the output of the
+// child pid was handled.
+func outputSettled(out Output, pid int) bool {
+	for _, sink := range []OutputSink{out.Stdout, out.Stderr} {
+		if st, ok := sink.(Settler); ok && !st.Settle(pid, 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // settleOutput waits (bounded) until the output of the child pid was
 // handled. No lock may be held.
 func settleOutput(out Output, pid int) {
@@ -488,7 +527,7 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 	}
 	var pid int
 	if setuidMsg == "" {
-		pid, err = p.s.reaper.Start(cfg.Umask != nil, func() (int, error) {
+		pid, err = p.s.reaper.start(cfg.Umask != nil, func() (int, error) {
 			if cfg.Umask != nil {
 				// The umask is process-wide: this spawn holds the
 				// reaper lock exclusively, and the window is one fork.
@@ -496,7 +535,7 @@ func (p *process) spawnOnce(final bool) (retry bool) {
 				defer syscall.Umask(old)
 			}
 			return syscall.ForkExec(filename, argv, attr)
-		}, p.onExit)
+		}, sub{cb: p.onExit, quick: p.quickExit})
 	}
 
 	childMsg := ""

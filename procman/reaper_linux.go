@@ -32,7 +32,7 @@ type Reaper struct {
 	// by reap, so no pid is reaped between its fork and its registration.
 	mu     sync.RWMutex
 	subsMu sync.Mutex
-	subs   map[int]func(Exit)
+	subs   map[int]sub
 	// inflight holds the exits taken from subs and not yet delivered
 	// (handover.go); early the exits of reserved pids nobody adopted yet.
 	inflight map[int]Exit
@@ -70,7 +70,7 @@ func NewReaper(reapAll bool, orphan func(Exit)) *Reaper {
 func NewReaperAdopting(reapAll bool, orphan func(Exit), reserved []int) *Reaper {
 	r := newReaper(reapAll, orphan)
 	for _, pid := range reserved {
-		r.subs[pid] = nil
+		r.subs[pid] = sub{}
 	}
 	signal.Notify(r.sigc, syscall.SIGCHLD)
 	go r.loop()
@@ -80,7 +80,7 @@ func NewReaperAdopting(reapAll bool, orphan func(Exit), reserved []int) *Reaper 
 // newReaper is a Reaper whose goroutine is not started yet.
 func newReaper(reapAll bool, orphan func(Exit)) *Reaper {
 	return &Reaper{
-		subs:     make(map[int]func(Exit)),
+		subs:     make(map[int]sub),
 		inflight: make(map[int]Exit),
 		early:    make(map[int]Exit),
 		reapAll:  reapAll,
@@ -101,7 +101,7 @@ func (r *Reaper) Adopt(pid int, onExit func(Exit)) {
 	if gone {
 		delete(r.early, pid)
 	} else {
-		r.subs[pid] = onExit
+		r.subs[pid] = sub{cb: onExit}
 	}
 	r.subsMu.Unlock()
 	r.mu.RUnlock()
@@ -144,6 +144,16 @@ func (r *Reaper) Close() {
 // in parallel unless exclusive is set (for a spawn that changes
 // process-wide state such as the umask).
 func (r *Reaper) Start(exclusive bool, spawn func() (int, error), onExit func(Exit)) (int, error) {
+	return r.start(exclusive, spawn, sub{cb: onExit})
+}
+
+// start is Start with the exit's handling in s: quick, when set, is tried
+// first by the goroutine that delivers the reap's exits in turn; it must
+// not block, and reports false (having done nothing) for an exit that
+// needs waiting for, which then goes to cb on a goroutine of its own. A
+// mass stop's exits are so handled without a goroutine (and its stack
+// growth and thread hand-off) each.
+func (r *Reaper) start(exclusive bool, spawn func() (int, error), s sub) (int, error) {
 	if exclusive {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -156,7 +166,7 @@ func (r *Reaper) Start(exclusive bool, spawn func() (int, error), onExit func(Ex
 		return 0, err
 	}
 	r.subsMu.Lock()
-	r.subs[pid] = onExit
+	r.subs[pid] = s
 	r.subsMu.Unlock()
 	return pid, nil
 }
@@ -185,9 +195,17 @@ func (r *Reaper) loop() {
 	}
 }
 
+// sub is how an exit is handed to its owner: cb on a goroutine of its
+// own, unless quick (may be nil), tried first on the goroutine that
+// delivers the reap's exits one after another, handles it at once.
+type sub struct {
+	cb    func(Exit)
+	quick func(Exit) bool
+}
+
 type reaped struct {
 	exit Exit
-	cb   func(Exit)
+	sub
 }
 
 // Finding exited children. waitid(P_ALL) and wait4(-1) walk the list of
@@ -220,9 +238,10 @@ func (r *Reaper) Expect(pid int) {
 
 // reapExpected reaps the expected pids that have exited, in the order
 // they were expected; the ones it found alive go to the back of the
-// queue. It reports how many it reaped. The caller holds r.mu and
-// r.subsMu.
-func (r *Reaper) reapExpected(take func(int, syscall.WaitStatus)) int {
+// queue. It reports how many it reaped. Only a reap's first call (first)
+// tries a walk's worth of pids before it finds one: the later ones follow
+// a walk or the first call's hits. The caller holds r.mu and r.subsMu.
+func (r *Reaper) reapExpected(take func(int, syscall.WaitStatus), first bool) int {
 	r.expectMu.Lock()
 	cand := r.expect
 	r.expect = nil
@@ -231,7 +250,10 @@ func (r *Reaper) reapExpected(take func(int, syscall.WaitStatus)) int {
 		return 0
 	}
 	hits, misses, i := 0, 0, 0
-	blind := max(expectMisses, len(r.subs)/walkPerTry)
+	blind := expectMisses
+	if first {
+		blind = max(expectMisses, len(r.subs)/walkPerTry)
+	}
 	var alive []int
 	for ; i < len(cand); i++ {
 		if hits > 0 && misses >= expectMisses+hits || misses >= blind {
@@ -266,23 +288,28 @@ func (r *Reaper) reap() {
 	var out []reaped
 	now := time.Now()
 	take := func(pid int, ws syscall.WaitStatus) {
-		cb, reserved := r.subs[pid]
+		sb, reserved := r.subs[pid]
 		delete(r.subs, pid)
 		ex := Exit{Pid: pid, Status: ws, Time: now}
-		if reserved && cb == nil {
+		if reserved && sb.cb == nil {
 			r.early[pid] = ex // a hand-over's child not adopted yet
 			return
 		}
-		if cb != nil {
+		if sb.cb != nil {
 			r.inflight[pid] = ex
 		}
-		out = append(out, reaped{ex, cb})
+		out = append(out, reaped{ex, sb})
 	}
 	r.scanOwed = false
-	for {
-		if hits := r.reapExpected(take); hits > 0 && now.Sub(r.lastScan) < scanEvery {
-			r.scanOwed = true
-			break
+	for first := true; ; first = false {
+		if hits := r.reapExpected(take, first); hits > 0 {
+			if now.Sub(r.lastScan) < scanEvery {
+				r.scanOwed = true
+				break
+			}
+			// A scan is due: first take what the expect queue
+			// explains (a pid each), then walk for the rest.
+			continue
 		}
 		if !r.walk(take) {
 			r.lastScan = now
@@ -334,10 +361,12 @@ func (r *Reaper) walk(take func(int, syscall.WaitStatus)) bool {
 	return false
 }
 
-// deliver hands each exit of one reap to its owner on a goroutine of its
-// own and returns at once: a delivery waits for the child's output to
-// settle (up to settleTimeout) and for its process's lock, and the reaper
-// must not wait for the slowest of a batch before it reaps again. The last
+// deliver hands the exits of one reap to their owners and returns at
+// once: a delivery may wait for the child's output to settle (up to
+// settleTimeout) and for its process's lock, and the reaper must not wait
+// for the slowest of a batch before it reaps again. One goroutine goes
+// through the batch and handles each exit whose owner can take it at once
+// (quick); the others each get a goroutine of their own. The last
 // delivery of the batch calls the OnReaped hook.
 func (r *Reaper) deliver(out []reaped) {
 	if len(out) == 0 {
@@ -346,24 +375,36 @@ func (r *Reaper) deliver(out []reaped) {
 	var left atomic.Int32
 	left.Store(int32(len(out)))
 	r.delivering.Add(len(out))
-	for _, d := range out {
-		go func() {
-			defer r.delivering.Done()
-			if d.cb != nil {
-				d.cb(d.exit)
-				r.subsMu.Lock()
-				delete(r.inflight, d.exit.Pid)
-				r.subsMu.Unlock()
-			} else if r.orphan != nil {
-				r.orphan(d.exit)
+	done := func(d reaped) {
+		if d.cb != nil {
+			r.subsMu.Lock()
+			delete(r.inflight, d.exit.Pid)
+			r.subsMu.Unlock()
+		}
+		if left.Add(-1) == 0 {
+			if f := r.after.Load(); f != nil {
+				(*f)()
 			}
-			if left.Add(-1) == 0 {
-				if f := r.after.Load(); f != nil {
-					(*f)()
-				}
-			}
-		}()
+		}
+		r.delivering.Done()
 	}
+	slow := func(d reaped) {
+		if d.cb != nil {
+			d.cb(d.exit)
+		} else if r.orphan != nil {
+			r.orphan(d.exit)
+		}
+		done(d)
+	}
+	go func() {
+		for _, d := range out {
+			if d.quick != nil && d.quick(d.exit) {
+				done(d)
+				continue
+			}
+			go slow(d)
+		}
+	}()
 }
 
 // OnReaped sets f (nil: none) to be called, by the last of their

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,7 +34,10 @@ func (g *gateSink) Consume(r *os.File, _ int) {
 	}()
 }
 
-func (g *gateSink) Settle(pid int, _ time.Duration) bool {
+func (g *gateSink) Settle(pid int, timeout time.Duration) bool {
+	if timeout == 0 {
+		return false // a look: not settled yet
+	}
 	g.entered <- pid
 	<-g.release
 	return true
@@ -223,5 +227,79 @@ func TestReaperExpectedFirstScanOwed(t *testing.T) {
 	r.expectMu.Unlock()
 	if left != 0 {
 		t.Errorf("%d pids left in the expect queue", left)
+	}
+}
+
+// TestReaperQuickDeliveries: of one reap's exits, the one whose owner
+// takes it at once (quick) is handled by the delivering goroutine and
+// never reaches its callback; the other goes to its callback, whose wait
+// holds up neither the quick one nor the reaper, and the OnReaped hook
+// runs once, after both.
+func TestReaperQuickDeliveries(t *testing.T) {
+	sleep := lookBin(t, "/bin/sleep")
+	r := newReaper(false, nil)
+	quickDone := make(chan int, 1)
+	slowIn := make(chan int, 1)
+	release := make(chan struct{})
+	var hooks sync.WaitGroup
+	hooks.Add(1)
+	var hookCalls atomic.Int32
+	r.OnReaped(func() {
+		hookCalls.Add(1)
+		hooks.Done()
+	})
+	start := func(s sub) int {
+		pid, err := r.start(false, func() (int, error) {
+			return syscall.ForkExec(sleep, []string{sleep, "60"}, &syscall.ProcAttr{})
+		}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	fast := start(sub{
+		cb:    func(ex Exit) { t.Errorf("pid %d: the callback ran for an exit taken at once", ex.Pid) },
+		quick: func(ex Exit) bool { quickDone <- ex.Pid; return true },
+	})
+	slow := start(sub{
+		cb:    func(ex Exit) { slowIn <- ex.Pid; <-release },
+		quick: func(Exit) bool { return false },
+	})
+	for _, pid := range []int{fast, slow} {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		for pidAlive(pid) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	go r.loop() // its first reap takes both: one batch
+	defer r.Close()
+	for _, want := range []struct {
+		ch  chan int
+		pid int
+	}{{quickDone, fast}, {slowIn, slow}} {
+		select {
+		case got := <-want.ch:
+			if got != want.pid {
+				t.Fatalf("got pid %d, want %d", got, want.pid)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("pid %d not delivered", want.pid)
+		}
+	}
+	if n := hookCalls.Load(); n != 0 {
+		t.Errorf("OnReaped ran %d times while an exit of the batch was being handled", n)
+	}
+	if _, ok := r.inflightExit(fast); ok {
+		t.Error("the exit taken at once is still in flight")
+	}
+	if _, ok := r.inflightExit(slow); !ok {
+		t.Error("the exit being handled is not in flight")
+	}
+	close(release)
+	hooks.Wait()
+	if _, ok := r.inflightExit(slow); ok {
+		t.Error("the handled exit is still in flight")
 	}
 }
