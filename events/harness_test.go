@@ -13,11 +13,11 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
-	"go.uber.org/goleak"
+	"github.com/gosupervisor/gosupervisor/internal/testleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	testleak.Main(m)
 }
 
 // fakeClock is a manual Clock: Advance moves time and runs due timers.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gosupervisor/gosupervisor/internal/testleak"
 )
 
 // childEnv switches the test binary into the writer child used by tests
@@ -37,19 +39,12 @@ func TestMain(m *testing.M) {
 	}
 	if code == 0 {
 		// Idle Hub workers exit after workerIdle; a worker stuck in a
-		// task would still show up below.
-		// goleak.Find retries for about a second; a loaded box may need
-		// longer for the workers to notice they are idle, so retry it for
-		// up to 30 s (a leaked goroutine stays and is still reported).
+		// task would still show up below (testleak.Find gives a loaded
+		// box time for the workers to notice they are idle).
 		time.Sleep(workerIdle + 200*time.Millisecond)
 		// lumberjack v2.2.1 starts one mill goroutine per Logger and never
 		// stops it, even on Close.
-		ignore := goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun")
-		err := goleak.Find(ignore)
-		for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline); err = goleak.Find(ignore) {
-			time.Sleep(workerIdle)
-		}
-		if err != nil {
+		if err := testleak.Find(goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun")); err != nil {
 			fmt.Fprintf(os.Stderr, "goroutine leak: %v\n", err)
 			code = 1
 		}

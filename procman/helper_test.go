@@ -20,6 +20,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/config"
 	"github.com/gosupervisor/gosupervisor/internal/clock"
 	"github.com/gosupervisor/gosupervisor/internal/testchild"
+	"github.com/gosupervisor/gosupervisor/internal/testleak"
 )
 
 // The test binary doubles as the supervised child: with PROCMAN_HELPER=1 in
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(unkillableMain(os.Getenv(unkillableEnv)))
 	}
 	// logrot.Hub workers (settle_test.go) exit on their own once idle.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/gosupervisor/gosupervisor/logrot.(*Hub).worker"))
+	testleak.Main(m, goleak.IgnoreTopFunction("github.com/gosupervisor/gosupervisor/logrot.(*Hub).worker"))
 }
 
 // helperMain runs a sequence of steps, e.g. "out hello sleep 0.2 exit 3".

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/gosupervisor/gosupervisor/internal/testleak"
 )
 
 // TestMain fails the run if any test leaves a goroutine behind (a
@@ -13,5 +13,5 @@ func TestMain(m *testing.M) {
 	if sock := os.Getenv(peerChildEnv); sock != "" {
 		peerChild(sock) // a re-executed client of TestPeerCredentials
 	}
-	goleak.VerifyTestMain(m)
+	testleak.Main(m)
 }
