@@ -486,7 +486,8 @@ func CountStatusCodes(body []byte) (ok, total int) {
 	return ok, total
 }
 
-// Profile is a `perf record -g` attached to a running process.
+// Profile is a perf command (`perf record -g`, `perf stat`) attached to a
+// running process.
 type Profile struct {
 	cmd      *exec.Cmd
 	ctl, ack *os.File // perf's control and ack pipes, open until Stop
@@ -494,12 +495,17 @@ type Profile struct {
 }
 
 // StartProfile attaches `perf record -g` (999 Hz, kernel and user stacks)
-// to pid, writing out. perf starts with its events disabled; StartProfile
-// enables them through perf's control pipe and returns once perf has
-// acknowledged, so a short phase is sampled from its first moment (on a
-// loaded machine perf takes a second or more to attach). perf follows
-// threads and children the process creates later.
+// to pid, writing out. perf follows threads and children the process
+// creates later.
 func StartProfile(pid int, out string) (*Profile, error) {
+	return startPerf(out, "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", out)
+}
+
+// startPerf runs `perf args...` (a perf command that writes out) with its
+// events disabled, enables them through perf's control pipe and returns
+// once perf has acknowledged, so a short phase is measured from its first
+// moment (on a loaded machine perf takes a second or more to attach).
+func startPerf(out string, args ...string) (*Profile, error) {
 	ctlR, ctlW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("perf control pipe: %w", err)
@@ -510,8 +516,7 @@ func StartProfile(pid int, out string) (*Profile, error) {
 		ctlW.Close()
 		return nil, fmt.Errorf("perf ack pipe: %w", err)
 	}
-	cmd := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", out,
-		"-D", "-1", "--control", "fd:3,4")
+	cmd := exec.Command("perf", append(args, "-D", "-1", "--control", "fd:3,4")...)
 	cmd.ExtraFiles = []*os.File{ctlR, ackW}
 	err = cmd.Start()
 	ctlR.Close()
@@ -519,18 +524,18 @@ func StartProfile(pid int, out string) (*Profile, error) {
 	if err != nil {
 		ctlW.Close()
 		ackR.Close()
-		return nil, fmt.Errorf("start perf: %w", err)
+		return nil, fmt.Errorf("start perf %s: %w", args[0], err)
 	}
 	p := &Profile{cmd: cmd, ctl: ctlW, ack: ackR, Path: out}
 	if _, err := ctlW.WriteString("enable\n"); err != nil {
 		_ = p.Stop()
-		return nil, fmt.Errorf("enable perf: %w", err)
+		return nil, fmt.Errorf("enable perf %s: %w", args[0], err)
 	}
 	_ = ackR.SetReadDeadline(time.Now().Add(10 * time.Second)) // pipes support deadlines
 	buf := make([]byte, 16)
 	if n, err := ackR.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "ack") {
 		_ = p.Stop()
-		return nil, fmt.Errorf("perf did not acknowledge enable (%q): %v", buf[:n], err)
+		return nil, fmt.Errorf("perf %s did not acknowledge enable (%q): %v", args[0], buf[:n], err)
 	}
 	return p, nil
 }

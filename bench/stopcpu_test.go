@@ -164,44 +164,14 @@ func BenchmarkStopCPU(b *testing.B) {
 // counter disabled and phase runs once perf has acknowledged enabling it;
 // perf ends at SIGINT or when pid exits.
 func taskClock(pid int, phase func() error) (cpu, cs, sys float64, err error) {
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer ctlW.Close()
-	ackR, ackW, err := os.Pipe()
-	if err != nil {
-		ctlR.Close()
-		return 0, 0, 0, err
-	}
-	defer ackR.Close()
 	out := filepath.Join(os.TempDir(), fmt.Sprintf("taskclock-%d-%d.csv", os.Getpid(), pid))
 	defer os.Remove(out)
-	cmd := exec.Command("perf", "stat", "-x", ",", "-e", "task-clock,context-switches,raw_syscalls:sys_enter", "-p", strconv.Itoa(pid), "-o", out,
-		"-D", "-1", "--control", "fd:3,4")
-	cmd.ExtraFiles = []*os.File{ctlR, ackW}
-	err = cmd.Start()
-	ctlR.Close()
-	ackW.Close()
+	p, err := startPerf(out, "stat", "-x", ",", "-e", "task-clock,context-switches,raw_syscalls:sys_enter", "-p", strconv.Itoa(pid), "-o", out)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("start perf stat: %w", err)
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		_ = cmd.Wait()
-	}
-	if _, err := ctlW.WriteString("enable\n"); err != nil {
-		stop()
-		return 0, 0, 0, fmt.Errorf("enable perf stat: %w", err)
-	}
-	_ = ackR.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 16)
-	if k, err := ackR.Read(buf); err != nil || !strings.HasPrefix(string(buf[:k]), "ack") {
-		stop()
-		return 0, 0, 0, fmt.Errorf("perf stat did not acknowledge enable (%q): %v", buf[:k], err)
+		return 0, 0, 0, err
 	}
 	perr := phase()
-	stop()
+	_ = p.Stop() // perf stat writes its counts when it ends
 	if perr != nil {
 		return 0, 0, 0, perr
 	}
