@@ -112,6 +112,10 @@ func scaleRun(b *testing.B, spec Spec, n int) {
 		if perfDir == "" {
 			return
 		}
+		if err := os.MkdirAll(perfDir, 0o755); err != nil {
+			b.Logf("profile %s: %v", phase, err)
+			return
+		}
 		var err error
 		if prof, err = StartProfile(pid, filepath.Join(perfDir, fmt.Sprintf("%s-n%d-%s.perf.data", spec.Name, n, phase))); err != nil {
 			b.Logf("profile %s: %v", phase, err)
