@@ -146,11 +146,12 @@ func (p *poller) closeFDs() {
 // loop waits for readable pipes and hands each to its stream until no
 // pipe is left.
 func (p *poller) loop(epf *os.File, evfd int) {
+	rc, rcErr := epf.SyscallConn()
 	events := make([]syscall.EpollEvent, 128)
 	var ready, hup []*stream
 	var buf [8]byte
 	for {
-		n, err := wait(epf, events)
+		n, err := wait(rc, rcErr, events)
 		if err != nil {
 			// Not expected with a valid descriptor; do not spin.
 			time.Sleep(10 * time.Millisecond)
@@ -188,7 +189,8 @@ func (p *poller) loop(epf *os.File, evfd int) {
 	}
 }
 
-// wait returns the events of epf's epoll instance, waiting until there
+// wait returns the events of the epoll instance rc (the loop's epf,
+// whose SyscallConn it takes once: rcErr), waiting until there
 // are some. It asks without blocking and, when there are none, parks the
 // goroutine in the runtime poller until the instance becomes readable,
 // rather than blocking a thread in epoll_wait: a goroutine blocked in a
@@ -196,14 +198,13 @@ func (p *poller) loop(epf *os.File, evfd int) {
 // returns its thread must find a P again or park, so each wake-up of the
 // loop cost thread switches (most at a mass stop, when every child's
 // pipe hangs up) and kept sysmon polling at its fastest.
-func wait(epf *os.File, events []syscall.EpollEvent) (int, error) {
-	rc, err := epf.SyscallConn()
-	if err != nil {
-		return 0, err
+func wait(rc syscall.RawConn, rcErr error, events []syscall.EpollEvent) (int, error) {
+	if rcErr != nil {
+		return 0, rcErr
 	}
 	var n int
 	var werr error
-	err = rc.Read(func(fd uintptr) bool {
+	err := rc.Read(func(fd uintptr) bool {
 		for {
 			r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 			if e == syscall.EINTR {
