@@ -224,3 +224,50 @@ func TestSinkCarriesLongOpenLine(t *testing.T) {
 		t.Fatalf("%d files: %d, ... bytes", len(got), len(got[0]))
 	}
 }
+
+// TestSpecialPaths: devices and descriptor links are never rotated or
+// released, whatever they resolve to; a regular file that lives under /dev
+// or /proc (a log on /dev/shm) is an ordinary log file, as under Python.
+func TestSpecialPaths(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "logrot-special-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	defer os.RemoveAll(shm)
+	regular := filepath.Join(shm, "exists.log")
+	if err := os.WriteFile(regular, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path    string
+		special bool
+	}{
+		{"/dev/stdout", true},
+		{"/dev/null", true},
+		{"/dev/fd/1", true},
+		{"/proc/self/fd/1", true},
+		{regular, false},
+		{filepath.Join(shm, "new.log"), false},
+		{filepath.Join(t.TempDir(), "p.log"), false},
+	} {
+		if got := isSpecialPath(tc.path); got != tc.special {
+			t.Errorf("isSpecialPath(%s) = %v, want %v", tc.path, got, tc.special)
+		}
+	}
+	// The /dev/shm log rotates at maxbytes and keeps its backups.
+	path := filepath.Join(shm, "p.log")
+	s, err := openSink(sinkOptions{Path: path, MaxBytes: 10, Backups: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, line := range []string{"one two\n", "three four\n", "five\n"} {
+		if _, err := s.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := readLogFiles(t, shm, "p")
+	if len(got) != 3 || strings.Join(got, "") != "one two\nthree four\nfive\n" {
+		t.Errorf("files in /dev/shm %q, want all the bytes in three (two backups and the live file)", got)
+	}
+}

@@ -185,12 +185,23 @@ func (s *fileSink) newLumberjack() *lumberjack.Logger {
 }
 
 // isSpecialPath reports whether path names a device or a descriptor
-// (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N): such a target is
-// never rotated, truncated or removed, even when it resolves to a regular
-// file.
+// (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N, /dev/null): such a
+// target is never rotated, truncated or removed, even when it resolves to a
+// regular file. A regular file that merely lives under /dev or /proc (a log
+// on /dev/shm) is not special: it rotates as any other, as under Python.
 func isSpecialPath(path string) bool {
 	p := filepath.Clean(path)
-	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
+	if !strings.HasPrefix(p, "/dev/") && !strings.HasPrefix(p, "/proc/") {
+		return false
+	}
+	// Lstat: /dev/stdout and the descriptor links are symbolic links
+	// (what they point to may be a regular file), devices are devices; a
+	// file not there yet is created as a regular file.
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	return err != nil || !fi.Mode().IsRegular()
 }
 
 // rotating reports whether this sink ever rotates.
