@@ -276,10 +276,18 @@ type testDaemon struct {
 // startForeground runs supervisord -n and waits until it answers.
 func (e *env) startForeground(extraArgs ...string) *testDaemon {
 	e.t.Helper()
+	return e.startForegroundWith(nil, extraArgs...)
+}
+
+// startForegroundWith is startForeground with descriptors the daemon
+// inherits as 3, 4...
+func (e *env) startForegroundWith(extraFiles []*os.File, extraArgs ...string) *testDaemon {
+	e.t.Helper()
 	d := &testDaemon{e: e, stdout: &testchild.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(ourBin, append([]string{"-n", "-c", e.conf}, extraArgs...)...)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = d.stdout
+	d.cmd.ExtraFiles = extraFiles
 	if err := d.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}

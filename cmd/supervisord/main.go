@@ -33,6 +33,12 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return 2
 	}
+	// After Take: a state this build cannot read goes back to the old
+	// image with the descriptors it names, which only that image knows.
+	if err := closeInheritedOnExec(); err != nil {
+		// Our programs may inherit a descriptor; nothing else is wrong.
+		fmt.Fprintf(stderr, "Warning: %v\n", err)
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."
