@@ -34,35 +34,76 @@ type Floor struct {
 	// SIGTERM to one priority band (ScaleBands, highest priority number
 	// first) and all of it reaped before the next band is signalled.
 	TermReapBanded time.Duration
+	// TermReapClose is TermReap with each child's two pipe ends closed as
+	// it is reaped, which a supervisor must do and the floor (the
+	// pipe ends stay open until the run is over) does not.
+	TermReapClose time.Duration
+	// Runs counts the samples behind each figure when Keep merged several
+	// runs: start, all-at-once SIGTERM+reap, band by band, with the pipes
+	// closed.
+	Runs [4]int
+}
+
+// FloorStop is how a floor run stops its children.
+type FloorStop int
+
+const (
+	StopAllAtOnce FloorStop = iota // SIGTERM to all, then reap all: TermReap
+	StopBanded                     // band by band: TermReapBanded
+	StopClosing                    // StopAllAtOnce closing the pipe ends at each reap: TermReapClose
+)
+
+// Keep folds run g into f, component by component: each figure becomes the
+// fastest of its samples (a shared machine only ever slows a run down).
+func (f *Floor) Keep(g Floor) {
+	keep := func(dst *time.Duration, v time.Duration, runs *int) {
+		if v <= 0 {
+			return
+		}
+		if *dst <= 0 || v < *dst {
+			*dst = v
+		}
+		*runs++
+	}
+	f.N = g.N
+	keep(&f.Start, g.Start, &f.Runs[0])
+	keep(&f.TermReap, g.TermReap, &f.Runs[1])
+	keep(&f.TermReapBanded, g.TermReapBanded, &f.Runs[2])
+	keep(&f.TermReapClose, g.TermReapClose, &f.Runs[3])
 }
 
 // MeasureFloor fork+execs n /bin/sleep from this process, each in its own
 // process group with a stdin pipe and one stdout pipe that also takes
 // stderr (what redirect_stderr=true gives a supervisor), keeping the parent
 // ends open as a supervisor does; then sends SIGTERM to all with kill(2)
-// and reaps them with wait4(-1) as a reaper does. Start times the spawns,
-// TermReap (or TermReapBanded when banded) the first kill to the last
-// reap. It must run while this process has no other child (it reaps any).
-// Nothing is left running, also on error.
-func MeasureFloor(n int, banded bool) (Floor, error) {
+// and reaps them with wait4(-1) as a reaper does, as how says. Start times
+// the spawns, TermReap, TermReapBanded or TermReapClose the first kill to
+// the last reap. It must run while this process has no other child (it
+// reaps any). Nothing is left running, also on error.
+func MeasureFloor(n int, how FloorStop) (Floor, error) {
 	f := Floor{N: n}
-	pids := make(map[int]bool, n)
-	keep := make([]*os.File, 0, 2*n)
+	ends := make(map[int][2]*os.File, n) // live child -> its pipes' parent ends
 	defer func() {
-		for pid := range pids {
+		for pid := range ends {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
-		for pid := range pids {
+		for pid, e := range ends {
 			var ws syscall.WaitStatus
 			_, _ = syscall.Wait4(pid, &ws, 0, nil)
-		}
-		for _, k := range keep {
-			k.Close()
+			e[0].Close()
+			e[1].Close()
 		}
 	}()
 	env := os.Environ()
 	argv := []string{"/bin/sleep", "100000"}
 	order := make([]int, 0, n)
+	var open [][2]*os.File // the reaped children's ends, closed after the timing (not StopClosing)
+	defer func() {
+		for _, e := range open {
+			e[0].Close()
+			e[1].Close()
+		}
+	}()
 	t0 := time.Now()
 	for range n {
 		inR, inW, err := os.Pipe()
@@ -75,25 +116,40 @@ func MeasureFloor(n int, banded bool) (Floor, error) {
 			inW.Close()
 			return f, fmt.Errorf("floor: stdout pipe: %w", err)
 		}
-		keep = append(keep, inW, outR)
 		p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
 			Env: env, Files: []*os.File{inR, outW, outW}, Sys: &syscall.SysProcAttr{Setpgid: true}})
 		inR.Close()
 		outW.Close()
 		if err != nil {
-			return f, fmt.Errorf("floor: start /bin/sleep %d of %d: %w", len(pids)+1, n, err)
+			inW.Close()
+			outR.Close()
+			return f, fmt.Errorf("floor: start /bin/sleep %d of %d: %w", len(ends)+1, n, err)
 		}
-		pids[p.Pid] = true
+		ends[p.Pid] = [2]*os.File{inW, outR}
 		order = append(order, p.Pid)
 		_ = p.Release() // reaped by wait4 below, not through os.Process
 	}
 	f.Start = time.Since(t0)
+	reaped := func(pid int) {
+		e := ends[pid]
+		delete(ends, pid)
+		if how == StopClosing {
+			e[0].Close()
+			e[1].Close()
+			return
+		}
+		open = append(open, e)
+	}
 	t1 := time.Now()
-	if !banded {
-		if err := termReap(order, pids); err != nil {
+	if how != StopBanded {
+		if err := termReap(order, ends, reaped); err != nil {
 			return f, err
 		}
-		f.TermReap = time.Since(t1)
+		if how == StopClosing {
+			f.TermReapClose = time.Since(t1)
+		} else {
+			f.TermReap = time.Since(t1)
+		}
 		return f, nil
 	}
 	for b := ScaleBands - 1; b >= 0; b-- {
@@ -103,7 +159,7 @@ func MeasureFloor(n int, banded bool) (Floor, error) {
 				band = append(band, pid)
 			}
 		}
-		if err := termReap(band, pids); err != nil {
+		if err := termReap(band, ends, reaped); err != nil {
 			return f, err
 		}
 	}
@@ -112,9 +168,10 @@ func MeasureFloor(n int, banded bool) (Floor, error) {
 }
 
 // termReap sends SIGTERM to each of these pids, in order, and reaps with
-// wait4(-1) until all of them are gone, deleting them from pids (the
-// floor's children not yet reaped). Reaping any other child is an error.
-func termReap(these []int, pids map[int]bool) error {
+// wait4(-1) until all of them are gone, calling reaped for each. live are
+// the floor's children not yet reaped: reaping any other child is an
+// error.
+func termReap(these []int, live map[int][2]*os.File, reaped func(int)) error {
 	want := make(map[int]bool, len(these))
 	for _, pid := range these {
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
@@ -131,35 +188,26 @@ func termReap(these []int, pids map[int]bool) error {
 		if err != nil {
 			return fmt.Errorf("floor: wait4 with %d left: %w", len(want), err)
 		}
-		if !want[pid] {
+		if _, ok := live[pid]; !ok || !want[pid] {
 			return fmt.Errorf("floor: reaped pid %d, not one of those signalled: run the floor with no other child", pid)
 		}
 		delete(want, pid)
-		delete(pids, pid)
+		reaped(pid)
 	}
 	return nil
 }
 
-// BestFloor is the fastest of runs MeasureFloor(n, false) and of runs
-// MeasureFloor(n, true), taken alternately, component by component: on a
-// shared machine a single run can be slowed by a burst of other work,
-// which would flatter the daemon's ratio.
+// BestFloor is the fastest of runs floor runs of each FloorStop, taken in
+// turn, component by component: on a shared machine a single run can be
+// slowed by a burst of other work, which would flatter the daemon's ratio.
 func BestFloor(n, runs int) (Floor, error) {
 	best := Floor{N: n}
-	for i := range 2 * max(runs, 1) {
-		f, err := MeasureFloor(n, i%2 == 1)
+	for i := range 3 * max(runs, 1) {
+		f, err := MeasureFloor(n, FloorStop(i%3))
 		if err != nil {
 			return best, err
 		}
-		if i == 0 || f.Start < best.Start {
-			best.Start = f.Start
-		}
-		if f.TermReap > 0 && (best.TermReap == 0 || f.TermReap < best.TermReap) {
-			best.TermReap = f.TermReap
-		}
-		if f.TermReapBanded > 0 && (best.TermReapBanded == 0 || f.TermReapBanded < best.TermReapBanded) {
-			best.TermReapBanded = f.TermReapBanded
-		}
+		best.Keep(f)
 	}
 	return best, nil
 }
