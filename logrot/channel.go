@@ -29,6 +29,10 @@ type ChannelConfig struct {
 	MaxAgeDays int  // opt-in: delete backups older than this (lumberjack)
 	// RotateEvery (opt-in) also rotates at each multiple of it in UTC.
 	RotateEvery time.Duration
+	// CreateAtSpawn leaves creating a missing log file to Prepare (each
+	// spawn) or the first write, as Python creates a program's log when it
+	// spawns it; without it NewChannel creates the file.
+	CreateAtSpawn bool
 	// Timestamps (opt-in) stores each line with an RFC 3339 UTC
 	// millisecond prefix ("2026-12-02T19:58:00.123Z "), taken when the
 	// line's first bytes are read; Now is the clock (nil: time.Now).
@@ -132,6 +136,7 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 			Compress:    cfg.Compress,
 			MaxAgeDays:  cfg.MaxAgeDays,
 			RotateEvery: cfg.RotateEvery,
+			CreateLater: cfg.CreateAtSpawn,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("logrot: %s %s: %w", cfg.ProcessName, cfg.Channel, err)
@@ -143,6 +148,16 @@ func (h *Hub) NewChannel(cfg ChannelConfig) (*Channel, error) {
 	}
 	h.register(c)
 	return c, nil
+}
+
+// Prepare creates the log file if it does not exist (procman.Preparer:
+// called before each spawn). A failure fails the spawn, as Python's
+// make_dispatchers does when it cannot open a log.
+func (c *Channel) Prepare() error {
+	if c.sink == nil {
+		return nil
+	}
+	return c.sink.prepare()
 }
 
 // Path is the log file ("" when there is none).

@@ -1,6 +1,8 @@
 package logrot
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,5 +95,72 @@ func TestConsumeRegularFile(t *testing.T) {
 	c.Close()
 	if got, _ := os.ReadFile(c.Path()); string(got) != "from a file\n" {
 		t.Errorf("log holds %q", got)
+	}
+}
+
+// TestCreateAtSpawn: with CreateAtSpawn a missing log file is created by
+// Prepare (each spawn, as Python's make_dispatchers opens the log), not
+// by NewChannel; until then rotating, reopening and clearing create
+// nothing, and readers get NO_FILE. Prepare creates the file again if it
+// was deleted, leaves one held open alone, and fails when it cannot
+// create it.
+func TestCreateAtSpawn(t *testing.T) {
+	dir := t.TempDir()
+	hub := NewHub(nil)
+	path := filepath.Join(dir, "p.log")
+	c, err := hub.NewChannel(ChannelConfig{ProcessName: "p", Channel: "stdout", Path: path,
+		MaxBytes: 1 << 20, Backups: 2, RotateEvery: time.Hour, CreateAtSpawn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	exists := func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	}
+	if exists() {
+		t.Fatal("NewChannel created the log file")
+	}
+	if err := c.Rotate(); err != nil {
+		t.Errorf("Rotate before any spawn: %v", err)
+	}
+	if err := c.Reopen(); err != nil {
+		t.Errorf("Reopen before any spawn: %v", err)
+	}
+	if err := c.Clear(); err != nil {
+		t.Errorf("Clear before any spawn: %v", err)
+	}
+	if exists() {
+		t.Fatal("rotating, reopening or clearing created the log file")
+	}
+	if _, err := ReadFile(path, 0, 10); !errors.Is(err, ErrNoFile) {
+		t.Errorf("ReadFile of a log never created: %v, want ErrNoFile", err)
+	}
+	next := func() time.Time {
+		c.sink.mu.Lock()
+		defer c.sink.mu.Unlock()
+		return c.sink.nextRotate
+	}
+	if !next().IsZero() {
+		t.Error("a rotate_every timer runs for a file not created")
+	}
+	if err := c.Prepare(); err != nil || !exists() {
+		t.Fatalf("Prepare: %v, file created %v", err, exists())
+	}
+	if next().IsZero() {
+		t.Error("no rotate_every timer once the file is created")
+	}
+	os.Remove(path)
+	if err := c.Prepare(); err != nil || !exists() {
+		t.Fatalf("Prepare after the file was deleted: %v, file created %v", err, exists())
+	}
+	// Not there at all: the spawn fails with the open's error.
+	gone, err := hub.NewChannel(ChannelConfig{ProcessName: "q", Channel: "stdout", Path: filepath.Join(dir, "missing", "q.log"), CreateAtSpawn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	if err := gone.Prepare(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Prepare in a missing directory: %v, want ENOENT", err)
 	}
 }

@@ -34,6 +34,10 @@ type sinkOptions struct {
 	// MaxAgeDays removes backups older than this many days (lumberjack's
 	// option; 0 keeps them regardless of age).
 	MaxAgeDays int
+	// CreateLater leaves a file that does not exist yet to the first
+	// prepare (a spawn) or write: Python creates a program's log when it
+	// spawns it, and a log that was never created is NO_FILE to readers.
+	CreateLater bool
 	// RotateEvery, when set, also rotates a non-empty file at every
 	// multiple of it in UTC (each hour, at midnight UTC, Monday 00:00 UTC).
 	RotateEvery time.Duration
@@ -70,7 +74,10 @@ type fileSink struct {
 	lastRotate time.Time
 	rotations  atomic.Int64
 	closed     bool
-	noSplice   bool // splice(2) failed once with this target
+	// absent is true while a CreateLater file has not been created: it
+	// is not regular yet, so nothing rotates, reopens or clears it.
+	absent   bool
+	noSplice bool // splice(2) failed once with this target
 	// rotateFailed is when the last rotation failed (zero: it did not);
 	// rotateErr is that failure, until a write reports it.
 	rotateFailed time.Time
@@ -98,6 +105,12 @@ func openSink(opt sinkOptions) (*fileSink, error) {
 		return nil, errors.New("logrot: empty log file path")
 	}
 	s := &fileSink{opt: opt, now: time.Now}
+	if opt.CreateLater && !isSpecialPath(opt.Path) {
+		if _, err := os.Stat(opt.Path); errors.Is(err, fs.ErrNotExist) {
+			s.absent = true
+			return s, nil
+		}
+	}
 	if err := s.open(); err != nil {
 		return nil, err
 	}
@@ -113,8 +126,9 @@ func openSink(opt sinkOptions) (*fileSink, error) {
 // descriptor for its logs, and the daemon's descriptor table stays small:
 // every fork copies that table and every exec closes it again, so at 1,000
 // processes two idle log descriptors each would add some 2,000 closes to
-// every spawn. The file itself exists from the start, as Python creates
-// it at spawn time. Callers hold s.mu or own s.
+// every spawn. The file itself exists from its program's first spawn (or
+// from the start without CreateLater), as Python creates it at spawn time.
+// Callers hold s.mu or own s.
 func (s *fileSink) release() {
 	if s.regular && s.f != nil {
 		s.f.Close()
@@ -151,6 +165,31 @@ func (s *fileSink) open() error {
 	}
 	s.lineStart, s.lineKnown = 0, s.size == 0
 	s.f = f
+	s.absent = false
+	return nil
+}
+
+// prepare makes sure the file exists before a spawn, creating it if needed
+// as Python's spawn does when it opens the log (mode 'ab'); a file this
+// sink holds open is left alone. A file created now gets its RotateEvery
+// timer.
+func (s *fileSink) prepare() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fs.ErrClosed
+	}
+	if s.f != nil {
+		return nil
+	}
+	created := s.absent
+	if err := s.open(); err != nil {
+		return err
+	}
+	s.release()
+	if created {
+		s.schedule()
+	}
 	return nil
 }
 
@@ -264,6 +303,11 @@ func (s *fileSink) closeAndOpen(why string, between func() error) error {
 	defer s.mu.Unlock()
 	if s.closed {
 		return fs.ErrClosed
+	}
+	if s.absent {
+		// Never created (the program never spawned): Python has no
+		// dispatcher to reopen or clear either.
+		return nil
 	}
 	if err := s.closeFiles(); err != nil {
 		return pathErr("close for "+why, s.opt.Path, err)

@@ -415,6 +415,7 @@ func (inst *instance) output(g *config.Group, p *config.Process) procman.Output 
 			MaxAgeDays:      lc.MaxAgeDays,
 			RotateEvery:     lc.RotateEvery,
 			Timestamps:      lc.Timestamps,
+			CreateAtSpawn:   true,
 		}
 		if tap, ch := out.Tap, channel; tap != nil {
 			cc.OnOutput = func(pid int, data []byte) { tap.Offer(pid, ch, data) }
@@ -487,17 +488,19 @@ type pendingLog struct {
 func (l *pendingLog) Prepare() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.sink != nil {
-		return nil
+	if l.sink == nil {
+		c, err := l.inst.hub.NewChannel(l.cc)
+		if err != nil {
+			return err
+		}
+		l.inst.mu.Lock()
+		l.inst.channels[l.group] = append(l.inst.channels[l.group], c)
+		l.inst.mu.Unlock()
+		l.sink = l.wrap(c)
 	}
-	c, err := l.inst.hub.NewChannel(l.cc)
-	if err != nil {
-		return err
+	if pr, ok := l.sink.(procman.Preparer); ok {
+		return pr.Prepare() // creates the file (CreateAtSpawn)
 	}
-	l.inst.mu.Lock()
-	l.inst.channels[l.group] = append(l.inst.channels[l.group], c)
-	l.inst.mu.Unlock()
-	l.sink = l.wrap(c)
 	return nil
 }
 
@@ -539,6 +542,9 @@ func (s listenerSink) Consume(r *os.File, pid int) {
 }
 
 func (s listenerSink) Settle(pid int, timeout time.Duration) bool { return s.ch.Settle(pid, timeout) }
+
+// Prepare creates the listener's log file before a spawn (procman.Preparer).
+func (s listenerSink) Prepare() error { return s.ch.Prepare() }
 
 // stdinListener is an event listener process as its pool sees it.
 type stdinListener struct {
