@@ -3,6 +3,7 @@ package procman
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,6 +109,10 @@ func execHelperMain(args []string) int {
 			return fail("couldn't setuid to %d: %s", uid, errno.NameOr(err))
 		}
 	}
+	// supervisord ignores SIGPIPE and SIGXFSZ, as Python's interpreter
+	// does, and its programs inherit that; Go installed its own handlers
+	// in this helper, which the exec would reset to the default.
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
 	err := syscall.Exec(filename, argv, os.Environ())
 	return fail("couldn't exec %s: %s", argv[0], errno.NameOr(err))
 }

@@ -39,6 +39,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		// Our programs may inherit a descriptor; nothing else is wrong.
 		fmt.Fprintf(stderr, "Warning: %v\n", err)
 	}
+	ignorePythonsSignals()
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."

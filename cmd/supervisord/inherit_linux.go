@@ -4,10 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// ignorePythonsSignals sets SIGPIPE and SIGXFSZ to SIG_IGN, as the Python
+// interpreter does at start: supervisord then survives a closed stdout or
+// a full file as an EPIPE or EFBIG error, and, because an ignored signal
+// stays ignored across fork and exec (Go resets only the handlers it
+// installed), every program starts with both ignored, as under Python's
+// supervisord (SigIgn 0x1001000 in /proc/<pid>/status).
+func ignorePythonsSignals() {
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
+}
 
 // closeInheritedOnExec marks every descriptor from 3 up close-on-exec, so
 // that no program we spawn inherits what this process inherited (a shell's

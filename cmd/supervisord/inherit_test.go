@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Python's child closes descriptors 3 and up before its exec: a program
+// must not inherit what supervisord itself inherited, such as a launching
+// script's pipe (whose reader would then wait for an EOF as long as the
+// program runs) or an open file.
+func TestChildrenInheritNoDescriptor(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e := newEnv(t, "", map[string]string{"idle": "[program:idle]\ncommand=/bin/sleep 1000\nstartsecs=0\n"})
+	d := e.startForegroundWith([]*os.File{w, f}) // the daemon's descriptors 3 and 4, not close-on-exec
+	defer stopDaemon(t, d)
+	w.Close()
+	infos := e.waitStates(map[string]string{"idle:idle": "RUNNING"})
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(infos["idle:idle"].PID) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fds []int
+	for _, ent := range ents {
+		fd, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			t.Fatalf("/proc/<pid>/fd entry %q", ent.Name())
+		}
+		fds = append(fds, fd)
+	}
+	slices.Sort(fds)
+	if !slices.Equal(fds, []int{0, 1, 2}) {
+		t.Errorf("the program has descriptors %v, want only 0, 1 and 2 (as under Python's supervisord)", fds)
+	}
+}
+
+// Python's interpreter ignores SIGPIPE and SIGXFSZ and supervisord's
+// programs inherit that (SigIgn 0x1001000 in /proc/<pid>/status under
+// Python 4.2.5): a program writing to a closed pipe gets EPIPE instead of
+// dying. The same holds for a program started through the rlimits helper.
+func TestChildrenIgnoreSIGPIPEAsUnderPython(t *testing.T) {
+	e := newEnv(t, "", map[string]string{
+		"plain":   "[program:plain]\ncommand=/bin/sleep 1000\nstartsecs=0\n",
+		"limited": "[program:limited]\ncommand=/bin/sleep 1000\nstartsecs=0\nrlimits=nofile=1024\n",
+	})
+	d := e.startForeground()
+	defer stopDaemon(t, d)
+	infos := e.waitStates(map[string]string{"plain:plain": "RUNNING", "limited:limited": "RUNNING"})
+	const want = 1<<(syscall.SIGPIPE-1) | 1<<(syscall.SIGXFSZ-1)
+	for _, name := range []string{"plain:plain", "limited:limited"} {
+		pid := infos[name].PID
+		// The helper execs the program in place: wait until it has.
+		waitFor(t, 30*time.Second, name+" exec'd", func() bool {
+			exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			return exe == "/usr/bin/sleep" || exe == "/bin/sleep"
+		})
+		status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ign uint64
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+				ign, err = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if ign != want {
+			t.Errorf("%s: ignored signals %#x, want %#x (SIGPIPE and SIGXFSZ, as under Python)", name, ign, uint64(want))
+		}
+	}
+}
