@@ -283,11 +283,20 @@ func (e *env) startForeground(extraArgs ...string) *testDaemon {
 // inherits as 3, 4...
 func (e *env) startForegroundWith(extraFiles []*os.File, extraArgs ...string) *testDaemon {
 	e.t.Helper()
+	return e.startForegroundCmd(func(c *exec.Cmd) { c.ExtraFiles = extraFiles }, extraArgs...)
+}
+
+// startForegroundCmd is startForeground with setup changing the command
+// (its stdout, its descriptors) before it starts.
+func (e *env) startForegroundCmd(setup func(*exec.Cmd), extraArgs ...string) *testDaemon {
+	e.t.Helper()
 	d := &testDaemon{e: e, stdout: &testchild.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(ourBin, append([]string{"-n", "-c", e.conf}, extraArgs...)...)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = d.stdout
-	d.cmd.ExtraFiles = extraFiles
+	if setup != nil {
+		setup(d.cmd)
+	}
 	if err := d.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,4 +86,29 @@ func TestChildrenIgnoreSIGPIPEAsUnderPython(t *testing.T) {
 			t.Errorf("%s: ignored signals %#x, want %#x (SIGPIPE and SIGXFSZ, as under Python)", name, ign, uint64(want))
 		}
 	}
+}
+
+// With SIGPIPE ignored (as Python's interpreter does), supervisord -n
+// whose stdout reader went away (`supervisord -n | head -1`, a log
+// shipper restarting) keeps running: its writes to stdout fail with EPIPE.
+// Before, the first main-log line after the reader left killed it with
+// SIGPIPE.
+func TestClosedStdoutDoesNotKillTheDaemon(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // no reader: every write to the daemon's stdout is EPIPE
+	defer w.Close()
+	e := newEnv(t, "", map[string]string{"idle": "[program:idle]\ncommand=/bin/sleep 1000\nstartsecs=0\n"})
+	d := e.startForegroundCmd(func(c *exec.Cmd) { c.Stdout, c.Stderr = w, w })
+	e.waitStates(map[string]string{"idle:idle": "RUNNING"})
+	e.ctlOK("idle: stopped", "stop", "idle") // more main-log lines to the closed stdout
+	e.ctlOK("idle: started", "start", "idle")
+	select {
+	case <-d.done:
+		t.Fatalf("supervisord exited (%v) once its stdout was closed", d.status)
+	default:
+	}
+	stopDaemon(t, d)
 }
