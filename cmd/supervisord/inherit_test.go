@@ -112,3 +112,46 @@ func TestClosedStdoutDoesNotKillTheDaemon(t *testing.T) {
 	}
 	stopDaemon(t, d)
 }
+
+// minfds gives the programs their descriptors as under Python: supervisord
+// started with a soft RLIMIT_NOFILE of 512 raises it to minfds (1,024,
+// with Python's "Increased RLIMIT_NOFILE limit to 1024" line) for itself
+// and its programs, and leaves 512 when minfds asks less. Go's runtime
+// raised the limit to the hard one for the daemon and gave every program
+// the 512 back, whatever minfds said.
+func TestMinfdsReachesThePrograms(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Max < 2048 {
+		t.Skipf("hard RLIMIT_NOFILE %d (%v): need 2,048", rl.Max, err)
+	}
+	for _, tc := range []struct {
+		minfds   int
+		want     string
+		increase bool
+	}{{1024, "1024", true}, {256, "512", false}} {
+		t.Run(strconv.Itoa(tc.minfds), func(t *testing.T) {
+			e := newEnv(t, "minfds="+strconv.Itoa(tc.minfds), map[string]string{"idle": "[program:idle]\ncommand=/bin/sleep 1000\nstartsecs=0\n"})
+			d := e.startForegroundCmd(func(c *exec.Cmd) {
+				// The shell execs the daemon in place (same pid).
+				c.Args = append([]string{"sh", "-c", `ulimit -Sn 512 && exec "$0" "$@"`}, c.Args...)
+				c.Path = "/bin/sh"
+			})
+			defer stopDaemon(t, d)
+			infos := e.waitStates(map[string]string{"idle:idle": "RUNNING"})
+			for who, pid := range map[string]int{"supervisord": d.pid, "the program": infos["idle:idle"].PID} {
+				limits, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, line := range strings.Split(string(limits), "\n") {
+					if f := strings.Fields(line); strings.HasPrefix(line, "Max open files") && len(f) > 3 && f[3] != tc.want {
+						t.Errorf("%s: soft RLIMIT_NOFILE %s, want %s (as under Python)", who, f[3], tc.want)
+					}
+				}
+			}
+			if got := strings.Contains(e.mainLog(), "Increased RLIMIT_NOFILE limit to 1024"); got != tc.increase {
+				t.Errorf("main log has the Increased line: %v, want %v:\n%s", got, tc.increase, e.mainLog())
+			}
+		})
+	}
+}

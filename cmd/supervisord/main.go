@@ -40,6 +40,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Warning: %v\n", err)
 	}
 	ignorePythonsSignals()
+	restoreNofile()
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."

@@ -67,6 +67,20 @@ func dropPrivileges(uid int) string {
 // every architecture).
 const rlimitNproc = 6
 
+// restoreNofile undoes the Go runtime's raise of the soft RLIMIT_NOFILE.
+// syscall's init sets it to the hard limit (minus one) for this process and
+// hands every child the original soft limit back, whatever minfds asked;
+// under Python, supervisord and its programs run with max(the limit it was
+// started with, minfds), and minfds is how users give their programs more
+// descriptors. syscall.Exec puts the original limit back before its execve
+// and leaves it when the execve fails, as an empty path does at once;
+// after that children inherit the current limit, which setRlimits raises
+// to minfds as Python does. Without Go's raise (a soft limit already at the
+// hard one) this changes nothing.
+func restoreNofile() {
+	_ = syscall.Exec("", []string{""}, nil)
+}
+
 // setRlimits is ServerOptions.set_rlimits_or_exit: raise RLIMIT_NOFILE to
 // minfds and RLIMIT_NPROC to minprocs, or fail with Python's message.
 func setRlimits(minfds, minprocs int) (infos []string, err error) {
