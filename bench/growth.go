@@ -166,6 +166,16 @@ func (g *Growth) rows() []growthRow {
 			}
 			return FmtDur(perProgram(r.BestStart(), r.N)) + " (" + FmtDur(perProgram(r.Floor.Start, r.N)) + ")"
 		}},
+		{"start, every launch in order", func(r, _ *ScaleRun) string {
+			if len(r.Starts) == 0 {
+				return "-"
+			}
+			cells := make([]string, len(r.Starts))
+			for i, d := range r.Starts {
+				cells[i] = FmtDur(d)
+			}
+			return strings.Join(cells, ", ")
+		}},
 		{"first launch / floor", func(r, _ *ScaleRun) string {
 			if r.Start.AllRunning <= 0 {
 				return "-"

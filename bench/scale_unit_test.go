@@ -165,6 +165,7 @@ func TestGrowthMarkdown(t *testing.T) {
 		"| bare start floor, fastest run (runs) | - | 2.00 s (4) |",
 		"| start / floor | - | 1.10x |",
 		"| start per program (floor) | - | 2.20 ms (2.00 ms) |",
+		"| start, every launch in order | - | 2.40 s, 2.20 s, 2.30 s |",
 		"| first launch / floor | - | 2.40 s (1.20x) |",
 		"| stop all (stopAllProcesses), fastest (runs) | - | 600 ms (2) |",
 		"| bare SIGTERM+reap floor, fastest (runs) | - | 500 ms (2) |",
