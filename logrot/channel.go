@@ -29,9 +29,9 @@ type ChannelConfig struct {
 	MaxAgeDays int  // opt-in: delete backups older than this (lumberjack)
 	// RotateEvery (opt-in) also rotates at each multiple of it in UTC.
 	RotateEvery time.Duration
-	// CreateAtSpawn leaves creating a missing log file to Prepare (each
-	// spawn) or the first write, as Python creates a program's log when it
-	// spawns it; without it NewChannel creates the file.
+	// CreateAtSpawn leaves opening (and creating) the log file to Prepare
+	// (each spawn) or the first write, as Python opens a program's log when
+	// it spawns it; without it NewChannel opens (creates) the file.
 	CreateAtSpawn bool
 	// Timestamps (opt-in) stores each line with an RFC 3339 UTC
 	// millisecond prefix ("2026-12-02T19:58:00.123Z "), taken when the

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -153,6 +154,32 @@ func TestCreateAtSpawn(t *testing.T) {
 	os.Remove(path)
 	if err := c.Prepare(); err != nil || !exists() {
 		t.Fatalf("Prepare after the file was deleted: %v, file created %v", err, exists())
+	}
+	// A log left from before: nothing touches it until the first spawn
+	// (Python has no dispatcher to clear it before), and a path that is a
+	// directory fails that spawn, not the config load.
+	old := filepath.Join(dir, "old.log")
+	if err := os.WriteFile(old, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := hub.NewChannel(ChannelConfig{ProcessName: "o", Channel: "stdout", Path: old, CreateAtSpawn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	if err := kept.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(old); err != nil || string(b) != "old\n" {
+		t.Errorf("clearing a log its program never spawned with: %q, %v", b, err)
+	}
+	isDir, err := hub.NewChannel(ChannelConfig{ProcessName: "d", Channel: "stdout", Path: t.TempDir(), CreateAtSpawn: true})
+	if err != nil {
+		t.Fatalf("a directory as the log path fails at the config load: %v", err)
+	}
+	defer isDir.Close()
+	if err := isDir.Prepare(); !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("Prepare of a directory: %v, want EISDIR", err)
 	}
 	// Not there at all: the spawn fails with the open's error.
 	gone, err := hub.NewChannel(ChannelConfig{ProcessName: "q", Channel: "stdout", Path: filepath.Join(dir, "missing", "q.log"), CreateAtSpawn: true})

@@ -34,9 +34,10 @@ type sinkOptions struct {
 	// MaxAgeDays removes backups older than this many days (lumberjack's
 	// option; 0 keeps them regardless of age).
 	MaxAgeDays int
-	// CreateLater leaves a file that does not exist yet to the first
-	// prepare (a spawn) or write: Python creates a program's log when it
-	// spawns it, and a log that was never created is NO_FILE to readers.
+	// CreateLater leaves opening (and creating) the file to the first
+	// prepare (a spawn) or write: Python opens a program's log when it
+	// spawns it, so a log never created is NO_FILE to readers and one that
+	// cannot be opened fails the spawn, with nothing logged before.
 	CreateLater bool
 	// RotateEvery, when set, also rotates a non-empty file at every
 	// multiple of it in UTC (each hour, at midnight UTC, Monday 00:00 UTC).
@@ -74,9 +75,10 @@ type fileSink struct {
 	lastRotate time.Time
 	rotations  atomic.Int64
 	closed     bool
-	// absent is true while a CreateLater file has not been created: it
-	// is not regular yet, so nothing rotates, reopens or clears it.
-	absent   bool
+	// unopened is true until a CreateLater sink first opens its file: it
+	// is not regular yet, so nothing rotates, reopens or clears it (Python
+	// has no dispatcher for a program that never spawned).
+	unopened bool
 	noSplice bool // splice(2) failed once with this target
 	// rotateFailed is when the last rotation failed (zero: it did not);
 	// rotateErr is that failure, until a write reports it.
@@ -106,10 +108,8 @@ func openSink(opt sinkOptions) (*fileSink, error) {
 	}
 	s := &fileSink{opt: opt, now: time.Now}
 	if opt.CreateLater && !isSpecialPath(opt.Path) {
-		if _, err := os.Stat(opt.Path); errors.Is(err, fs.ErrNotExist) {
-			s.absent = true
-			return s, nil
-		}
+		s.unopened = true
+		return s, nil
 	}
 	if err := s.open(); err != nil {
 		return nil, err
@@ -165,14 +165,14 @@ func (s *fileSink) open() error {
 	}
 	s.lineStart, s.lineKnown = 0, s.size == 0
 	s.f = f
-	s.absent = false
+	s.unopened = false
 	return nil
 }
 
 // prepare makes sure the file exists before a spawn, creating it if needed
 // as Python's spawn does when it opens the log (mode 'ab'); a file this
-// sink holds open is left alone. A file created now gets its RotateEvery
-// timer.
+// sink holds open is left alone. A file opened for the first time gets its
+// RotateEvery timer.
 func (s *fileSink) prepare() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,12 +182,12 @@ func (s *fileSink) prepare() error {
 	if s.f != nil {
 		return nil
 	}
-	created := s.absent
+	first := s.unopened
 	if err := s.open(); err != nil {
 		return err
 	}
 	s.release()
-	if created {
+	if first {
 		s.schedule()
 	}
 	return nil
@@ -304,7 +304,7 @@ func (s *fileSink) closeAndOpen(why string, between func() error) error {
 	if s.closed {
 		return fs.ErrClosed
 	}
-	if s.absent {
+	if s.unopened {
 		// Never created (the program never spawned): Python has no
 		// dispatcher to reopen or clear either.
 		return nil
