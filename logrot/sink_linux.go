@@ -28,6 +28,11 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	if s.closed {
 		return 0, fs.ErrClosed
 	}
+	if s.unopened {
+		// Output before any spawn opened the file (a pipe adopted after
+		// an upgrade): Write opens it, later chunks splice.
+		return 0, errSinkFull
+	}
 	if s.noSplice || !s.regular || s.failWrite != nil {
 		return 0, errNoSplice
 	}
