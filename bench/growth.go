@@ -126,14 +126,6 @@ type growthRow struct {
 	cell  func(r, prev *ScaleRun) string
 }
 
-// ratioCell is value / floor, or "-" when either was not measured.
-func ratioCell(value, floor time.Duration) string {
-	if value <= 0 || floor <= 0 {
-		return "-"
-	}
-	return fmtRatio(Ratio(value, floor))
-}
-
 // fmtRuns is d with the number of runs it is the fastest of, when known.
 func fmtRuns(d time.Duration, runs int) string {
 	if d <= 0 || runs <= 0 {
@@ -251,7 +243,7 @@ func (g *Growth) rows() []growthRow {
 		{"bare SIGTERM+reap floor closing the pipe ends, fastest (runs)", func(r, _ *ScaleRun) string {
 			return fmtRuns(r.Floor.TermReapClose, r.Floor.Runs[3])
 		}},
-		{"stop all / that floor", func(r, _ *ScaleRun) string { return ratioCell(r.StopAll.Return, r.Floor.TermReapClose) }},
+		{"stop all / that floor", func(r, _ *ScaleRun) string { return fmtRatio(Ratio(r.StopAll.Return, r.Floor.TermReapClose)) }},
 		{"SIGTERM shutdown, fastest (runs)", func(r, _ *ScaleRun) string { return fmtRuns(r.Shutdown.Exit, r.ShutdownRuns) }},
 		{"shutdown / floor (order inversions, children alive)", func(r, _ *ScaleRun) string {
 			if r.Shutdown.Exit <= 0 {
@@ -262,7 +254,7 @@ func (g *Growth) rows() []growthRow {
 		{"bare band-by-band SIGTERM+reap floor, fastest (runs)", func(r, _ *ScaleRun) string {
 			return fmtRuns(r.Floor.TermReapBanded, r.Floor.Runs[2])
 		}},
-		{"shutdown / band-by-band floor", func(r, _ *ScaleRun) string { return ratioCell(r.Shutdown.Exit, r.Floor.TermReapBanded) }},
+		{"shutdown / band-by-band floor", func(r, _ *ScaleRun) string { return fmtRatio(Ratio(r.Shutdown.Exit, r.Floor.TermReapBanded)) }},
 	}
 	for _, ctl := range g.Ctls {
 		rows = append(rows, growthRow{"supervisorctl status, " + ctl + " client (its CPU)", func(r, _ *ScaleRun) string {
