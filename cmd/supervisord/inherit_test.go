@@ -69,18 +69,9 @@ func TestChildrenIgnoreSIGPIPEAsUnderPython(t *testing.T) {
 			exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 			return exe == "/usr/bin/sleep" || exe == "/bin/sleep"
 		})
-		status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		ign, err := strconv.ParseUint(procStatus(t, pid, "SigIgn"), 16, 64)
 		if err != nil {
 			t.Fatal(err)
-		}
-		var ign uint64
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
-				ign, err = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
 		}
 		if ign != want {
 			t.Errorf("%s: ignored signals %#x, want %#x (SIGPIPE and SIGXFSZ, as under Python)", name, ign, uint64(want))

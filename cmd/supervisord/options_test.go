@@ -102,12 +102,19 @@ func TestUserDropsPrivileges(t *testing.T) {
 // procUID returns the real uid of pid from /proc.
 func procUID(t *testing.T, pid int) string {
 	t.Helper()
+	return procStatus(t, pid, "Uid")
+}
+
+// procStatus returns the first word of field name in /proc/<pid>/status
+// ("" when there is no such field).
+func procStatus(t *testing.T, pid int, name string) string {
+	t.Helper()
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == name+":" {
 			return f[1]
 		}
 	}
