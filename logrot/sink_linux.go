@@ -28,18 +28,15 @@ func (s *fileSink) spliceFrom(pipefd int, max int) (int, error) {
 	if s.closed {
 		return 0, fs.ErrClosed
 	}
-	if s.unopened {
-		// Output before any spawn opened the file (a pipe adopted after
-		// an upgrade): Write opens it, later chunks splice.
+	if s.f == nil {
+		// Released, not opened yet (output before the first spawn, from
+		// a pipe adopted after an upgrade) or a reopen failed: the bytes
+		// go through Write, which opens the file (and reports a failure);
+		// later chunks splice.
 		return 0, errSinkFull
 	}
 	if s.noSplice || !s.regular || s.failWrite != nil {
 		return 0, errNoSplice
-	}
-	if s.f == nil {
-		// Released (or a reopen failed): the bytes go through Write,
-		// which reopens the file (and reports a failure).
-		return 0, errSinkFull
 	}
 	if err := s.seekEnd(); err != nil {
 		return 0, err
